@@ -4,7 +4,7 @@
  */
 export interface ImageSet {
   /** count*height*width pixels, row-major, backed by a SharedArrayBuffer. */
-  readonly pixels: Uint8Array | Float32Array;
+  readonly pixels: Uint8Array | Float32Array | Float64Array;
   /** count labels in 0..classes-1, backed by a SharedArrayBuffer. */
   readonly labels: Int32Array;
   readonly count: number;
@@ -23,7 +23,7 @@ export interface Dataset {
 }
 
 /** Copies `source` into a fresh SharedArrayBuffer-backed array of the same type. */
-export function toShared<T extends Uint8Array | Float32Array | Int32Array>(source: T): T {
+export function toShared<T extends Uint8Array | Float32Array | Float64Array | Int32Array>(source: T): T {
   const Ctor = source.constructor as { new (buffer: SharedArrayBuffer): T };
   const shared = new Ctor(new SharedArrayBuffer(source.byteLength));
   (shared as unknown as { set(a: ArrayLike<number>): void }).set(source);
