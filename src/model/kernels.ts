@@ -1,0 +1,20 @@
+import type { FloatArray } from './float-array.js';
+
+/** Pixels of one image set as stored in shared memory; the network sees pixels[i] / divisor. */
+export interface ImageSource {
+  readonly pixels: Uint8Array | Float32Array | Float64Array;
+  readonly divisor: number;
+}
+
+/**
+ * What a worker needs from a kernel implementation, one sample at a time. The TypeScript
+ * Network is the reference; faster implementations sit beside it behind this interface and are
+ * tested against it. Keeping each sample's computation independent of its neighbours is what
+ * makes the result bitwise the same whatever the thread count.
+ */
+export interface SampleKernels {
+  /** Loss of image `index`; its gradient is written into `gradSlot` (overwritten, not accumulated). */
+  sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number;
+  /** Logits of image `index` into `logits` (length classes). */
+  sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void;
+}
