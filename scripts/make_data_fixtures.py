@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Regenerates every data fixture in test/fixtures/data/ with real numpy, so the TypeScript
+readers are tested against the format as numpy writes it, not as we believe it is written.
+
+Run from anywhere: python3 scripts/make_data_fixtures.py. Output is deterministic (fixed values,
+fixed zip timestamps) so regenerating produces no diff unless numpy's format changes.
+"""
+import gzip
+import io
+import json
+import os
+import struct
+import zipfile
+
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'data')
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def path(name):
+    return os.path.join(OUT, name)
+
+
+def npy_bytes(array, allow_pickle=False):
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def write_zip(name, members, compress=False):
+    """members: {member name: bytes}. Written with zipfile so bytes can be crafted by hand."""
+    with zipfile.ZipFile(path(name), 'w', zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
+        for member, data in members.items():
+            info = zipfile.ZipInfo(member, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            z.writestr(info, data)
+
+
+def savez(name, compress=False, **arrays):
+    """np.savez / np.savez_compressed; numpy stamps members 1980-01-01, so the bytes are stable."""
+    (np.savez_compressed if compress else np.savez)(path(name), **arrays)
+
+
+def expected_json(name, arrays):
+    """What numpy says the arrays hold; 64-bit integers as strings so JSON keeps them exact."""
+    def encode(a):
+        values = a.ravel(order='C').tolist()
+        if a.dtype.kind in 'iu' and a.dtype.itemsize == 8:
+            values = [str(v) for v in values]
+        elif a.dtype.kind == 'b':
+            values = [int(v) for v in values]
+        elif a.dtype.kind == 'f':
+            # JSON has no infinities: write those as the strings JavaScript's Number() reads back.
+            values = [float(v) if np.isfinite(v) else {np.inf: 'Infinity', -np.inf: '-Infinity'}.get(v, 'NaN') for v in values]
+        return {'dtype': a.dtype.str[1:], 'shape': list(a.shape), 'values': values}
+    with open(path(name), 'w') as f:
+        json.dump({k: encode(v) for k, v in arrays.items()}, f, indent=1)
+        f.write('\n')
+
+
+def all_dtypes():
+    base = np.array([[0, 1, 2], [3, 4, 5]])
+    return {
+        'u1': np.array([[0, 1, 127], [128, 254, 255]], dtype='u1'),
+        'i1': np.array([[-128, -1, 0], [1, 2, 127]], dtype='i1'),
+        'u2': np.array([[0, 1, 256], [1000, 40000, 65535]], dtype='u2'),
+        'i2': np.array([[-32768, -300, 0], [1, 300, 32767]], dtype='i2'),
+        'u4': np.array([[0, 1, 65536], [70000, 3000000000, 4294967295]], dtype='u4'),
+        'i4': np.array([[-2147483648, -70000, 0], [1, 70000, 2147483647]], dtype='i4'),
+        'u8': np.array([[0, 1, 2**40], [2**53 + 1, 2**63, 2**64 - 1]], dtype='u8'),
+        'i8': np.array([[-2**63, -2**53 - 1, 0], [1, 2**53 + 1, 2**63 - 1]], dtype='i8'),
+        'f2': np.array([[0, 0.5, -1.25], [65504, 6e-8, np.inf]], dtype='f2'),
+        'f4': np.array([[0, 0.1, -2.5], [1e-30, 3.4e38, -0.0]], dtype='f4'),
+        'f8': np.array([[0, 0.1, -2.5], [1e-300, 1.7e308, np.pi]], dtype='f8'),
+        'b1': base % 2 == 1,
+        'scalar': np.array(2.5, dtype='f8'),
+        'empty': np.zeros((0, 3), dtype='f4'),
+        'vector': np.arange(5, dtype='i4'),
+    }
+
+
+def npz_read_fixtures():
+    arrays = all_dtypes()
+    savez('dtypes.npz', **arrays)
+    savez('dtypes_compressed.npz', compress=True, **arrays)
+    expected_json('dtypes.json', arrays)
+
+    big = {k: arrays[k].astype(arrays[k].dtype.newbyteorder('>')) for k in ['u2', 'i2', 'u4', 'i4', 'u8', 'i8', 'f2', 'f4', 'f8']}
+    savez('bigendian.npz', **big)
+
+    cube = np.arange(24, dtype='f4').reshape(2, 3, 4) * 0.5
+    fortran = {
+        'f4_3d': np.asfortranarray(cube),
+        'i8_be_3d': np.asfortranarray(np.arange(24, dtype='>i8').reshape(2, 3, 4) - 12),
+        'u1_2d': np.asfortranarray(np.arange(12, dtype='u1').reshape(3, 4)),
+        'f8_4d': np.asfortranarray(np.arange(120, dtype='f8').reshape(2, 3, 4, 5)),
+    }
+    savez('fortran.npz', **fortran)
+    expected_json('fortran.json', {k: np.ascontiguousarray(v) for k, v in fortran.items()})
+
+    # numpy always pads the header to 64 bytes; a hand-written header of odd length puts float64
+    # data at an offset 8 does not divide, which other writers do produce.
+    data = np.array([1.5, -2.25, 1e100], dtype='<f8')
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }\n"
+    write_zip('misaligned.npz', {'x.npy': b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header + data.tobytes()})
+    # Python 2 numpy wrote shape dimensions as longs ('3L'); such files still exist.
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3L,), }       \n"
+    write_zip('py2_header.npz', {'x.npy': b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header + data.tobytes()})
+    # Format version 2.0 (4-byte header length), as numpy writes for huge headers.
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, data, version=(2, 0))
+    write_zip('version2.npz', {'x.npy': buf.getvalue()})
+
+    # Unsupported dtypes, each written by numpy itself.
+    savez('object.npz', x=np.array([{'a': 1}, None], dtype=object))
+    savez('unicode.npz', x=np.array(['abc', 'de']))
+    savez('bytestrings.npz', x=np.array([b'abc', b'de']))
+    savez('complex.npz', x=np.array([1 + 2j, 3j], dtype='c16'))
+    savez('structured.npz', x=np.zeros(3, dtype=[('a', '<i4'), ('b', '<f8')]))
+    savez('datetime.npz', x=np.array(['2020-01-01'], dtype='datetime64[D]'))
+
+    # Broken .npy members inside intact zips (CRC right), so the npy checks are what fails.
+    good = npy_bytes(np.arange(10, dtype='<f4'))
+    write_zip('truncated_member.npz', {'x.npy': good[:-6]})
+    write_zip('extra_bytes_member.npz', {'x.npy': good + b'\0' * 8})
+    write_zip('bad_npy_magic.npz', {'x.npy': b'NOTNUMPY' + good[8:]})
+    write_zip('mixed_members.npz', {'a.npy': npy_bytes(np.arange(3, dtype='<i4')), 'README.txt': b'not an array'})
+
+    # Broken archives.
+    with open(path('not_a_zip.npz'), 'wb') as f:
+        f.write(b'this is a text file, not a zip archive\n')
+    with open(path('single_array.npz'), 'wb') as f:
+        f.write(npy_bytes(np.arange(3, dtype='<i4')))
+    with open(path('gzip_not_zip.npz'), 'wb') as f:
+        f.write(gzip.compress(npy_bytes(np.arange(3, dtype='<i4')), mtime=0))
+    with open(path('empty.npz'), 'wb') as f:
+        pass
+    whole = open(path('dtypes.npz'), 'rb').read()
+    with open(path('truncated.npz'), 'wb') as f:
+        f.write(whole[: len(whole) // 2])
+    # Flip one data byte of a stored member: the zip structure is intact, only the CRC disagrees.
+    write_zip('crc_mismatch.npz', {'x.npy': good})
+    blob = bytearray(open(path('crc_mismatch.npz'), 'rb').read())
+    blob[blob.index(good[:16]) + len(good) - 3] ^= 0xFF
+    with open(path('crc_mismatch.npz'), 'wb') as f:
+        f.write(bytes(blob))
+    # Damage inside a deflate stream: either inflate fails or the CRC does; both must be reported.
+    savez('corrupt_deflate.npz', compress=True, x=np.arange(4000, dtype='<i4') % 251)
+    blob = bytearray(open(path('corrupt_deflate.npz'), 'rb').read())
+    for i in range(120, 140):
+        blob[i] ^= 0x55
+    with open(path('corrupt_deflate.npz'), 'wb') as f:
+        f.write(bytes(blob))
+
+
+def npz_write_fixtures():
+    """np.save's own bytes for the arrays test/npz-write.test.ts writes, to compare byte for byte."""
+    savez('written_by_numpy.npz',
+          f4=np.array([[1.5, -2.0, 0.1]], dtype='<f4'),
+          f8=np.array([np.pi, -0.0, 1e-300, 5.0], dtype='<f8').reshape(2, 2),
+          i4=np.array([-5, 0, 7], dtype='<i4'),
+          i8=np.array([-2**63, 2**63 - 1], dtype='<i8'),
+          u1=np.arange(24, dtype='u1').reshape(2, 3, 4),
+          scalar=np.array(3.25, dtype='<f8'),
+          empty=np.zeros((0, 28, 28), dtype='u1'))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    npz_read_fixtures()
+    npz_write_fixtures()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,281 @@
+/**
+ * Reads one `.npy` array (NumPy's format 1.0/2.0/3.0) into a native, C-ordered, aligned typed array.
+ *
+ * npyjs's `parse` is not used for the data: it throws on big-endian arrays instead of swapping
+ * them, hands back a plain JS array for booleans, ignores `fortran_order`, never checks that the
+ * data length matches the shape, and makes views that throw RangeError when the data starts at
+ * an offset the element size does not divide. Every one of those is a file a user can have, so
+ * this reader owns the header and the data and only borrows npyjs's float16 decoder.
+ */
+import { float16ToFloat32 } from 'npyjs';
+import { UserError } from '../util/errors.js';
+
+export type NpyDtype = 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'u8' | 'i8' | 'f2' | 'f4' | 'f8' | 'b1';
+
+export type NpyData =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
+
+/**
+ * `data` holds product(shape) elements in C order, native byte order, aligned. f2 arrives widened
+ * to Float32Array, b1 as 0/1 bytes. Without `shared`, data that needed no conversion is a view of
+ * the bytes passed in (no copy), so keep those bytes unmodified.
+ */
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  data: NpyData;
+}
+
+export interface ParseNpyOptions {
+  /** Put the data in a fresh SharedArrayBuffer (decoding straight into it, no extra copy). */
+  shared?: boolean;
+}
+
+type Ctor = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): NpyData; BYTES_PER_ELEMENT: number };
+
+const CTORS: Record<NpyDtype, Ctor> = {
+  u1: Uint8Array,
+  i1: Int8Array,
+  b1: Uint8Array,
+  u2: Uint16Array,
+  i2: Int16Array,
+  f2: Uint16Array, // widened to float32 after reading
+  u4: Uint32Array,
+  i4: Int32Array,
+  f4: Float32Array,
+  u8: BigUint64Array,
+  i8: BigInt64Array,
+  f8: Float64Array,
+};
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Parses `.npy` bytes. Every problem is a UserError reading `${where}: <what is wrong>`, where
+ * `where` names the file (and key) for the user.
+ */
+export function parseNpy(bytes: Uint8Array, where = '.npy data', options: ParseNpyOptions = {}): NpyArray {
+  const fail = (problem: string): never => {
+    throw new UserError(`${where}: ${problem}`);
+  };
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy array (bad magic bytes)');
+  const major = bytes[6];
+  if (major !== 1 && major !== 2 && major !== 3) fail(`unsupported .npy format version ${major}.${bytes[7]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lengthBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lengthBytes) fail('truncated .npy header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const dataOffset = 8 + lengthBytes + headerLength;
+  if (dataOffset > bytes.length) fail(`truncated .npy header (${headerLength} bytes announced, ${bytes.length - 8 - lengthBytes} present)`);
+  // Version 3 allows utf-8 field names; 1 and 2 are latin1. Only ASCII matters for the fields we accept.
+  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataOffset));
+  const { dtype, littleEndian, fortranOrder, shape } = readHeader(headerText, fail);
+
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) fail(`shape (${shape.join(', ')}) is too large`);
+  const Ctor = CTORS[dtype];
+  const itemSize = Ctor.BYTES_PER_ELEMENT;
+  const needed = count * itemSize;
+  const present = bytes.length - dataOffset;
+  const shapeText = `(${shape.join(', ')})`;
+  if (present < needed) fail(`truncated array data: shape ${shapeText} of ${dtype} needs ${needed} bytes, found ${present}`);
+  if (present > needed) fail(`${present - needed} extra bytes after the data of shape ${shapeText} ${dtype} (header and data disagree)`);
+
+  // Each stage writes into shared memory only when it is the last one, so nothing is copied twice.
+  const shared = options.shared ?? false;
+  const raw = bytes.subarray(dataOffset, dataOffset + needed);
+  const nativeOrder = littleEndian === LITTLE_ENDIAN_HOST || itemSize === 1;
+  let data = toNative(raw, Ctor, count, nativeOrder, shared && !fortranOrder && dtype !== 'f2');
+  if (dtype === 'f2') data = widenFloat16(data as Uint16Array, shared && !fortranOrder);
+  if (fortranOrder) data = fortranToC(data, shape, shared);
+  return { dtype, shape, data };
+}
+
+interface Header {
+  dtype: NpyDtype;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+}
+
+function readHeader(text: string, fail: (problem: string) => never): Header {
+  let dict: PyValue;
+  try {
+    dict = parsePyLiteral(text);
+  } catch (e) {
+    return fail(`malformed .npy header (${(e as Error).message})`);
+  }
+  if (!(dict instanceof Map)) {
+    return fail('malformed .npy header (not a dictionary)');
+  }
+  const descr = dict.get('descr');
+  const fortran = dict.get('fortran_order');
+  const shapeValue = dict.get('shape');
+  if (descr === undefined || fortran === undefined || shapeValue === undefined) {
+    return fail(`malformed .npy header (needs descr, fortran_order and shape; found ${[...dict.keys()].join(', ')})`);
+  }
+  if (typeof descr !== 'string') return fail('unsupported dtype: structured (record) arrays are not image or label data');
+  if (typeof fortran !== 'boolean') return fail('malformed .npy header (fortran_order is not True or False)');
+  if (!Array.isArray(shapeValue)) return fail('malformed .npy header (shape is not a tuple)');
+  const shape: number[] = [];
+  for (const dim of shapeValue) {
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) return fail(`malformed .npy header (bad shape dimension ${String(dim)})`);
+    shape.push(dim);
+  }
+  const { dtype, littleEndian } = readDescr(descr, fail);
+  return { dtype, littleEndian, fortranOrder: fortran, shape };
+}
+
+/** Names the dtypes users actually meet, so the message says what was found, not just "unsupported". */
+function readDescr(descr: string, fail: (problem: string) => never): { dtype: NpyDtype; littleEndian: boolean } {
+  const match = /^([<>|=]?)([a-zA-Z])(\d*)(.*)$/.exec(descr);
+  if (!match) return fail(`unsupported dtype '${descr}'`);
+  const [, order, kind, size, rest] = match;
+  const code = `${kind}${size}`;
+  if (kind === 'O') return fail(`unsupported dtype '${descr}': object arrays (pickled Python objects) are not read`);
+  if (kind === 'U' || kind === 'S' || kind === 'a') return fail(`unsupported dtype '${descr}': strings are not image or label data`);
+  if (kind === 'c') return fail(`unsupported dtype '${descr}': complex numbers are not image or label data`);
+  if (kind === 'V') return fail(`unsupported dtype '${descr}': void/structured arrays are not image or label data`);
+  if (kind === 'M' || kind === 'm') return fail(`unsupported dtype '${descr}': dates and time deltas are not image or label data`);
+  if (rest !== '' || !(code in CTORS)) return fail(`unsupported dtype '${descr}'`);
+  // '=' is the writer's native order; .npy writers resolve it, but when one did not, it was almost surely little-endian.
+  return { dtype: code as NpyDtype, littleEndian: order !== '>' };
+}
+
+/** Byte-swaps when the file's order is not the host's, copies when the view would be misaligned or shared memory is wanted. */
+function toNative(raw: Uint8Array, Ctor: Ctor, count: number, nativeOrder: boolean, shared: boolean): NpyData {
+  const itemSize = Ctor.BYTES_PER_ELEMENT;
+  const aligned = (raw.byteOffset % itemSize) === 0;
+  if (nativeOrder && aligned && !shared) return new Ctor(raw.buffer, raw.byteOffset, count);
+  const target = new Uint8Array(shared ? new SharedArrayBuffer(raw.length) : new ArrayBuffer(raw.length));
+  if (nativeOrder) {
+    target.set(raw);
+  } else {
+    for (let i = 0; i < raw.length; i += itemSize) {
+      for (let j = 0; j < itemSize; j++) target[i + j] = raw[i + itemSize - 1 - j];
+    }
+  }
+  return new Ctor(target.buffer, 0, count);
+}
+
+function widenFloat16(halves: Uint16Array, shared: boolean): Float32Array {
+  const out = new Float32Array(shared ? new SharedArrayBuffer(halves.length * 4) : new ArrayBuffer(halves.length * 4));
+  for (let i = 0; i < halves.length; i++) out[i] = float16ToFloat32(halves[i]);
+  return out;
+}
+
+/**
+ * Fortran order stores the FIRST index fastest. Walking the C-order output with an odometer and
+ * tracking the matching Fortran offset keeps this one pass, whatever the rank.
+ */
+export function fortranToC<T extends NpyData>(data: T, shape: number[], shared: boolean): T {
+  const count = data.length;
+  const Ctor = data.constructor as Ctor;
+  const out = new Ctor(shared ? new SharedArrayBuffer(count * Ctor.BYTES_PER_ELEMENT) : new ArrayBuffer(count * Ctor.BYTES_PER_ELEMENT)) as T;
+  const rank = shape.length;
+  if (rank <= 1 || count === 0 || shape.filter((d) => d !== 1).length <= 1) {
+    (out as unknown as { set(a: T): void }).set(data);
+    return out;
+  }
+  const fStride = new Array<number>(rank);
+  fStride[0] = 1;
+  for (let k = 1; k < rank; k++) fStride[k] = fStride[k - 1] * shape[k - 1];
+  const index = new Array<number>(rank).fill(0);
+  const src = data as unknown as ArrayLike<number> & { [i: number]: number };
+  const dst = out as unknown as { [i: number]: number };
+  let f = 0;
+  for (let c = 0; c < count; c++) {
+    dst[c] = src[f];
+    // Advance the C-order odometer: the LAST index moves fastest.
+    for (let k = rank - 1; k >= 0; k--) {
+      index[k]++;
+      f += fStride[k];
+      if (index[k] < shape[k]) break;
+      f -= fStride[k] * shape[k];
+      index[k] = 0;
+    }
+  }
+  return out;
+}
+
+type PyValue = string | number | boolean | null | PyValue[] | Map<string, PyValue>;
+
+/**
+ * The header is a Python dict literal. A regex would accept a structured dtype's list as garbage
+ * and miss Python 2's `28L`, so this reads the small literal grammar numpy writes: dicts, tuples,
+ * lists, quoted strings, integers, True/False/None.
+ */
+function parsePyLiteral(text: string): PyValue {
+  let pos = 0;
+  const skip = () => {
+    while (pos < text.length && /\s/.test(text[pos])) pos++;
+  };
+  const error = (what: string): never => {
+    throw new Error(`${what} at character ${pos}`);
+  };
+  const value = (): PyValue => {
+    skip();
+    const ch = text[pos];
+    if (ch === '{') {
+      pos++;
+      const map = new Map<string, PyValue>();
+      for (;;) {
+        skip();
+        if (text[pos] === '}') break;
+        const key = value();
+        if (typeof key !== 'string') error('dictionary key is not a string');
+        skip();
+        if (text[pos++] !== ':') error("expected ':'");
+        map.set(key as string, value());
+        skip();
+        if (text[pos] === ',') pos++;
+        else if (text[pos] !== '}') error("expected ',' or '}'");
+      }
+      pos++;
+      return map;
+    }
+    if (ch === '(' || ch === '[') {
+      const close = ch === '(' ? ')' : ']';
+      pos++;
+      const items: PyValue[] = [];
+      for (;;) {
+        skip();
+        if (text[pos] === close) break;
+        items.push(value());
+        skip();
+        if (text[pos] === ',') pos++;
+        else if (text[pos] !== close) error(`expected ',' or '${close}'`);
+      }
+      pos++;
+      return items;
+    }
+    if (ch === "'" || ch === '"') {
+      const end = text.indexOf(ch, pos + 1);
+      if (end < 0) error('unterminated string');
+      const s = text.slice(pos + 1, end);
+      pos = end + 1;
+      return s;
+    }
+    const word = /^(?:-?\d+L?|True|False|None)/.exec(text.slice(pos, pos + 32));
+    if (!word) return error('unexpected input');
+    pos += word[0].length;
+    if (word[0] === 'True') return true;
+    if (word[0] === 'False') return false;
+    if (word[0] === 'None') return null;
+    return Number(word[0].replace('L', ''));
+  };
+  const result = value();
+  skip();
+  if (pos !== text.length) error('trailing characters');
+  return result;
+}

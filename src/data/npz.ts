@@ -1,0 +1,111 @@
+/**
+ * Reads NumPy `.npz` archives (`np.savez` stores members, `np.savez_compressed` deflates them).
+ * Every failure is a UserError of one line, `<path>[: key '<key>']: <what is wrong>`, because the
+ * CLI prints it as is and the user has to know which file, and which array in it, to fix.
+ */
+import { readFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import JSZip from 'jszip';
+import { UserError } from '../util/errors.js';
+import { parseNpy, type NpyArray, type ParseNpyOptions } from './npy.js';
+
+export interface NpzArchive {
+  readonly path: string;
+  /** Member names without the `.npy` suffix, in archive order. */
+  readonly keys: string[];
+  /** Decompresses (CRC-checked) and parses one member; one at a time keeps big archives from being held twice. */
+  read(key: string, options?: ParseNpyOptions): Promise<NpyArray>;
+}
+
+/** Opens an archive and lists its arrays without decompressing any of them. */
+export async function openNpz(path: string): Promise<NpzArchive> {
+  const bytes = await readWhole(path);
+  checkZipMagic(bytes, path);
+  let zip: JSZip;
+  try {
+    // Checks every member's CRC up front (streaming, nothing kept), so a flipped bit never reaches training.
+    zip = await JSZip.loadAsync(bytes, { checkCRC32: true });
+  } catch (e) {
+    if (/crc32/i.test(oneLine(e))) {
+      const key = await findCrcMismatch(bytes);
+      throw new UserError(`${path}: ${key === undefined ? '' : `key '${key}': `}CRC-32 mismatch, the archive is corrupted`);
+    }
+    throw new UserError(`${path}: corrupted or truncated zip archive (${oneLine(e)})`);
+  }
+  // np.load exposes only `*.npy` members as arrays; directories and other members carry no array.
+  const members = new Map<string, JSZip.JSZipObject>();
+  for (const entry of Object.values(zip.files)) {
+    if (!entry.dir && entry.name.endsWith('.npy')) members.set(entry.name.slice(0, -4), entry);
+  }
+  return {
+    path,
+    keys: [...members.keys()],
+    async read(key: string, options: ParseNpyOptions = {}): Promise<NpyArray> {
+      const where = `${path}: key '${key}'`;
+      const entry = members.get(key);
+      if (!entry) throw new UserError(`${where}: no such array (keys found: ${[...members.keys()].join(', ') || 'none'})`);
+      let npy: Uint8Array;
+      try {
+        npy = await entry.async('uint8array');
+      } catch (e) {
+        const message = oneLine(e);
+        if (/crc32/i.test(message)) throw new UserError(`${where}: CRC-32 mismatch, the archive is corrupted`);
+        throw new UserError(`${where}: corrupted or truncated zip member (${message})`);
+      }
+      return parseNpy(npy, where, options);
+    },
+  };
+}
+
+/** Every array of an archive, keyed by name without `.npy`. */
+export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
+  const archive = await openNpz(path);
+  const arrays = new Map<string, NpyArray>();
+  for (const key of archive.keys) arrays.set(key, await archive.read(key));
+  return arrays;
+}
+
+/**
+ * jszip's CRC error does not say which member failed; only on that error path, decompress each
+ * member and compare with the CRC jszip read from the central directory (an internal field, so
+ * a jszip that renames it just loses the key from the message).
+ */
+async function findCrcMismatch(bytes: Uint8Array): Promise<string | undefined> {
+  try {
+    const zip = await JSZip.loadAsync(bytes);
+    for (const entry of Object.values(zip.files)) {
+      const stored = (entry as unknown as { _data?: { crc32?: number } })._data?.crc32;
+      if (entry.dir || typeof stored !== 'number') continue;
+      if (crc32(await entry.async('uint8array')) >>> 0 !== stored >>> 0) return entry.name.replace(/\.npy$/, '');
+    }
+  } catch {
+    // Fall through: the message without a key is still true.
+  }
+  return undefined;
+}
+
+async function readWhole(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not an .npz file`);
+    if (code === 'EACCES') throw new UserError(`${path}: permission denied`);
+    throw new UserError(`${path}: cannot read (${oneLine(e)})`);
+  }
+}
+
+/** jszip's own message for a non-zip is about a missing central directory; say what the file is instead. */
+function checkZipMagic(bytes: Uint8Array, path: string): void {
+  const startsWith = (...magic: number[]) => magic.every((b, i) => bytes[i] === b);
+  if (bytes.length === 0) throw new UserError(`${path}: empty file, not an .npz archive`);
+  if (startsWith(0x50, 0x4b, 0x03, 0x04) || startsWith(0x50, 0x4b, 0x05, 0x06)) return;
+  if (startsWith(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) throw new UserError(`${path}: a single .npy array, not an .npz archive`);
+  if (startsWith(0x1f, 0x8b)) throw new UserError(`${path}: a gzip file, not an .npz (zip) archive`);
+  throw new UserError(`${path}: not a zip archive, so not an .npz file`);
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+}
