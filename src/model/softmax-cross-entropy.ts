@@ -4,17 +4,29 @@ import type { FloatArray } from './float-array.js';
  * Cross-entropy of softmax(logits) against `label`, natural log, computed through log-sum-exp
  * so that large logits cannot overflow (the seed's exp(x)/sum(exp(x)) does).
  * Writes dloss/dlogits = softmax(logits) - onehot(label) into dlogits when it is given.
+ *
+ * With m the largest logit, log(sum exp(x - m)) = log1p(sum over the others), which keeps the
+ * small loss of a confidently classified sample accurate instead of rounding log(1 + tiny).
  */
 export function softmaxCrossEntropy(dlogits: FloatArray | null, logits: FloatArray, label: number, classes: number): number {
-  let max = -Infinity;
-  for (let k = 0; k < classes; k++) if (logits[k] > max) max = logits[k];
-  let sum = 0;
-  for (let k = 0; k < classes; k++) sum += Math.exp(logits[k] - max);
-  const logSumExp = max + Math.log(sum);
+  const top = argmax(logits, classes);
+  const max = logits[top];
+  let rest = 0;
+  for (let k = 0; k < classes; k++) if (k !== top) rest += Math.exp(logits[k] - max);
+  const logNormaliser = Math.log1p(rest); // log-sum-exp = max + logNormaliser
   if (dlogits !== null) {
-    for (let k = 0; k < classes; k++) dlogits[k] = Math.exp(logits[k] - logSumExp) - (k === label ? 1 : 0);
+    // p_label - 1 cancels when the sample is classified confidently; minus the sum of the other
+    // probabilities is the same quantity without the cancellation.
+    let others = 0;
+    for (let k = 0; k < classes; k++) {
+      if (k === label) continue;
+      const p = Math.exp(logits[k] - max - logNormaliser);
+      dlogits[k] = p;
+      others += p;
+    }
+    dlogits[label] = -others;
   }
-  return logSumExp - logits[label];
+  return max - logits[label] + logNormaliser;
 }
 
 /** Index of the largest logit; the first one wins a tie, like numpy's argmax. */

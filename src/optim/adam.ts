@@ -1,0 +1,48 @@
+import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+
+export interface AdamOptions {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+}
+
+/** The seed's settings. */
+export const SEED_ADAM: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+
+/**
+ * Adam with the seed's bias correction folded into the step size:
+ *   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t),  p -= lr_t * m / (sqrt(v) + eps).
+ * Each expression keeps the seed's operation order so that float64 runs round as numpy does.
+ */
+export class Adam {
+  readonly m: FloatArray;
+  readonly v: FloatArray;
+  /** Updates applied so far (the seed's e*nbatch + nb + 1 after the update). */
+  step = 0;
+
+  constructor(
+    readonly options: AdamOptions,
+    dtype: Dtype,
+    size: number,
+  ) {
+    this.m = allocFloat(dtype, size);
+    this.v = allocFloat(dtype, size);
+  }
+
+  /** One update of params by the gradient of the loss (descent). */
+  update(params: FloatArray, grad: FloatArray): void {
+    const { lr, beta1, beta2, eps } = this.options;
+    const t = ++this.step;
+    const lrT = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    const { m, v } = this;
+    const oneMinusBeta1 = 1 - beta1;
+    const oneMinusBeta2 = 1 - beta2;
+    for (let j = 0; j < params.length; j++) {
+      const g = grad[j];
+      m[j] = beta1 * m[j] + oneMinusBeta1 * g;
+      v[j] = beta2 * v[j] + oneMinusBeta2 * (g * g);
+      params[j] -= (lrT * m[j]) / (Math.sqrt(v[j]) + eps);
+    }
+  }
+}
