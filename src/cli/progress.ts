@@ -1,0 +1,48 @@
+import cliProgress from 'cli-progress';
+import type { BatchProgress } from '../train/trainer.js';
+
+/**
+ * The epoch's progress bar, on stderr and only on a terminal, so that piped or --json output
+ * carries nothing but results.
+ */
+export class EpochProgress {
+  private bar: cliProgress.SingleBar | null = null;
+  private readonly enabled: boolean;
+
+  constructor(stream: NodeJS.WriteStream = process.stderr) {
+    this.enabled = stream.isTTY === true;
+    if (this.enabled) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: 'epoch {epoch} [{bar}] {value}/{total} samples | {rate} samples/s | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  update(p: BatchProgress): void {
+    if (!this.bar) return;
+    const payload = { epoch: p.epoch, rate: Math.round(p.samplesPerSec) };
+    if (p.samplesDone === 0 || this.barTotal !== p.samplesTotal || this.barEpoch !== p.epoch) {
+      this.bar.start(p.samplesTotal, p.samplesDone, payload);
+      this.barTotal = p.samplesTotal;
+      this.barEpoch = p.epoch;
+    } else {
+      this.bar.update(p.samplesDone, payload);
+    }
+  }
+
+  /** Removes the bar before a result line is printed. */
+  clear(): void {
+    if (this.bar && this.barEpoch !== -1) this.bar.stop();
+    this.barEpoch = -1;
+  }
+
+  private barTotal = -1;
+  private barEpoch = -1;
+}

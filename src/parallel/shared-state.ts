@@ -1,0 +1,65 @@
+import type { ImageSet } from '../data/dataset.js';
+import type { ModelConfig } from '../model/config.js';
+import { allocSharedFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+
+/**
+ * Everything the workers read or write, each in shared memory so that nothing is copied per step:
+ * the images (as stored, bytes for uint8 data), the parameters, one gradient slot per sample of a
+ * batch, the epoch's sample order, and the per-sample outputs. Workers receive it once, when the
+ * pool starts; a step's message then carries only a few integers.
+ */
+export interface SharedState {
+  readonly config: ModelConfig;
+  readonly dtype: Dtype;
+  readonly train: ImageSet;
+  readonly test: ImageSet;
+  /** The flat parameters (layout in model/parameters.ts), written only by the main thread between steps. */
+  readonly params: FloatArray;
+  /** batchSize slots of `params.length` values; sample i of a batch writes slot i. */
+  readonly gradSlots: FloatArray;
+  /** Per-sample training loss of the current batch, by position in the batch. */
+  readonly batchLosses: Float64Array;
+  /** The training order of the current epoch: batch position -> training image index. */
+  readonly order: Int32Array;
+  /** Per test image: its loss and the predicted class, written by evaluation tasks. */
+  readonly testLosses: Float64Array;
+  readonly testPredictions: Int32Array;
+  /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
+  readonly counters: Int32Array;
+  readonly batchSize: number;
+}
+
+export const TRAIN_COUNTER = 0;
+export const TEST_COUNTER = 1;
+
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4));
+}
+
+export function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * 8));
+}
+
+export function createSharedState(
+  config: ModelConfig,
+  dtype: Dtype,
+  train: ImageSet,
+  test: ImageSet,
+  parameterCount: number,
+  batchSize: number,
+): SharedState {
+  return {
+    config,
+    dtype,
+    train,
+    test,
+    params: allocSharedFloat(dtype, parameterCount),
+    gradSlots: allocSharedFloat(dtype, batchSize * parameterCount),
+    batchLosses: sharedFloat64(batchSize),
+    order: sharedInt32(train.count),
+    testLosses: sharedFloat64(test.count),
+    testPredictions: sharedInt32(test.count),
+    counters: sharedInt32(2),
+    batchSize,
+  };
+}

@@ -1,0 +1,12 @@
+/** Messages from the coordinator to a worker: a range to work on and how finely to claim it. */
+export type Task =
+  | { readonly kind: 'gradients'; readonly batchStart: number; readonly batchCount: number; readonly chunk: number }
+  | { readonly kind: 'evaluate'; readonly count: number; readonly chunk: number }
+  | { readonly kind: 'noop' };
+
+/** What a worker reports back: how much it did and how long its computation took. */
+export interface TaskResult {
+  readonly samples: number;
+  readonly computeMs: number;
+  readonly threadId: number;
+}

@@ -1,0 +1,72 @@
+import { threadId } from 'node:worker_threads';
+import { deriveDims } from '../model/config.js';
+import { allocFloat, type FloatArray } from '../model/float-array.js';
+import type { SampleKernels } from '../model/kernels.js';
+import { Network } from '../model/network.js';
+import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
+import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import type { Task, TaskResult } from './tasks.js';
+
+/**
+ * The work of one thread, shared by the worker file and by tests that run it in-process.
+ * Samples are claimed `chunk` at a time from a shared counter, so a fast thread takes more of
+ * them and nobody waits for a fixed half; each sample's result goes to its own slot, so which
+ * thread computed it changes nothing.
+ */
+export class WorkerContext {
+  private readonly kernels: SampleKernels;
+  /** Per-slot views, made once: a step then allocates nothing. */
+  private readonly slots: FloatArray[];
+  private readonly logits: FloatArray;
+  private readonly classes: number;
+
+  constructor(private readonly state: SharedState) {
+    const dims = deriveDims(state.config);
+    const network = new Network(dims, state.dtype);
+    this.kernels = network;
+    const n = network.layout.total;
+    this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
+    this.classes = dims.classes;
+    this.logits = allocFloat(state.dtype, dims.classes);
+  }
+
+  run(task: Task): TaskResult {
+    const started = performance.now();
+    let samples = 0;
+    if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk);
+    else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
+    return { samples, computeMs: performance.now() - started, threadId };
+  }
+
+  private gradients(batchStart: number, batchCount: number, chunk: number): number {
+    const { params, batchLosses, order, train, counters } = this.state;
+    let done = 0;
+    for (;;) {
+      const first = Atomics.add(counters, TRAIN_COUNTER, chunk);
+      if (first >= batchCount) return done;
+      const last = Math.min(first + chunk, batchCount);
+      for (let i = first; i < last; i++) {
+        const image = order[batchStart + i];
+        batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
+      }
+      done += last - first;
+    }
+  }
+
+  private evaluate(count: number, chunk: number): number {
+    const { params, test, testLosses, testPredictions, counters } = this.state;
+    const logits = this.logits;
+    let done = 0;
+    for (;;) {
+      const first = Atomics.add(counters, TEST_COUNTER, chunk);
+      if (first >= count) return done;
+      const last = Math.min(first + chunk, count);
+      for (let i = first; i < last; i++) {
+        this.kernels.sampleLogits(params, test, i, logits);
+        testLosses[i] = softmaxCrossEntropy(null, logits, test.labels[i], this.classes);
+        testPredictions[i] = argmax(logits, this.classes);
+      }
+      done += last - first;
+    }
+  }
+}
