@@ -8,7 +8,8 @@ import { averageSlots } from '../optim/average-slots.js';
 import { Coordinator } from '../parallel/coordinator.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
-import { epochBatches } from './batches.js';
+import { type Batch, epochBatches } from './batches.js';
+import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
   readonly model: ModelOptions;
@@ -39,6 +40,8 @@ export interface EpochReport {
   /** Training samples per second of wall time (evaluation excluded). */
   readonly samplesPerSec: number;
   readonly seconds: number;
+  /** Where the training steps' time went. */
+  readonly timing: TimingTotals;
 }
 
 export interface BatchProgress {
@@ -111,14 +114,13 @@ export class Trainer {
     const { batchSize, dropLast } = this.options;
     this.state.order.set(this.streams.epochPermutation(epoch, train.count));
     const batches = epochBatches(train.count, batchSize, dropLast);
+    const timing = new TimingTotals();
     const started = performance.now();
     let lossSum = 0;
     let samples = 0;
     for (const batch of batches) {
-      await this.coordinator.computeGradients(batch.start, batch.count);
+      await this.step(batch, timing);
       for (let i = 0; i < batch.count; i++) lossSum += this.state.batchLosses[i];
-      averageSlots(this.meanGrad, this.state.gradSlots, batch.count, this.sumScratch);
-      this.adam.update(this.state.params, this.meanGrad);
       samples += batch.count;
       const elapsedSec = (performance.now() - started) / 1000;
       listener.onBatch?.({ epoch: epoch + 1, samplesDone: samples, samplesTotal: train.count, samplesPerSec: samples / elapsedSec });
@@ -134,7 +136,21 @@ export class Trainer {
       steps: batches.length,
       samplesPerSec: samples / trainSeconds,
       seconds: (performance.now() - started) / 1000,
+      timing,
     };
+  }
+
+  /** One Adam step on the batch at positions [start, start+count) of the current order. */
+  async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
+    const phase = await this.coordinator.computeGradients(batch.start, batch.count);
+    const reduceStart = performance.now();
+    averageSlots(this.meanGrad, this.state.gradSlots, batch.count, this.sumScratch);
+    const adamStart = performance.now();
+    this.adam.update(this.state.params, this.meanGrad);
+    const adamEnd = performance.now();
+    const timing = stepTiming(phase, batch.count, adamStart - reduceStart, adamEnd - adamStart);
+    totals?.add(timing, phase);
+    return timing;
   }
 
   /** Mean loss and correct count over the test set, computed on the pool. */

@@ -1,0 +1,59 @@
+import type { PhaseTiming } from '../parallel/coordinator.js';
+
+/** Where one training step's time went, as the main thread measured it. */
+export interface StepTiming {
+  /** Dispatch to last result: the parallel part of the step. */
+  readonly parallelMs: number;
+  /** The longest and shortest computation time among the tasks that did any work. */
+  readonly slowestTaskMs: number;
+  readonly fastestTaskMs: number;
+  /** Summing the slots in order and dividing (main thread). */
+  readonly reduceMs: number;
+  /** Adam on the averaged gradient (main thread). */
+  readonly adamMs: number;
+  readonly samples: number;
+}
+
+/** Totals over many steps, plus which thread computed how many samples. */
+export class TimingTotals {
+  steps = 0;
+  samples = 0;
+  parallelMs = 0;
+  /** Sum over steps of (slowest - fastest task): time the fastest thread idles at the barrier. */
+  waitMs = 0;
+  /** Sum over steps of the slowest task's computation. */
+  computeMs = 0;
+  reduceMs = 0;
+  adamMs = 0;
+  readonly samplesByThread = new Map<number, number>();
+
+  add(step: StepTiming, phase: PhaseTiming): void {
+    this.steps++;
+    this.samples += step.samples;
+    this.parallelMs += step.parallelMs;
+    this.computeMs += step.slowestTaskMs;
+    this.waitMs += step.slowestTaskMs - step.fastestTaskMs;
+    this.reduceMs += step.reduceMs;
+    this.adamMs += step.adamMs;
+    for (const t of phase.tasks) {
+      if (t.samples > 0) this.samplesByThread.set(t.threadId, (this.samplesByThread.get(t.threadId) ?? 0) + t.samples);
+    }
+  }
+
+  /** Parallel time not spent computing: messaging, scheduling, wake-ups. */
+  get dispatchMs(): number {
+    return this.parallelMs - this.computeMs;
+  }
+}
+
+export function stepTiming(phase: PhaseTiming, samples: number, reduceMs: number, adamMs: number): StepTiming {
+  const working = phase.tasks.filter((t) => t.samples > 0).map((t) => t.computeMs);
+  return {
+    parallelMs: phase.wallMs,
+    slowestTaskMs: working.length > 0 ? Math.max(...working) : 0,
+    fastestTaskMs: working.length > 0 ? Math.min(...working) : 0,
+    reduceMs,
+    adamMs,
+    samples,
+  };
+}

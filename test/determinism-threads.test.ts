@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { takeFirst } from '../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import type { Dtype } from '../src/model/float-array.js';
+import { Trainer } from '../src/train/trainer.js';
+import { trainOptions } from './helpers/train-options.js';
+
+const full = loadEmbeddedMnist();
+// 250 images: two full batches and a partial one.
+const data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.test, 60) };
+
+async function trainedBytes(threads: number, dtype: Dtype): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
+  const trainer = new Trainer(data, trainOptions({ threads, dtype, epochs: 2, batchSize: 100 }));
+  try {
+    const reports = await trainer.run();
+    const params = trainer.params;
+    return {
+      weights: new Uint8Array(params.buffer.slice(params.byteOffset, params.byteOffset + params.byteLength)),
+      losses: reports.flatMap((r) => [r.trainLoss, r.test.loss]),
+      threadsUsed: Math.max(...reports.map((r) => r.timing.samplesByThread.size)),
+    };
+  } finally {
+    await trainer.close();
+  }
+}
+
+describe('same seed and data give bitwise the same weights for any thread count', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`${dtype}: 1, 2, 3 and 4 threads, 2 epochs of 250 samples (batches 100,100,50), and a repeat`, async () => {
+      const one = await trainedBytes(1, dtype);
+      for (const threads of [2, 3, 4, 2]) {
+        const other = await trainedBytes(threads, dtype);
+        expect(Buffer.compare(Buffer.from(other.weights), Buffer.from(one.weights)), `${threads} threads`).toBe(0);
+        expect(other.losses).toEqual(one.losses);
+        // Otherwise the comparison would prove nothing about sharding.
+        expect(other.threadsUsed, `threads that computed samples with ${threads} threads`).toBeGreaterThan(1);
+      }
+    });
+  }
+});

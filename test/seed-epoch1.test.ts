@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { readNpz } from '../src/data/npz.js';
+import { Trainer } from '../src/train/trainer.js';
+import { trainOptions } from './helpers/train-options.js';
+
+// The seed's numpy program (conv2 gradient fixed), one epoch, float64, np.random streams.
+const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
+
+describe('--rng numpy --dtype float64 --seed 0 --drop-last --epochs 1 reproduces the seed', () => {
+  it('weights equal golden/seed_fixed_epoch1_weights.npz to 1e-9 relative; test accuracy 1768/1996', async () => {
+    const golden = await readNpz(GOLDEN);
+    const trainer = new Trainer(loadEmbeddedMnist(), trainOptions({ rng: 'numpy', dtype: 'float64', seed: 0, dropLast: true, epochs: 1 }));
+    try {
+      const [report] = await trainer.run();
+      expect(report.steps).toBe(80); // 8,004 // 100, the last 4 dropped
+      expect(trainer.adam.step).toBe(80);
+      let worst = 0;
+      for (const t of trainer.layout.tensors) {
+        const expected = golden.get(t.name)!.data as Float64Array;
+        expect(golden.get(t.name)!.shape).toEqual(t.shape);
+        for (let i = 0; i < t.length; i++) {
+          const actual = trainer.params[t.offset + i];
+          // Elementwise, with a floor at 1e-6 of the tensor's scale for entries that are nearly zero.
+          const rel = Math.abs(actual - expected[i]) / Math.max(Math.abs(expected[i]), 1e-6);
+          worst = Math.max(worst, rel);
+        }
+      }
+      console.log(`worst elementwise relative difference from the seed: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-9);
+      expect([report.test.correct, report.test.total]).toEqual([1768, 1996]);
+    } finally {
+      await trainer.close();
+    }
+  });
+});
