@@ -166,10 +166,148 @@ def npz_write_fixtures():
           empty=np.zeros((0, 28, 28), dtype='u1'))
 
 
+# Dataset fixtures for test/data-*.test.ts. The tests recompute these formulas, so keep them in step
+# with test/fixtures/data/expected.ts: pixel i of a split is (i + offset) * 37 % 256, train offset 0, test 1000.
+N_TRAIN, N_TEST, H, W = 6, 3, 4, 5
+TRAIN_LABELS = [3, 1, 4, 1, 5, 9]
+TEST_LABELS = [2, 6, 5]
+SEED_KEYS = ('trainimages', 'trainlabels', 'testimages', 'testlabels')
+KERAS_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
+
+
+def pixels(n, offset, h=H, w=W):
+    return ((np.arange(n * h * w) + offset) * 37 % 256).astype('u1').reshape(n, h, w)
+
+
+def split(dtype_x='u1', dtype_y='u1'):
+    """The standard four arrays, pixels cast (floats scaled to [0,1]) and labels cast."""
+    def x(a):
+        return a if np.dtype(dtype_x).kind in 'iu' else (a / 255.0).astype(dtype_x)
+    return (x(pixels(N_TRAIN, 0)), np.array(TRAIN_LABELS, dtype=dtype_y),
+            x(pixels(N_TEST, 1000)), np.array(TEST_LABELS, dtype=dtype_y))
+
+
+def dataset(name, arrays, keys=SEED_KEYS, compress=False):
+    savez(name, compress, **dict(zip(keys, arrays)))
+
+
+def write_idx(dirname, files, gz=False, names=None):
+    """files: {role: (magic, array)}; names maps role to a file name (default: MNIST's)."""
+    d = path(dirname)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        os.remove(os.path.join(d, f))
+    default = {'train_x': 'train-images-idx3-ubyte', 'train_y': 'train-labels-idx1-ubyte',
+               'test_x': 't10k-images-idx3-ubyte', 'test_y': 't10k-labels-idx1-ubyte'}
+    for role, content in files.items():
+        name = (names or default)[role]
+        data = content if isinstance(content, bytes) else idx_bytes(content)
+        if gz:
+            data = gzip.compress(data, mtime=0)
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(data)
+
+
+def idx_bytes(a):
+    kind = {1: 0x0801, 3: 0x0803}[a.ndim]
+    return struct.pack('>I', kind) + b''.join(struct.pack('>I', n) for n in a.shape) + a.astype('u1').tobytes()
+
+
+def standard_idx():
+    x, y, tx, ty = split()
+    return {'train_x': x, 'train_y': y, 'test_x': tx, 'test_y': ty}
+
+
+def dataset_fixtures():
+    # Good layouts.
+    dataset('ds_seed.npz', split())
+    dataset('ds_keras.npz', split(), KERAS_KEYS, compress=True)
+    x, y, tx, ty = split('f4', 'i8')
+    dataset('ds_float32_nhwc.npz', (x[..., None], y, tx[..., None], ty))
+    x, y, tx, ty = split('f8', 'i4')
+    dataset('ds_float64_nchw.npz', (x[:, None], y, tx[:, None], ty), KERAS_KEYS)
+    x, y, tx, ty = split('u1', 'i2')
+    dataset('ds_flat.npz', (x.reshape(N_TRAIN, -1), y, tx.reshape(N_TEST, -1), ty))
+    x, y, tx, ty = split('f4', 'f8')
+    dataset('ds_float_labels.npz', (x, y, tx, ty))
+    x, y, tx, ty = split()
+    dataset('ds_float_0_255.npz', (x.astype('f4'), y, tx.astype('f4'), ty))
+    dataset('ds_int16_pixels.npz', (x.astype('<i2'), y, tx.astype('>i2'), ty))
+    dataset('ds_custom_keys.npz', split(), ('imgs', 'lbls', 'timgs', 'tlbls'))
+    dataset('ds_classes_from_test.npz', (x, np.array([0, 1, 2, 1, 0, 2], 'u1'), tx, np.array([3, 0, 1], 'u1')))
+    x, y, tx, ty = split('f8', 'i8')
+    dataset('ds_bigendian_fortran.npz', (
+        np.asfortranarray(x.astype('>f8')), y.astype('>i8'),
+        np.asfortranarray(pixels(N_TEST, 1000)), ty.astype('>u2')))
+
+    write_idx('idx_raw', standard_idx())
+    write_idx('idx_gz', standard_idx(), gz=True, names={
+        'train_x': 'train-images-idx3-ubyte.gz', 'train_y': 'train-labels-idx1-ubyte.gz',
+        'test_x': 't10k-images-idx3-ubyte.gz', 'test_y': 't10k-labels-idx1-ubyte.gz'})
+    write_idx('idx_gz_noext', standard_idx(), gz=True)
+    write_idx('idx_dotted', standard_idx(), names={
+        'train_x': 'train-images.idx3-ubyte', 'train_y': 'train-labels.idx1-ubyte',
+        'test_x': 't10k-images.idx3-ubyte', 'test_y': 't10k-labels.idx1-ubyte'})
+
+    d = path('npy_dir')
+    os.makedirs(d, exist_ok=True)
+    for key, a in zip(KERAS_KEYS, split()):
+        np.save(os.path.join(d, key + '.npy'), a)
+
+    # Bad .npz inputs, one problem each.
+    x, y, tx, ty = split()
+    savez('bad_missing_keys.npz', x_train=x, y_train=y, x_test=tx)
+    dataset('bad_object_images.npz', (np.array([[1, 2], None], dtype=object), y, tx, ty))
+    dataset('bad_string_labels.npz', (x, np.array([str(v) for v in TRAIN_LABELS]), tx, ty))
+    dataset('bad_complex_images.npz', (x.astype('c8'), y, tx, ty), KERAS_KEYS)
+    write_zip('bad_count_header.npz', {
+        'trainimages.npy': npy_bytes(x)[:-7], 'trainlabels.npy': npy_bytes(y),
+        'testimages.npy': npy_bytes(tx), 'testlabels.npy': npy_bytes(ty)})
+    dataset('bad_count_mismatch.npz', (x, y[:5], tx, ty))
+    dataset('bad_negative_label.npz', (x, np.array([3, 1, -1, 1, 5, 9], 'i8'), tx, ty))
+    dataset('bad_fractional_label.npz', (x, y, tx, np.array([2, 2.5, 5], 'f4')))
+    dataset('bad_too_many_classes.npz', (x, np.array([3, 1, 4, 70000, 5, 9], 'i4'), tx, ty))
+    dataset('bad_huge_int64_label.npz', (x, np.array([3, 1, 4, 1, 2**62, 9], 'i8'), tx, ty))
+    xf = (x / 255.0).astype('f4')
+    xf[2, 1, 3] = np.nan
+    dataset('bad_nan_pixel.npz', (xf, y, (tx / 255.0).astype('f4'), ty))
+    txf = tx / 255.0
+    txf[1, 0, 0] = -np.inf
+    dataset('bad_inf_pixel.npz', ((x / 255.0), y, txf, ty))
+    xf = (x / 255.0).astype('f4')
+    xf[0, 0, 1] = -0.5
+    dataset('bad_negative_pixel.npz', (xf, y, (tx / 255.0).astype('f4'), ty))
+    dataset('bad_empty_train.npz', (np.zeros((0, H, W), 'u1'), np.zeros(0, 'u1'), tx, ty))
+    dataset('bad_size_mismatch.npz', (x, y, pixels(N_TEST, 1000, h=W, w=H), ty))
+    dataset('bad_rgb.npz', (np.repeat(x[..., None], 3, axis=3), y, tx, ty))
+    dataset('bad_onehot.npz', (x, np.eye(10, dtype='f4')[TRAIN_LABELS], tx, ty))
+    xi = x.astype('i4')
+    xi[5, 3, 4] = 300
+    dataset('bad_int_pixels.npz', (xi, y, tx, ty))
+
+    # Bad IDX directories, one problem each.
+    good = standard_idx()
+    images = idx_bytes(good['train_x'])
+    write_idx('idx_truncated', {**good, 'train_x': images[:-10]})
+    write_idx('idx_extra_bytes', {**good, 'train_y': idx_bytes(good['train_y']) + b'\0\0\0'})
+    write_idx('idx_swapped', {**good, 'train_x': good['train_y'], 'train_y': good['train_x']})
+    write_idx('idx_not_idx', {**good, 'test_y': b'label,file\n2\n6\n5\n'})
+    write_idx('idx_int32', {**good, 'test_x': struct.pack('>I', 0x0C03) + struct.pack('>III', 3, H, W) + b'\0' * (3 * H * W * 4)})
+    write_idx('idx_count_mismatch', {**good, 'test_y': good['test_y'][:2]})
+    write_idx('idx_size_mismatch', {**good, 'test_x': pixels(N_TEST, 1000, h=W, w=H)})
+    write_idx('idx_incomplete', {k: v for k, v in good.items() if k != 'test_y'})
+    write_idx('idx_corrupt_gz', standard_idx(), gz=True)
+    name = os.path.join(path('idx_corrupt_gz'), 'train-images-idx3-ubyte')
+    blob = open(name, 'rb').read()
+    with open(name, 'wb') as f:
+        f.write(blob[: len(blob) - 12])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     npz_read_fixtures()
     npz_write_fixtures()
+    dataset_fixtures()
 
 
 if __name__ == '__main__':

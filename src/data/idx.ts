@@ -1,0 +1,141 @@
+/**
+ * Reads LeCun's IDX files (MNIST, Fashion-MNIST, KMNIST, EMNIST), raw or gzipped:
+ * magic 0x00000801 = unsigned-byte labels (N), 0x00000803 = unsigned-byte images (N, H, W),
+ * then one big-endian uint32 per dimension, then the bytes.
+ *
+ * Gzip is recognised by its magic bytes, not the name: browsers and some mirrors unpack or keep
+ * `.gz` without renaming. The bytes end up in a SharedArrayBuffer. A raw file is read straight
+ * into it; a gzipped one is inflated first (zlib has no inflate-into-this-buffer call) and
+ * copied once, after which the inflated copy is garbage.
+ */
+import { closeSync, fstatSync, openSync, readSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { UserError } from '../util/errors.js';
+
+export type IdxKind = 'images' | 'labels';
+
+export interface IdxArray {
+  /** (N) for labels, (N, H, W) for images. */
+  shape: number[];
+  /** The unsigned bytes, in a SharedArrayBuffer. */
+  data: Uint8Array;
+}
+
+const MAGIC: Record<IdxKind, number> = { labels: 0x0801, images: 0x0803 };
+const RANK: Record<IdxKind, number> = { labels: 1, images: 3 };
+const IDX_TYPES: Record<number, string> = { 0x08: 'unsigned byte', 0x09: 'signed byte', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Reads one IDX file of the expected kind; every problem is a UserError `<path>: <what is wrong>`. */
+export function readIdx(path: string, kind: IdxKind): IdxArray {
+  const fail = (problem: string): never => {
+    throw new UserError(`${path}: ${problem}`);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot open (${code})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = new Uint8Array(Math.min(size, 16));
+    readSync(fd, start, 0, start.length, 0);
+    if (isGzip(start)) return parseIdx(inflate(readFileSync(fd), fail), kind, fail, 'after gunzip');
+    // Raw: learn the size from the header, then read the body directly into shared memory.
+    const { shape, headerBytes, bodyBytes } = readIdxHeader(start, size, kind, fail, '');
+    const data = new Uint8Array(new SharedArrayBuffer(bodyBytes));
+    let done = 0;
+    while (done < bodyBytes) {
+      const n = readSync(fd, data, done, bodyBytes - done, headerBytes + done);
+      if (n === 0) fail('file shrank while being read');
+      done += n;
+    }
+    return { shape, data };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function inflate(gz: Uint8Array, fail: (problem: string) => never): Uint8Array {
+  try {
+    return gunzipSync(gz);
+  } catch (e) {
+    return fail(`corrupted or truncated gzip data (${(e as Error).message})`);
+  }
+}
+
+function parseIdx(bytes: Uint8Array, kind: IdxKind, fail: (problem: string) => never, note: string): IdxArray {
+  const { shape, headerBytes, bodyBytes } = readIdxHeader(bytes, bytes.length, kind, fail, note);
+  const data = new Uint8Array(new SharedArrayBuffer(bodyBytes));
+  data.set(bytes.subarray(headerBytes, headerBytes + bodyBytes));
+  return { shape, data };
+}
+
+/**
+ * Checks magic, rank and that the file holds exactly the bytes the dimensions announce.
+ * `head` must hold at least the header when the file is long enough; `size` is the whole length.
+ */
+function readIdxHeader(head: Uint8Array, size: number, kind: IdxKind, fail: (problem: string) => never, note: string) {
+  const suffix = note ? ` ${note}` : '';
+  if (size < 4) fail(`not an IDX file (only ${size} bytes${suffix})`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const magic = view.getUint32(0, false);
+  const hex = `0x${magic.toString(16).padStart(8, '0')}`;
+  if (magic === MAGIC[kind]) {
+    // expected
+  } else if (magic === MAGIC.images || magic === MAGIC.labels) {
+    const other: IdxKind = magic === MAGIC.images ? 'images' : 'labels';
+    fail(`holds IDX ${other} (magic ${hex}) where ${kind} were expected`);
+  } else if (head[0] === 0 && head[1] === 0 && head[2] in IDX_TYPES) {
+    fail(`IDX data of type ${IDX_TYPES[head[2]]} with ${head[3]} dimensions (magic ${hex}); only unsigned-byte ${kind} (0x${MAGIC[kind].toString(16).padStart(8, '0')}) are read`);
+  } else {
+    fail(`not an IDX file (magic ${hex}${suffix}, expected 0x${MAGIC[kind].toString(16).padStart(8, '0')} for ${kind})`);
+  }
+  const rank = RANK[kind];
+  const headerBytes = 4 + 4 * rank;
+  if (size < headerBytes) fail(`truncated IDX header (${size} bytes${suffix}, the header alone needs ${headerBytes})`);
+  const shape: number[] = [];
+  for (let k = 0; k < rank; k++) shape.push(view.getUint32(4 + 4 * k, false));
+  const bodyBytes = shape.reduce((a, b) => a * b, 1);
+  const what = kind === 'images' ? `${shape[0]} images of ${shape[1]}x${shape[2]}` : `${shape[0]} labels`;
+  const present = size - headerBytes;
+  if (present < bodyBytes) fail(`truncated: the header announces ${what} (${bodyBytes} bytes) but only ${present} bytes follow${suffix}`);
+  if (present > bodyBytes) fail(`${present - bodyBytes} unexpected bytes after the ${what} the header announces${suffix}`);
+  return { shape, headerBytes, bodyBytes };
+}
+
+/** The four files of the MNIST distribution; Fashion-MNIST and KMNIST reuse the names. */
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+export type IdxRole = keyof typeof IDX_FILES;
+
+/**
+ * Finds the four files in `dir`, each possibly `.gz`, also under the `train-images.idx3-ubyte`
+ * spelling some unpackers produce. Returns undefined when none is there, so the caller can try
+ * other layouts; throws when only some are, naming the missing ones.
+ */
+export function findIdxFiles(dir: string): Record<IdxRole, string> | undefined {
+  const names = new Set(readdirSync(dir));
+  const found: Partial<Record<IdxRole, string>> = {};
+  const missing: string[] = [];
+  for (const [role, base] of Object.entries(IDX_FILES) as [IdxRole, string][]) {
+    const dotted = base.replace(/-(idx\d)/, '.$1');
+    const name = [base, `${base}.gz`, dotted, `${dotted}.gz`].find((n) => names.has(n));
+    if (name) found[role] = join(dir, name);
+    else missing.push(`${base}[.gz]`);
+  }
+  if (missing.length === 4) return undefined;
+  if (missing.length > 0) throw new UserError(`${dir}: incomplete IDX dataset, missing ${missing.join(', ')}`);
+  return found as Record<IdxRole, string>;
+}

@@ -1,0 +1,129 @@
+// One test per bad input: loadDataset must fail with a one-line UserError (exit code 2) that
+// starts with the file (and key) and says what is wrong. Fixtures by scripts/make_data_fixtures.py.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_CLASSES, loadDataset, type DataOptions } from '../src/data/load-data.js';
+import { UserError } from '../src/util/errors.js';
+import { fixture } from './fixtures/data/expected.js';
+
+async function messageOf(options: DataOptions): Promise<string> {
+  const e = await loadDataset(options).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(UserError);
+  expect((e as UserError).exitCode).toBe(2);
+  const message = (e as UserError).message;
+  expect(message).not.toContain('\n');
+  return message;
+}
+
+/** [test name, fixture, extra options, message after "<fixture path>: "] */
+type Case = [string, string, Partial<DataOptions>, string | RegExp];
+
+function run(cases: Case[]) {
+  for (const [name, file, extra, problem] of cases) {
+    it(name, async () => {
+      const message = await messageOf({ path: fixture(file), ...extra });
+      const prefix = `${fixture(file)}: `;
+      expect(message.startsWith(prefix), message).toBe(true);
+      const rest = message.slice(prefix.length);
+      if (typeof problem === 'string') expect(rest).toBe(problem);
+      else expect(rest).toMatch(problem);
+    });
+  }
+}
+
+describe('loadDataset: the path itself', () => {
+  run([
+    ['missing path', 'no-such-file.npz', {}, 'no such file or directory'],
+    ['a text file is not a zip or IDX', 'not_a_zip.npz', {}, 'neither an .npz archive (zip) nor a directory of IDX or .npy files'],
+    ['truncated zip', 'truncated.npz', {}, /^corrupted or truncated zip archive \(.+\)$/],
+    ['CRC mismatch names the member', 'crc_mismatch.npz', {}, "key 'x': CRC-32 mismatch, the archive is corrupted"],
+    ['a single .npy file', 'single_array.npz', {}, 'a single .npy array; give an .npz archive or a directory of .npy files holding the four arrays'],
+    ['a single raw IDX file', 'idx_raw/train-images-idx3-ubyte', {}, 'a single IDX file; give the directory holding all four IDX files'],
+    ['a single gzipped IDX file', 'idx_gz/t10k-labels-idx1-ubyte.gz', {}, 'a single IDX file; give the directory holding all four IDX files'],
+  ]);
+
+  const empty = mkdtempSync(join(tmpdir(), 'empty-data-'));
+  afterAll(() => rmSync(empty, { recursive: true, force: true }));
+  it('a directory with neither IDX nor .npy files', async () => {
+    expect(await messageOf({ path: empty })).toMatch(new RegExp(`^${empty}: no dataset in this directory: expected the IDX files train-images-idx3-ubyte, .* or \\.npy files`));
+  });
+});
+
+describe('loadDataset: .npz contents', () => {
+  run([
+    [
+      'missing keys lists the keys found',
+      'bad_missing_keys.npz',
+      {},
+      "missing keys y_test; expected trainimages, trainlabels, testimages, testlabels (the seed's) or x_train, y_train, x_test, y_test (Keras'); keys found: x_train, y_train, x_test",
+    ],
+    ['a key given in options that is absent', 'ds_seed.npz', { keys: { trainImages: 'imgs' } }, 'missing keys imgs; keys found: trainimages, trainlabels, testimages, testlabels'],
+    ['object images', 'bad_object_images.npz', {}, "key 'trainimages': unsupported dtype '|O': object arrays (pickled Python objects) are not read"],
+    ['string labels', 'bad_string_labels.npz', {}, "key 'trainlabels': unsupported dtype '<U1': strings are not image or label data"],
+    ['complex images', 'bad_complex_images.npz', {}, "key 'x_train': unsupported dtype '<c8': complex numbers are not image or label data"],
+    ['element count below the header shape', 'bad_count_header.npz', {}, "key 'trainimages': truncated array data: shape (6, 4, 5) of u1 needs 120 bytes, found 113"],
+    ['6 images but 5 labels', 'bad_count_mismatch.npz', {}, "training images ('trainimages') number 6 but training labels ('trainlabels') number 5"],
+    ['negative label', 'bad_negative_label.npz', {}, "key 'trainlabels': label 2 is -1: labels must not be negative"],
+    ['float label 2.5', 'bad_fractional_label.npz', {}, "key 'testlabels': label 1 is 2.5, not a whole number"],
+    ['label 70000 (too many classes)', 'bad_too_many_classes.npz', {}, `key 'trainlabels': label 3 is 70000: at most ${MAX_CLASSES} classes (labels 0..${MAX_CLASSES - 1}) are supported`],
+    ['int64 label 2^62 is reported exactly', 'bad_huge_int64_label.npz', {}, /^key 'trainlabels': label 4 is 4611686018427387904: at most/],
+    ['one-hot labels (N,10)', 'bad_onehot.npz', {}, "key 'trainlabels': labels of shape (6, 10) look one-hot; give class indices of shape (N,)"],
+    ['NaN pixel', 'bad_nan_pixel.npz', {}, "key 'trainimages': image 2 row 1 column 3 is NaN (pixels must be finite)"],
+    ['-inf pixel (float64, test split)', 'bad_inf_pixel.npz', {}, "key 'testimages': image 1 row 0 column 0 is -Infinity (pixels must be finite)"],
+    [
+      'float pixels 0..255 without a divisor',
+      'ds_float_0_255.npz',
+      {},
+      "key 'trainimages': float pixels must lie in [0, 1] when no pixel divisor is given, but image 0 row 0 column 1 is 37 (set the pixel divisor, e.g. 255 for 0..255 data)",
+    ],
+    ['negative float pixel', 'bad_negative_pixel.npz', {}, /^key 'trainimages': float pixels must lie in \[0, 1\] .* image 0 row 0 column 1 is -0\.5/],
+    ['int32 pixel 300', 'bad_int_pixels.npz', {}, "key 'trainimages': integer pixels of dtype i4 must lie in 0..255 (image 5 row 3 column 4 is 300)"],
+    ['empty training set', 'bad_empty_train.npz', {}, "key 'trainimages': no images: the training set is empty (shape (0, 4, 5))"],
+    ['train 4x5 but test 5x4', 'bad_size_mismatch.npz', {}, "training images ('trainimages') are 4x5 but test images ('testimages') are 5x4"],
+    ['three-channel images', 'bad_rgb.npz', {}, "key 'trainimages': images of shape (6, 4, 5, 3) have 3 channels; only grayscale (one channel) is supported"],
+    ['flat (N,D) without imageShape', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need an image shape (height x width, with height*width = 20)"],
+    ['flat (N,D) with a wrong imageShape', 'ds_flat.npz', { imageShape: [5, 5] }, "key 'trainimages': image shape 5x5 does not fit flat images of shape (6, 20) (25 != 20)"],
+    ['imageShape contradicting (N,H,W)', 'ds_seed.npz', { imageShape: [5, 4] }, "key 'trainimages': images are 4x5, not the 5x4 given as image shape"],
+  ]);
+});
+
+describe('loadDataset: IDX directories', () => {
+  const idx = (dir: string, file: string, problem: string | RegExp): Case => [`${dir}: ${file}`, dir, {}, problem];
+  // The message names the file inside the directory, so the prefix is the file's path.
+  for (const [dir, file, problem] of [
+    ['idx_truncated', 'train-images-idx3-ubyte', 'truncated: the header announces 6 images of 4x5 (120 bytes) but only 110 bytes follow'],
+    ['idx_extra_bytes', 'train-labels-idx1-ubyte', '3 unexpected bytes after the 6 labels the header announces'],
+    ['idx_swapped', 'train-images-idx3-ubyte', 'holds IDX labels (magic 0x00000801) where images were expected'],
+    ['idx_not_idx', 't10k-labels-idx1-ubyte', 'not an IDX file (magic 0x6c616265, expected 0x00000801 for labels)'],
+    ['idx_int32', 't10k-images-idx3-ubyte', 'IDX data of type int32 with 3 dimensions (magic 0x00000c03); only unsigned-byte images (0x00000803) are read'],
+    ['idx_corrupt_gz', 'train-images-idx3-ubyte', /^corrupted or truncated gzip data \(.+\)$/],
+  ] as [string, string, string | RegExp][]) {
+    it(`${dir}: ${file}`, async () => {
+      const message = await messageOf({ path: fixture(dir) });
+      const prefix = `${fixture(join(dir, file))}: `;
+      expect(message.startsWith(prefix), message).toBe(true);
+      if (typeof problem === 'string') expect(message.slice(prefix.length)).toBe(problem);
+      else expect(message.slice(prefix.length)).toMatch(problem);
+    });
+  }
+  run([
+    idx('idx_count_mismatch', '3 images, 2 labels', 'test images (t10k-images-idx3-ubyte) number 3 but test labels (t10k-labels-idx1-ubyte) number 2'),
+    idx('idx_size_mismatch', 'train 4x5, test 5x4', 'training images (train-images-idx3-ubyte) are 4x5 but test images (t10k-images-idx3-ubyte) are 5x4'),
+    idx('idx_incomplete', 'three of four files', 'incomplete IDX dataset, missing t10k-labels-idx1-ubyte[.gz]'),
+    ['keys given for an IDX directory', 'idx_raw', { keys: { trainImages: 'a' } }, 'array keys apply to .npz archives and .npy directories, not to IDX files'],
+  ]);
+});
+
+describe('loadDataset: options', () => {
+  it('pixelDivisor 0', async () => {
+    expect(await messageOf({ path: fixture('ds_seed.npz'), pixelDivisor: 0 })).toBe('pixel divisor must be a positive number, got 0');
+  });
+  it('imageShape 0x4', async () => {
+    expect(await messageOf({ path: fixture('ds_seed.npz'), imageShape: [0, 4] })).toBe('image shape must be two positive integers (height, width), got 0x4');
+  });
+});

@@ -1,0 +1,85 @@
+// loadDataset on every accepted layout and dtype (fixtures by scripts/make_data_fixtures.py):
+// values, counts, sizes, divisors, classes, and that everything sits in shared memory.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Dataset, ImageSet } from '../src/data/dataset.js';
+import { describeDataset, loadDataset, type DataOptions } from '../src/data/load-data.js';
+import { H, N_TEST, N_TRAIN, TEST_BYTES, TEST_LABELS, TRAIN_BYTES, TRAIN_LABELS, W, fixture } from './fixtures/data/expected.js';
+
+type PixelKind = 'Uint8Array' | 'Float32Array' | 'Float64Array';
+
+function expectSet(set: ImageSet, count: number, bytes: number[], labels: number[], kind: PixelKind, divisor: number) {
+  expect(set.count).toBe(count);
+  expect([set.height, set.width]).toEqual([H, W]);
+  expect(set.pixels.constructor.name).toBe(kind);
+  expect(set.divisor).toBe(divisor);
+  expect(set.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
+  expect(set.labels.buffer).toBeInstanceOf(SharedArrayBuffer);
+  expect(set.labels).toBeInstanceOf(Int32Array);
+  expect(Array.from(set.labels)).toEqual(labels);
+  // Stored values exactly as numpy computed them: bytes, or byte/255 in float64, rounded once for float32.
+  const want = bytes.map((b) => (divisor !== 1 ? b : kind === 'Float32Array' ? Math.fround(b / 255) : b / 255));
+  expect(Array.from(set.pixels as ArrayLike<number>)).toEqual(want);
+}
+
+function expectStandard(d: Dataset, kind: PixelKind, divisor: number) {
+  expectSet(d.train, N_TRAIN, TRAIN_BYTES, TRAIN_LABELS, kind, divisor);
+  expectSet(d.test, N_TEST, TEST_BYTES, TEST_LABELS, kind, divisor);
+  expect(d.classes).toBe(10);
+}
+
+const cases: [string, DataOptions, PixelKind, number][] = [
+  ["ds_seed.npz: the seed's keys, uint8 (N,H,W), np.savez", { path: fixture('ds_seed.npz') }, 'Uint8Array', 255],
+  ["ds_keras.npz: Keras' keys, uint8, np.savez_compressed", { path: fixture('ds_keras.npz') }, 'Uint8Array', 255],
+  ['ds_float32_nhwc.npz: float32 (N,H,W,1) in [0,1], int64 labels', { path: fixture('ds_float32_nhwc.npz') }, 'Float32Array', 1],
+  ['ds_float64_nchw.npz: float64 (N,1,H,W), int32 labels', { path: fixture('ds_float64_nchw.npz') }, 'Float64Array', 1],
+  ['ds_flat.npz: uint8 (N,D=20) with imageShape 4x5, int16 labels', { path: fixture('ds_flat.npz'), imageShape: [4, 5] }, 'Uint8Array', 255],
+  ['ds_float_labels.npz: float64 labels that are whole numbers', { path: fixture('ds_float_labels.npz') }, 'Float32Array', 1],
+  ['ds_float_0_255.npz: float32 0..255 with pixelDivisor 255', { path: fixture('ds_float_0_255.npz'), pixelDivisor: 255 }, 'Float32Array', 255],
+  ['ds_int16_pixels.npz: int16 pixels (one split big-endian) become bytes', { path: fixture('ds_int16_pixels.npz') }, 'Uint8Array', 255],
+  [
+    'ds_custom_keys.npz: keys given in options',
+    { path: fixture('ds_custom_keys.npz'), keys: { trainImages: 'imgs', trainLabels: 'lbls', testImages: 'timgs', testLabels: 'tlbls' } },
+    'Uint8Array',
+    255,
+  ],
+  ['idx_raw/: the four MNIST IDX files, raw', { path: fixture('idx_raw') }, 'Uint8Array', 255],
+  ['idx_gz/: the four IDX files, .gz', { path: fixture('idx_gz') }, 'Uint8Array', 255],
+  ['idx_gz_noext/: gzipped IDX files without .gz in the name (found by magic)', { path: fixture('idx_gz_noext') }, 'Uint8Array', 255],
+  ['idx_dotted/: train-images.idx3-ubyte spelling', { path: fixture('idx_dotted') }, 'Uint8Array', 255],
+  ['npy_dir/: x_train.npy, y_train.npy, x_test.npy, y_test.npy', { path: fixture('npy_dir') }, 'Uint8Array', 255],
+];
+
+describe('loadDataset: accepted layouts', () => {
+  for (const [name, options, kind, divisor] of cases) {
+    it(name, async () => expectStandard(await loadDataset(options), kind, divisor));
+  }
+
+  it('ds_bigendian_fortran.npz: >f8 Fortran-order train images, >i8 labels; uint8 Fortran test images, >u2 labels', async () => {
+    const d = await loadDataset({ path: fixture('ds_bigendian_fortran.npz') });
+    expectSet(d.train, N_TRAIN, TRAIN_BYTES, TRAIN_LABELS, 'Float64Array', 1);
+    expectSet(d.test, N_TEST, TEST_BYTES, TEST_LABELS, 'Uint8Array', 255);
+  });
+
+  it('ds_classes_from_test.npz: classes = max label + 1 over BOTH splits (train 0..2, test has 3)', async () => {
+    expect((await loadDataset({ path: fixture('ds_classes_from_test.npz') })).classes).toBe(4);
+  });
+
+  it('pixelDivisor overrides 255 for bytes', async () => {
+    expect((await loadDataset({ path: fixture('ds_seed.npz'), pixelDivisor: 256 })).train.divisor).toBe(256);
+  });
+
+  it('imageShape that agrees with (N,H,W) images is accepted', async () => {
+    expect((await loadDataset({ path: fixture('ds_seed.npz'), imageShape: [4, 5] })).train.width).toBe(5);
+  });
+});
+
+describe('describeDataset', () => {
+  it('one line: source, counts, HxW, classes, pixel type', async () => {
+    const d = await loadDataset({ path: fixture('ds_keras.npz') });
+    expect(describeDataset(d)).toBe(`${resolve(fixture('ds_keras.npz'))}: 6 train + 3 test images, 4x5, 10 classes, uint8/255 pixels`);
+    const f = await loadDataset({ path: fixture('ds_bigendian_fortran.npz') });
+    expect(describeDataset(f)).toMatch(/6 train \+ 3 test images, 4x5, 10 classes, float64 train, uint8\/255 test pixels$/);
+    expect(describeDataset(f)).not.toContain('\n');
+  });
+});
