@@ -30,9 +30,10 @@ async function main(): Promise<void> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error) => {
-      // yargs reports both its own parse errors (message) and errors thrown by coerce or handlers.
-      if (error) fail(error);
-      fail(new UserError(message.replace(/\n/g, ' ')));
+      // yargs reports its own parse errors as a message, re-throws what a coerce function threw as
+      // a YError (losing the UserError class), and passes handler errors through unchanged.
+      if (error && error.name !== 'YError') fail(error);
+      fail(new UserError((error?.message ?? message).replace(/\s+/g, ' ').trim()));
     })
     .parseAsync();
 }

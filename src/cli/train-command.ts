@@ -17,7 +17,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('epochs', { type: 'number', default: 10, describe: 'passes over the training set', coerce: positiveInt('epochs', 1_000_000) })
     .option('batch-size', { type: 'number', default: 100, describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })
     .option('drop-last', { type: 'boolean', default: false, describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
-    .option('threads', { type: 'number', default: defaultThreadCount(), describe: 'worker threads in the pool', coerce: positiveInt('threads', 1024) })
+    .option('threads', { type: 'number', default: defaultThreadCount(), describe: 'worker threads in the pool (default: this machine\'s available parallelism)', coerce: positiveInt('threads', 1024) })
     .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision of parameters, gradients and activations' })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, default: 'shardtrain' as const, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })

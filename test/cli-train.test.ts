@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readNpz } from '../src/data/npz.js';
+import { runCli } from './helpers/cli.js';
+
+const tiny = ['--train-count', '200', '--test-count', '50', '--threads', '2'];
+
+describe('shardtrain train', () => {
+  it('prints a header, one line per epoch and the final test accuracy', () => {
+    const r = runCli(['train', '--epochs', '2', ...tiny]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^shardtrain: embedded MNIST .* 200 train \/ 50 test 28x28 images, 10 classes; 9586 parameters, float32, 2 thread/);
+    expect(lines[1]).toMatch(/^epoch 1\/2 {2}train loss \d+\.\d{4} {2}test loss \d+\.\d{4} {2}test acc \d+\/50 \(\d+\.\d\d%\) {2}\d+ samples\/s {2}\d+\.\d s$/);
+    expect(lines[3]).toMatch(/^test accuracy \d+\/50 \(\d+\.\d\d%\)$/);
+    expect(r.stderr).toBe(''); // no progress bar without a terminal
+  });
+
+  it('--json prints one JSON object per epoch on stdout and nothing else', () => {
+    const r = runCli(['train', '--epochs', '2', '--json', ...tiny]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    const epochs = lines.map((l) => JSON.parse(l));
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    for (const e of epochs) {
+      expect(e).toMatchObject({ epochs: 2, testTotal: 50, samples: 200, steps: 2 });
+      expect(e.testAccuracy).toBeCloseTo(e.testCorrect / 50, 12);
+      expect(Number.isFinite(e.trainLoss) && Number.isFinite(e.testLoss) && e.samplesPerSec > 0).toBe(true);
+    }
+  });
+
+  it('--save writes the seed names and shapes in the dtype trained, plus the configuration, loadable by np.load', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardtrain-save-'));
+    const file = join(dir, 'weights.npz');
+    const r = runCli(['train', '--epochs', '1', '--dtype', 'float64', '--save', file, '--kernel1', '7x5', '--filters2', '6', ...tiny]);
+    expect(r.status, r.stderr).toBe(0);
+    // 28x28 images, 7x5 kernels: conv1 22x24; conv2 4x4 stride 2: 10x11.
+    const saved = await readNpz(file);
+    expect(Object.fromEntries([...saved].map(([k, a]) => [k, [a.dtype, a.shape]]))).toEqual({
+      kern: ['f8', [16, 7, 5]],
+      kb: ['f8', [16]],
+      kern2: ['f8', [6, 16, 4, 4]],
+      kb2: ['f8', [6]],
+      w: ['f8', [10, 6, 10, 11]],
+      b: ['f8', [10]],
+      image_shape: ['i4', [2]],
+      classes: ['i4', []],
+      conv1: ['i4', [4]],
+      conv2: ['i4', [4]],
+    });
+    expect(Array.from(saved.get('conv1')!.data as Int32Array)).toEqual([16, 7, 5, 1]);
+    expect(readdirSync(dir)).toEqual(['weights.npz']); // no temporary file left behind
+    const py = spawnSync('python3', ['-c', `import numpy as np; z = np.load(${JSON.stringify(file)}); print(z['w'].dtype, z['w'].shape, int(z['classes']))`], { encoding: 'utf8' });
+    expect(py.stdout.trim(), py.stderr).toBe('float64 (10, 6, 10, 11) 10');
+  });
+
+  it('the same seed gives the same epoch results on repeat', () => {
+    const a = runCli(['train', '--epochs', '1', '--json', '--seed', '5', ...tiny]);
+    const b = runCli(['train', '--epochs', '1', '--json', '--seed', '5', '--threads', '1', '--train-count', '200', '--test-count', '50']);
+    const strip = (s: string) => JSON.stringify({ ...JSON.parse(s), samplesPerSec: 0, seconds: 0 });
+    expect(strip(b.stdout)).toBe(strip(a.stdout));
+  });
+});
+
+describe('shardtrain train refuses bad input in one line with exit code 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a non-numeric --epochs', ['--epochs', 'ten'], /--epochs must be a whole number/],
+    ['a fractional --batch-size', ['--batch-size', '2.5'], /--batch-size must be a whole number/],
+    ['zero --threads', ['--threads', '0'], /--threads must be a whole number from 1/],
+    ['an unknown --dtype', ['--dtype', 'float16'], /dtype.*float16|float16.*dtype/i],
+    ['an unknown --rng', ['--rng', 'mersenne'], /rng/],
+    ['a negative --lr', ['--lr', '-1'], /--lr must be a positive number/],
+    ['--beta1 of 1', ['--beta1', '1'], /--beta1 must be at least 0 and below 1/],
+    ['a malformed --kernel1', ['--kernel1', '8by8'], /--kernel1 must be a size like 8 or 8x6/],
+    ['a kernel larger than the image', ['--kernel1', '30'], /--kernel1 30x30 does not fit the 28x28 images/],
+    ['a second kernel larger than conv1 output', ['--kernel1', '20', '--kernel2', '10'], /--kernel2 10x10 does not fit conv1's 9x9 output/],
+    ['an unknown flag', ['--epohcs', '3'], /Unknown argument: epohcs/],
+    ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
+    ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],
+    ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, () => {
+      const r = runCli(['train', '--epochs', '1', ...tiny, ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^shardtrain: /);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+
+  it('no command at all', () => {
+    const r = runCli([]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('shardtrain --help', () => {
+  it('train --help lists every flag', () => {
+    const r = runCli(['train', '--help']);
+    expect(r.status).toBe(0);
+    for (const flag of ['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'seed', 'rng', 'save', 'json', 'lr', 'beta1', 'beta2', 'eps', 'filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2', 'train-count', 'test-count']) {
+      expect(r.stdout).toContain(`--${flag}`);
+    }
+  });
+  it('no output file is created when training is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardtrain-refused-'));
+    const r = runCli(['train', '--kernel1', '40', '--save', join(dir, 'w.npz'), ...tiny]);
+    expect(r.status).toBe(2);
+    expect(existsSync(join(dir, 'w.npz'))).toBe(false);
+  });
+});
