@@ -245,6 +245,10 @@ def dataset_fixtures():
         'train_x': 'train-images-idx3-ubyte.gz', 'train_y': 'train-labels-idx1-ubyte.gz',
         'test_x': 't10k-images-idx3-ubyte.gz', 'test_y': 't10k-labels-idx1-ubyte.gz'})
     write_idx('idx_gz_noext', standard_idx(), gz=True)
+    # And the reverse: raw bytes under .gz names (a mirror that unpacked without renaming).
+    write_idx('idx_raw_named_gz', standard_idx(), names={
+        'train_x': 'train-images-idx3-ubyte.gz', 'train_y': 'train-labels-idx1-ubyte.gz',
+        'test_x': 't10k-images-idx3-ubyte.gz', 'test_y': 't10k-labels-idx1-ubyte.gz'})
     write_idx('idx_dotted', standard_idx(), names={
         'train_x': 'train-images.idx3-ubyte', 'train_y': 'train-labels.idx1-ubyte',
         'test_x': 't10k-images.idx3-ubyte', 'test_y': 't10k-labels.idx1-ubyte'})

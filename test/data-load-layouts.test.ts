@@ -46,6 +46,7 @@ const cases: [string, DataOptions, PixelKind, number][] = [
   ['idx_raw/: the four MNIST IDX files, raw', { path: fixture('idx_raw') }, 'Uint8Array', 255],
   ['idx_gz/: the four IDX files, .gz', { path: fixture('idx_gz') }, 'Uint8Array', 255],
   ['idx_gz_noext/: gzipped IDX files without .gz in the name (found by magic)', { path: fixture('idx_gz_noext') }, 'Uint8Array', 255],
+  ['idx_raw_named_gz/: raw IDX bytes under .gz names (found by magic)', { path: fixture('idx_raw_named_gz') }, 'Uint8Array', 255],
   ['idx_dotted/: train-images.idx3-ubyte spelling', { path: fixture('idx_dotted') }, 'Uint8Array', 255],
   ['npy_dir/: x_train.npy, y_train.npy, x_test.npy, y_test.npy', { path: fixture('npy_dir') }, 'Uint8Array', 255],
 ];

@@ -68,7 +68,10 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
 
 /** One line for logs and the CLI: where from, how many, what size, how many classes. */
 export function describeDataset(d: Dataset): string {
-  const pixels = (set: ImageSet) => (set.pixels instanceof Uint8Array ? `uint8/${set.divisor}` : `${set.pixels instanceof Float32Array ? 'float32' : 'float64'}${set.divisor === 1 ? '' : `/${set.divisor}`}`);
+  const pixels = (set: ImageSet) => {
+    const type = set.pixels instanceof Uint8Array ? 'uint8' : set.pixels instanceof Float32Array ? 'float32' : 'float64';
+    return set.divisor === 1 ? type : `${type}/${set.divisor}`;
+  };
   const kinds = pixels(d.train) === pixels(d.test) ? pixels(d.train) : `${pixels(d.train)} train, ${pixels(d.test)} test`;
   return `${d.source}: ${d.train.count} train + ${d.test.count} test images, ${d.train.height}x${d.train.width}, ${d.classes} classes, ${kinds} pixels`;
 }

@@ -65,50 +65,93 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * `where` names the file (and key) for the user.
  */
 export function parseNpy(bytes: Uint8Array, where = '.npy data', options: ParseNpyOptions = {}): NpyArray {
+  const offset = npyDataOffset(bytes, where);
+  if (offset === undefined || offset > bytes.length) {
+    throw new UserError(`${where}: truncated .npy header (${bytes.length} bytes in all)`);
+  }
+  const header = parseNpyHeader(bytes.subarray(0, offset), where);
+  checkNpyDataLength(header, bytes.length - offset, where);
+  return decodeNpyData(header, bytes.subarray(offset, offset + header.dataBytes), where, options);
+}
+
+/** What the header says, with the sizes derived from it. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Bytes before the data: magic, version, header length, header. */
+  dataOffset: number;
+  /** product(shape) * item size: exactly what must follow the header. */
+  dataBytes: number;
+}
+
+/**
+ * Where the data starts, once `prefix` holds the fixed preamble (12 bytes suffice); undefined
+ * while it is shorter. Lets a streaming reader know how much to buffer before parseNpyHeader.
+ */
+export function npyDataOffset(prefix: Uint8Array, where: string): number | undefined {
   const fail = (problem: string): never => {
     throw new UserError(`${where}: ${problem}`);
   };
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy array (bad magic bytes)');
-  const major = bytes[6];
-  if (major !== 1 && major !== 2 && major !== 3) fail(`unsupported .npy format version ${major}.${bytes[7]}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (MAGIC.some((b, i) => i < prefix.length && prefix[i] !== b)) fail('not a .npy array (bad magic bytes)');
+  if (prefix.length < 8) return undefined;
+  const major = prefix[6];
+  if (major !== 1 && major !== 2 && major !== 3) fail(`unsupported .npy format version ${major}.${prefix[7]}`);
   const lengthBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lengthBytes) fail('truncated .npy header');
+  if (prefix.length < 8 + lengthBytes) return undefined;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const dataOffset = 8 + lengthBytes + headerLength;
-  if (dataOffset > bytes.length) fail(`truncated .npy header (${headerLength} bytes announced, ${bytes.length - 8 - lengthBytes} present)`);
+  // numpy itself refuses headers over 10,000 bytes without allow_pickle; 1 MiB keeps a corrupt
+  // length field from making a streaming reader buffer the whole member as "header".
+  if (headerLength > 1 << 20) fail(`implausible .npy header length ${headerLength}`);
+  return 8 + lengthBytes + headerLength;
+}
+
+/** Parses the header; `prefix` must hold exactly the npyDataOffset(prefix) bytes before the data. */
+export function parseNpyHeader(prefix: Uint8Array, where: string): NpyHeader {
+  const fail = (problem: string): never => {
+    throw new UserError(`${where}: ${problem}`);
+  };
+  const dataOffset = npyDataOffset(prefix, where);
+  if (dataOffset === undefined || dataOffset > prefix.length) return fail('truncated .npy header');
+  const preamble = prefix[6] === 1 ? 10 : 12;
   // Version 3 allows utf-8 field names; 1 and 2 are latin1. Only ASCII matters for the fields we accept.
-  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataOffset));
+  const headerText = new TextDecoder(prefix[6] === 3 ? 'utf-8' : 'latin1').decode(prefix.subarray(preamble, dataOffset));
   const { dtype, littleEndian, fortranOrder, shape } = readHeader(headerText, fail);
-
   const count = shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count)) fail(`shape (${shape.join(', ')}) is too large`);
-  const Ctor = CTORS[dtype];
-  const itemSize = Ctor.BYTES_PER_ELEMENT;
-  const needed = count * itemSize;
-  const present = bytes.length - dataOffset;
-  const shapeText = `(${shape.join(', ')})`;
-  if (present < needed) fail(`truncated array data: shape ${shapeText} of ${dtype} needs ${needed} bytes, found ${present}`);
-  if (present > needed) fail(`${present - needed} extra bytes after the data of shape ${shapeText} ${dtype} (header and data disagree)`);
+  const dataBytes = count * CTORS[dtype].BYTES_PER_ELEMENT;
+  if (!Number.isSafeInteger(dataBytes)) fail(`shape (${shape.join(', ')}) is too large`);
+  return { dtype, littleEndian, fortranOrder, shape, dataOffset, dataBytes };
+}
 
+/** The element count must match the shape exactly: fewer bytes is truncation, more means a wrong header. */
+export function checkNpyDataLength(header: NpyHeader, present: number, where: string): void {
+  const { shape, dtype, dataBytes } = header;
+  const shapeText = `(${shape.join(', ')})`;
+  if (present < dataBytes) throw new UserError(`${where}: truncated array data: shape ${shapeText} of ${dtype} needs ${dataBytes} bytes, found ${present}`);
+  if (present > dataBytes) throw new UserError(`${where}: ${present - dataBytes} extra bytes after the data of shape ${shapeText} ${dtype} (header and data disagree)`);
+}
+
+/**
+ * Turns exactly `header.dataBytes` raw bytes into a native, C-ordered, aligned array. Raw bytes
+ * that already sit in a SharedArrayBuffer and need no conversion are returned as a view.
+ */
+export function decodeNpyData(header: NpyHeader, raw: Uint8Array, where: string, options: ParseNpyOptions = {}): NpyArray {
+  const { dtype, littleEndian, fortranOrder, shape, dataBytes } = header;
+  if (raw.length !== dataBytes) checkNpyDataLength(header, raw.length, where);
+  const Ctor = CTORS[dtype];
+  const count = dataBytes / Ctor.BYTES_PER_ELEMENT;
   // Each stage writes into shared memory only when it is the last one, so nothing is copied twice.
   const shared = options.shared ?? false;
-  const raw = bytes.subarray(dataOffset, dataOffset + needed);
-  const nativeOrder = littleEndian === LITTLE_ENDIAN_HOST || itemSize === 1;
+  const nativeOrder = littleEndian === LITTLE_ENDIAN_HOST || Ctor.BYTES_PER_ELEMENT === 1;
   let data = toNative(raw, Ctor, count, nativeOrder, shared && !fortranOrder && dtype !== 'f2');
   if (dtype === 'f2') data = widenFloat16(data as Uint16Array, shared && !fortranOrder);
   if (fortranOrder) data = fortranToC(data, shape, shared);
   return { dtype, shape, data };
 }
 
-interface Header {
-  dtype: NpyDtype;
-  littleEndian: boolean;
-  fortranOrder: boolean;
-  shape: number[];
-}
-
-function readHeader(text: string, fail: (problem: string) => never): Header {
+function readHeader(text: string, fail: (problem: string) => never): Omit<NpyHeader, 'dataOffset' | 'dataBytes'> {
   let dict: PyValue;
   try {
     dict = parsePyLiteral(text);
@@ -155,8 +198,9 @@ function readDescr(descr: string, fail: (problem: string) => never): { dtype: Np
 /** Byte-swaps when the file's order is not the host's, copies when the view would be misaligned or shared memory is wanted. */
 function toNative(raw: Uint8Array, Ctor: Ctor, count: number, nativeOrder: boolean, shared: boolean): NpyData {
   const itemSize = Ctor.BYTES_PER_ELEMENT;
-  const aligned = (raw.byteOffset % itemSize) === 0;
-  if (nativeOrder && aligned && !shared) return new Ctor(raw.buffer, raw.byteOffset, count);
+  const aligned = raw.byteOffset % itemSize === 0;
+  const alreadyShared = raw.buffer instanceof SharedArrayBuffer;
+  if (nativeOrder && aligned && (!shared || alreadyShared)) return new Ctor(raw.buffer, raw.byteOffset, count);
   const target = new Uint8Array(shared ? new SharedArrayBuffer(raw.length) : new ArrayBuffer(raw.length));
   if (nativeOrder) {
     target.set(raw);

@@ -7,13 +7,16 @@ import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import JSZip from 'jszip';
 import { UserError } from '../util/errors.js';
-import { parseNpy, type NpyArray, type ParseNpyOptions } from './npy.js';
+import { checkNpyDataLength, decodeNpyData, npyDataOffset, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader, type ParseNpyOptions } from './npy.js';
 
 export interface NpzArchive {
   readonly path: string;
   /** Member names without the `.npy` suffix, in archive order. */
   readonly keys: string[];
-  /** Decompresses (CRC-checked) and parses one member; one at a time keeps big archives from being held twice. */
+  /**
+   * Decompresses (CRC-checked at open) and parses one member, streaming its data straight into
+   * the array's final buffer, so a 47 MB image array is not also held as a decompressed copy.
+   */
   read(key: string, options?: ParseNpyOptions): Promise<NpyArray>;
 }
 
@@ -44,17 +47,66 @@ export async function openNpz(path: string): Promise<NpzArchive> {
       const where = `${path}: key '${key}'`;
       const entry = members.get(key);
       if (!entry) throw new UserError(`${where}: no such array (keys found: ${[...members.keys()].join(', ') || 'none'})`);
-      let npy: Uint8Array;
       try {
-        npy = await entry.async('uint8array');
+        return await streamNpy(entry, where, options.shared ?? false);
       } catch (e) {
+        if (e instanceof UserError) throw e;
         const message = oneLine(e);
         if (/crc32/i.test(message)) throw new UserError(`${where}: CRC-32 mismatch, the archive is corrupted`);
         throw new UserError(`${where}: corrupted or truncated zip member (${message})`);
       }
-      return parseNpy(npy, where, options);
     },
   };
+}
+
+/**
+ * Buffers chunks only until the header is complete, then copies the rest into a buffer of the
+ * size the header announces (shared memory when asked), counting any bytes beyond it.
+ */
+async function streamNpy(entry: JSZip.JSZipObject, where: string, shared: boolean): Promise<NpyArray> {
+  let head = new Uint8Array(0);
+  let header: NpyHeader | undefined;
+  let data: Uint8Array = new Uint8Array(0);
+  let filled = 0;
+  let extra = 0;
+  const onChunk = (chunk: Uint8Array) => {
+    let bytes = chunk;
+    if (!header) {
+      const joined = new Uint8Array(head.length + bytes.length);
+      joined.set(head);
+      joined.set(bytes, head.length);
+      head = joined;
+      const offset = npyDataOffset(head, where);
+      if (offset === undefined || head.length < offset) return;
+      header = parseNpyHeader(head.subarray(0, offset), where);
+      data = new Uint8Array(shared ? new SharedArrayBuffer(header.dataBytes) : new ArrayBuffer(header.dataBytes));
+      bytes = head.subarray(offset);
+      head = new Uint8Array(0);
+    }
+    const take = Math.min(bytes.length, data.length - filled);
+    data.set(bytes.subarray(0, take), filled);
+    filled += take;
+    extra += bytes.length - take;
+  };
+  // jszip's stream is a readable-stream v2 object (not async iterable), hence plain events.
+  await new Promise<void>((resolve, reject) => {
+    const stream = entry.nodeStream('nodebuffer');
+    stream.on('data', (chunk: Uint8Array) => {
+      try {
+        onChunk(chunk);
+      } catch (e) {
+        stream.removeAllListeners('data');
+        stream.pause();
+        reject(e);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve());
+  });
+  // Never reached the end of the header: parseNpy reports the bad magic or the truncation.
+  if (!header) return parseNpy(head, where);
+  checkNpyDataLength(header, filled + extra, where);
+  return decodeNpyData(header, data, where, { shared });
 }
 
 /** Every array of an archive, keyed by name without `.npy`. */
