@@ -222,7 +222,7 @@ function widenFloat16(halves: Uint16Array, shared: boolean): Float32Array {
  * Fortran order stores the FIRST index fastest. Walking the C-order output with an odometer and
  * tracking the matching Fortran offset keeps this one pass, whatever the rank.
  */
-export function fortranToC<T extends NpyData>(data: T, shape: number[], shared: boolean): T {
+function fortranToC<T extends NpyData>(data: T, shape: number[], shared: boolean): T {
   const count = data.length;
   const Ctor = data.constructor as Ctor;
   const out = new Ctor(shared ? new SharedArrayBuffer(count * Ctor.BYTES_PER_ELEMENT) : new ArrayBuffer(count * Ctor.BYTES_PER_ELEMENT)) as T;
