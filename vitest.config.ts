@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each test file that starts a pool uses every core; running files in parallel only oversubscribes.
     fileParallelism: false,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

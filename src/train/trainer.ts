@@ -68,7 +68,7 @@ export class Trainer {
   readonly state: SharedState;
   readonly adam: Adam;
   private readonly coordinator: Coordinator;
-  private readonly streams: RandomStreams;
+  readonly streams: RandomStreams;
   private readonly meanGrad: FloatArray;
   private readonly sumScratch: Float64Array;
 

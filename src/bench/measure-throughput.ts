@@ -1,0 +1,44 @@
+import type { Dataset } from '../data/dataset.js';
+import { epochBatches } from '../train/batches.js';
+import { TimingTotals } from '../train/step-timing.js';
+import { Trainer, type TrainOptions } from '../train/trainer.js';
+
+export interface ThroughputRun {
+  readonly threads: number;
+  readonly samplesPerSec: number;
+  readonly timing: TimingTotals;
+}
+
+/**
+ * Steady-state training throughput: a fresh trainer (pool started, workers warmed by `warmupSteps`
+ * real steps so the JIT has settled), then `steps` timed steps of full batches. Evaluation and
+ * start-up are outside the timed part.
+ */
+export async function measureThroughput(
+  dataset: Dataset,
+  options: TrainOptions,
+  warmupSteps: number,
+  steps: number,
+): Promise<ThroughputRun> {
+  const trainer = new Trainer(dataset, options);
+  try {
+    const order = trainer.streams.epochPermutation(0, dataset.train.count);
+    trainer.state.order.set(order);
+    const batches = epochBatches(dataset.train.count, options.batchSize, true);
+    if (batches.length === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
+    for (let s = 0; s < warmupSteps; s++) await trainer.step(batches[s % batches.length]);
+    const timing = new TimingTotals();
+    const started = performance.now();
+    for (let s = 0; s < steps; s++) await trainer.step(batches[(warmupSteps + s) % batches.length], timing);
+    const seconds = (performance.now() - started) / 1000;
+    return { threads: options.threads, samplesPerSec: timing.samples / seconds, timing };
+  } finally {
+    await trainer.close();
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
