@@ -20,6 +20,8 @@ function fail(error: unknown): never {
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('shardtrain')
+    // A flag given twice takes its last value, as in most command lines, instead of becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nData-parallel training of a small CNN on worker threads.')
     .command('train', 'train the network and report test accuracy after each epoch', trainBuilder, runTrain)
     .demandCommand(1, 'name a command: train')

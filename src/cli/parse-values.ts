@@ -35,7 +35,7 @@ export function unitInterval(flag: string): (v: number) => number {
 }
 
 /** "8" for 8x8, or "HxW" such as "5x3". */
-export function kernelSize(flag: string): (v: string | number) => [number, number] {
+export function heightByWidth(flag: string): (v: string | number) => [number, number] {
   return (v) => {
     const text = String(v).trim();
     const match = /^(\d+)(?:x(\d+))?$/.exec(text);

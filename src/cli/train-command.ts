@@ -31,6 +31,16 @@ export function trainBuilder<T>(y: Argv<T>) {
   return withDataOptions(withModelOptions(training));
 }
 
+/** Model options that do not fit a file's images are reported with the file's name. */
+function withDataSource<T>(dataPath: string | undefined, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof UserError && dataPath !== undefined) throw new UserError(`${dataPath}: ${e.message}`, e.exitCode);
+    throw e;
+  }
+}
+
 type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;
 
 export async function runTrain(a: TrainArgs): Promise<void> {
@@ -41,7 +51,7 @@ export async function runTrain(a: TrainArgs): Promise<void> {
   }
   const dataset = await loadData(a);
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
-  const trainer = new Trainer(dataset, {
+  const trainer = withDataSource(a.data, () => new Trainer(dataset, {
     model: modelOptionsFrom(a),
     dtype: a.dtype,
     epochs: a.epochs,
@@ -51,7 +61,7 @@ export async function runTrain(a: TrainArgs): Promise<void> {
     adam: { lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps },
     rng: a.rng,
     seed: a.seed,
-  });
+  }));
   const out = (line: string) => process.stdout.write(line + '\n');
   const progress = new EpochProgress();
   try {

@@ -204,7 +204,7 @@ function imageLayout(a: RawArray, options: DataOptions, split: string): { count:
   else if (s.length === 4) return fail(`images of shape ${shapeText} have ${Math.min(s[1], s[3])} channels; only grayscale (one channel) is supported`);
   else if (s.length === 2) {
     const shape = options.imageShape;
-    if (!shape) return fail(`flat images of shape ${shapeText} need an image shape (height x width, with height*width = ${s[1]})`);
+    if (!shape) return fail(`flat images of shape ${shapeText} need --image-size HxW (with H*W = ${s[1]})`);
     if (shape[0] * shape[1] !== s[1]) return fail(`image shape ${shape[0]}x${shape[1]} does not fit flat images of shape ${shapeText} (${shape[0] * shape[1]} != ${s[1]})`);
     layout = { count: s[0], height: shape[0], width: shape[1] };
   } else return fail(`images must have shape (N, H, W), (N, H, W, 1), (N, 1, H, W) or (N, D), not ${shapeText}`);

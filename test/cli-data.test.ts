@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
+// The fixtures' images are 4x5, so the network must be small enough to fit them.
+const smallNet = ['--kernel1', '2', '--kernel2', '2', '--stride2', '1', '--filters1', '3', '--filters2', '2', '--threads', '2', '--epochs', '2'];
+
+describe('train --data reads the formats people bring', () => {
+  const layouts: [string, string[]][] = [
+    ["an .npz with the seed's keys", [fixture('ds_seed.npz')]],
+    ["Keras' mnist.npz keys", [fixture('ds_keras.npz')]],
+    ['a directory of gzipped IDX files', [fixture('idx_gz')]],
+    ['a flat (N, D) array with --image-size', [fixture('ds_flat.npz'), '--image-size', '4x5']],
+  ];
+  for (const [what, args] of layouts) {
+    it(what, () => {
+      const r = runCli(['train', '--json', ...smallNet, '--data', ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(epochs).toHaveLength(2);
+      expect(epochs[0]).toMatchObject({ samples: 6, testTotal: 3 });
+    });
+  }
+});
+
+describe('train --data refuses bad data in one line naming the file, exit 2, before training', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing path', ['--data', '/no/such/file.npz'], /^shardtrain: \/no\/such\/file\.npz: /],
+    ['NaN pixels', ['--data', fixture('bad_nan_pixel.npz')], /bad_nan_pixel\.npz.*NaN/],
+    ['images smaller than the network', ['--data', fixture('ds_seed.npz'), '--kernel1', '8'], /ds_seed\.npz: --kernel1 8x8 does not fit the 4x5 images/],
+    ['a flat array without --image-size', ['--data', fixture('ds_flat.npz')], /ds_flat\.npz: key 'trainimages': flat images of shape \(6, 20\) need --image-size HxW/],
+    ['a key that is not in the archive', ['--data', fixture('ds_seed.npz'), '--train-images-key', 'pixels'], /ds_seed\.npz.*pixels/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, () => {
+      const r = runCli(['train', ...smallNet, ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe(''); // no header, no epoch: training never started
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+});
