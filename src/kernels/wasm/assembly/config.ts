@@ -1,0 +1,27 @@
+// The per-instance configuration block: i32 fields at the address every kernel receives as `c`.
+// The JS side (../network-layout.ts, CONFIG_FIELDS) writes them in this order; keep the two in step.
+
+export const enum Cfg {
+  // Sizes, as model/config.ts derives them; F1P and F2P are the filter counts rounded up to
+  // whole f32x4 vectors (padded lanes carry zero weights, so they compute zeros).
+  H, W, KH1, KW1, S1, OH1, OW1, F1, F1P,
+  KH2, KW2, S2, OH2, OW2, F2, F2P, CLASSES, DENSE_IN,
+  // Offsets of the parameter tensors in the flat parameter/gradient buffer, in floats.
+  O_KERN, O_KB, O_KERN2, O_KB2, O_W, O_B,
+  // Scratch addresses, in bytes.
+  PIXELS, X, NZ, NZ_ROW, NZ_RANGE, W1P, B1P, W2F, W2B, B2P, A1, A2, LOGITS, DLOGITS, DA2, DA1, LIST,
+  COUNT,
+}
+
+@inline export function cfg(c: usize, field: Cfg): i32 {
+  return load<i32>(c + (<usize>field << 2));
+}
+
+@inline export function addr(c: usize, field: Cfg): usize {
+  return <usize>load<u32>(c + (<usize>field << 2));
+}
+
+/** Byte address of float `index` of the buffer at `base`. */
+@inline export function f32At(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}

@@ -1,0 +1,108 @@
+// The main thread's per-step loops, bitwise equal to optim/average-slots.ts and optim/adam.ts in
+// float32: each value is widened to f64, combined with the same f64 operations in the same order
+// (never fused), and rounded once to f32 where the reference stores into a Float32Array.
+
+@inline function low(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+@inline function high(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+@inline function narrow(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * mean[j] = (slot_0[j] + ... + slot_{count-1}[j]) / count, summed in f64 in sample order.
+ * slots are `count` consecutive buffers of n floats. 16 floats (one cache line of each slot) per
+ * pass keep eight f64x2 sums in registers.
+ */
+export function averageSlots(mean: usize, slots: usize, n: i32, count: i32): void {
+  const slotBytes = <usize>n << 2;
+  const divisor = f64x2.splat(<f64>count);
+  const n16 = n & ~15;
+  for (let j = 0; j < n16; j += 16) {
+    let p = slots + (<usize>j << 2);
+    let v0 = v128.load(p);
+    let v1 = v128.load(p, 16);
+    let v2 = v128.load(p, 32);
+    let v3 = v128.load(p, 48);
+    let s0 = low(v0), s1 = high(v0), s2 = low(v1), s3 = high(v1);
+    let s4 = low(v2), s5 = high(v2), s6 = low(v3), s7 = high(v3);
+    for (let s = 1; s < count; s++) {
+      p += slotBytes;
+      v0 = v128.load(p);
+      v1 = v128.load(p, 16);
+      v2 = v128.load(p, 32);
+      v3 = v128.load(p, 48);
+      s0 = f64x2.add(s0, low(v0));
+      s1 = f64x2.add(s1, high(v0));
+      s2 = f64x2.add(s2, low(v1));
+      s3 = f64x2.add(s3, high(v1));
+      s4 = f64x2.add(s4, low(v2));
+      s5 = f64x2.add(s5, high(v2));
+      s6 = f64x2.add(s6, low(v3));
+      s7 = f64x2.add(s7, high(v3));
+    }
+    const out = mean + (<usize>j << 2);
+    v128.store(out, narrow(f64x2.div(s0, divisor), f64x2.div(s1, divisor)));
+    v128.store(out, narrow(f64x2.div(s2, divisor), f64x2.div(s3, divisor)), 16);
+    v128.store(out, narrow(f64x2.div(s4, divisor), f64x2.div(s5, divisor)), 32);
+    v128.store(out, narrow(f64x2.div(s6, divisor), f64x2.div(s7, divisor)), 48);
+  }
+  for (let j = n16; j < n; j++) {
+    const p = slots + (<usize>j << 2);
+    let sum = <f64>load<f32>(p);
+    for (let s = 1; s < count; s++) sum += <f64>load<f32>(p + <usize>s * slotBytes);
+    store<f32>(mean + (<usize>j << 2), <f32>(sum / <f64>count));
+  }
+}
+
+/**
+ * One Adam update in the reference's operation order:
+ *   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*(g*g);  p -= (lrT*m) / (sqrt(v) + eps)
+ * with m and v read back as the f32 values just stored, as the reference's m[j], v[j] are.
+ */
+export function adamUpdate(
+  params: usize, grad: usize, m: usize, v: usize, n: i32,
+  lrT: f64, beta1: f64, beta2: f64, oneMinusBeta1: f64, oneMinusBeta2: f64, eps: f64,
+): void {
+  const B1 = f64x2.splat(beta1);
+  const B2 = f64x2.splat(beta2);
+  const C1 = f64x2.splat(oneMinusBeta1);
+  const C2 = f64x2.splat(oneMinusBeta2);
+  const LR = f64x2.splat(lrT);
+  const EPS = f64x2.splat(eps);
+  const n4 = n & ~3;
+  for (let j = 0; j < n4; j += 4) {
+    const at = <usize>j << 2;
+    const g = v128.load(grad + at);
+    const gl = low(g);
+    const gh = high(g);
+    const mOld = v128.load(m + at);
+    const vOld = v128.load(v + at);
+    const mNew = narrow(
+      f64x2.add(f64x2.mul(B1, low(mOld)), f64x2.mul(C1, gl)),
+      f64x2.add(f64x2.mul(B1, high(mOld)), f64x2.mul(C1, gh)),
+    );
+    const vNew = narrow(
+      f64x2.add(f64x2.mul(B2, low(vOld)), f64x2.mul(C2, f64x2.mul(gl, gl))),
+      f64x2.add(f64x2.mul(B2, high(vOld)), f64x2.mul(C2, f64x2.mul(gh, gh))),
+    );
+    v128.store(m + at, mNew);
+    v128.store(v + at, vNew);
+    const p = v128.load(params + at);
+    const pl = f64x2.sub(low(p), f64x2.div(f64x2.mul(LR, low(mNew)), f64x2.add(f64x2.sqrt(low(vNew)), EPS)));
+    const ph = f64x2.sub(high(p), f64x2.div(f64x2.mul(LR, high(mNew)), f64x2.add(f64x2.sqrt(high(vNew)), EPS)));
+    v128.store(params + at, narrow(pl, ph));
+  }
+  for (let j = n4; j < n; j++) {
+    const at = <usize>j << 2;
+    const g = <f64>load<f32>(grad + at);
+    const mj = <f32>(beta1 * <f64>load<f32>(m + at) + oneMinusBeta1 * g);
+    const vj = <f32>(beta2 * <f64>load<f32>(v + at) + oneMinusBeta2 * (g * g));
+    store<f32>(m + at, mj);
+    store<f32>(v + at, vj);
+    store<f32>(params + at, <f32>(<f64>load<f32>(params + at) - (lrT * <f64>mj) / (Math.sqrt(<f64>vj) + eps)));
+  }
+}

@@ -1,0 +1,29 @@
+// The only place that knows which SIMD variant is being compiled (asconfig.json builds both).
+
+/** a * b + c per lane: one fused rounding in the relaxed-SIMD build (on FMA hardware), two otherwise. */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** max(0, v) as the reference writes it (v > 0 ? v : 0): -0 and NaN become +0. */
+@inline export function relu4(v: v128): v128 {
+  return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
+}
+
+/** Keeps d where the forward output a was positive (ReLU backward), else +0. */
+@inline export function mask4(d: v128, a: v128): v128 {
+  return v128.and(d, f32x4.gt(a, f32x4.splat(0)));
+}
+
+@inline export function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Stores the first `n` (1..4, more is clamped) lanes of v at dst, dst+stride, dst+2*stride, ... */
+@inline export function storeLanes(v: v128, dst: usize, strideBytes: usize, n: i32): void {
+  store<f32>(dst, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(dst + strideBytes, f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(dst + 2 * strideBytes, f32x4.extract_lane(v, 2));
+  if (n > 3) store<f32>(dst + 3 * strideBytes, f32x4.extract_lane(v, 3));
+}

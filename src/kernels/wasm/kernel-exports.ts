@@ -1,0 +1,44 @@
+import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
+
+/** What the module of assembly/index.ts exports; addresses are byte offsets in the shared memory. */
+export interface KernelExports {
+  loadInput(cfg: number, kind: number, divisor: number): void;
+  prepare(cfg: number, params: number): void;
+  forward(cfg: number, params: number): void;
+  backward(cfg: number, params: number, slot: number): void;
+  conv1Forward(cfg: number): void;
+  conv2Forward(cfg: number): void;
+  denseForward(cfg: number, params: number): void;
+  denseBackward(cfg: number, params: number, slot: number): void;
+  conv2Backward(cfg: number, slot: number): void;
+  conv1Backward(cfg: number, slot: number): void;
+  averageSlots(mean: number, slots: number, n: number, count: number): void;
+  adamUpdate(
+    params: number,
+    grad: number,
+    m: number,
+    v: number,
+    n: number,
+    lrT: number,
+    beta1: number,
+    beta2: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    eps: number,
+  ): void;
+}
+
+/** The compiled module and the memory it runs on: all a thread needs to make its own instances. */
+export interface WasmModuleAndMemory {
+  readonly memory: WasmMemory;
+  readonly module: WasmModule;
+}
+
+/**
+ * A new instance on the shared memory. Cheap (the module is compiled once, on the main thread) and
+ * stateless: instances keep everything in the memory, at addresses their callers pass in.
+ */
+export function instantiateKernels({ memory, module }: WasmModuleAndMemory): KernelExports {
+  const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}

@@ -1,0 +1,76 @@
+import type { AdamOptions } from '../../optim/adam.js';
+import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
+import type { WasmMemory, WasmModule } from './wasm-api.js';
+import { addressOf, allocFloat32 } from './shared-memory.js';
+
+// One instance per module and memory per thread, made on first use: these run on the main thread.
+const instances = new WeakMap<WasmModule, WeakMap<WasmMemory, KernelExports>>();
+
+function kernelsFor(backend: WasmModuleAndMemory): KernelExports {
+  let byMemory = instances.get(backend.module);
+  if (!byMemory) instances.set(backend.module, (byMemory = new WeakMap()));
+  let kernels = byMemory.get(backend.memory);
+  if (!kernels) byMemory.set(backend.memory, (kernels = instantiateKernels(backend)));
+  return kernels;
+}
+
+/**
+ * optim/average-slots.ts in wasm SIMD, bitwise the same in float32: mean[j] is the f64 sum of
+ * slot 0..count-1 in sample order, divided by count. `slots` holds count consecutive slots of
+ * mean.length values; both arrays are views into the backend's shared memory.
+ */
+export function wasmAverageSlots(backend: WasmModuleAndMemory, mean: Float32Array, slots: Float32Array, count: number): void {
+  const n = mean.length;
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`cannot average ${count} slots`);
+  const meanAt = addressOf(backend.memory, mean, 'mean', n);
+  const slotsAt = addressOf(backend.memory, slots, 'slots', count * n);
+  kernelsFor(backend).averageSlots(meanAt, slotsAt, n, count);
+}
+
+/** Adam's state as optim/adam.ts keeps it, with m and v in the shared memory. */
+export interface WasmAdamState {
+  readonly options: AdamOptions;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  step: number;
+}
+
+/**
+ * Adam.update of optim/adam.ts in wasm SIMD, bitwise the same in float32: advances state.step and
+ * moves params against grad. params, grad, m and v are views into the backend's shared memory.
+ */
+export function wasmAdamUpdate(backend: WasmModuleAndMemory, state: WasmAdamState, params: Float32Array, grad: Float32Array): void {
+  const n = params.length;
+  const { memory } = backend;
+  const at = {
+    params: addressOf(memory, params, 'params', n),
+    grad: addressOf(memory, grad, 'grad', n),
+    m: addressOf(memory, state.m, 'Adam m', n),
+    v: addressOf(memory, state.v, 'Adam v', n),
+  };
+  const { lr, beta1, beta2, eps } = state.options;
+  const t = ++state.step;
+  // The reference's expressions, evaluated in JS so that they round identically.
+  const lrT = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+  kernelsFor(backend).adamUpdate(at.params, at.grad, at.m, at.v, n, lrT, beta1, beta2, 1 - beta1, 1 - beta2, eps);
+}
+
+/** A drop-in for optim/adam.ts's Adam (same fields, same update) whose state lives in the shared memory. */
+export class WasmAdam implements WasmAdamState {
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  step = 0;
+
+  constructor(
+    private readonly backend: WasmModuleAndMemory,
+    readonly options: AdamOptions,
+    size: number,
+  ) {
+    this.m = allocFloat32(backend.memory, size);
+    this.v = allocFloat32(backend.memory, size);
+  }
+
+  update(params: Float32Array, grad: Float32Array): void {
+    wasmAdamUpdate(this.backend, this, params, grad);
+  }
+}

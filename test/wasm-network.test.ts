@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { SEED_MODEL, type ModelConfig } from '../src/model/config.js';
+import type { ImageSource } from '../src/model/kernels.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';
+import { caseName, makeModel } from './helpers/random-model.js';
+
+const conv = (filters: number, kh: number, kw: number, stride: number) => ({ filters, kernelHeight: kh, kernelWidth: kw, stride });
+
+const cases: ModelConfig[] = [
+  { ...SEED_MODEL, imageHeight: 28, imageWidth: 28, classes: 10 },
+  // Non-square image, odd sizes, filter counts that are not whole vectors, conv2 stride with a remainder.
+  { imageHeight: 11, imageWidth: 8, classes: 3, conv1: conv(3, 3, 2, 1), conv2: conv(2, 3, 2, 2) },
+  { imageHeight: 13, imageWidth: 10, classes: 4, conv1: conv(2, 2, 3, 2), conv2: conv(3, 2, 3, 1) },
+  { imageHeight: 9, imageWidth: 12, classes: 2, conv1: conv(5, 3, 3, 1), conv2: conv(6, 2, 2, 3) },
+  { imageHeight: 7, imageWidth: 15, classes: 5, conv1: conv(2, 4, 6, 1), conv2: conv(2, 2, 3, 2) },
+  // Whole vectors but not the seed's: the 16-channel fast paths with other kernels and strides.
+  { imageHeight: 20, imageWidth: 17, classes: 7, conv1: conv(16, 5, 4, 2), conv2: conv(8, 3, 3, 1) },
+  { imageHeight: 16, imageWidth: 19, classes: 10, conv1: conv(16, 3, 5, 1), conv2: conv(12, 2, 4, 2) },
+  { imageHeight: 12, imageWidth: 12, classes: 3, conv1: conv(8, 3, 3, 1), conv2: conv(4, 3, 3, 1) },
+];
+
+function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+async function backends(): Promise<WasmBackend[]> {
+  const list = [await createWasmBackend({ simd: 'simd' })];
+  const auto = await createWasmBackend();
+  if (auto.simd === 'relaxed-simd-fma') list.push(auto);
+  return list;
+}
+
+describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('wasm %s = TypeScript Network (float32)', (variant) => {
+  let backend: WasmBackend | undefined;
+  beforeAll(async () => {
+    backend = (await backends()).find((b) => b.simd === variant);
+  });
+  for (const config of cases) {
+    it(caseName(config), (ctx) => {
+      if (!backend) return ctx.skip();
+      const { dims, net, params: ref, images } = makeModel(config, 'float32', 11);
+      const wasm = WasmNetwork.create(backend, dims);
+      const params = allocFloat32(backend.memory, ref.length);
+      params.set(ref);
+      wasm.prepare(params);
+      const n = wasm.layout.total;
+      const refGrad = new Float32Array(n);
+      const grad = allocFloat32(backend.memory, n);
+      const worst: Record<string, number> = {};
+      for (let i = 0; i < 4; i++) {
+        const label = (i * 3) % dims.classes;
+        const refLoss = net.sampleGradient(ref, images, i, label, refGrad);
+        const loss = wasm.sampleGradient(params, images, i, label, grad);
+        worst.loss = Math.max(worst.loss ?? 0, Math.abs(loss - refLoss) / Math.abs(refLoss));
+        for (const t of wasm.layout.tensors) {
+          const e = maxRelError(grad.subarray(t.offset, t.offset + t.length), refGrad.subarray(t.offset, t.offset + t.length));
+          worst[t.name] = Math.max(worst[t.name] ?? 0, e);
+        }
+        const refLogits = new Float32Array(dims.classes);
+        const logits = new Float32Array(dims.classes);
+        net.sampleLogits(ref, images, i, refLogits);
+        wasm.sampleLogits(params, images, i, logits);
+        worst.logits = Math.max(worst.logits ?? 0, maxRelError(logits, refLogits));
+      }
+      console.log(variant, caseName(config), Object.fromEntries(Object.entries(worst).map(([k, e]) => [k, e.toExponential(1)])));
+      for (const [key, e] of Object.entries(worst)) expect(e, key).toBeLessThan(1e-5);
+    });
+  }
+});
