@@ -3,7 +3,14 @@ import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL, type ModelConfig } from '../src/model/config.js';
 import type { ImageSource } from '../src/model/kernels.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';
-import { caseName, makeModel } from './helpers/random-model.js';
+import { caseName, lcg, makeModel } from './helpers/random-model.js';
+
+// Tolerance: 2e-5 of each tensor's largest magnitude. The reference accumulates every sum in
+// float64 and rounds once (it is within 2.5e-7 of the float64 network on the seed shape); the
+// kernels accumulate in float32, fused or not, in another order, so each of a sum's up to ~1,000
+// terms adds a rounding of 2^-24 of the partial sum, and the error grows through the layers:
+// observed worst 6e-6 (the seed shape's kb and kern2). An indexing or masking error shows as O(1).
+const TOLERANCE = 2e-5;
 
 const conv = (filters: number, kh: number, kw: number, stride: number) => ({ filters, kernelHeight: kh, kernelWidth: kw, stride });
 
@@ -45,7 +52,16 @@ describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('wasm %s = TypeScript 
   for (const config of cases) {
     it(caseName(config), (ctx) => {
       if (!backend) return ctx.skip();
-      const { dims, net, params: ref, images } = makeModel(config, 'float32', 11);
+      const { dims, net, params: ref, images: float64Images } = makeModel(config, 'float32', 11);
+      const pixelCount = float64Images.pixels.length;
+      // Bytes with ~75% exact zeros, as MNIST has: the sparse paths then skip something.
+      const rand = lcg(5);
+      const bytes = Uint8Array.from({ length: pixelCount }, () => (rand() < 0.75 ? 0 : Math.floor(rand() * 256)));
+      const imageSets: [string, ImageSource][] = [
+        ['uint8/255', { pixels: bytes, divisor: 255 }],
+        ['float32', { pixels: Float32Array.from(float64Images.pixels), divisor: 1 }],
+        ['float64', float64Images],
+      ];
       const wasm = WasmNetwork.create(backend, dims);
       const params = allocFloat32(backend.memory, ref.length);
       params.set(ref);
@@ -54,8 +70,10 @@ describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('wasm %s = TypeScript 
       const refGrad = new Float32Array(n);
       const grad = allocFloat32(backend.memory, n);
       const worst: Record<string, number> = {};
-      for (let i = 0; i < 4; i++) {
-        const label = (i * 3) % dims.classes;
+      for (let s = 0; s < 12; s++) {
+        const [, images] = imageSets[s % 3];
+        const i = s % 4;
+        const label = (s * 7) % dims.classes;
         const refLoss = net.sampleGradient(ref, images, i, label, refGrad);
         const loss = wasm.sampleGradient(params, images, i, label, grad);
         worst.loss = Math.max(worst.loss ?? 0, Math.abs(loss - refLoss) / Math.abs(refLoss));
@@ -70,7 +88,7 @@ describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('wasm %s = TypeScript 
         worst.logits = Math.max(worst.logits ?? 0, maxRelError(logits, refLogits));
       }
       console.log(variant, caseName(config), Object.fromEntries(Object.entries(worst).map(([k, e]) => [k, e.toExponential(1)])));
-      for (const [key, e] of Object.entries(worst)) expect(e, key).toBeLessThan(1e-5);
+      for (const [key, e] of Object.entries(worst)) expect(e, key).toBeLessThan(TOLERANCE);
     });
   }
 });

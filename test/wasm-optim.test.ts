@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmAdam, wasmAverageSlots } from '../src/kernels/wasm/index.js';
+import { Adam, SEED_ADAM } from '../src/optim/adam.js';
+import { averageSlots } from '../src/optim/average-slots.js';
+import { lcg } from './helpers/random-model.js';
+
+const backends = new Map<WasmSimd, WasmBackend>();
+beforeAll(async () => {
+  backends.set('simd', await createWasmBackend({ simd: 'simd' }));
+  const auto = await createWasmBackend();
+  if (auto.simd === 'relaxed-simd-fma') backends.set(auto.simd, auto);
+});
+
+/** Bitwise equality (distinguishes -0 from +0), reporting the first differing index. */
+function expectSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const first = a.findIndex((bits, i) => bits !== e[i]);
+  expect(first === -1 ? 'all equal' : `${what}[${first}]: ${actual[first]} != ${expected[first]}`).toBe('all equal');
+}
+
+function randomGradients(length: number, seed: number): Float32Array {
+  const rand = lcg(seed);
+  const out = new Float32Array(length);
+  // Mixed magnitudes and exact zeros, as per-sample gradients after ReLUs have.
+  for (let i = 0; i < length; i++) out[i] = rand() < 0.3 ? 0 : (rand() * 2 - 1) * 10 ** Math.floor(rand() * 6 - 4);
+  return out;
+}
+
+// 9,586 is the seed model's parameter count: 16-float blocks and a tail of 2; 7 is tail only.
+const shapes: [number, number][] = [
+  [9586, 100],
+  [9586, 1],
+  [7, 3],
+  [35, 17],
+];
+
+describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = optim/*.ts in float32, bitwise', (variant) => {
+  for (const [n, count] of shapes) {
+    it(`averageSlots n=${n} slots=${count}`, (ctx) => {
+      const backend = backends.get(variant);
+      if (!backend) return ctx.skip();
+      const source = randomGradients(n * count, n + count);
+      const slots = allocFloat32(backend.memory, n * count);
+      slots.set(source);
+      const mean = allocFloat32(backend.memory, n);
+      wasmAverageSlots(backend, mean, slots, count);
+      const expected = new Float32Array(n);
+      averageSlots(expected, source, count, new Float64Array(n));
+      expectSameBits(mean, expected, 'mean');
+    });
+  }
+  for (const n of [9586, 7, 35]) {
+    it(`Adam n=${n}, 5 steps`, (ctx) => {
+      const backend = backends.get(variant);
+      if (!backend) return ctx.skip();
+      const start = randomGradients(n, 1);
+      const reference = new Adam(SEED_ADAM, 'float32', n);
+      const refParams = Float32Array.from(start);
+      const adam = new WasmAdam(backend, SEED_ADAM, n);
+      const params = allocFloat32(backend.memory, n);
+      params.set(start);
+      const grad = allocFloat32(backend.memory, n);
+      for (let step = 0; step < 5; step++) {
+        grad.set(randomGradients(n, 100 + step));
+        reference.update(refParams, Float32Array.from(grad));
+        adam.update(params, grad);
+        expect(adam.step).toBe(reference.step);
+        expectSameBits(params, refParams, `params after step ${step + 1}`);
+        expectSameBits(adam.m, reference.m as Float32Array, `m after step ${step + 1}`);
+        expectSameBits(adam.v, reference.v as Float32Array, `v after step ${step + 1}`);
+      }
+    });
+  }
+});
