@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCli, withOverrides } from './helpers/cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -34,7 +34,7 @@ describe('train --data refuses bad data in one line naming the file, exit 2, bef
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
-      const r = runCli(['train', ...smallNet, ...args]);
+      const r = runCli(['train', ...withOverrides(smallNet, args)]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe(''); // no header, no epoch: training never started
       const lines = r.stderr.trim().split('\n');

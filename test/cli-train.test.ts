@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, withOverrides } from './helpers/cli.js';
 
 const tiny = ['--train-count', '200', '--test-count', '50', '--threads', '2'];
 
@@ -80,13 +80,15 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['a kernel larger than the image', ['--kernel1', '30'], /--kernel1 30x30 does not fit the 28x28 images/],
     ['a second kernel larger than conv1 output', ['--kernel1', '20', '--kernel2', '10'], /--kernel2 10x10 does not fit conv1's 9x9 output/],
     ['an unknown flag', ['--epohcs', '3'], /Unknown argument: epohcs/],
+    // yargs would add the two up (2 + 1 = 3 epochs); refusing is the only safe reading.
+    ['a flag given twice', ['--seed', '2', '--seed', '1'], /--seed is given more than once/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],
     ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
-      const r = runCli(['train', '--epochs', '1', ...tiny, ...args]);
+      const r = runCli(['train', ...withOverrides(['--epochs', '1', ...tiny], args)]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');
@@ -114,6 +116,7 @@ describe('shardtrain --help', () => {
   it('no output file is created when training is refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardtrain-refused-'));
     const r = runCli(['train', '--kernel1', '40', '--save', join(dir, 'w.npz'), ...tiny]);
+    expect(r.stderr).toMatch(/--kernel1 40x40 does not fit/);
     expect(r.status).toBe(2);
     expect(existsSync(join(dir, 'w.npz'))).toBe(false);
   });

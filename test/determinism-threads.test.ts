@@ -12,7 +12,7 @@ const data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.
 async function trainedBytes(threads: number, dtype: Dtype): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
   const trainer = new Trainer(data, trainOptions({ threads, dtype, epochs: 2, batchSize: 100 }));
   try {
-    const reports = await trainer.run();
+    const { reports } = await trainer.run();
     const params = trainer.params;
     return {
       weights: new Uint8Array(params.buffer.slice(params.byteOffset, params.byteOffset + params.byteLength)),

@@ -12,7 +12,9 @@ describe('--rng numpy --dtype float64 --seed 0 --drop-last --epochs 1 reproduces
     const golden = await readNpz(GOLDEN);
     const trainer = new Trainer(loadEmbeddedMnist(), trainOptions({ rng: 'numpy', dtype: 'float64', seed: 0, dropLast: true, epochs: 1 }));
     try {
-      const [report] = await trainer.run();
+      const {
+        reports: [report],
+      } = await trainer.run();
       expect(report.steps).toBe(80); // 8,004 // 100, the last 4 dropped
       expect(trainer.adam.step).toBe(80);
       let worst = 0;

@@ -2,6 +2,9 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
+import { refuseRepeatedFlags } from './repeated-flags.js';
+import { evalBuilder, runEval } from './eval-command.js';
+import { predictBuilder, runPredict } from './predict-command.js';
 import { runTrain, trainBuilder } from './train-command.js';
 
 /** One line for anything the user can fix; a stack trace only for our own bugs, and only on request. */
@@ -18,13 +21,15 @@ function fail(error: unknown): never {
 }
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  const args = hideBin(process.argv);
+  refuseRepeatedFlags(args);
+  await yargs(args)
     .scriptName('shardtrain')
-    // A flag given twice takes its last value, as in most command lines, instead of becoming an array.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nData-parallel training of a small CNN on worker threads.')
     .command('train', 'train the network and report test accuracy after each epoch', trainBuilder, runTrain)
-    .demandCommand(1, 'name a command: train')
+    .command('eval', 'test loss, accuracy, per-class accuracy and confusion matrix of saved weights', evalBuilder, runEval)
+    .command('predict <images..>', 'classify PNG images and .npy arrays with saved weights', predictBuilder, runPredict)
+    .demandCommand(1, 'name a command: train, eval or predict')
     .strict()
     .recommendCommands()
     .help()

@@ -1,34 +1,141 @@
 import type { Argv } from 'yargs';
-import { checkWritableFile } from '../io/output-path.js';
+import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { saveWeights } from '../io/weights-file.js';
 import { SEED_ADAM } from '../optim/adam.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
+import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { dataDifference, dataIdentity } from '../train/data-identity.js';
+import { NumericalFault, WorkerFault } from '../train/faults.js';
 import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
-import { modelOptionsFrom, withModelOptions } from './model-options.js';
+import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
+import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
+import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
 
+// Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
+  const d = DEFAULT_SETTINGS;
   const training = y
-    .option('epochs', { type: 'number', default: 10, describe: 'passes over the training set', coerce: positiveInt('epochs', 1_000_000) })
-    .option('batch-size', { type: 'number', default: 100, describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })
-    .option('drop-last', { type: 'boolean', default: false, describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
-    .option('threads', { type: 'number', default: defaultThreadCount(), describe: 'worker threads in the pool (default: this machine\'s available parallelism)', coerce: positiveInt('threads', 1024) })
-    .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision of parameters, gradients and activations' })
-    .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
-    .option('rng', { choices: ['shardtrain', 'numpy'] as const, default: 'shardtrain' as const, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
+    .option('epochs', { type: 'number', default: 10, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
+    .option('batch-size', { type: 'number', defaultDescription: String(d.batchSize), describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })
+    .option('drop-last', { type: 'boolean', defaultDescription: String(d.dropLast), describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
+    .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
+    .option('dtype', { choices: ['float32', 'float64'] as const, defaultDescription: d.dtype, describe: 'precision of parameters, gradients and activations' })
+    .option('seed', { type: 'number', defaultDescription: String(d.seed), describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
+    .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
     .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)', requiresArg: true })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per epoch on stdout and nothing else there' })
     .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'seed', 'rng', 'save', 'json'], 'Training:')
-    .option('lr', { type: 'number', default: SEED_ADAM.lr, describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
-    .option('beta1', { type: 'number', default: SEED_ADAM.beta1, describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
-    .option('beta2', { type: 'number', default: SEED_ADAM.beta2, describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
-    .option('eps', { type: 'number', default: SEED_ADAM.eps, describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
+    .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
+    .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
+    .option('resume', { type: 'string', requiresArg: true, describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
+    .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout'), group: 'Checkpoints and faults:' })
+    .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
+    .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
+    .option('beta2', { type: 'number', defaultDescription: String(SEED_ADAM.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
+    .option('eps', { type: 'number', defaultDescription: String(SEED_ADAM.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
   return withDataOptions(withModelOptions(training));
+}
+
+type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;
+
+export async function runTrain(a: TrainArgs): Promise<void> {
+  const interrupts = new Interrupts();
+  try {
+    await train(a, interrupts);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
+  const resumed: Checkpoint | null = a.resume === undefined ? null : await loadCheckpoint(a.resume);
+  const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
+  validateSeed(settings.rng, settings.seed, a.epochs);
+  if (resumed !== null && resumed.meta.position.epoch >= a.epochs) {
+    throw new UserError(`--epochs ${a.epochs}: the run in ${a.resume} has done ${resumed.meta.position.epoch} epochs already; ask for more`);
+  }
+  // Every output is checked before any time is spent on training.
+  if (a.save !== undefined) {
+    if (!a.save.endsWith('.npz')) throw new UserError(`--save ${a.save}: the file name must end in .npz`);
+    checkWritableFile(a.save, '--save');
+  }
+  const checkpointDir = a.checkpoint ?? a.resume;
+  if (checkpointDir !== undefined) checkWritableDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
+
+  const dataset = await loadData(settings.data);
+  if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
+  const identity = dataIdentity(dataset);
+  if (resumed !== null) {
+    const difference = dataDifference(resumed.meta.data, identity);
+    if (difference !== null) throw new UserError(`--resume ${a.resume}: ${difference}`);
+  }
+  const trainer = withDataSource(settings.data.data, () => new Trainer(dataset, { ...trainOptionsOf(settings), epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }));
+  if (resumed !== null) trainer.restore(resumed);
+
+  const writeCheckpoint = async () => {
+    if (checkpointDir !== undefined) await saveCheckpoint(checkpointDir, checkpointOf(trainer, identity, { ...settings.data }));
+  };
+  const out = (line: string) => process.stdout.write(line + '\n');
+  const progress = new EpochProgress();
+  try {
+    if (!a.json) out(headerLine(trainer, a.threads, resumed));
+    interrupts.whileRunning(() => trainer.requestStop());
+    let result;
+    try {
+      result = await trainer.run({
+        onBatch: (p) => progress.update(p),
+        onStep: async (t) => {
+          if (a.checkpointEvery !== undefined && t.adam.step % a.checkpointEvery === 0) await writeCheckpoint();
+        },
+        onEpoch: async (r) => {
+          progress.clear();
+          out(a.json ? epochJson(r) : formatEpochLine(r));
+          await writeCheckpoint();
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof NumericalFault || e instanceof WorkerFault)) throw e;
+      // Nothing of the failed step was applied: the trainer holds the last good state.
+      progress.clear();
+      await writeCheckpoint();
+      const kept = checkpointDir !== undefined ? `; the last good state is checkpointed in ${checkpointDir}` : '';
+      throw new UserError(`${e.message}${kept}`, 1);
+    }
+    progress.clear();
+    if (result.interrupted) {
+      await writeCheckpoint();
+      const kept = checkpointDir !== undefined ? `, checkpoint written to ${checkpointDir} (continue with --resume ${checkpointDir})` : '';
+      throw new UserError(`interrupted after step ${trainer.adam.step}${kept}`, INTERRUPTED_EXIT_CODE);
+    }
+    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.config);
+    const last = result.reports[result.reports.length - 1]?.test;
+    if (!a.json && last !== undefined) {
+      out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
+      if (a.save !== undefined) out(`weights saved to ${a.save}`);
+    }
+  } finally {
+    progress.clear();
+    await trainer.close();
+  }
+}
+
+function trainOptionsOf(s: TrainSettings) {
+  return { model: s.model, dtype: s.dtype, batchSize: s.batchSize, dropLast: s.dropLast, adam: s.adam, rng: s.rng, seed: s.seed };
+}
+
+function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null): string {
+  const { train, test, source, classes } = trainer.dataset;
+  const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.adamStep}`;
+  return (
+    `shardtrain: ${source}, ${train.count} train / ${test.count} test ${train.height}x${train.width} images, ` +
+    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), TypeScript kernels${from}`
+  );
 }
 
 /** Model options that do not fit a file's images are reported with the file's name. */
@@ -38,55 +145,5 @@ function withDataSource<T>(dataPath: string | undefined, build: () => T): T {
   } catch (e) {
     if (e instanceof UserError && dataPath !== undefined) throw new UserError(`${dataPath}: ${e.message}`, e.exitCode);
     throw e;
-  }
-}
-
-type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;
-
-export async function runTrain(a: TrainArgs): Promise<void> {
-  validateSeed(a.rng, a.seed, a.epochs);
-  if (a.save !== undefined) {
-    if (!a.save.endsWith('.npz')) throw new UserError(`--save ${a.save}: the file name must end in .npz`);
-    checkWritableFile(a.save, '--save');
-  }
-  const dataset = await loadData(a);
-  if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
-  const trainer = withDataSource(a.data, () => new Trainer(dataset, {
-    model: modelOptionsFrom(a),
-    dtype: a.dtype,
-    epochs: a.epochs,
-    batchSize: a.batchSize,
-    dropLast: a.dropLast,
-    threads: a.threads,
-    adam: { lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps },
-    rng: a.rng,
-    seed: a.seed,
-  }));
-  const out = (line: string) => process.stdout.write(line + '\n');
-  const progress = new EpochProgress();
-  try {
-    if (!a.json) {
-      const { train, test } = dataset;
-      out(
-        `shardtrain: ${dataset.source}, ${train.count} train / ${test.count} test ${train.height}x${train.width} images, ` +
-          `${dataset.classes} classes; ${trainer.layout.total} parameters, ${a.dtype}, ${a.threads} thread(s), TypeScript kernels`,
-      );
-    }
-    const reports = await trainer.run({
-      onBatch: (p) => progress.update(p),
-      onEpoch: (r) => {
-        progress.clear();
-        out(a.json ? epochJson(r) : formatEpochLine(r));
-      },
-    });
-    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.config);
-    if (!a.json) {
-      const last = reports[reports.length - 1].test;
-      out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
-      if (a.save !== undefined) out(`weights saved to ${a.save}`);
-    }
-  } finally {
-    progress.clear();
-    await trainer.close();
   }
 }

@@ -10,6 +10,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import JSZip from 'jszip';
+import { trackPending, untrackPending } from '../io/pending-files.js';
 import { UserError } from '../util/errors.js';
 
 export type NpzWritable = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -74,6 +75,7 @@ export async function writeNpz(path: string, arrays: Record<string, NpzWriteArra
 
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let created = false;
+  trackPending(temp);
   try {
     const handle = await open(temp, 'wx');
     created = true;
@@ -88,6 +90,8 @@ export async function writeNpz(path: string, arrays: Record<string, NpzWriteArra
   } catch (e) {
     if (created) await unlink(temp).catch(() => undefined);
     throw new UserError(`${path}: cannot write .npz file (${describeWriteError(e)})`);
+  } finally {
+    untrackPending(temp);
   }
   await syncDirectory(dirname(path));
 }

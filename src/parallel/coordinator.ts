@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { WorkerFault } from '../train/faults.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import type { Task, TaskResult } from './tasks.js';
 import { gradientWorkerPath } from './worker-path.js';
@@ -12,6 +13,18 @@ export interface PhaseTiming {
   readonly tasks: readonly TaskResult[];
 }
 
+export interface CoordinatorOptions {
+  /** A phase still running after this long is taken for a hung worker. */
+  readonly phaseTimeoutMs: number;
+  /** Heap limit of each worker, so a runaway allocation kills that worker and not the process. */
+  readonly workerHeapMb: number;
+}
+
+export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
+  phaseTimeoutMs: 10 * 60_000,
+  workerHeapMb: 512,
+};
+
 export function defaultThreadCount(): number {
   return availableParallelism();
 }
@@ -20,52 +33,97 @@ export function defaultThreadCount(): number {
  * Owns the piscina pool for a whole run: started once, every thread kept alive between steps
  * (no idle teardown), closed at the end. A phase sends one task per thread; each task claims
  * samples from a shared counter until none are left.
+ *
+ * A phase that fails (a worker throws, exits, runs out of memory, or outlives the watchdog) is
+ * run once more on a fresh pool. The phase only writes per-sample slots and outputs, so running
+ * it again from the unchanged parameters gives exactly what the first attempt would have.
  */
 export class Coordinator {
-  private readonly pool: Piscina;
+  private pool: Piscina;
   private closed = false;
+  private readonly options: CoordinatorOptions;
 
   constructor(
     readonly state: SharedState,
     readonly threads: number,
+    options: Partial<CoordinatorOptions> = {},
   ) {
-    this.pool = new Piscina({
+    this.options = { ...DEFAULT_COORDINATOR_OPTIONS, ...options };
+    this.pool = this.startPool();
+  }
+
+  private startPool(): Piscina {
+    return new Piscina({
       filename: gradientWorkerPath(),
-      minThreads: threads,
-      maxThreads: threads,
+      minThreads: this.threads,
+      maxThreads: this.threads,
       // Threads are the run's fixed resource; tearing them down between steps would cost a restart.
       idleTimeout: 2 ** 31 - 1,
       // One task per thread at a time, so a phase's tasks spread over every thread.
       concurrentTasksPerWorker: 1,
-      workerData: state,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb },
+      workerData: this.state,
     });
   }
 
   /** Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of the order. */
-  computeGradients(batchStart: number, count: number, chunk = 1): Promise<PhaseTiming> {
+  computeGradients(batchStart: number, count: number, step = 0, chunk = 1): Promise<PhaseTiming> {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
-    Atomics.store(this.state.counters, TRAIN_COUNTER, 0);
-    return this.runPhase({ kind: 'gradients', batchStart, batchCount: count, chunk });
+    return this.runPhase(
+      (attempt) => ({ kind: 'gradients', batchStart, batchCount: count, chunk, step, attempt }),
+      TRAIN_COUNTER,
+      `step ${step}`,
+    );
   }
 
   /** Loss and predicted class of every test image. */
   evaluate(chunk = 8): Promise<PhaseTiming> {
-    Atomics.store(this.state.counters, TEST_COUNTER, 0);
-    return this.runPhase({ kind: 'evaluate', count: this.state.test.count, chunk });
+    return this.runPhase(() => ({ kind: 'evaluate', count: this.state.test.count, chunk }), TEST_COUNTER, 'evaluation');
   }
 
   /** An empty task on every thread: what piscina itself costs per phase. */
   noop(): Promise<PhaseTiming> {
-    return this.runPhase({ kind: 'noop' });
+    return this.runPhase(() => ({ kind: 'noop' }), null, 'empty task');
   }
 
-  private async runPhase(task: Task): Promise<PhaseTiming> {
+  private async runPhase(task: (attempt: number) => Task, counter: number | null, what: string): Promise<PhaseTiming> {
+    try {
+      return await this.attemptPhase(task(0), counter);
+    } catch (first) {
+      if (this.closed) throw first;
+      await this.restartPool();
+      try {
+        return await this.attemptPhase(task(1), counter);
+      } catch (second) {
+        throw new WorkerFault(`${what} failed twice, the second time on fresh workers: ${describeFault(second)} (first: ${describeFault(first)})`);
+      }
+    }
+  }
+
+  private async attemptPhase(task: Task, counter: number | null): Promise<PhaseTiming> {
     if (this.closed) throw new Error('the worker pool is closed');
+    if (counter !== null) Atomics.store(this.state.counters, counter, 0);
     const started = performance.now();
-    const runs: Promise<TaskResult>[] = [];
-    for (let t = 0; t < this.threads; t++) runs.push(this.pool.run(task));
-    const tasks = await Promise.all(runs);
-    return { wallMs: performance.now() - started, tasks };
+    const watchdog = new AbortController();
+    const timer = setTimeout(() => watchdog.abort(new PhaseTimeout(this.options.phaseTimeoutMs)), this.options.phaseTimeoutMs);
+    try {
+      const runs: Promise<TaskResult>[] = [];
+      for (let t = 0; t < this.threads; t++) runs.push(this.pool.run(task, { signal: watchdog.signal }));
+      const settled = await Promise.allSettled(runs);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
+      const tasks = settled.map((s) => (s as PromiseFulfilledResult<TaskResult>).value);
+      return { wallMs: performance.now() - started, tasks };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Replaces every thread: a failed worker may have left the others mid-task or the pool short. */
+  private async restartPool(): Promise<void> {
+    const old = this.pool;
+    this.pool = this.startPool();
+    await old.destroy().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -73,4 +131,18 @@ export class Coordinator {
     this.closed = true;
     await this.pool.destroy();
   }
+}
+
+class PhaseTimeout extends Error {
+  constructor(ms: number) {
+    super(`no result within the ${ms / 1000} s watchdog (hung worker?)`);
+    this.name = 'PhaseTimeout';
+  }
+}
+
+function describeFault(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'a worker ran out of memory';
+  return e.message.split('\n')[0];
 }

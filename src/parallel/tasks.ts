@@ -1,6 +1,14 @@
 /** Messages from the coordinator to a worker: a range to work on and how finely to claim it. */
 export type Task =
-  | { readonly kind: 'gradients'; readonly batchStart: number; readonly batchCount: number; readonly chunk: number }
+  | {
+      readonly kind: 'gradients';
+      readonly batchStart: number;
+      readonly batchCount: number;
+      readonly chunk: number;
+      /** The Adam step this batch is for (1-based), and 0 for a first try, 1 for the retry. */
+      readonly step: number;
+      readonly attempt: number;
+    }
   | { readonly kind: 'evaluate'; readonly count: number; readonly chunk: number }
   | { readonly kind: 'noop' };
 

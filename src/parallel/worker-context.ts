@@ -4,6 +4,7 @@ import { allocFloat, type FloatArray } from '../model/float-array.js';
 import type { SampleKernels } from '../model/kernels.js';
 import { Network } from '../model/network.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
+import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import type { Task, TaskResult } from './tasks.js';
 
@@ -19,6 +20,7 @@ export class WorkerContext {
   private readonly slots: FloatArray[];
   private readonly logits: FloatArray;
   private readonly classes: number;
+  private readonly injectedFault = parseInjectedFault(process.env[FAULT_ENV]);
 
   constructor(private readonly state: SharedState) {
     const dims = deriveDims(state.config);
@@ -33,17 +35,19 @@ export class WorkerContext {
   run(task: Task): TaskResult {
     const started = performance.now();
     let samples = 0;
-    if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk);
+    if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk, task.step, task.attempt);
     else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
     return { samples, computeMs: performance.now() - started, threadId };
   }
 
-  private gradients(batchStart: number, batchCount: number, chunk: number): number {
+  private gradients(batchStart: number, batchCount: number, chunk: number, step: number, attempt: number): number {
     const { params, batchLosses, order, train, counters } = this.state;
+    const fault = this.injectedFault;
     let done = 0;
     for (;;) {
       const first = Atomics.add(counters, TRAIN_COUNTER, chunk);
       if (first >= batchCount) return done;
+      if (fault !== null && first === 0 && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
       const last = Math.min(first + chunk, batchCount);
       for (let i = first; i < last; i++) {
         const image = order[batchStart + i];

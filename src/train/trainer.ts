@@ -5,10 +5,12 @@ import { initParameters } from '../model/init.js';
 import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
 import { averageSlots } from '../optim/average-slots.js';
-import { Coordinator } from '../parallel/coordinator.js';
+import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
+import type { Checkpoint, TrainingPosition } from './checkpoint.js';
+import { allFinite, NumericalFault } from './faults.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
@@ -21,6 +23,8 @@ export interface TrainOptions {
   readonly adam: AdamOptions;
   readonly rng: RngKind;
   readonly seed: number;
+  /** Fault handling of the pool (watchdog); defaults suit real runs. */
+  readonly pool?: Partial<CoordinatorOptions>;
 }
 
 export interface Evaluation {
@@ -53,7 +57,15 @@ export interface BatchProgress {
 
 export interface TrainListener {
   onBatch?(progress: BatchProgress): void;
-  onEpoch?(report: EpochReport): void;
+  onEpoch?(report: EpochReport): void | Promise<void>;
+  /** After every step that completed; a checkpoint policy hooks in here. */
+  onStep?(trainer: Trainer): void | Promise<void>;
+}
+
+export interface RunResult {
+  readonly reports: EpochReport[];
+  /** True when requestStop() ended the run before its last epoch. */
+  readonly interrupted: boolean;
 }
 
 /**
@@ -67,10 +79,12 @@ export class Trainer {
   readonly layout: ParameterLayout;
   readonly state: SharedState;
   readonly adam: Adam;
-  private readonly coordinator: Coordinator;
   readonly streams: RandomStreams;
+  private readonly coordinator: Coordinator;
   private readonly meanGrad: FloatArray;
   private readonly sumScratch: Float64Array;
+  private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
+  private stopRequested = false;
 
   constructor(
     readonly dataset: Dataset,
@@ -91,61 +105,96 @@ export class Trainer {
     this.adam = new Adam(options.adam, options.dtype, this.layout.total);
     this.meanGrad = allocFloat(options.dtype, this.layout.total);
     this.sumScratch = new Float64Array(this.layout.total);
-    this.coordinator = new Coordinator(this.state, options.threads);
+    this.coordinator = new Coordinator(this.state, options.threads, options.pool);
   }
 
   get params(): FloatArray {
     return this.state.params;
   }
 
-  /** Trains every epoch, evaluating on the test set after each. */
-  async run(listener: TrainListener = {}): Promise<EpochReport[]> {
-    const reports: EpochReport[] = [];
-    for (let e = 0; e < this.options.epochs; e++) {
-      const report = await this.trainEpoch(e, listener);
-      reports.push(report);
-      listener.onEpoch?.(report);
-    }
-    return reports;
+  /** The next batch to run; saved in checkpoints. */
+  get position(): TrainingPosition {
+    return this.positionNow;
   }
 
-  async trainEpoch(epoch: number, listener: TrainListener = {}): Promise<EpochReport> {
+  /** Continues from a checkpoint: parameters, Adam moments and step, and the position in the epoch. */
+  restore(c: Checkpoint): void {
+    this.state.params.set(c.params);
+    this.adam.m.set(c.adamM);
+    this.adam.v.set(c.adamV);
+    this.adam.step = c.meta.adamStep;
+    this.positionNow = c.meta.position;
+  }
+
+  /** Finish the step in flight, then return from run() with interrupted: true. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Trains from the current position to the last epoch, evaluating on the test set after each. */
+  async run(listener: TrainListener = {}): Promise<RunResult> {
+    const reports: EpochReport[] = [];
+    while (this.positionNow.epoch < this.options.epochs) {
+      const report = await this.trainEpoch(listener);
+      if (report === null) return { reports, interrupted: true };
+      reports.push(report);
+      await listener.onEpoch?.(report);
+    }
+    return { reports, interrupted: false };
+  }
+
+  /** Runs the rest of the current epoch; null when stopped on request before its end. */
+  private async trainEpoch(listener: TrainListener): Promise<EpochReport | null> {
     const { train } = this.dataset;
     const { batchSize, dropLast } = this.options;
+    const epoch = this.positionNow.epoch;
     this.state.order.set(this.streams.epochPermutation(epoch, train.count));
     const batches = epochBatches(train.count, batchSize, dropLast);
     const timing = new TimingTotals();
     const started = performance.now();
-    let lossSum = 0;
-    let samples = 0;
-    for (const batch of batches) {
+    const samplesBefore = this.positionNow.epochSamples;
+    for (let b = this.positionNow.batch; b < batches.length; b++) {
+      if (this.stopRequested) return null;
+      const batch = batches[b];
       await this.step(batch, timing);
+      let lossSum = this.positionNow.epochLossSum;
       for (let i = 0; i < batch.count; i++) lossSum += this.state.batchLosses[i];
-      samples += batch.count;
+      this.positionNow = { epoch, batch: b + 1, epochLossSum: lossSum, epochSamples: this.positionNow.epochSamples + batch.count };
       const elapsedSec = (performance.now() - started) / 1000;
-      listener.onBatch?.({ epoch: epoch + 1, samplesDone: samples, samplesTotal: train.count, samplesPerSec: samples / elapsedSec });
+      const samplesNow = this.positionNow.epochSamples - samplesBefore;
+      listener.onBatch?.({ epoch: epoch + 1, samplesDone: this.positionNow.epochSamples, samplesTotal: train.count, samplesPerSec: samplesNow / elapsedSec });
+      await listener.onStep?.(this);
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const test = await this.evaluate();
+    const { epochLossSum, epochSamples } = this.positionNow;
+    this.positionNow = { epoch: epoch + 1, batch: 0, epochLossSum: 0, epochSamples: 0 };
     return {
       epoch: epoch + 1,
       epochs: this.options.epochs,
-      trainLoss: samples > 0 ? lossSum / samples : NaN,
+      trainLoss: epochSamples > 0 ? epochLossSum / epochSamples : NaN,
       test,
-      samples,
+      samples: epochSamples,
       steps: batches.length,
-      samplesPerSec: samples / trainSeconds,
+      samplesPerSec: timing.samples / trainSeconds,
       seconds: (performance.now() - started) / 1000,
       timing,
     };
   }
 
-  /** One Adam step on the batch at positions [start, start+count) of the current order. */
+  /**
+   * One Adam step on the batch at positions [start, start+count) of the current order. A
+   * non-finite loss or averaged gradient throws NumericalFault before anything is applied, so
+   * the parameters stay the last good ones.
+   */
   async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
-    const phase = await this.coordinator.computeGradients(batch.start, batch.count);
+    const phase = await this.coordinator.computeGradients(batch.start, batch.count, this.adam.step + 1);
     const reduceStart = performance.now();
     averageSlots(this.meanGrad, this.state.gradSlots, batch.count, this.sumScratch);
     const adamStart = performance.now();
+    const fault = (what: string) => new NumericalFault(this.adam.step + 1, this.positionNow.epoch, this.positionNow.batch, what);
+    if (!allFinite(this.state.batchLosses, batch.count)) throw fault('a non-finite training loss');
+    if (!allFinite(this.meanGrad)) throw fault('a non-finite averaged gradient');
     this.adam.update(this.state.params, this.meanGrad);
     const adamEnd = performance.now();
     const timing = stepTiming(phase, batch.count, adamStart - reduceStart, adamEnd - adamStart);
@@ -164,6 +213,11 @@ export class Trainer {
       if (this.state.testPredictions[i] === test.labels[i]) correct++;
     }
     return { loss: test.count > 0 ? loss / test.count : NaN, correct, total: test.count };
+  }
+
+  /** The state a checkpoint needs from the trainer itself. */
+  snapshot(): Pick<Checkpoint, 'params' | 'adamM' | 'adamV'> & { position: TrainingPosition; adamStep: number } {
+    return { params: this.state.params, adamM: this.adam.m, adamV: this.adam.v, position: this.positionNow, adamStep: this.adam.step };
   }
 
   close(): Promise<void> {

@@ -19,3 +19,18 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `defaults` (flag, value pairs) with every flag that `overrides` gives removed, then `overrides`. */
+export function withOverrides(defaults: string[], overrides: string[]): string[] {
+  const given = new Set(overrides.filter((a) => a.startsWith('--')));
+  const kept: string[] = [];
+  for (let i = 0; i < defaults.length; i++) {
+    const isFlagWithValue = defaults[i].startsWith('--') && i + 1 < defaults.length && !defaults[i + 1].startsWith('--');
+    if (given.has(defaults[i])) {
+      if (isFlagWithValue) i++;
+      continue;
+    }
+    kept.push(defaults[i]);
+  }
+  return [...kept, ...overrides];
+}

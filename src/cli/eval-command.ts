@@ -1,0 +1,42 @@
+import type { Argv } from 'yargs';
+import { evaluateOnPool } from '../eval/evaluate-on-pool.js';
+import { readWeightsFile } from '../io/load-weights.js';
+import { deriveDims } from '../model/config.js';
+import { parameterLayout } from '../model/parameters.js';
+import { defaultThreadCount } from '../parallel/coordinator.js';
+import { UserError } from '../util/errors.js';
+import { loadData, withDataOptions } from './data-options.js';
+import { evalJson, formatEvalTable } from './eval-report.js';
+import { positiveInt } from './parse-values.js';
+import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
+
+export function evalBuilder<T>(y: Argv<T>) {
+  const evaluating = withWeightsOptions(y)
+    .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
+    .group(['threads', 'json'], 'Evaluation:');
+  // Only the test split is evaluated, so the training subset flag would do nothing here.
+  return withDataOptions(evaluating).hide('train-count');
+}
+
+type EvalArgs = Awaited<ReturnType<ReturnType<typeof evalBuilder>['parseAsync']>>;
+
+/** Test loss, accuracy, per-class accuracy and the confusion matrix of saved weights. */
+export async function runEval(a: EvalArgs): Promise<void> {
+  // The weights first: a bad file is refused before any data is read.
+  const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
+  const dataset = await loadData(a);
+  const { test } = dataset;
+  if (test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate');
+  const config = weights.configFor(test.height, test.width, `the test images of ${dataset.source}`);
+  if (dataset.classes !== weights.classes) {
+    throw new UserError(
+      `${weights.path}: the weights classify ${weights.classes} classes but the labels of ${dataset.source} name ${dataset.classes} (0..${dataset.classes - 1})`,
+    );
+  }
+  const layout = parameterLayout(deriveDims(config));
+  if (layout.total !== weights.params.length) throw new Error(`layout of ${layout.total} parameters for ${weights.params.length} loaded`);
+  const result = await evaluateOnPool(config, weights.dtype, weights.params, test, a.threads);
+  const subject = { weights, config, parameters: layout.total, data: dataset.source, threads: a.threads };
+  process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');
+}

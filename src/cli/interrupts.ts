@@ -1,0 +1,42 @@
+import { removePendingFiles } from '../io/pending-files.js';
+
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * Ctrl-C and SIGTERM: the first asks the run to stop after the step in flight (it then writes a
+ * checkpoint and closes the pool); a second exits at once, removing any file still being written.
+ * Before a run is set, any signal exits at once.
+ */
+export class Interrupts {
+  private onFirst: (() => void) | null = null;
+  private received = 0;
+  private readonly handler = (signal: NodeJS.Signals) => {
+    this.received++;
+    if (this.received === 1 && this.onFirst !== null) {
+      process.stderr.write(`\nshardtrain: ${signal}: finishing the step in flight (again to quit at once)\n`);
+      this.onFirst();
+      return;
+    }
+    removePendingFiles();
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  /** From now on the first signal calls `stop` instead of exiting. */
+  whileRunning(stop: () => void): void {
+    this.onFirst = stop;
+  }
+
+  get interrupted(): boolean {
+    return this.received > 0;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}

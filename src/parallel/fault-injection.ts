@@ -1,0 +1,41 @@
+/**
+ * A hook for the fault-handling tests, and only for them: SHARDTRAIN_TEST_FAULT=KIND@STEP[xN]
+ * makes the worker that takes the first sample of Adam step STEP fail in the given way on the
+ * first N attempts of that step (default 1, so the retry succeeds; x2 makes the retry fail too).
+ * KIND is throw, exit, oom or hang. Unset (always, outside the tests), it costs one comparison.
+ */
+export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang';
+
+export interface InjectedFault {
+  readonly kind: FaultKind;
+  readonly step: number;
+  readonly attempts: number;
+}
+
+export const FAULT_ENV = 'SHARDTRAIN_TEST_FAULT';
+
+export function parseInjectedFault(spec: string | undefined): InjectedFault | null {
+  if (!spec) return null;
+  const match = /^(throw|exit|oom|hang)@(\d+)(?:x(\d+))?$/.exec(spec);
+  if (!match) throw new Error(`${FAULT_ENV}=${spec}: expected KIND@STEP[xN] with KIND throw, exit, oom or hang`);
+  return { kind: match[1] as FaultKind, step: Number(match[2]), attempts: Number(match[3] ?? 1) };
+}
+
+export function triggerFault(kind: FaultKind): never {
+  switch (kind) {
+    case 'throw':
+      throw new Error('injected fault: the worker threw');
+    case 'exit':
+      process.exit(7); // in a worker thread this ends the thread, not the process
+    // eslint-disable-next-line no-fallthrough
+    case 'oom': {
+      const hoard: number[][] = [];
+      for (;;) hoard.push(new Array(1 << 20).fill(hoard.length + 0.5));
+    }
+    // eslint-disable-next-line no-fallthrough
+    case 'hang':
+      for (;;) {
+        // A busy loop, like a kernel stuck on bad indices: only termination stops it.
+      }
+  }
+}

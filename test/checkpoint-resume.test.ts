@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { runCli } from './helpers/cli.js';
+import { weightBytes } from './helpers/weights.js';
+
+const data = ['--train-count', '250', '--test-count', '40', '--batch-size', '60'];
+const fresh = () => mkdtempSync(join(tmpdir(), 'shardtrain-ckpt-'));
+
+describe('train --checkpoint / --resume', () => {
+  it('2 epochs + a resumed 2 epochs = 4 straight, bitwise, with other thread counts on each side', async () => {
+    const dir = fresh();
+    const straight = runCli(['train', ...data, '--epochs', '4', '--threads', '2', '--json', '--save', join(dir, 'straight.npz')]);
+    expect(straight.status, straight.stderr).toBe(0);
+    const first = runCli(['train', ...data, '--epochs', '2', '--threads', '1', '--json', '--checkpoint', join(dir, 'run')]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'run'))).toEqual(['checkpoint.npz']);
+    const second = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '4', '--threads', '3', '--json', '--save', join(dir, 'resumed.npz')]);
+    expect(second.status, second.stderr).toBe(0);
+    expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+    // The resumed run reports epochs 3 and 4 exactly as the straight run did.
+    const strip = (line: string) => JSON.stringify({ ...JSON.parse(line), samplesPerSec: 0, seconds: 0 });
+    expect(second.stdout.trim().split('\n').map(strip)).toEqual(straight.stdout.trim().split('\n').slice(2).map(strip));
+  });
+
+  it('--checkpoint-every N checkpoints mid-epoch; resuming from there is bitwise the straight run', async () => {
+    const dir = fresh();
+    const straight = runCli(['train', ...data, '--epochs', '2', '--save', join(dir, 'straight.npz')]);
+    expect(straight.status, straight.stderr).toBe(0);
+    // 250 samples in batches of 60: 5 steps per epoch; stopping the run at epoch 1 leaves its checkpoint at step 5.
+    const partial = runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'run'), '--checkpoint-every', '3']);
+    expect(partial.status, partial.stderr).toBe(0);
+    const checkpoint = await loadCheckpoint(join(dir, 'run'));
+    expect(checkpoint.meta.position).toMatchObject({ epoch: 1, batch: 0 });
+    expect(checkpoint.meta.adamStep).toBe(5);
+    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--save', join(dir, 'resumed.npz')]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming at epoch 2, step 5/);
+    expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+  });
+
+  it('the checkpoint holds parameters, Adam moments and step, position, streams, model and data', async () => {
+    const dir = fresh();
+    const r = runCli(['train', ...data, '--epochs', '1', '--seed', '9', '--rng', 'numpy', '--dtype', 'float64', '--checkpoint', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const c = await loadCheckpoint(dir);
+    expect(c.params).toBeInstanceOf(Float64Array);
+    expect(c.params.length).toBe(9586);
+    expect(c.adamM.length).toBe(9586);
+    expect(c.adamV.some((v) => v > 0)).toBe(true);
+    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
+    expect(c.meta.config).toMatchObject({ imageHeight: 28, imageWidth: 28, classes: 10, conv1: { filters: 16 } });
+    expect(c.meta.data).toMatchObject({ trainCount: 250, testCount: 40 });
+    expect(c.meta.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  describe('a resume that would not continue the same training is refused', () => {
+    const dir = fresh();
+    const setup = runCli(['train', ...data, '--epochs', '1', '--checkpoint', dir]);
+    const cases: [string, string[], RegExp][] = [
+      ['another learning rate', ['--lr', '0.01'], /the checkpoint was trained with --lr 0\.001, not with --lr 0\.01/],
+      ['another dtype', ['--dtype', 'float64'], /with --dtype float32, not with --dtype float64/],
+      ['another model', ['--filters1', '4'], /the model flags describe another network than the checkpoint's \(conv 16 8x8 stride 1, conv 8 4x4 stride 2\)/],
+      ['other data', ['--train-count', '200'], /with --train-count 250, not with --train-count 200/],
+      ['a data file instead of the embedded digits', ['--data', 'test/fixtures/data/ds_seed.npz'], /trained without --data, not with --data/],
+      ['no more epochs to do', ['--epochs', '1'], /--epochs 1: the run in .* has done 1 epochs already; ask for more/],
+    ];
+    for (const [what, args, message] of cases) {
+      it(what, () => {
+        expect(setup.status, setup.stderr).toBe(0);
+        const r = runCli(['train', '--resume', dir, ...(args.includes('--epochs') ? [] : ['--epochs', '2']), ...args]);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(message);
+      });
+    }
+    it('a directory without a checkpoint', () => {
+      const r = runCli(['train', '--resume', fresh(), '--epochs', '2']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/checkpoint\.npz: no such file/);
+    });
+    it('a file that is not a checkpoint', () => {
+      const other = fresh();
+      writeFileSync(join(other, 'checkpoint.npz'), 'not a zip');
+      const r = runCli(['train', '--resume', other, '--epochs', '2']);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
+  it('a checkpoint directory that cannot be written is reported before training starts', () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'file'), '');
+    const r = runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'file')]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(`shardtrain: --checkpoint ${join(dir, 'file')}: a file is in the way`);
+    expect(existsSync(join(dir, 'file', 'checkpoint.npz'))).toBe(false);
+  });
+});
