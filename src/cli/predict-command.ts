@@ -1,0 +1,91 @@
+import type { Argv } from 'yargs';
+import { readImageFile, type InputImage } from '../data/image-file.js';
+import { predictImages } from '../eval/predict-images.js';
+import { prepareInput } from '../eval/prepare-input.js';
+import { readWeightsFile, type WeightsFile } from '../io/load-weights.js';
+import type { ModelConfig } from '../model/config.js';
+import { UserError } from '../util/errors.js';
+import { heightByWidth } from './parse-values.js';
+import { formatPredictionLine, predictJson } from './predict-report.js';
+import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
+
+const EPILOG = [
+  'The network expects what MNIST looks like: white digits on a black background. Give --invert for dark digits on a light background.',
+  'PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits. Colour becomes luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")),',
+  'divided by the largest value of the bit depth. Transparent pixels are background: after --invert each pixel is multiplied by its opacity (over black).',
+  '.npy: one image (H, W) or a stack (N, H, W); uint8 is divided by 255, floats must lie in [0, 1].',
+  '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
+].join('\n');
+
+export function predictBuilder<T>(y: Argv<T>) {
+  return withWeightsOptions(y)
+    .positional('images', { type: 'string', array: true, describe: 'PNG files and .npy arrays to classify', demandOption: true })
+    .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
+    .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
+    .option('image-size', { type: 'string', requiresArg: true, describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
+    .group(['invert', 'resize', 'image-size', 'json'], 'Prediction:')
+    .epilog(EPILOG);
+}
+
+type PredictArgs = Awaited<ReturnType<ReturnType<typeof predictBuilder>['parseAsync']>>;
+
+/** The predicted class and class probabilities of each image. Every input is read and checked before anything is printed. */
+export async function runPredict(a: PredictArgs): Promise<void> {
+  const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
+  const given = a.imageSize as [number, number] | undefined;
+  if (given && weights.imageSize && (given[0] !== weights.imageSize[0] || given[1] !== weights.imageSize[1])) {
+    throw new UserError(
+      `--image-size ${given[0]}x${given[1]} contradicts ${weights.path}, which is for ${weights.imageSize[0]}x${weights.imageSize[1]} images (array 'image_shape'); leave --image-size out`,
+    );
+  }
+  const known = weights.imageSize ?? given;
+  const images = (a.images as string[]).flatMap((path) => readImageFile(path, { networkWidth: known?.[1] }));
+  const config = known ? weights.configFor(known[0], known[1], '--image-size') : configFromInputs(weights, images);
+  const prepared = images.map((image) =>
+    prepareInput(image, { height: config.imageHeight, width: config.imageWidth, invert: a.invert, resize: a.resize }),
+  );
+  const predictions = predictImages(config, weights.dtype, weights.params, prepared.map((p) => p.pixels));
+  if (!a.invert) {
+    for (const p of prepared) {
+      if (p.meanValue > 0.5) {
+        process.stderr.write(`shardtrain: warning: ${p.source.name} is mostly light (mean ${p.meanValue.toFixed(2)}); the network expects white digits on black like MNIST: give --invert for dark digits on light\n`);
+      }
+    }
+  }
+  if (a.json) process.stdout.write(predictJson(weights, config, { invert: a.invert, resize: a.resize }, prepared, predictions) + '\n');
+  else for (let i = 0; i < prepared.length; i++) process.stdout.write(formatPredictionLine(prepared[i], predictions[i]) + '\n');
+}
+
+/** A file without image_shape: the inputs' own size, when they agree on one that fits w. */
+function configFromInputs(weights: WeightsFile, images: InputImage[]): ModelConfig {
+  const fits = weights.fittingImageSizes;
+  const fitText = fits ? `${range(fits.heights)} x ${range(fits.widths)}` : '';
+  const sizes = [...new Set(images.map((i) => `${i.height}x${i.width}`))];
+  if (sizes.length > 1) {
+    const examples = sizes.slice(0, 3).map((s) => `${images.find((i) => `${i.height}x${i.width}` === s)!.name} is ${s}`);
+    throw new UserError(
+      `${weights.path}: the file stores no image size (no 'image_shape' array) and the inputs differ in size (${examples.join(', ')}); ` +
+        `give --resize --image-size HxW${fits ? ` (sizes that fit: ${fitText})` : ''}`,
+    );
+  }
+  const first = images[0];
+  const inside = (n: number, [lo, hi]: readonly [number, number]) => n >= lo && n <= hi;
+  if (fits && !(inside(first.height, fits.heights) && inside(first.width, fits.widths))) {
+    const { conv1, conv2 } = weights.model;
+    throw new UserError(
+      `${first.name}: the image is ${first.height}x${first.width} but ${weights.path} takes ${fitText} images ` +
+        `(its w with strides ${conv1.stride} and ${conv2.stride}; the file stores no image size); give --resize --image-size HxW to resample it`,
+    );
+  }
+  try {
+    return weights.configFor(first.height, first.width, first.name);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${e.message}; or resample with --resize --image-size HxW`);
+    throw e;
+  }
+}
+
+function range([lo, hi]: readonly [number, number]): string {
+  return lo === hi ? String(lo) : `${lo}..${hi}`;
+}

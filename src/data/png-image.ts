@@ -1,0 +1,74 @@
+/**
+ * Decodes a PNG into what the network can use: one luminance value per pixel in [0, 1], and the
+ * opacity in [0, 1] when the image has any (alpha channel, or a tRNS chunk).
+ *
+ * Decoding is pngjs's (all colour types, bit depths 1-16, palettes, interlacing, CRC checks). pngjs
+ * hands back RGBA samples for every colour type; read with skipRescale, 16-bit samples keep all 16
+ * bits instead of being rounded to 8, so each sample is divided by its own maximum, 2^depth - 1
+ * (255 for palette entries).
+ *
+ * Colour becomes luminance with ITU-R BT.601 luma weights, Y = 0.299 R + 0.587 G + 0.114 B, on
+ * the stored values, the same formula as Pillow's convert('L'). Gray pixels (R = G = B) are taken
+ * as they are, so a gray image stored as RGB or as a palette gives exactly its gray values. gAMA
+ * and colour profiles are ignored: MNIST-like digits are stored as plain 8-bit values, and the
+ * network was trained on the stored values.
+ */
+import pngjs from 'pngjs';
+import { UserError } from '../util/errors.js';
+import { checkPng } from './png-check.js';
+
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Larger images are refused before decoding: one RGBA copy of them would already need 1.6 GB. */
+const MAX_PIXELS = 100_000_000;
+
+const LUMA_R = 0.299;
+const LUMA_G = 0.587;
+const LUMA_B = 0.114;
+
+export interface DecodedPicture {
+  readonly height: number;
+  readonly width: number;
+  /** height*width values in [0, 1], row-major; 1 is white. */
+  readonly luminance: Float64Array;
+  /** height*width opacities in [0, 1], or null for an image without transparency. */
+  readonly alpha: Float64Array | null;
+}
+
+export function decodePng(bytes: Uint8Array, path: string): DecodedPicture {
+  checkDeclaredSize(bytes, path);
+  checkPng(bytes, path);
+  let png: pngjs.PNGWithMetadata;
+  try {
+    png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: true });
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+    throw new UserError(`${path}: corrupt or truncated PNG (${message})`);
+  }
+  const { width, height, depth, data } = png;
+  // @types/pngjs leaves palette (3) out of ColorType, but reading a palette image reports it.
+  const colorType: number = png.colorType;
+  const max = colorType === 3 ? 255 : 2 ** depth - 1;
+  const count = width * height;
+  const luminance = new Float64Array(count);
+  const alpha = png.alpha ? new Float64Array(count) : null;
+  for (let i = 0; i < count; i++) {
+    const r = data[4 * i];
+    const g = data[4 * i + 1];
+    const b = data[4 * i + 2];
+    luminance[i] = r === g && g === b ? r / max : (LUMA_R * r + LUMA_G * g + LUMA_B * b) / max;
+    if (alpha) alpha[i] = data[4 * i + 3] / max;
+  }
+  return { height, width, luminance, alpha };
+}
+
+/** IHDR is the first chunk: its width and height sit at bytes 16-23. */
+function checkDeclaredSize(bytes: Uint8Array, path: string): void {
+  if (bytes.length < 24) throw new UserError(`${path}: truncated PNG (${bytes.length} bytes, not even a complete header)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width * height > MAX_PIXELS) {
+    throw new UserError(`${path}: a ${width}x${height} PNG is larger than the ${MAX_PIXELS / 1e6} megapixels predict reads`);
+  }
+}

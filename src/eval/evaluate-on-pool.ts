@@ -1,0 +1,49 @@
+import { takeFirst, type ImageSet } from '../data/dataset.js';
+import type { ModelConfig } from '../model/config.js';
+import type { Dtype, FloatArray } from '../model/float-array.js';
+import { Coordinator } from '../parallel/coordinator.js';
+import { createSharedState } from '../parallel/shared-state.js';
+import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
+
+export interface TestEvaluation {
+  /** Mean cross-entropy over the test images (natural log). */
+  readonly loss: number;
+  readonly correct: number;
+  readonly total: number;
+  /** matrix[true][predicted]. */
+  readonly confusion: number[][];
+  readonly perClass: ClassScore[];
+  readonly seconds: number;
+}
+
+/**
+ * Runs a test set through given weights on a worker pool, with the same evaluation tasks training
+ * uses after each epoch (Coordinator.evaluate), so a saved model scores here exactly as it did
+ * there. No gradients are computed: one gradient slot is all the shared state needs.
+ */
+export async function evaluateOnPool(config: ModelConfig, dtype: Dtype, params: FloatArray, test: ImageSet, threads: number): Promise<TestEvaluation> {
+  const started = performance.now();
+  // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
+  const state = createSharedState(config, dtype, takeFirst(test, 0), test, params.length, 1);
+  state.params.set(params);
+  const coordinator = new Coordinator(state, threads);
+  try {
+    await coordinator.evaluate();
+  } finally {
+    await coordinator.close();
+  }
+  // Summed in sample order like Trainer.evaluate, so the mean loss matches the training report bit for bit.
+  let lossSum = 0;
+  for (let i = 0; i < test.count; i++) lossSum += state.testLosses[i];
+  const confusion = confusionMatrix(test.labels, state.testPredictions, test.count, config.classes);
+  const perClass = classScores(confusion);
+  const correct = perClass.reduce((n, c) => n + c.correct, 0);
+  return {
+    loss: test.count > 0 ? lossSum / test.count : NaN,
+    correct,
+    total: test.count,
+    confusion,
+    perClass,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,34 @@
+import { deriveDims, type ModelConfig } from '../model/config.js';
+import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+import { Network } from '../model/network.js';
+import { argmax } from '../model/softmax-cross-entropy.js';
+
+export interface Prediction {
+  readonly predicted: number;
+  /** softmax of the logits, in float64 whatever the computing precision. */
+  readonly probabilities: number[];
+}
+
+/**
+ * The class probabilities of each image (height*width values in [0, 1]). Runs on this thread with
+ * the reference kernels: predict handles a few images, and starting a pool would cost more than
+ * classifying them.
+ */
+export function predictImages(config: ModelConfig, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Prediction[] {
+  const dims = deriveDims(config);
+  const network = new Network(dims, dtype);
+  const logits = allocFloat(dtype, dims.classes);
+  return images.map((pixels) => {
+    network.sampleLogits(params, { pixels, divisor: 1 }, 0, logits);
+    return { predicted: argmax(logits, dims.classes), probabilities: softmax(logits, dims.classes) };
+  });
+}
+
+/** exp(l - max) / sum: shifting by the largest logit keeps exp from overflowing. */
+function softmax(logits: FloatArray, classes: number): number[] {
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) max = Math.max(max, logits[k]);
+  const e = Array.from({ length: classes }, (_, k) => Math.exp(logits[k] - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
