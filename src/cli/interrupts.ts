@@ -1,10 +1,9 @@
-import { removePendingFiles } from '../io/pending-files.js';
-
 export const INTERRUPTED_EXIT_CODE = 130;
 
 /**
  * Ctrl-C and SIGTERM: the first asks the run to stop after the step in flight (it then writes a
- * checkpoint and closes the pool); a second exits at once, removing any file still being written.
+ * checkpoint and closes the pool); a second exits at once. Files are written synchronously
+ * (data/npz-write.ts), so exiting from here can never leave one half-written.
  * Before a run is set, any signal exits at once.
  */
 export class Interrupts {
@@ -17,7 +16,6 @@ export class Interrupts {
       this.onFirst();
       return;
     }
-    removePendingFiles();
     process.exit(INTERRUPTED_EXIT_CODE);
   };
 

@@ -6,11 +6,10 @@
  * (format spec: "divisible by 64 for alignment purposes"). This writer produces the same
  * header bytes as `np.save`.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import JSZip from 'jszip';
-import { trackPending, untrackPending } from '../io/pending-files.js';
 import { UserError } from '../util/errors.js';
 
 export type NpzWritable = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -73,27 +72,34 @@ export async function writeNpz(path: string, arrays: Record<string, NpzWriteArra
     compressionOptions: { level: 6 },
   });
 
+  writeFileAtomically(path, bytes);
+}
+
+/**
+ * Temporary file in the same directory, fsync, rename, fsync of the directory. Synchronous on
+ * purpose: a signal handler (a second Ctrl-C exits at once) runs only between pieces of
+ * JavaScript, so it can never find a temporary file half-written or still being created by an
+ * asynchronous open in libuv's thread pool.
+ */
+function writeFileAtomically(path: string, bytes: Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let created = false;
-  trackPending(temp);
   try {
-    const handle = await open(temp, 'wx');
+    const fd = openSync(temp, 'wx');
     created = true;
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(temp, path);
+    renameSync(temp, path);
     created = false;
   } catch (e) {
-    if (created) await unlink(temp).catch(() => undefined);
+    if (created) rmSync(temp, { force: true });
     throw new UserError(`${path}: cannot write .npz file (${describeWriteError(e)})`);
-  } finally {
-    untrackPending(temp);
   }
-  await syncDirectory(dirname(path));
+  syncDirectory(dirname(path));
 }
 
 /** Node's messages name the temporary file, which the user never asked for; name the cause instead. */
@@ -108,13 +114,13 @@ function describeWriteError(e: unknown): string {
 }
 
 /** Makes the rename itself durable; some platforms cannot fsync a directory, which is harmless. */
-async function syncDirectory(dir: string): Promise<void> {
+function syncDirectory(dir: string): void {
   try {
-    const handle = await open(dir, 'r');
+    const fd = openSync(dir, 'r');
     try {
-      await handle.sync();
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch {
     // EISDIR/EPERM/EINVAL on some systems: the data itself is already synced.

@@ -95,7 +95,9 @@ export class Coordinator {
       try {
         return await this.attemptPhase(task(1), counter);
       } catch (second) {
-        throw new WorkerFault(`${what} failed twice, the second time on fresh workers: ${describeFault(second)} (first: ${describeFault(first)})`);
+        const [before, again] = [describeFault(first), describeFault(second)];
+        const causes = before === again ? again : `${again} (first: ${before})`;
+        throw new WorkerFault(`${what} failed twice, the second time on fresh workers: ${causes}`);
       }
     }
   }

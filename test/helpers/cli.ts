@@ -10,12 +10,12 @@ export interface CliResult {
 }
 
 /** Runs the compiled CLI as a user would, without a terminal. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 120_000,
-    env: { ...process.env, SHARDTRAIN_DEBUG: '' },
+    env: { ...process.env, SHARDTRAIN_DEBUG: '', ...options.env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

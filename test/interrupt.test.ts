@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { CLI, runCli, withOverrides } from './helpers/cli.js';
+import { weightBytes } from './helpers/weights.js';
+
+const run = ['train', '--train-count', '600', '--test-count', '40', '--batch-size', '50', '--epochs', '3', '--threads', '2'];
+const fresh = () => mkdtempSync(join(tmpdir(), 'shardtrain-signal-'));
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the CLI, waits until `ready()` holds, sends `signals` 50 ms apart, and waits for the exit. */
+function interruptWhen(args: string[], ready: () => boolean, signals: NodeJS.Signals[]): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const poll = setInterval(() => {
+      if (!ready()) return;
+      clearInterval(poll);
+      signals.forEach((signal, i) => setTimeout(() => child.kill(signal), 50 * i));
+    }, 20);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('Ctrl-C and SIGTERM', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal}: the step in flight finishes, a checkpoint is written, exit 130; resuming gives the straight run's weights`, async () => {
+      const dir = fresh();
+      const checkpoint = join(dir, 'run');
+      const r = await interruptWhen([...run, '--checkpoint', checkpoint, '--checkpoint-every', '2'], () => existsSync(join(checkpoint, 'checkpoint.npz')), [signal]);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(new RegExp(`${signal}: finishing the step in flight`));
+      expect(r.stderr).toMatch(/shardtrain: interrupted after step \d+, checkpoint written to .* \(continue with --resume /);
+      expect(readdirSync(checkpoint)).toEqual(['checkpoint.npz']);
+      const saved = await loadCheckpoint(checkpoint);
+      const stoppedAt = Number(/after step (\d+)/.exec(r.stderr)![1]);
+      expect(saved.meta.adamStep).toBe(stoppedAt);
+      expect(stoppedAt).toBeLessThan(36); // 12 steps per epoch, 3 epochs: it did stop early
+
+      const resumed = runCli(['train', '--resume', checkpoint, '--epochs', '3', '--save', join(dir, 'resumed.npz')]);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      const straight = runCli([...run, '--save', join(dir, 'straight.npz')]);
+      expect(straight.status, straight.stderr).toBe(0);
+      expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+    });
+  }
+
+  it('a second Ctrl-C exits at once with 130 and leaves no half-written file', async () => {
+    const dir = fresh();
+    const r = await interruptWhen(withOverrides(run, ['--epochs', '50', '--checkpoint', dir, '--checkpoint-every', '1']), () => existsSync(join(dir, 'checkpoint.npz')), ['SIGINT', 'SIGINT']);
+    expect(r.code).toBe(130);
+    // Only the complete checkpoint: no temporary file, whenever the second signal landed.
+    expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+    await loadCheckpoint(dir);
+  });
+
+  it('Ctrl-C during start-up exits at once: 130, or killed by SIGINT before Node installed the handler', async () => {
+    const dir = fresh();
+    const r = await interruptWhen([...run, '--checkpoint', dir], () => true, ['SIGINT']);
+    expect(r.code === 130 || r.signal === 'SIGINT', `code ${r.code}, signal ${r.signal}`).toBe(true);
+    expect(r.stdout).not.toMatch(/^epoch/m);
+    expect(readdirSync(dir).filter((f) => f !== 'checkpoint.npz')).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FAULT_ENV } from '../src/parallel/fault-injection.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { runCli } from './helpers/cli.js';
+import { weightBytes } from './helpers/weights.js';
+
+// 250 samples in batches of 60: 5 steps per epoch, 10 in all; faults hit step 3.
+const run = ['train', '--train-count', '250', '--test-count', '40', '--batch-size', '60', '--epochs', '2', '--threads', '2', '--step-timeout', '3'];
+const fresh = () => mkdtempSync(join(tmpdir(), 'shardtrain-fault-'));
+
+const cleanDir = fresh();
+const clean = runCli([...run, '--save', join(cleanDir, 'w.npz')]);
+
+describe('a worker fault in the middle of a step is retried once on fresh workers', () => {
+  for (const kind of ['throw', 'exit', 'oom', 'hang'] as const) {
+    it(`${kind} at step 3, once: the retry succeeds and the weights are bitwise those of a run without fault`, async () => {
+      expect(clean.status, clean.stderr).toBe(0);
+      const dir = fresh();
+      const r = runCli([...run, '--save', join(dir, 'w.npz')], { env: { [FAULT_ENV]: `${kind}@3` } });
+      expect(r.status, r.stderr).toBe(0);
+      expect((await weightBytes(join(dir, 'w.npz'))).equals(await weightBytes(join(cleanDir, 'w.npz')))).toBe(true);
+    });
+
+    it(`${kind} at step 3, twice: the last good state is checkpointed, one line names the fault, exit 1`, async () => {
+      const dir = fresh();
+      const started = Date.now();
+      const r = runCli([...run, '--checkpoint', dir], { env: { [FAULT_ENV]: `${kind}@3x2` } });
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      const named = { throw: /the worker threw/, exit: /exit/i, oom: /out of memory/, hang: /watchdog/ }[kind];
+      expect(lines[0]).toMatch(/^shardtrain: step 3 failed twice, the second time on fresh workers: /);
+      expect(lines[0]).toMatch(named);
+      expect(lines[0]).toMatch(/the last good state is checkpointed in/);
+      // Steps 1 and 2 were applied, step 3 was not.
+      const c = await loadCheckpoint(dir);
+      expect(c.meta.adamStep).toBe(2);
+      expect(c.meta.position).toMatchObject({ epoch: 0, batch: 2 });
+      expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+      expect(Date.now() - started).toBeLessThan(60_000); // nothing hangs
+    });
+  }
+});
+
+describe('a non-finite loss or gradient stops training', () => {
+  it('--lr 1e30 in float32: stops within a few steps naming the step, keeps the last good checkpoint, exit 1', async () => {
+    const dir = fresh();
+    const r = runCli([...run, '--lr', '1e30', '--checkpoint', dir]);
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    const match = /^shardtrain: a non-finite (training loss|averaged gradient) at step (\d+) \(epoch 1, batch \d+\); the update was not applied; the last good state is checkpointed in /.exec(lines[0]);
+    expect(match, lines[0]).not.toBeNull();
+    const step = Number(match![2]);
+    expect(step).toBeLessThanOrEqual(5);
+    const c = await loadCheckpoint(dir);
+    expect(c.meta.adamStep).toBe(step - 1);
+    expect(c.params.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});
