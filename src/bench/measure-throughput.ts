@@ -7,6 +7,11 @@ export interface ThroughputRun {
   readonly threads: number;
   readonly samplesPerSec: number;
   readonly timing: TimingTotals;
+  /** Mean round trip of an empty task on every thread. */
+  readonly emptyPhaseMs: number;
+  readonly parameters: number;
+  readonly multiplyAddsPerSample: number;
+  readonly kernels: string;
 }
 
 /**
@@ -19,6 +24,7 @@ export async function measureThroughput(
   options: TrainOptions,
   warmupSteps: number,
   steps: number,
+  emptyPhases = 0,
 ): Promise<ThroughputRun> {
   const trainer = new Trainer(dataset, options);
   try {
@@ -31,7 +37,17 @@ export async function measureThroughput(
     const started = performance.now();
     for (let s = 0; s < steps; s++) await trainer.step(batches[(warmupSteps + s) % batches.length], timing);
     const seconds = (performance.now() - started) / 1000;
-    return { threads: options.threads, samplesPerSec: timing.samples / seconds, timing };
+    let emptyMs = 0;
+    for (let p = 0; p < emptyPhases; p++) emptyMs += (await trainer.emptyPhase()).wallMs;
+    return {
+      threads: options.threads,
+      samplesPerSec: timing.samples / seconds,
+      timing,
+      emptyPhaseMs: emptyPhases > 0 ? emptyMs / emptyPhases : NaN,
+      parameters: trainer.layout.total,
+      multiplyAddsPerSample: trainer.dims.multiplyAddsPerSample,
+      kernels: trainer.kernelName,
+    };
   } finally {
     await trainer.close();
   }

@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
+import { benchBuilder, runBenchCommand } from './bench-command.js';
 import { refuseRepeatedFlags } from './repeated-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { predictBuilder, runPredict } from './predict-command.js';
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     .command('train', 'train the network and report test accuracy after each epoch', trainBuilder, runTrain)
     .command('eval', 'test loss, accuracy, per-class accuracy and confusion matrix of saved weights', evalBuilder, runEval)
     .command('predict <images..>', 'classify PNG images and .npy arrays with saved weights', predictBuilder, runPredict)
-    .demandCommand(1, 'name a command: train, eval or predict')
+    .command('bench', 'measure how training throughput scales with the thread count', benchBuilder, runBenchCommand)
+    .demandCommand(1, 'name a command: train, eval, predict or bench')
     .strict()
     .recommendCommands()
     .help()

@@ -5,7 +5,7 @@ import { initParameters } from '../model/init.js';
 import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
 import { averageSlots } from '../optim/average-slots.js';
-import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
+import { Coordinator, type CoordinatorOptions, type PhaseTiming } from '../parallel/coordinator.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
@@ -213,6 +213,16 @@ export class Trainer {
       if (this.state.testPredictions[i] === test.labels[i]) correct++;
     }
     return { loss: test.count > 0 ? loss / test.count : NaN, correct, total: test.count };
+  }
+
+  /** An empty task on every thread: piscina's own cost per phase, for the bench. */
+  emptyPhase(): Promise<PhaseTiming> {
+    return this.coordinator.noop();
+  }
+
+  /** Which kernels compute the gradients, for reports. */
+  get kernelName(): string {
+    return 'typescript';
   }
 
   /** The state a checkpoint needs from the trainer itself. */

@@ -1,0 +1,37 @@
+import type { BenchResult } from './run-bench.js';
+
+const pad = (text: string, width: number) => text.padStart(width);
+const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+/** The bench result for people: the machine, the setup, then one row per thread count. */
+export function formatBenchTable(r: BenchResult): string {
+  const m = r.machine;
+  const mib = (r.gradientSlotBytes / 2 ** 20).toFixed(2);
+  const lines = [
+    `machine: ${m.cpuModel}, ${m.logicalCores} logical cores, available parallelism ${m.availableParallelism}, Node ${m.nodeVersion}, ${m.os}`,
+    `kernels ${r.kernels}, ${r.dtype}, batch ${r.batchSize}; ${r.parameters} parameters, gradient slots ${mib} MiB; ` +
+      `${r.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample`,
+    `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s)`,
+    '',
+    `${pad('threads', 8)} ${pad('samples/s', 10)} ${pad('min-max', 15)} ${pad('speedup', 8)} ${pad('effic.', 7)} ${pad('GFLOP/s', 8)}` +
+      ` | ms per step: ${pad('compute', 8)} ${pad('wait', 6)} ${pad('dispatch', 8)} ${pad('reduce', 6)} ${pad('adam', 6)} ${pad('empty', 6)}`,
+  ];
+  for (const t of r.results) {
+    const s = t.perStep;
+    lines.push(
+      `${pad(`${t.threads}${t.oversubscribed ? '*' : ''}`, 8)} ${pad(fixed(t.samplesPerSec.median, 0), 10)} ` +
+        `${pad(`${fixed(t.samplesPerSec.min, 0)}-${fixed(t.samplesPerSec.max, 0)}`, 15)} ${pad(`${fixed(t.speedup, 2)}x`, 8)} ` +
+        `${pad(`${fixed(100 * t.efficiency, 0)}%`, 7)} ${pad(fixed(t.gflops, 2), 8)} |              ` +
+        `${pad(fixed(s.computeMs, 2), 8)} ${pad(fixed(s.waitMs, 2), 6)} ${pad(fixed(s.dispatchMs, 2), 8)} ` +
+        `${pad(fixed(s.reduceMs, 2), 6)} ${pad(fixed(s.adamMs, 2), 6)} ${pad(fixed(s.emptyPhaseMs, 3), 6)}`,
+    );
+  }
+  if (r.results.some((t) => t.oversubscribed)) lines.push('* oversubscribed: more threads than the available parallelism');
+  lines.push(
+    '',
+    'compute: the slowest thread\'s computation; wait: how long the fastest thread idled for it; dispatch: the rest of the',
+    'parallel phase (messages, wake-ups); reduce and adam: the main thread; empty: one empty task on every thread.',
+    'GFLOP/s counts 2 FLOPs per multiply-add of the dense model, whatever work the kernels skip.',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,133 @@
+import type { Dataset } from '../data/dataset.js';
+import { floatArrayFor } from '../model/float-array.js';
+import type { TrainOptions } from '../train/trainer.js';
+import { describeMachine, type MachineInfo } from './machine.js';
+import { median, measureThroughput, type ThroughputRun } from './measure-throughput.js';
+
+export interface BenchOptions {
+  readonly threadCounts: readonly number[];
+  readonly steps: number;
+  readonly warmup: number;
+  readonly repeat: number;
+  /** Empty phases timed per thread count to measure piscina's own overhead. */
+  readonly emptyPhases: number;
+}
+
+/** Mean milliseconds per step, split by where the time went. */
+export interface StepBreakdown {
+  /** The slowest task's computation: the step's critical path inside the workers. */
+  readonly computeMs: number;
+  /** How long the fastest thread waited for the slowest. */
+  readonly waitMs: number;
+  /** Dispatch to last result, minus the slowest computation: messaging and wake-ups. */
+  readonly dispatchMs: number;
+  readonly reduceMs: number;
+  readonly adamMs: number;
+  /** Round trip of one empty task on every thread (piscina's own cost per phase). */
+  readonly emptyPhaseMs: number;
+}
+
+export interface ThreadResult {
+  readonly threads: number;
+  readonly oversubscribed: boolean;
+  readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] };
+  readonly speedup: number;
+  readonly efficiency: number;
+  /** 2 FLOPs per multiply-add of the model's dense count, per second. */
+  readonly gflops: number;
+  readonly perStep: StepBreakdown;
+}
+
+export interface BenchResult {
+  readonly machine: MachineInfo;
+  readonly kernels: string;
+  readonly dtype: string;
+  readonly batchSize: number;
+  readonly steps: number;
+  readonly warmup: number;
+  readonly repeat: number;
+  readonly parameters: number;
+  readonly multiplyAddsPerSample: number;
+  /** Bytes of the per-sample gradient slots (batch x parameters). */
+  readonly gradientSlotBytes: number;
+  readonly results: readonly ThreadResult[];
+}
+
+export interface BenchProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly threads: number;
+  readonly repeat: number;
+  readonly samplesPerSec: number;
+}
+
+/**
+ * Steady-state training throughput for each thread count. Repeats go round all thread counts
+ * before the next repeat (alternating direction), so slow drifts of a noisy machine hit every
+ * count alike instead of one.
+ */
+export async function runBench(
+  dataset: Dataset,
+  train: Omit<TrainOptions, 'threads' | 'epochs'>,
+  options: BenchOptions,
+  onProgress: (p: BenchProgress) => void = () => undefined,
+): Promise<BenchResult> {
+  const runs = new Map<number, ThroughputRun[]>(options.threadCounts.map((t) => [t, []]));
+  const total = options.threadCounts.length * options.repeat;
+  let done = 0;
+  let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels'> | null = null;
+  for (let r = 0; r < options.repeat; r++) {
+    const order = r % 2 === 0 ? options.threadCounts : [...options.threadCounts].reverse();
+    for (const threads of order) {
+      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyPhases);
+      info = run;
+      runs.get(threads)!.push(run);
+      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+    }
+  }
+  const machine = describeMachine();
+  const base = median(runs.get(options.threadCounts[0])!.map((x) => x.samplesPerSec));
+  const baseThreads = options.threadCounts[0];
+  const results = options.threadCounts.map((threads): ThreadResult => {
+    const list = runs.get(threads)!;
+    const rates = list.map((x) => x.samplesPerSec);
+    const m = median(rates);
+    const speedup = m / base;
+    return {
+      threads,
+      oversubscribed: threads > machine.availableParallelism,
+      samplesPerSec: { median: m, min: Math.min(...rates), max: Math.max(...rates), runs: rates },
+      speedup,
+      efficiency: speedup / (threads / baseThreads),
+      gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
+      perStep: breakdown(list),
+    };
+  });
+  return {
+    machine,
+    kernels: info!.kernels,
+    dtype: train.dtype,
+    batchSize: train.batchSize,
+    steps: options.steps,
+    warmup: options.warmup,
+    repeat: options.repeat,
+    parameters: info!.parameters,
+    multiplyAddsPerSample: info!.multiplyAddsPerSample,
+    gradientSlotBytes: train.batchSize * info!.parameters * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
+    results,
+  };
+}
+
+/** Means over every timed step of every repeat. */
+function breakdown(list: readonly ThroughputRun[]): StepBreakdown {
+  const steps = list.reduce((n, x) => n + x.timing.steps, 0);
+  const sum = (f: (x: ThroughputRun) => number) => list.reduce((acc, x) => acc + f(x), 0) / steps;
+  return {
+    computeMs: sum((x) => x.timing.computeMs),
+    waitMs: sum((x) => x.timing.waitMs),
+    dispatchMs: sum((x) => x.timing.dispatchMs),
+    reduceMs: sum((x) => x.timing.reduceMs),
+    adamMs: sum((x) => x.timing.adamMs),
+    emptyPhaseMs: list.reduce((acc, x) => acc + x.emptyPhaseMs, 0) / list.length,
+  };
+}

@@ -1,0 +1,90 @@
+import cliProgress from 'cli-progress';
+import type { Argv } from 'yargs';
+import { writeBenchPlot } from '../bench/bench-plot.js';
+import { formatBenchTable } from '../bench/bench-table.js';
+import { defaultThreadCounts } from '../bench/machine.js';
+import { type BenchProgress, runBench } from '../bench/run-bench.js';
+import { checkWritableFile } from '../io/output-path.js';
+import { UserError } from '../util/errors.js';
+import { loadData, withDataOptions } from './data-options.js';
+import { withModelOptions } from './model-options.js';
+import { nonNegativeInt, positiveInt } from './parse-values.js';
+import { settingsFromFlags } from './train-settings.js';
+
+function threadList(v: string | number): number[] {
+  const parts = String(v).split(',').map((p) => p.trim());
+  const counts = parts.map(Number);
+  if (parts.some((p) => !/^\d+$/.test(p)) || counts.some((t) => t < 1 || t > 1024)) {
+    throw new UserError(`--threads must be a comma-separated list of thread counts from 1 to 1024, like 1,2,4, got '${v}'`);
+  }
+  if (new Set(counts).size !== counts.length) throw new UserError(`--threads lists a thread count twice: '${v}'`);
+  return counts;
+}
+
+export function benchBuilder<T>(y: Argv<T>) {
+  const bench = y
+    .option('threads', { type: 'string', defaultDescription: defaultThreadCounts().join(','), describe: 'thread counts to measure, comma-separated (default: powers of two up to twice the available parallelism)', coerce: threadList })
+    .option('batch-size', { type: 'number', default: 100, describe: 'samples per step', coerce: positiveInt('batch-size', 1_000_000) })
+    .option('steps', { type: 'number', default: 20, describe: 'timed steps per run', coerce: positiveInt('steps', 1_000_000) })
+    .option('warmup', { type: 'number', default: 5, describe: 'untimed steps first, for the JIT and the caches', coerce: nonNegativeInt('warmup', 1_000_000) })
+    .option('repeat', { type: 'number', default: 3, describe: 'runs per thread count (median, min and max are reported)', coerce: positiveInt('repeat', 1000) })
+    .option('empty-tasks', { type: 'number', default: 100, describe: "empty tasks timed per run to measure piscina's own overhead", coerce: nonNegativeInt('empty-tasks', 1_000_000) })
+    .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision' })
+    .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
+    .option('plot', { type: 'string', requiresArg: true, describe: 'also draw samples/s and speedup against threads into FILE.svg' })
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'seed', 'json', 'plot'], 'Bench:');
+  return withDataOptions(withModelOptions(bench));
+}
+
+type BenchArgs = Awaited<ReturnType<ReturnType<typeof benchBuilder>['parseAsync']>>;
+
+export async function runBenchCommand(a: BenchArgs): Promise<void> {
+  if (a.plot !== undefined) {
+    if (!a.plot.endsWith('.svg')) throw new UserError(`--plot ${a.plot}: the file name must end in .svg`);
+    checkWritableFile(a.plot, '--plot');
+  }
+  const settings = settingsFromFlags({ ...a, dtype: a.dtype, seed: a.seed });
+  const dataset = await loadData(settings.data);
+  if (dataset.train.count < a.batchSize) {
+    throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
+  }
+  const threadCounts = a.threads ?? defaultThreadCounts();
+  const progress = new BenchProgressView(threadCounts.length * a.repeat);
+  let result;
+  try {
+    result = await runBench(
+      dataset,
+      { model: settings.model, dtype: a.dtype, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: 'shardtrain', seed: a.seed },
+      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyPhases: a.emptyTasks },
+      (p) => progress.update(p),
+    );
+  } finally {
+    progress.stop();
+  }
+  if (a.plot !== undefined) await writeBenchPlot(a.plot, result);
+  process.stdout.write(a.json ? `${JSON.stringify(result)}\n` : `${formatBenchTable(result)}\n`);
+  if (a.plot !== undefined && !a.json) process.stdout.write(`plot written to ${a.plot}\n`);
+}
+
+/** A bar on a terminal; otherwise one stderr line per run, so that logs show progress too. */
+class BenchProgressView {
+  private readonly bar: cliProgress.SingleBar | null;
+
+  constructor(total: number) {
+    this.bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} runs | last: {threads} thread(s), {rate} samples/s', clearOnComplete: true }, cliProgress.Presets.shades_classic)
+      : null;
+    this.bar?.start(total, 0, { threads: '-', rate: '-' });
+  }
+
+  update(p: BenchProgress): void {
+    const rate = Math.round(p.samplesPerSec);
+    if (this.bar) this.bar.update(p.done, { threads: p.threads, rate });
+    else process.stderr.write(`bench: run ${p.done}/${p.total}: ${p.threads} thread(s), repeat ${p.repeat}: ${rate} samples/s\n`);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}

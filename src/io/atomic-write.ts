@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Temporary file in the same directory, fsync, rename, fsync of the directory. Synchronous on
+ * purpose: a signal handler (a second Ctrl-C exits at once) runs only between pieces of
+ * JavaScript, so it can never find a temporary file half-written or still being created by an
+ * asynchronous open in libuv's thread pool.
+ */
+export function writeFileAtomically(path: string, bytes: Uint8Array, what: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    const fd = openSync(temp, 'wx');
+    created = true;
+    try {
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    created = false;
+  } catch (e) {
+    if (created) rmSync(temp, { force: true });
+    throw new UserError(`${path}: ${what} (${describeWriteError(e)})`);
+  }
+  syncDirectory(dirname(path));
+}
+
+/** Node's messages name the temporary file, which the user never asked for; name the cause instead. */
+function describeWriteError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'its directory does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'a directory is in the way';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EROFS') return 'read-only file system';
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+}
+
+/** Makes the rename itself durable; some platforms cannot fsync a directory, which is harmless. */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // EISDIR/EPERM/EINVAL on some systems: the data itself is already synced.
+  }
+}

@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+// A tiny configuration: the point is the structure and consistency of the report, not speed.
+const tiny = ['bench', '--threads', '1,2,3', '--steps', '2', '--warmup', '1', '--repeat', '2', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '5'];
+
+describe('shardtrain bench', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardtrain-bench-'));
+  const plot = join(dir, 'scaling.svg');
+  const json = runCli([...tiny, '--json', '--plot', plot]);
+
+  it('--json reports every thread count with consistent figures', () => {
+    expect(json.status, json.stderr).toBe(0);
+    const r = JSON.parse(json.stdout);
+    expect(r.machine).toMatchObject({ logicalCores: expect.any(Number), availableParallelism: expect.any(Number), nodeVersion: process.version });
+    expect(r.machine.cpuModel.length).toBeGreaterThan(0);
+    expect(r).toMatchObject({ kernels: expect.any(String), dtype: 'float32', batchSize: 20, steps: 2, warmup: 1, repeat: 2, parameters: 9586, multiplyAddsPerSample: 1_420_272 });
+    expect(r.gradientSlotBytes).toBe(20 * 9586 * 4);
+    expect(r.results.map((t: { threads: number }) => t.threads)).toEqual([1, 2, 3]);
+    for (const t of r.results) {
+      const s = t.samplesPerSec;
+      expect(s.runs).toHaveLength(2);
+      expect(s.min).toBe(Math.min(...s.runs));
+      expect(s.max).toBe(Math.max(...s.runs));
+      expect(s.median).toBeCloseTo((s.runs[0] + s.runs[1]) / 2, 6);
+      expect(t.speedup).toBeCloseTo(s.median / r.results[0].samplesPerSec.median, 9);
+      expect(t.efficiency).toBeCloseTo(t.speedup / t.threads, 9);
+      expect(t.gflops).toBeCloseTo((s.median * 1_420_272 * 2) / 1e9, 9);
+      expect(t.oversubscribed).toBe(t.threads > r.machine.availableParallelism);
+      for (const key of ['computeMs', 'waitMs', 'dispatchMs', 'reduceMs', 'adamMs', 'emptyPhaseMs']) {
+        expect(t.perStep[key], key).toBeGreaterThanOrEqual(0);
+      }
+      // A step's parallel part (compute + dispatch) can't be faster than the samples allow.
+      expect(t.perStep.computeMs + t.perStep.dispatchMs).toBeGreaterThan(0);
+    }
+    expect(r.results[0].perStep.waitMs).toBe(0); // one thread waits for nobody
+    expect(r.results[0].speedup).toBe(1);
+  });
+
+  it('shows progress on stderr while it runs', () => {
+    expect(json.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^bench: run 1\/6: 1 thread\(s\), repeat 1: \d+ samples\/s$/),
+      expect.stringMatching(/^bench: run 2\/6: 2 thread/),
+      expect.stringMatching(/^bench: run 3\/6: 3 thread/),
+      // The second repeat goes the other way round.
+      expect.stringMatching(/^bench: run 4\/6: 3 thread\(s\), repeat 2/),
+      expect.stringMatching(/^bench: run 5\/6: 2 thread/),
+      expect.stringMatching(/^bench: run 6\/6: 1 thread/),
+    ]);
+  });
+
+  it('--plot writes an SVG with both panels and the ideal line', () => {
+    const svg = readFileSync(plot, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('training throughput');
+    expect(svg).toContain('speedup over the first thread count');
+    expect(svg).toContain('ideal');
+  });
+
+  it('prints a table on the terminal, marking oversubscribed thread counts', () => {
+    const over = availableParallelism() + 1;
+    const r = runCli(['bench', '--threads', `1,${over}`, '--steps', '1', '--warmup', '0', '--repeat', '1', '--batch-size', '10', '--train-count', '50', '--filters1', '4']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^machine: .*available parallelism \d+, Node v/m);
+    expect(r.stdout).toMatch(new RegExp(`^ +${over}\\* +\\d+ `, 'm'));
+    expect(r.stdout).toMatch(/\* oversubscribed/);
+    expect(r.stdout).toMatch(/compute +wait +dispatch +reduce +adam +empty/);
+  });
+
+  it('refuses bad options in one line', () => {
+    for (const [args, message] of [
+      [['--threads', '1,two'], /--threads must be a comma-separated list/],
+      [['--threads', '2,2'], /--threads lists a thread count twice/],
+      [['--batch-size', '500', '--train-count', '100'], /--batch-size 500: the data has only 100 training images/],
+      [['--plot', join(dir, 'x.png')], /--plot .*x\.png: the file name must end in \.svg/],
+    ] as const) {
+      const r = runCli(['bench', ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
