@@ -35,7 +35,7 @@ export async function benchPlotSvg(r: BenchResult): Promise<string> {
             scale: { domain: ['measured', 'ideal'], range: ['#1f77b4', '#999999'] },
             legend: { orient: 'bottom', labelLimit: 240, labelExpr: "datum.label === 'ideal' ? 'ideal (linear scaling)' : 'measured'" },
           },
-          strokeDash: { field: 'series', type: 'nominal', scale: { domain: ['measured', 'ideal'], range: [[1, 0], [4, 4]] }, legend: null },
+          strokeDash: { field: 'series', type: 'nominal', scale: { domain: ['measured', 'ideal'], range: [[1, 0], [4, 4]] } },
         },
       },
       {
