@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import type { Dataset } from '../data/dataset.js';
+import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { saveWeights } from '../io/weights-file.js';
 import { SEED_ADAM } from '../optim/adam.js';
@@ -12,10 +14,10 @@ import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
-import { withModelOptions } from './model-options.js';
+import { anyModelFlag, modelOptionsFrom, withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
-import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
+import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
@@ -34,6 +36,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', requiresArg: true, describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
+    .option('init', { type: 'string', requiresArg: true, conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
     .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout'), group: 'Checkpoints and faults:' })
     .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
     .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
@@ -75,7 +78,10 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     const difference = dataDifference(resumed.meta.data, identity);
     if (difference !== null) throw new UserError(`--resume ${a.resume}: ${difference}`);
   }
-  const trainer = withDataSource(settings.data.data, () => new Trainer(dataset, { ...trainOptionsOf(settings), epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }));
+  const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
+  const model = initial?.model ?? settings.model;
+  const trainer = withDataSource(settings.data.data, () => new Trainer(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }));
+  if (initial !== null) trainer.params.set(initial.params);
   if (resumed !== null) trainer.restore(resumed);
 
   const writeCheckpoint = async () => {
@@ -84,7 +90,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const out = (line: string) => process.stdout.write(line + '\n');
   const progress = new EpochProgress();
   try {
-    if (!a.json) out(headerLine(trainer, a.threads, resumed));
+    if (!a.json) out(headerLine(trainer, a.threads, resumed, a.init));
     interrupts.whileRunning(() => trainer.requestStop());
     let result;
     try {
@@ -125,16 +131,36 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   }
 }
 
+/** --init: the file decides the network; model flags that are given must describe the same one. */
+async function initialWeights(a: TrainArgs, path: string, dataset: Dataset): Promise<LoadedWeights> {
+  const { dtype } = settingsFromFlags(a);
+  const weights = await loadWeights(path, {
+    dtype,
+    stride1: a.stride1,
+    stride2: a.stride2,
+    imageSize: [dataset.train.height, dataset.train.width],
+    imagesName: 'the training images',
+  });
+  if (anyModelFlag(a) && JSON.stringify(modelOptionsFrom(a, weights.model)) !== JSON.stringify(weights.model)) {
+    throw new UserError(`--init ${path}: the model flags describe another network than the file's (${describeModel(weights.model)})`);
+  }
+  if (weights.classes !== dataset.classes) {
+    throw new UserError(`--init ${path}: the weights have ${weights.classes} classes but the data has ${dataset.classes}`);
+  }
+  return weights;
+}
+
 function trainOptionsOf(s: TrainSettings) {
   return { model: s.model, dtype: s.dtype, batchSize: s.batchSize, dropLast: s.dropLast, adam: s.adam, rng: s.rng, seed: s.seed };
 }
 
-function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null): string {
+function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {
   const { train, test, source, classes } = trainer.dataset;
   const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.adamStep}`;
+  const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
     `shardtrain: ${source}, ${train.count} train / ${test.count} test ${train.height}x${train.width} images, ` +
-    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), TypeScript kernels${from}`
+    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), TypeScript kernels${from}${init}`
   );
 }
 

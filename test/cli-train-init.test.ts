@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readNpz } from '../src/data/npz.js';
+import { runCli } from './helpers/cli.js';
+
+const SEED_WEIGHTS = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
+
+describe('train --init FILE.npz', () => {
+  it("starts from the article's numpy weights: with a negligible learning rate the first epoch scores them (1768/1996)", () => {
+    const r = runCli(['train', '--init', SEED_WEIGHTS, '--epochs', '1', '--lr', '1e-300', '--dtype', 'float64', '--train-count', '100', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ testCorrect: 1768, testTotal: 1996 });
+  });
+
+  it('the model follows the file: weights saved from a smaller network train as that network', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardtrain-init-'));
+    const small = ['--filters1', '4', '--kernel1', '5x3', '--filters2', '3', '--train-count', '100', '--test-count', '50'];
+    const first = runCli(['train', ...small, '--epochs', '1', '--save', join(dir, 'small.npz')]);
+    expect(first.status, first.stderr).toBe(0);
+    const second = runCli(['train', '--init', join(dir, 'small.npz'), '--train-count', '100', '--test-count', '50', '--epochs', '1', '--save', join(dir, 'again.npz')]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/starting from /);
+    const saved = await readNpz(join(dir, 'again.npz'));
+    expect(saved.get('kern')!.shape).toEqual([4, 5, 3]);
+    expect(saved.get('kern2')!.shape).toEqual([3, 4, 4, 4]);
+  });
+
+  it('is refused with model flags for another network, with --resume, or with a class count the data lacks', () => {
+    const cases: [string[], RegExp][] = [
+      [['--filters1', '4'], /--init .*: the model flags describe another network than the file's \(conv 16 8x8 stride 1, conv 8 4x4 stride 2\)/],
+      [['--resume', tmpdir()], /Arguments init and resume are mutually exclusive/],
+      [['--data', 'test/fixtures/data/ds_seed.npz'], /seed_fixed_epoch1_weights\.npz/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['train', '--init', SEED_WEIGHTS, '--epochs', '1', ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
