@@ -50,7 +50,7 @@ describe('train --checkpoint / --resume', () => {
     expect(c.params.length).toBe(9586);
     expect(c.adamM.length).toBe(9586);
     expect(c.adamV.some((v) => v > 0)).toBe(true);
-    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
+    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', kernels: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
     expect(c.meta.config).toMatchObject({ imageHeight: 28, imageWidth: 28, classes: 10, conv1: { filters: 16 } });
     expect(c.meta.data).toMatchObject({ trainCount: 250, testCount: 40 });
     expect(c.meta.data.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -62,6 +62,7 @@ describe('train --checkpoint / --resume', () => {
     const cases: [string, string[], RegExp][] = [
       ['another learning rate', ['--lr', '0.01'], /the checkpoint was trained with --lr 0\.001, not with --lr 0\.01/],
       ['another dtype', ['--dtype', 'float64'], /with --dtype float32, not with --dtype float64/],
+      ['other kernels', ['--kernels', 'typescript'], /with --kernels wasm, not with --kernels typescript/],
       ['another model', ['--filters1', '4'], /the model flags describe another network than the checkpoint's \(conv 16 8x8 stride 1, conv 8 4x4 stride 2\)/],
       ['other data', ['--train-count', '200'], /with --train-count 250, not with --train-count 200/],
       ['a data file instead of the embedded digits', ['--data', 'test/fixtures/data/ds_seed.npz'], /trained without --data, not with --data/],

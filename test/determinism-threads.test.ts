@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { Dtype } from '../src/model/float-array.js';
+import type { KernelChoice } from '../src/parallel/kernel-choice.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 
@@ -9,8 +10,8 @@ const full = loadEmbeddedMnist();
 // 250 images: two full batches and a partial one.
 const data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.test, 60) };
 
-async function trainedBytes(threads: number, dtype: Dtype): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
-  const trainer = new Trainer(data, trainOptions({ threads, dtype, epochs: 2, batchSize: 100 }));
+async function trainedBytes(threads: number, dtype: Dtype, kernels: KernelChoice): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
+  const trainer = await Trainer.create(data, trainOptions({ threads, dtype, kernels, epochs: 2, batchSize: 100 }));
   try {
     const { reports } = await trainer.run();
     const params = trainer.params;
@@ -25,11 +26,16 @@ async function trainedBytes(threads: number, dtype: Dtype): Promise<{ weights: U
 }
 
 describe('same seed and data give bitwise the same weights for any thread count', () => {
-  for (const dtype of ['float32', 'float64'] as const) {
-    it(`${dtype}: 1, 2, 3 and 4 threads, 2 epochs of 250 samples (batches 100,100,50), and a repeat`, async () => {
-      const one = await trainedBytes(1, dtype);
+  const cases: [Dtype, KernelChoice][] = [
+    ['float32', 'wasm'],
+    ['float32', 'typescript'],
+    ['float64', 'typescript'],
+  ];
+  for (const [dtype, kernels] of cases) {
+    it(`${dtype} ${kernels} kernels: 1, 2, 3 and 4 threads, 2 epochs of 250 samples (batches 100,100,50), and a repeat`, async () => {
+      const one = await trainedBytes(1, dtype, kernels);
       for (const threads of [2, 3, 4, 2]) {
-        const other = await trainedBytes(threads, dtype);
+        const other = await trainedBytes(threads, dtype, kernels);
         expect(Buffer.compare(Buffer.from(other.weights), Buffer.from(one.weights)), `${threads} threads`).toBe(0);
         expect(other.losses).toEqual(one.losses);
         // Otherwise the comparison would prove nothing about sharding.

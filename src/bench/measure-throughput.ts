@@ -26,7 +26,7 @@ export async function measureThroughput(
   steps: number,
   emptyPhases = 0,
 ): Promise<ThroughputRun> {
-  const trainer = new Trainer(dataset, options);
+  const trainer = await Trainer.create(dataset, options);
   try {
     const order = trainer.streams.epochPermutation(0, dataset.train.count);
     trainer.state.order.set(order);

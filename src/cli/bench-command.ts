@@ -30,10 +30,11 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('repeat', { type: 'number', default: 3, describe: 'runs per thread count (median, min and max are reported)', coerce: positiveInt('repeat', 1000) })
     .option('empty-tasks', { type: 'number', default: 100, describe: "empty tasks timed per run to measure piscina's own overhead", coerce: nonNegativeInt('empty-tasks', 1_000_000) })
     .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision' })
+    .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, default: 'auto' as const, describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', requiresArg: true, describe: 'also draw samples/s and speedup against threads into FILE.svg' })
-    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'seed', 'json', 'plot'], 'Bench:');
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
   return withDataOptions(withModelOptions(bench));
 }
 
@@ -55,7 +56,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   try {
     result = await runBench(
       dataset,
-      { model: settings.model, dtype: a.dtype, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: 'shardtrain', seed: a.seed },
+      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: 'shardtrain', seed: a.seed },
       { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyPhases: a.emptyTasks },
       (p) => progress.update(p),
     );

@@ -28,11 +28,12 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('drop-last', { type: 'boolean', defaultDescription: String(d.dropLast), describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
     .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
     .option('dtype', { choices: ['float32', 'float64'] as const, defaultDescription: d.dtype, describe: 'precision of parameters, gradients and activations' })
+    .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, defaultDescription: 'auto', describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
     .option('seed', { type: 'number', defaultDescription: String(d.seed), describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
     .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)', requiresArg: true })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per epoch on stdout and nothing else there' })
-    .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'seed', 'rng', 'save', 'json'], 'Training:')
+    .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json'], 'Training:')
     .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', requiresArg: true, describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
@@ -80,7 +81,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   }
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
   const model = initial?.model ?? settings.model;
-  const trainer = withDataSource(settings.data.data, () => new Trainer(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }));
+  const trainer = await withDataSource(settings.data.data, () =>
+    Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }),
+  );
   if (initial !== null) trainer.params.set(initial.params);
   if (resumed !== null) trainer.restore(resumed);
 
@@ -151,7 +154,7 @@ async function initialWeights(a: TrainArgs, path: string, dataset: Dataset): Pro
 }
 
 function trainOptionsOf(s: TrainSettings) {
-  return { model: s.model, dtype: s.dtype, batchSize: s.batchSize, dropLast: s.dropLast, adam: s.adam, rng: s.rng, seed: s.seed };
+  return { model: s.model, dtype: s.dtype, kernels: s.kernels, batchSize: s.batchSize, dropLast: s.dropLast, adam: s.adam, rng: s.rng, seed: s.seed };
 }
 
 function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {
@@ -160,14 +163,14 @@ function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | nul
   const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
     `shardtrain: ${source}, ${train.count} train / ${test.count} test ${train.height}x${train.width} images, ` +
-    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), TypeScript kernels${from}${init}`
+    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
   );
 }
 
 /** Model options that do not fit a file's images are reported with the file's name. */
-function withDataSource<T>(dataPath: string | undefined, build: () => T): T {
+async function withDataSource<T>(dataPath: string | undefined, build: () => Promise<T>): Promise<T> {
   try {
-    return build();
+    return await build();
   } catch (e) {
     if (e instanceof UserError && dataPath !== undefined) throw new UserError(`${dataPath}: ${e.message}`, e.exitCode);
     throw e;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ModelOptions } from '../model/config.js';
 import type { Dtype } from '../model/float-array.js';
 import { SEED_ADAM, type AdamOptions } from '../optim/adam.js';
+import { type KernelChoice, resolveKernels } from '../parallel/kernel-choice.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
@@ -19,9 +20,11 @@ export interface SettingFlags extends ModelFlags, DataFlags {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  kernels?: KernelChoice | 'auto';
 }
 
 export interface TrainSettings {
+  readonly kernels: KernelChoice;
   readonly model: ModelOptions;
   readonly dtype: Dtype;
   readonly seed: number;
@@ -52,7 +55,9 @@ export function dataFlagsOf(a: DataFlags): DataFlags {
 
 /** A fresh run: the flags, with the seed's defaults where they are absent. */
 export function settingsFromFlags(a: SettingFlags): TrainSettings {
+  const dtype = a.dtype ?? DEFAULT_SETTINGS.dtype;
   return {
+    kernels: resolveKernels(a.kernels ?? 'auto', dtype),
     model: modelOptionsFrom(a),
     dtype: a.dtype ?? DEFAULT_SETTINGS.dtype,
     seed: a.seed ?? DEFAULT_SETTINGS.seed,
@@ -89,7 +94,9 @@ export function settingsFromCheckpoint(a: SettingFlags, meta: CheckpointMeta, di
   for (const [key, value] of Object.entries(givenData)) {
     agree(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value, (savedData as Record<string, unknown>)[key]);
   }
+  if (a.kernels !== undefined && a.kernels !== 'auto' && a.kernels !== meta.kernels) refuse('--kernels', meta.kernels, a.kernels);
   return {
+    kernels: meta.kernels,
     model: savedModel,
     dtype: agree('--dtype', a.dtype, meta.dtype),
     seed: agree('--seed', a.seed, meta.seed),

@@ -13,6 +13,11 @@ export interface ImageSource {
  * makes the result bitwise the same whatever the thread count.
  */
 export interface SampleKernels {
+  /**
+   * Called once at the start of every phase, after the parameters last changed: kernels that
+   * repack the weights into their own layout do it here. The TypeScript network needs nothing.
+   */
+  prepare(params: FloatArray): void;
   /** Loss of image `index`; its gradient is written into `gradSlot` (overwritten, not accumulated). */
   sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number;
   /** Logits of image `index` into `logits` (length classes). */

@@ -41,6 +41,10 @@ export class Network implements SampleKernels {
     this.da1 = allocFloat(dtype, this.a1.length);
   }
 
+  prepare(): void {
+    // Reads the parameters where they are; nothing to repack.
+  }
+
   sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number {
     this.forward(params, images, index);
     const { conv1: c1, conv2: c2, denseIn, classes } = this.dims;

@@ -1,5 +1,6 @@
 import type { ImageSet } from '../data/dataset.js';
 import type { ModelConfig } from '../model/config.js';
+import { allocFloat32, type WasmModuleAndMemory } from '../kernels/wasm/index.js';
 import { allocSharedFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 
 /**
@@ -27,6 +28,11 @@ export interface SharedState {
   /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
   readonly counters: Int32Array;
   readonly batchSize: number;
+  /**
+   * With the WebAssembly kernels: their compiled module and the one shared memory that holds the
+   * parameters and gradient slots (and every thread's scratch), so that wasm reads them in place.
+   */
+  readonly wasm: WasmModuleAndMemory | null;
 }
 
 export const TRAIN_COUNTER = 0;
@@ -47,19 +53,22 @@ export function createSharedState(
   test: ImageSet,
   parameterCount: number,
   batchSize: number,
+  wasm: WasmModuleAndMemory | null = null,
 ): SharedState {
+  const alloc = (length: number): FloatArray => (wasm === null ? allocSharedFloat(dtype, length) : allocFloat32(wasm.memory, length));
   return {
     config,
     dtype,
     train,
     test,
-    params: allocSharedFloat(dtype, parameterCount),
-    gradSlots: allocSharedFloat(dtype, batchSize * parameterCount),
+    params: alloc(parameterCount),
+    gradSlots: alloc(batchSize * parameterCount),
     batchLosses: sharedFloat64(batchSize),
     order: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
     counters: sharedInt32(2),
     batchSize,
+    wasm,
   };
 }

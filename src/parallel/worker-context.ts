@@ -2,7 +2,9 @@ import { threadId } from 'node:worker_threads';
 import { deriveDims } from '../model/config.js';
 import { allocFloat, type FloatArray } from '../model/float-array.js';
 import type { SampleKernels } from '../model/kernels.js';
+import { WasmNetwork } from '../kernels/wasm/index.js';
 import { Network } from '../model/network.js';
+import { parameterLayout } from '../model/parameters.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
@@ -24,9 +26,8 @@ export class WorkerContext {
 
   constructor(private readonly state: SharedState) {
     const dims = deriveDims(state.config);
-    const network = new Network(dims, state.dtype);
-    this.kernels = network;
-    const n = network.layout.total;
+    this.kernels = state.wasm === null ? new Network(dims, state.dtype) : WasmNetwork.create(state.wasm, dims);
+    const n = parameterLayout(dims).total;
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
     this.classes = dims.classes;
     this.logits = allocFloat(state.dtype, dims.classes);
@@ -35,6 +36,8 @@ export class WorkerContext {
   run(task: Task): TaskResult {
     const started = performance.now();
     let samples = 0;
+    // Parameters change only between phases, so kernels that repack them do it once per phase.
+    if (task.kind !== 'noop') this.kernels.prepare(this.state.params);
     if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk, task.step, task.attempt);
     else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
     return { samples, computeMs: performance.now() - started, threadId };

@@ -4,6 +4,7 @@ import { writeNpz } from '../data/npz-write.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { AdamOptions } from '../optim/adam.js';
+import type { KernelChoice } from '../parallel/kernel-choice.js';
 import type { RngKind } from '../rng/streams.js';
 import { UserError } from '../util/errors.js';
 import type { DataIdentity } from './data-identity.js';
@@ -31,6 +32,8 @@ export interface CheckpointMeta {
   readonly adamStep: number;
   readonly config: ModelConfig;
   readonly dtype: Dtype;
+  /** wasm and TypeScript kernels round float32 differently, so a resumed run keeps the same ones. */
+  readonly kernels: KernelChoice;
   readonly batchSize: number;
   readonly dropLast: boolean;
   readonly adam: AdamOptions;
@@ -93,7 +96,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 export function checkpointOf(
   trainer: {
     readonly config: ModelConfig;
-    readonly options: { dtype: Dtype; batchSize: number; dropLast: boolean; adam: AdamOptions; rng: RngKind; seed: number };
+    readonly options: { dtype: Dtype; kernels?: KernelChoice; batchSize: number; dropLast: boolean; adam: AdamOptions; rng: RngKind; seed: number };
     snapshot(): { params: FloatArray; adamM: FloatArray; adamV: FloatArray; position: TrainingPosition; adamStep: number };
   },
   data: DataIdentity,
@@ -101,8 +104,9 @@ export function checkpointOf(
 ): Checkpoint {
   const { params, adamM, adamV, position, adamStep } = trainer.snapshot();
   const { dtype, batchSize, dropLast, adam, rng, seed } = trainer.options;
+  const kernels = trainer.options.kernels ?? 'typescript';
   return {
-    meta: { format: FORMAT, version: VERSION, position, adamStep, config: trainer.config, dtype, batchSize, dropLast, adam, rng, seed, data, dataFlags },
+    meta: { format: FORMAT, version: VERSION, position, adamStep, config: trainer.config, dtype, kernels, batchSize, dropLast, adam, rng, seed, data, dataFlags },
     params,
     adamM,
     adamV,

@@ -3,9 +3,11 @@ import { deriveDims, type ModelConfig, type ModelDims, type ModelOptions } from 
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { initParameters } from '../model/init.js';
 import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, WasmAdam, wasmAverageSlots } from '../kernels/wasm/index.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
 import { averageSlots } from '../optim/average-slots.js';
 import { Coordinator, type CoordinatorOptions, type PhaseTiming } from '../parallel/coordinator.js';
+import type { KernelChoice } from '../parallel/kernel-choice.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
@@ -25,6 +27,16 @@ export interface TrainOptions {
   readonly seed: number;
   /** Fault handling of the pool (watchdog); defaults suit real runs. */
   readonly pool?: Partial<CoordinatorOptions>;
+  /** Default 'typescript'; 'wasm' needs a backend, which Trainer.create makes. */
+  readonly kernels?: KernelChoice;
+}
+
+/** Adam and WasmAdam: the same state and update, in JS or in wasm SIMD. */
+interface Optimizer {
+  readonly m: FloatArray;
+  readonly v: FloatArray;
+  step: number;
+  update(params: FloatArray, grad: FloatArray): void;
 }
 
 export interface Evaluation {
@@ -78,18 +90,28 @@ export class Trainer {
   readonly dims: ModelDims;
   readonly layout: ParameterLayout;
   readonly state: SharedState;
-  readonly adam: Adam;
+  readonly adam: Optimizer;
   readonly streams: RandomStreams;
+  private readonly backend: WasmBackend | null;
+  private readonly reduce: (mean: FloatArray, slots: FloatArray, count: number) => void;
   private readonly coordinator: Coordinator;
   private readonly meanGrad: FloatArray;
-  private readonly sumScratch: Float64Array;
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
   private stopRequested = false;
+
+  /** Makes the WebAssembly backend first when the options ask for the wasm kernels. */
+  static async create(dataset: Dataset, options: TrainOptions): Promise<Trainer> {
+    return new Trainer(dataset, options, options.kernels === 'wasm' ? await createWasmBackend() : null);
+  }
 
   constructor(
     readonly dataset: Dataset,
     readonly options: TrainOptions,
+    backend: WasmBackend | null = null,
   ) {
+    if ((options.kernels ?? 'typescript') === 'wasm' && backend === null) throw new Error('the wasm kernels need a backend: use Trainer.create');
+    if (backend !== null && options.dtype !== 'float32') throw new Error('the wasm kernels compute in float32 only');
+    this.backend = backend;
     this.config = {
       ...options.model,
       imageHeight: dataset.train.height,
@@ -99,12 +121,20 @@ export class Trainer {
     this.dims = deriveDims(this.config);
     this.layout = parameterLayout(this.dims);
     const batchSlots = Math.min(options.batchSize, Math.max(1, dataset.train.count));
-    this.state = createSharedState(this.config, options.dtype, dataset.train, dataset.test, this.layout.total, batchSlots);
+    this.state = createSharedState(this.config, options.dtype, dataset.train, dataset.test, this.layout.total, batchSlots, backend);
     this.streams = createRandomStreams(options.rng, options.seed);
     initParameters(this.state.params, this.layout, this.dims, this.streams);
-    this.adam = new Adam(options.adam, options.dtype, this.layout.total);
-    this.meanGrad = allocFloat(options.dtype, this.layout.total);
-    this.sumScratch = new Float64Array(this.layout.total);
+    if (backend === null) {
+      this.adam = new Adam(options.adam, options.dtype, this.layout.total);
+      this.meanGrad = allocFloat(options.dtype, this.layout.total);
+      const sum = new Float64Array(this.layout.total);
+      this.reduce = (mean, slots, count) => averageSlots(mean, slots, count, sum);
+    } else {
+      // Everything wasm touches lives in the shared memory; the sums and Adam run in SIMD.
+      this.adam = new WasmAdam(backend, options.adam, this.layout.total);
+      this.meanGrad = allocFloat32(backend.memory, this.layout.total);
+      this.reduce = (mean, slots, count) => wasmAverageSlots(backend, mean as Float32Array, slots as Float32Array, count);
+    }
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
   }
 
@@ -190,7 +220,7 @@ export class Trainer {
   async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
     const phase = await this.coordinator.computeGradients(batch.start, batch.count, this.adam.step + 1);
     const reduceStart = performance.now();
-    averageSlots(this.meanGrad, this.state.gradSlots, batch.count, this.sumScratch);
+    this.reduce(this.meanGrad, this.state.gradSlots, batch.count);
     const adamStart = performance.now();
     const fault = (what: string) => new NumericalFault(this.adam.step + 1, this.positionNow.epoch, this.positionNow.batch, what);
     if (!allFinite(this.state.batchLosses, batch.count)) throw fault('a non-finite training loss');
@@ -222,7 +252,7 @@ export class Trainer {
 
   /** Which kernels compute the gradients, for reports. */
   get kernelName(): string {
-    return 'typescript';
+    return this.backend === null ? 'typescript' : `wasm ${this.backend.simd}`;
   }
 
   /** The state a checkpoint needs from the trainer itself. */
