@@ -50,6 +50,8 @@ export class WasmNetwork implements SampleKernels {
     this.scratch = networkLayout(dims, this.layout, base);
     this.configAddress = base;
     const buffer = memory.buffer;
+    // Fresh memory is zero already; the margins of da1 must stay so (network-layout.ts).
+    new Uint8Array(buffer, base, this.scratch.bytes).fill(0);
     new Int32Array(buffer, base, this.scratch.config.length).set(this.scratch.config);
     const a = this.scratch.addresses;
     const pixels = dims.conv1.H * dims.conv1.W;

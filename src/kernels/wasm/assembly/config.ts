@@ -3,13 +3,17 @@
 
 export const enum Cfg {
   // Sizes, as model/config.ts derives them; F1P and F2P are the filter counts rounded up to
-  // whole f32x4 vectors (padded lanes carry zero weights, so they compute zeros).
-  H, W, KH1, KW1, S1, OH1, OW1, F1, F1P,
+  // whole f32x4 vectors (padded lanes carry zero weights, so they compute zeros). RS1 is the row
+  // stride, in positions, of a1 and da1, which have margins (see A1 below).
+  H, W, KH1, KW1, S1, OH1, OW1, F1, F1P, RS1,
   KH2, KW2, S2, OH2, OW2, F2, F2P, CLASSES, DENSE_IN,
   // Offsets of the parameter tensors in the flat parameter/gradient buffer, in floats.
   O_KERN, O_KB, O_KERN2, O_KB2, O_W, O_B,
-  // Scratch addresses, in bytes.
-  PIXELS, X, NZ, NZ_ROW, NZ_RANGE, W1P, B1P, W2F, W2B, B2P, A1, A2, LOGITS, DLOGITS, DA2, DA1, LIST,
+  // Scratch addresses, in bytes. A1 and DA1 point at position (0,0) of (OH1,OW1,F1P) grids that
+  // have KH1-1 spare rows above and below and KW1-1 spare columns left and right (row stride RS1):
+  // with stride 1, every (pixel, tap) pair of conv1 then lands inside the buffer, so its loops need
+  // no bounds checks. The margins of DA1 stay zero; those of A1 collect values nobody reads.
+  PIXELS, TABLE, NZ, NZ_ROW, NZ_RANGE, NZB, W1P, B1P, W2F, W2B, B2P, A1, A2, LOGITS, DLOGITS, DA2, DA1, LIST,
   COUNT,
 }
 

@@ -8,42 +8,52 @@ export const enum PixelKind {
 }
 
 /**
- * x[i] = pixels[i] / divisor, divided in f64 and rounded once to f32 as the reference's
- * Float32Array store does. Then the image's nonzero pixels, row by row, as NZ entries
- * (column: i32, value: f32) with NZ_ROW[y] the first entry of row y, and for each row y and
- * kernel column kx the range NZ_RANGE[y,kx] = [lo, hi) of the row's entries whose column
- * x satisfies kx <= x <= kx + (OW1-1)*S1, i.e. that reach some conv1 output column.
- * MNIST pixels are ~80% exact zeros, which conv1 then never touches.
+ * Lists the image's nonzero pixels, the only thing conv1 reads (MNIST is ~80% exact zeros).
+ * Each value is pixel / divisor, divided in f64 and rounded once to f32 as the reference's
+ * Float32Array store does (for bytes, looked up in a table of all 256 quotients).
+ *   NZB: (byte offset of position (y,x) in a1's grid, value), row by row, for the stride-1,
+ *        16-filter kernels, whose margins make ranges unnecessary (config.ts, A1);
+ *   NZ_ROW[y]: index of row y's first entry, NZ_ROW[H] the count;
+ *   NZ, NZ_RANGE (other shapes only): (column, value) entries, and for each row y and kernel
+ *        column kx the range [lo, hi) of the row's entries with kx <= x <= kx + (OW1-1)*S1,
+ *        i.e. those that reach some conv1 output column.
  */
 export function loadInput(c: usize, kind: i32, divisor: f64): void {
   const H = cfg(c, Cfg.H);
   const W = cfg(c, Cfg.W);
-  const n = H * W;
   const pixels = addr(c, Cfg.PIXELS);
-  const x = addr(c, Cfg.X);
-  if (kind == PixelKind.U8) {
-    for (let i = 0; i < n; i++) store<f32>(f32At(x, i), <f32>(<f64>load<u8>(pixels + <usize>i) / divisor));
-  } else if (kind == PixelKind.F32) {
-    for (let i = 0; i < n; i++) store<f32>(f32At(x, i), <f32>(<f64>load<f32>(f32At(pixels, i)) / divisor));
-  } else {
-    for (let i = 0; i < n; i++) store<f32>(f32At(x, i), <f32>(load<f64>(pixels + (<usize>i << 3)) / divisor));
-  }
-
   const nz = addr(c, Cfg.NZ);
+  const nzb = addr(c, Cfg.NZB);
   const rowStart = addr(c, Cfg.NZ_ROW);
+  const positionBytes = cfg(c, Cfg.F1P) << 2;
+  const rowBytes = cfg(c, Cfg.RS1) * positionBytes;
+  const table = addr(c, Cfg.TABLE);
+  if (kind == PixelKind.U8 && load<f64>(table) != divisor) {
+    for (let b = 0; b < 256; b++) store<f32>(table + 16 + (<usize>b << 2), <f32>(<f64>b / divisor));
+    store<f64>(table, divisor);
+  }
   let k = 0;
   for (let y = 0; y < H; y++) {
     store<i32>(f32At(rowStart, y), k);
+    let at = y * rowBytes;
     for (let col = 0; col < W; col++) {
-      const v = load<f32>(f32At(x, y * W + col));
+      const i = y * W + col;
+      let v: f32;
+      if (kind == PixelKind.U8) v = load<f32>(table + 16 + (<usize>load<u8>(pixels + <usize>i) << 2));
+      else if (kind == PixelKind.F32) v = <f32>(<f64>load<f32>(f32At(pixels, i)) / divisor);
+      else v = <f32>(load<f64>(pixels + (<usize>i << 3)) / divisor);
       // Written unconditionally and kept only if nonzero: no branch on the pixel value.
-      const entry = nz + (<usize>k << 3);
-      store<i32>(entry, col);
-      store<f32>(entry, v, 4);
+      const entry = <usize>k << 3;
+      store<i32>(nzb + entry, at);
+      store<f32>(nzb + entry, v, 4);
+      store<i32>(nz + entry, col);
+      store<f32>(nz + entry, v, 4);
       k += i32(v != 0);
+      at += positionBytes;
     }
   }
   store<i32>(f32At(rowStart, H), k);
+  if (cfg(c, Cfg.F1P) == 16 && cfg(c, Cfg.S1) == 1) return;
 
   const KW = cfg(c, Cfg.KW1);
   const span = (cfg(c, Cfg.OW1) - 1) * cfg(c, Cfg.S1);
