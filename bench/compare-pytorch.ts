@@ -1,0 +1,88 @@
+// shardtrain (wasm and TypeScript kernels) against PyTorch on this CPU, side by side in one run:
+// steady-state training samples/s of the seed's network, float32, batch 100, on the embedded
+// digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
+// thread count, then again) so that machine noise hits all alike; ratios use the medians.
+//   npm run build && node dist/bench/compare-pytorch.js [--repeats 5] [--steps 200] [--ts-steps 10]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { median, measureThroughput } from '../src/bench/measure-throughput.js';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { SEED_MODEL } from '../src/model/config.js';
+import { SEED_ADAM } from '../src/optim/adam.js';
+import type { KernelChoice } from '../src/parallel/kernel-choice.js';
+
+const { values } = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '200' },
+    'ts-steps': { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '10' },
+    threads: { type: 'string', default: '1,2' },
+  },
+});
+const repeats = Number(values.repeats);
+const threadCounts = values.threads.split(',').map(Number);
+const warmup = Number(values.warmup);
+
+/** The first python3 that imports torch (Debian's python3-torch lives under /usr/bin). */
+function findTorchPython(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return null;
+}
+
+const python = findTorchPython();
+if (python === null) process.stderr.write('PyTorch not found (apt-get install python3-torch): comparing shardtrain only\n');
+const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', import.meta.url));
+
+function pytorch(threads: number): number {
+  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', values.steps, '--warmup', String(warmup)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout).samplesPerSec as number;
+}
+
+const dataset = loadEmbeddedMnist();
+async function shardtrain(threads: number, kernels: KernelChoice, steps: number, seed: number): Promise<number> {
+  const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels, epochs: 1, batchSize: 100, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed };
+  return (await measureThroughput(dataset, options, warmup, steps)).samplesPerSec;
+}
+
+type Contender = 'shardtrain wasm' | 'shardtrain TypeScript' | 'PyTorch';
+const results = new Map<string, number[]>();
+const record = (who: Contender, threads: number, rate: number) => {
+  const key = `${who}@${threads}`;
+  results.set(key, [...(results.get(key) ?? []), rate]);
+  process.stderr.write(`${who}, ${threads} thread(s): ${rate.toFixed(0)} samples/s\n`);
+};
+
+for (let r = 0; r < repeats; r++) {
+  for (const threads of r % 2 === 0 ? threadCounts : [...threadCounts].reverse()) {
+    record('shardtrain wasm', threads, await shardtrain(threads, 'wasm', Number(values.steps), r));
+    record('shardtrain TypeScript', threads, await shardtrain(threads, 'typescript', Number(values['ts-steps']), r));
+    if (python !== null) record('PyTorch', threads, pytorch(threads));
+  }
+}
+
+const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? [NaN]);
+console.log(`\nsteady-state training samples/s, float32, batch 100, embedded MNIST; median and range of ${repeats} alternating runs`);
+console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
+for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
+  if (!results.has(`${who}@${threadCounts[0]}`)) continue;
+  const cells = threadCounts.map((t) => {
+    const runs = results.get(`${who}@${t}`)!;
+    return `${med(who, t).toFixed(0)} (${Math.min(...runs).toFixed(0)}-${Math.max(...runs).toFixed(0)})`.padStart(26);
+  });
+  console.log(`${who.padEnd(24)} ${cells.join(' ')}`);
+}
+console.log('');
+for (const t of threadCounts) {
+  if (python !== null) console.log(`${t} thread(s): shardtrain wasm / PyTorch = ${(med('shardtrain wasm', t) / med('PyTorch', t)).toFixed(2)}x`);
+}
+if (threadCounts.length > 1) {
+  const [a, b] = [threadCounts[0], threadCounts[threadCounts.length - 1]];
+  console.log(`shardtrain wasm, ${b} threads / ${a}: ${(med('shardtrain wasm', b) / med('shardtrain wasm', a)).toFixed(2)}x`);
+  if (python !== null) console.log(`PyTorch, ${b} threads / ${a}: ${(med('PyTorch', b) / med('PyTorch', a)).toFixed(2)}x`);
+  console.log(`shardtrain wasm / TypeScript at ${a} thread(s): ${(med('shardtrain wasm', a) / med('shardtrain TypeScript', a)).toFixed(1)}x`);
+}
