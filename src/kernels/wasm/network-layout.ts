@@ -6,7 +6,7 @@ export const CONFIG_FIELDS = [
   'H', 'W', 'KH1', 'KW1', 'S1', 'OH1', 'OW1', 'F1', 'F1P', 'RS1',
   'KH2', 'KW2', 'S2', 'OH2', 'OW2', 'F2', 'F2P', 'CLASSES', 'DENSE_IN',
   'O_KERN', 'O_KB', 'O_KERN2', 'O_KB2', 'O_W', 'O_B',
-  'PIXELS', 'TABLE', 'NZ', 'NZ_ROW', 'NZ_RANGE', 'NZB', 'W1P', 'B1P', 'W2F', 'W2B', 'B2P',
+  'PIXELS', 'TABLE', 'NZ', 'NZ_ROW', 'NZ_RANGE', 'NZB', 'NZP', 'W1P', 'B1P', 'W2F', 'W2B', 'B2P',
   'A1', 'A2', 'LOGITS', 'DLOGITS', 'DA2', 'DA1', 'LIST',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
@@ -39,7 +39,7 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     H: c1.H, W: c1.W, KH1: c1.KH, KW1: c1.KW, S1: c1.stride, OH1: c1.OH, OW1: c1.OW, F1: c1.F, F1P, RS1,
     KH2: c2.KH, KW2: c2.KW, S2: c2.stride, OH2: c2.OH, OW2: c2.OW, F2: c2.F, F2P, CLASSES: classes, DENSE_IN: denseIn,
     O_KERN: offset('kern'), O_KB: offset('kb'), O_KERN2: offset('kern2'), O_KB2: offset('kb2'), O_W: offset('w'), O_B: offset('b'),
-    PIXELS: 0, TABLE: 0, NZ: 0, NZ_ROW: 0, NZ_RANGE: 0, NZB: 0, W1P: 0, B1P: 0, W2F: 0, W2B: 0, B2P: 0,
+    PIXELS: 0, TABLE: 0, NZ: 0, NZ_ROW: 0, NZ_RANGE: 0, NZB: 0, NZP: 0, W1P: 0, B1P: 0, W2F: 0, W2B: 0, B2P: 0,
     A1: 0, A2: 0, LOGITS: 0, DLOGITS: 0, DA2: 0, DA1: 0, LIST: 0,
   };
   const pixels = c1.H * c1.W;
@@ -47,9 +47,10 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     ['PIXELS', pixels * 8], // staging for the widest pixel type, float64
     ['TABLE', 16 + 256 * 4], // the divisor it was made for (f64), then byte / divisor for every byte
     ['NZ', pixels * 8], // (column i32, value f32) per nonzero pixel
-    ['NZ_ROW', (c1.H + 1) * 4],
+    ['NZ_ROW', (c1.H + 2) * 4], // row starts, then the NZB count, then the NZP count
     ['NZ_RANGE', c1.H * c1.KW * 8],
     ['NZB', pixels * 8], // (a1 byte offset of the pixel's position, value f32) per nonzero pixel
+    ['NZP', pixels * 16], // (a1 byte offset, value, right neighbour's value, unused) per pixel pair
     ['W1P', c1.KH * c1.KW * F1P * 4],
     ['B1P', F1P * 4],
     ['W2F', c2.KH * c2.KW * F1P * F2P * 4],

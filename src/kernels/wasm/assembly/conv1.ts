@@ -51,12 +51,15 @@ export function conv1Forward(c: usize): void {
   }
 }
 
-// The seed's shape (16 filters, stride 1). One loop per tap over all the nonzero pixels: the
-// pixels whose output falls outside the grid write into a1's margins instead of being tested,
-// which keeps the loop free of data-dependent branches. Measured per MNIST sample (trained seed
-// weights, bench/kernel-phases.ts): looping row by row over each row's few in-range pixels, with
-// a mispredicted loop exit per row and tap, 20.3 us; this, 16.6 us. Two taps per loop (eight
-// accumulators) and bands of rows for locality gained nothing: V8 11.3 spills with eight.
+// The seed's shape (16 filters, stride 1). One loop per pair of taps (kx, kx+1) over the pixel
+// pairs of loadInput: pixel x with tap kx and pixel x+1 with tap kx+1 meet at output x-kx, so one
+// read-modify-write of a1 serves both (an odd last tap loops over the single pixels). Pixels whose
+// output falls outside the grid write into a1's margins instead of being tested, which keeps the
+// loops free of data-dependent branches. The loop is bound by a1's memory traffic, which is why
+// pairs pay. Measured per MNIST sample (trained seed weights, bench/kernel-phases.ts): row by row
+// over each row's in-range pixels (a mispredicted loop exit per row and tap) 20.3 us; one tap per
+// loop over all pixels 16.6 us; pairs 10.7 us. Two taps per loop over single pixels (eight
+// accumulators or sixteen vectors in flight) and bands of rows for locality gained nothing.
 function scatterForward16(c: usize): void {
   const KH = cfg(c, Cfg.KH1);
   const KW = cfg(c, Cfg.KW1);
@@ -64,10 +67,35 @@ function scatterForward16(c: usize): void {
   const a1 = addr(c, Cfg.A1);
   const w1p = addr(c, Cfg.W1P);
   const nzb = addr(c, Cfg.NZB);
-  const count = load<i32>(f32At(addr(c, Cfg.NZ_ROW), cfg(c, Cfg.H)));
-  const end = nzb + (<usize>count << 3);
+  const nzp = addr(c, Cfg.NZP);
+  const H = cfg(c, Cfg.H);
+  const end = nzb + (<usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H)) << 3);
+  const pairsEnd = nzp + (<usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H + 1)) << 4);
   for (let ky = 0; ky < KH; ky++) {
-    for (let kx = 0; kx < KW; kx++) {
+    let kx = 0;
+    for (; kx + 2 <= KW; kx += 2) {
+      const wTap = w1p + (<usize>(ky * KW + kx) << 6);
+      const w0 = v128.load(wTap);
+      const w1 = v128.load(wTap, 16);
+      const w2 = v128.load(wTap, 32);
+      const w3 = v128.load(wTap, 48);
+      const n0 = v128.load(wTap, 64);
+      const n1 = v128.load(wTap, 80);
+      const n2 = v128.load(wTap, 96);
+      const n3 = v128.load(wTap, 112);
+      // Pair (x, x+1) of row y: output (y-ky, x-kx) gets v(x) * w[kx] + v(x+1) * w[kx+1].
+      const out = a1 - (<usize>(ky * rs + kx) << 6);
+      for (let pair = nzp; pair < pairsEnd; pair += 16) {
+        const o = out + <usize>load<u32>(pair);
+        const v = v128.load32_splat(pair, 4);
+        const u = v128.load32_splat(pair, 8);
+        v128.store(o, madd(u, n0, madd(v, w0, v128.load(o))));
+        v128.store(o, madd(u, n1, madd(v, w1, v128.load(o, 16))), 16);
+        v128.store(o, madd(u, n2, madd(v, w2, v128.load(o, 32))), 32);
+        v128.store(o, madd(u, n3, madd(v, w3, v128.load(o, 48))), 48);
+      }
+    }
+    if (kx < KW) {
       const wTap = w1p + (<usize>(ky * KW + kx) << 6);
       const w0 = v128.load(wTap);
       const w1 = v128.load(wTap, 16);
@@ -187,8 +215,9 @@ export function conv1Backward(c: usize, slot: usize): void {
   else kernelGradientGeneric(c, slot);
 }
 
-// One loop per tap over all the nonzero pixels; those whose output falls outside the grid read
-// da1's margins, which are zero (row by row: 16.6 us per sample; this: 14.7 us).
+// Pixel pairs as in scatterForward16: each load of dout serves taps kx and kx+1. Outputs outside
+// the grid read da1's margins, which are zero. Row by row: 16.6 us per sample; one tap per loop
+// over all pixels: 14.7 us (13.5 with the one-pass mask); pairs: 9.2 us.
 function kernelGradient16(c: usize, slot: usize): void {
   const KH = cfg(c, Cfg.KH1);
   const KW = cfg(c, Cfg.KW1);
@@ -196,32 +225,70 @@ function kernelGradient16(c: usize, slot: usize): void {
   const rs = cfg(c, Cfg.RS1);
   const da1 = addr(c, Cfg.DA1);
   const nzb = addr(c, Cfg.NZB);
-  const count = load<i32>(f32At(addr(c, Cfg.NZ_ROW), cfg(c, Cfg.H)));
-  const end = nzb + (<usize>count << 3);
+  const nzp = addr(c, Cfg.NZP);
+  const H = cfg(c, Cfg.H);
+  const end = nzb + (<usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H)) << 3);
+  const pairsEnd = nzp + (<usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H + 1)) << 4);
   const kern = f32At(slot, cfg(c, Cfg.O_KERN));
   const fStride = <usize>(KH * KW) << 2;
   for (let ky = 0; ky < KH; ky++) {
-    for (let kx = 0; kx < KW; kx++) {
+    let kx = 0;
+    for (; kx + 2 <= KW; kx += 2) {
+      // Pair (x, x+1): kern[:,ky,kx] += v(x) * dout[y-ky, x-kx] and kern[:,ky,kx+1] += v(x+1) * the same.
       const dout = da1 - (<usize>(ky * rs + kx) << 6);
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
-      let acc2 = f32x4.splat(0);
-      let acc3 = f32x4.splat(0);
+      let t0 = f32x4.splat(0);
+      let t1 = f32x4.splat(0);
+      let t2 = f32x4.splat(0);
+      let t3 = f32x4.splat(0);
+      let n0 = f32x4.splat(0);
+      let n1 = f32x4.splat(0);
+      let n2 = f32x4.splat(0);
+      let n3 = f32x4.splat(0);
+      for (let pair = nzp; pair < pairsEnd; pair += 16) {
+        const d = dout + <usize>load<u32>(pair);
+        const v = v128.load32_splat(pair, 4);
+        const u = v128.load32_splat(pair, 8);
+        const d0 = v128.load(d);
+        t0 = madd(v, d0, t0);
+        n0 = madd(u, d0, n0);
+        const d1 = v128.load(d, 16);
+        t1 = madd(v, d1, t1);
+        n1 = madd(u, d1, n1);
+        const d2 = v128.load(d, 32);
+        t2 = madd(v, d2, t2);
+        n2 = madd(u, d2, n2);
+        const d3 = v128.load(d, 48);
+        t3 = madd(v, d3, t3);
+        n3 = madd(u, d3, n3);
+      }
+      storeTapGradient(t0, t1, t2, t3, f32At(kern, ky * KW + kx), fStride, F);
+      storeTapGradient(n0, n1, n2, n3, f32At(kern, ky * KW + kx + 1), fStride, F);
+    }
+    if (kx < KW) {
+      const dout = da1 - (<usize>(ky * rs + kx) << 6);
+      let t0 = f32x4.splat(0);
+      let t1 = f32x4.splat(0);
+      let t2 = f32x4.splat(0);
+      let t3 = f32x4.splat(0);
       for (let entry = nzb; entry < end; entry += 8) {
         const d = dout + <usize>load<u32>(entry);
         const v = v128.load32_splat(entry, 4);
-        acc0 = madd(v, v128.load(d), acc0);
-        acc1 = madd(v, v128.load(d, 16), acc1);
-        acc2 = madd(v, v128.load(d, 32), acc2);
-        acc3 = madd(v, v128.load(d, 48), acc3);
+        t0 = madd(v, v128.load(d), t0);
+        t1 = madd(v, v128.load(d, 16), t1);
+        t2 = madd(v, v128.load(d, 32), t2);
+        t3 = madd(v, v128.load(d, 48), t3);
       }
-      const dst = f32At(kern, ky * KW + kx);
-      storeLanes(acc0, dst, fStride, F);
-      storeLanes(acc1, dst + 4 * fStride, fStride, F - 4);
-      storeLanes(acc2, dst + 8 * fStride, fStride, F - 8);
-      storeLanes(acc3, dst + 12 * fStride, fStride, F - 12);
+      storeTapGradient(t0, t1, t2, t3, f32At(kern, ky * KW + kx), fStride, F);
     }
   }
+}
+
+/** One tap's 16 filter gradients into kern (F1,KH1,KW1): filter f at dst + f * fStride. */
+@inline function storeTapGradient(a0: v128, a1: v128, a2: v128, a3: v128, dst: usize, fStride: usize, F: i32): void {
+  storeLanes(a0, dst, fStride, F);
+  storeLanes(a1, dst + 4 * fStride, fStride, F - 4);
+  storeLanes(a2, dst + 8 * fStride, fStride, F - 8);
+  storeLanes(a3, dst + 12 * fStride, fStride, F - 12);
 }
 
 function kernelGradientGeneric(c: usize, slot: usize): void {

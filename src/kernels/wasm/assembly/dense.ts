@@ -13,11 +13,53 @@ export function denseForward(c: usize, params: usize): void {
   const w = f32At(params, cfg(c, Cfg.O_W));
   const b = f32At(params, cfg(c, Cfg.O_B));
   const n4 = n & ~3;
-  for (let k = 0; k < K; k++) {
+  let k = 0;
+  // Four classes per pass share each load of a2 and run four accumulator chains (one class per
+  // pass waited on FMA latency: 1.5 us per sample against X us).
+  for (; k + 4 <= K; k += 4) {
+    const r0 = f32At(w, k * n);
+    const r1 = f32At(r0, n);
+    const r2 = f32At(r1, n);
+    const r3 = f32At(r2, n);
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    let acc2 = f32x4.splat(0);
+    let acc3 = f32x4.splat(0);
+    for (let i = 0; i < n4; i += 4) {
+      const a = v128.load(f32At(a2, i));
+      const at = <usize>i << 2;
+      acc0 = madd(a, v128.load(r0 + at), acc0);
+      acc1 = madd(a, v128.load(r1 + at), acc1);
+      acc2 = madd(a, v128.load(r2 + at), acc2);
+      acc3 = madd(a, v128.load(r3 + at), acc3);
+    }
+    let s0 = hsum(acc0);
+    let s1 = hsum(acc1);
+    let s2 = hsum(acc2);
+    let s3 = hsum(acc3);
+    for (let i = n4; i < n; i++) {
+      const a = load<f32>(f32At(a2, i));
+      s0 += a * load<f32>(f32At(r0, i));
+      s1 += a * load<f32>(f32At(r1, i));
+      s2 += a * load<f32>(f32At(r2, i));
+      s3 += a * load<f32>(f32At(r3, i));
+    }
+    store<f32>(f32At(logits, k), load<f32>(f32At(b, k)) + s0);
+    store<f32>(f32At(logits, k + 1), load<f32>(f32At(b, k + 1)) + s1);
+    store<f32>(f32At(logits, k + 2), load<f32>(f32At(b, k + 2)) + s2);
+    store<f32>(f32At(logits, k + 3), load<f32>(f32At(b, k + 3)) + s3);
+  }
+  for (; k < K; k++) {
     const row = f32At(w, k * n);
-    let acc = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) acc = madd(v128.load(f32At(a2, i)), v128.load(f32At(row, i)), acc);
-    let sum = hsum(acc);
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    let i = 0;
+    for (; i + 8 <= n4; i += 8) {
+      acc0 = madd(v128.load(f32At(a2, i)), v128.load(f32At(row, i)), acc0);
+      acc1 = madd(v128.load(f32At(a2, i + 4)), v128.load(f32At(row, i + 4)), acc1);
+    }
+    if (i < n4) acc0 = madd(v128.load(f32At(a2, i)), v128.load(f32At(row, i)), acc0);
+    let sum = hsum(f32x4.add(acc0, acc1));
     for (let i = n4; i < n; i++) sum += load<f32>(f32At(a2, i)) * load<f32>(f32At(row, i));
     store<f32>(f32At(logits, k), load<f32>(f32At(b, k)) + sum);
   }
