@@ -44,35 +44,37 @@ export class WorkerContext {
   }
 
   private gradients(batchStart: number, batchCount: number, chunk: number, step: number, attempt: number): number {
-    const { params, batchLosses, order, train, counters } = this.state;
+    const { params, batchLosses, order, train } = this.state;
     const fault = this.injectedFault;
-    let done = 0;
-    for (;;) {
-      const first = Atomics.add(counters, TRAIN_COUNTER, chunk);
-      if (first >= batchCount) return done;
+    return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       if (fault !== null && first === 0 && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
-      const last = Math.min(first + chunk, batchCount);
       for (let i = first; i < last; i++) {
         const image = order[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
       }
-      done += last - first;
-    }
+    });
   }
 
   private evaluate(count: number, chunk: number): number {
-    const { params, test, testLosses, testPredictions, counters } = this.state;
+    const { params, test, testLosses, testPredictions } = this.state;
     const logits = this.logits;
-    let done = 0;
-    for (;;) {
-      const first = Atomics.add(counters, TEST_COUNTER, chunk);
-      if (first >= count) return done;
-      const last = Math.min(first + chunk, count);
+    return this.forEachClaimed(TEST_COUNTER, count, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
         this.kernels.sampleLogits(params, test, i, logits);
         testLosses[i] = softmaxCrossEntropy(null, logits, test.labels[i], this.classes);
         testPredictions[i] = argmax(logits, this.classes);
       }
+    });
+  }
+
+  /** Claims `chunk` items at a time of `count` from a shared counter until none are left; returns how many this thread did. */
+  private forEachClaimed(counter: number, count: number, chunk: number, work: (first: number, last: number) => void): number {
+    let done = 0;
+    for (;;) {
+      const first = Atomics.add(this.state.counters, counter, chunk);
+      if (first >= count) return done;
+      const last = Math.min(first + chunk, count);
+      work(first, last);
       done += last - first;
     }
   }
