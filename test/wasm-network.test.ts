@@ -25,6 +25,9 @@ const cases: ModelConfig[] = [
   { imageHeight: 20, imageWidth: 17, classes: 7, conv1: conv(16, 5, 4, 2), conv2: conv(8, 3, 3, 1) },
   { imageHeight: 16, imageWidth: 19, classes: 10, conv1: conv(16, 3, 5, 1), conv2: conv(12, 2, 4, 2) },
   { imageHeight: 12, imageWidth: 12, classes: 3, conv1: conv(8, 3, 3, 1), conv2: conv(4, 3, 3, 1) },
+  // conv2 kernels two strides wide, as the seed's: the paired backward with strides 1 and 3.
+  { imageHeight: 10, imageWidth: 9, classes: 4, conv1: conv(16, 3, 3, 1), conv2: conv(5, 3, 2, 1) },
+  { imageHeight: 14, imageWidth: 20, classes: 3, conv1: conv(16, 2, 4, 1), conv2: conv(4, 2, 6, 3) },
 ];
 
 function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -171,7 +171,14 @@ export function conv2Backward(c: usize, slot: usize): void {
   }
   const cStride = <usize>(KH * KW) << 2;
   const positionBytes = <usize>CP << 2;
+  // Taps kx and kx+S pair up when the kernel is two strides wide (the seed's 4 wide, stride 2),
+  // and a1's left margin holds the window one stride left of column 0.
+  const pairable = CP == 16 && KW == 2 * S && cfg(c, Cfg.KW1) - 1 >= S;
   for (let f = 0; f < F; f++) {
+    if (pairable) {
+      pairBackward16(c, f, slot);
+      continue;
+    }
     let n = 0;
     let bias: f32 = 0;
     const g2 = f32At(da2, f * OH * OW);
@@ -243,4 +250,114 @@ export function conv2Backward(c: usize, slot: usize): void {
   storeLanes(acc1, dst + 4 * cStride, cStride, C - 4);
   storeLanes(acc2, dst + 8 * cStride, cStride, C - 8);
   storeLanes(acc3, dst + 12 * cStride, cStride, C - 12);
+}
+
+/**
+ * conv2Backward for one filter f, by pairs of horizontally neighbouring outputs: with a kernel two
+ * strides wide, output o's tap (ky, kx+S) and output o+1's tap (ky, kx) cover the same input
+ * position T, so one load of a1[T] feeds both taps' kernel gradients and one read-modify-write of
+ * da1[T] takes both contributions (as pixel pairs do in conv1). The pair list holds, per output
+ * row, (corner of o, g[o], g[o+1]) for ox = -1..OW-1 wherever either gradient is nonzero (the
+ * outputs beyond the row's ends count as zero; ox = -1 reaches one stride into a1's margin).
+ *   kern2[f,:,ky,kx+S] += g[o] * a1[T],  kern2[f,:,ky,kx] += g[o+1] * a1[T]
+ *   da1[T] += g[o] * w[f,:,ky,kx+S] + g[o+1] * w[f,:,ky,kx]
+ */
+function pairBackward16(c: usize, f: i32, slot: usize): void {
+  const OH = cfg(c, Cfg.OH2);
+  const OW = cfg(c, Cfg.OW2);
+  const KH = cfg(c, Cfg.KH2);
+  const KW = cfg(c, Cfg.KW2);
+  const S = cfg(c, Cfg.S2);
+  const RS1 = cfg(c, Cfg.RS1);
+  const C = cfg(c, Cfg.F1);
+  const F = cfg(c, Cfg.F2);
+  const a1 = addr(c, Cfg.A1);
+  const da1 = addr(c, Cfg.DA1);
+  const w2b = addr(c, Cfg.W2B);
+  const pairs = addr(c, Cfg.LISTP);
+  const g2 = f32At(addr(c, Cfg.DA2), f * OH * OW);
+  let n = 0;
+  let bias: f32 = 0;
+  for (let oy = 0; oy < OH; oy++) {
+    const row = f32At(g2, oy * OW);
+    let left: f32 = 0;
+    for (let ox = -1; ox < OW; ox++) {
+      const right: f32 = ox + 1 < OW ? load<f32>(f32At(row, ox + 1)) : 0;
+      const entry = pairs + (<usize>n << 4);
+      store<i32>(entry, (oy * S * RS1 + ox * S) << 6);
+      store<f32>(entry, left, 4);
+      store<f32>(entry, right, 8);
+      n += i32(left != 0) | i32(right != 0);
+      bias += right;
+      left = right;
+    }
+  }
+  // kb2[f] = sum of g, in the same order as the single-output path.
+  store<f32>(f32At(slot, cfg(c, Cfg.O_KB2) + f), bias);
+  const end = pairs + (<usize>n << 4);
+  const kern2 = f32At(slot, cfg(c, Cfg.O_KERN2) + f * C * KH * KW);
+  const cStride = <usize>(KH * KW) << 2;
+  for (let ky = 0; ky < KH; ky++) {
+    for (let kx = 0; kx < S; kx++) {
+      // T = corner(o) + (ky, kx+S): the right tap of o, the left tap of o+1.
+      const tap = <usize>((ky * RS1 + kx + S) << 6);
+      const src = a1 + tap;
+      let r0 = f32x4.splat(0);
+      let r1 = f32x4.splat(0);
+      let r2 = f32x4.splat(0);
+      let r3 = f32x4.splat(0);
+      let l0 = f32x4.splat(0);
+      let l1 = f32x4.splat(0);
+      let l2 = f32x4.splat(0);
+      let l3 = f32x4.splat(0);
+      for (let entry = pairs; entry < end; entry += 16) {
+        const p = src + <usize>load<u32>(entry);
+        const gl = v128.load32_splat(entry, 4);
+        const gr = v128.load32_splat(entry, 8);
+        const x0 = v128.load(p);
+        r0 = madd(gl, x0, r0);
+        l0 = madd(gr, x0, l0);
+        const x1 = v128.load(p, 16);
+        r1 = madd(gl, x1, r1);
+        l1 = madd(gr, x1, l1);
+        const x2 = v128.load(p, 32);
+        r2 = madd(gl, x2, r2);
+        l2 = madd(gr, x2, l2);
+        const x3 = v128.load(p, 48);
+        r3 = madd(gl, x3, r3);
+        l3 = madd(gr, x3, l3);
+      }
+      const right = f32At(kern2, ky * KW + kx + S);
+      storeLanes(r0, right, cStride, C);
+      storeLanes(r1, right + 4 * cStride, cStride, C - 4);
+      storeLanes(r2, right + 8 * cStride, cStride, C - 8);
+      storeLanes(r3, right + 12 * cStride, cStride, C - 12);
+      const left = f32At(kern2, ky * KW + kx);
+      storeLanes(l0, left, cStride, C);
+      storeLanes(l1, left + 4 * cStride, cStride, C - 4);
+      storeLanes(l2, left + 8 * cStride, cStride, C - 8);
+      storeLanes(l3, left + 12 * cStride, cStride, C - 12);
+
+      const wr = w2b + (<usize>(((ky * KW + kx + S) * F + f) << 4) << 2);
+      const wl = w2b + (<usize>(((ky * KW + kx) * F + f) << 4) << 2);
+      const wr0 = v128.load(wr);
+      const wr1 = v128.load(wr, 16);
+      const wr2 = v128.load(wr, 32);
+      const wr3 = v128.load(wr, 48);
+      const wl0 = v128.load(wl);
+      const wl1 = v128.load(wl, 16);
+      const wl2 = v128.load(wl, 32);
+      const wl3 = v128.load(wl, 48);
+      const dst = da1 + tap;
+      for (let entry = pairs; entry < end; entry += 16) {
+        const d = dst + <usize>load<u32>(entry);
+        const gl = v128.load32_splat(entry, 4);
+        const gr = v128.load32_splat(entry, 8);
+        v128.store(d, madd(gr, wl0, madd(gl, wr0, v128.load(d))));
+        v128.store(d, madd(gr, wl1, madd(gl, wr1, v128.load(d, 16))), 16);
+        v128.store(d, madd(gr, wl2, madd(gl, wr2, v128.load(d, 32))), 32);
+        v128.store(d, madd(gr, wl3, madd(gl, wr3, v128.load(d, 48))), 48);
+      }
+    }
+  }
 }
