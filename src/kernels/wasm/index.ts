@@ -1,4 +1,4 @@
-// The wasm SIMD kernels' public API (README.md in this directory has the contract).
+// The wasm SIMD kernels' public API; README.md in this directory has the contract.
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions, type WasmSimd } from './backend.js';
 export type { WasmModuleAndMemory } from './kernel-exports.js';
 export type { WasmMemory, WasmModule } from './wasm-api.js';

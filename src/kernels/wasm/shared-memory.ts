@@ -43,11 +43,19 @@ export function allocBytes(memory: WasmMemory, bytes: number): number {
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`cannot allocate ${bytes} bytes`);
   const h = checkedHeader(memory);
   const size = Math.ceil(bytes / ALIGN) * ALIGN;
-  const start = Atomics.add(h, H_NEXT, size);
-  const end = start + size;
-  if (end > 2 ** 32 || end < start) throw new RangeError(`the shared wasm memory cannot hold ${bytes} more bytes (4 GiB limit)`);
+  let start: number;
+  let end: number;
+  do {
+    start = Atomics.load(h, H_NEXT);
+    end = start + size;
+    if (end > 2 ** 32) throw new RangeError(`the shared wasm memory cannot hold ${bytes} more bytes (4 GiB limit)`);
+  } while (Atomics.compareExchange(h, H_NEXT, start, end) !== start);
   for (let length = memory.buffer.byteLength; length < end; length = memory.buffer.byteLength) {
-    memory.grow(Math.ceil((end - length) / WASM_PAGE_BYTES));
+    try {
+      memory.grow(Math.ceil((end - length) / WASM_PAGE_BYTES));
+    } catch (e) {
+      throw new RangeError(`the shared wasm memory cannot grow to ${end} bytes (createWasmBackend's maximumBytes): ${(e as Error).message}`);
+    }
   }
   return start;
 }
@@ -58,6 +66,9 @@ export function allocFloat32(memory: WasmMemory, length: number): Float32Array {
   return new Float32Array(memory.buffer, start, length);
 }
 
+/** Buffers already seen to alias each memory (a worker's views of it have their own buffer objects). */
+const aliasing = new WeakMap<WasmMemory, WeakSet<ArrayBufferLike>>();
+
 /**
  * The address of a view that must alias the shared memory: a Float32Array over a SharedArrayBuffer
  * whose header carries this memory's id (views made before a grow, or received from another thread,
@@ -67,13 +78,19 @@ export function addressOf(memory: WasmMemory, view: unknown, what: string, lengt
   if (!(view instanceof Float32Array)) {
     throw new TypeError(`${what} must be a Float32Array in the shared wasm memory (allocFloat32), got ${describe(view)}`);
   }
+  let known = aliasing.get(memory);
+  if (!known) aliasing.set(memory, (known = new WeakSet()));
   const buffer = view.buffer;
-  const own = checkedHeader(memory);
-  const aliases =
-    buffer instanceof SharedArrayBuffer &&
-    buffer.byteLength >= HEAP_START &&
-    (buffer === memory.buffer || (header(buffer)[H_MAGIC] === MAGIC && header(buffer)[H_ID] === own[H_ID]));
-  if (!aliases) throw new TypeError(`${what} is a Float32Array outside the shared wasm memory: allocate it with allocFloat32(memory, n)`);
+  if (!known.has(buffer)) {
+    const own = checkedHeader(memory);
+    const aliases =
+      buffer instanceof SharedArrayBuffer &&
+      buffer.byteLength >= HEAP_START &&
+      header(buffer)[H_MAGIC] === MAGIC &&
+      header(buffer)[H_ID] === own[H_ID];
+    if (!aliases) throw new TypeError(`${what} is a Float32Array outside the shared wasm memory: allocate it with allocFloat32(memory, n)`);
+    known.add(buffer);
+  }
   if (view.byteOffset < HEAP_START) throw new RangeError(`${what} overlaps the shared memory's header`);
   if (view.length < length) throw new RangeError(`${what} has ${view.length} values, ${length} needed`);
   return view.byteOffset;

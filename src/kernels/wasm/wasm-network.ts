@@ -97,7 +97,11 @@ export class WasmNetwork implements SampleKernels {
     logits.set(this.logits);
   }
 
-  /** Softmax cross-entropy of the logits `forward` left in the scratch, in JS (the reference's own function); writes the scratch's dlogits. */
+  /**
+   * Softmax cross-entropy of the logits the forward pass left in the scratch, computed in JS by the
+   * reference's own function (wasm would need exp and log, whose tables are data segments); writes
+   * the scratch's dlogits for the backward pass.
+   */
   loss(label: number): number {
     return softmaxCrossEntropy(this.dlogits, this.logits, label, this.dims.classes);
   }

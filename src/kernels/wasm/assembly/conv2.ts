@@ -1,9 +1,10 @@
 import { addr, cfg, Cfg, f32At } from './config';
 import { madd, relu4, storeLanes } from './simd';
 
-// conv2 over conv1's channel-last output a1 (OH1,OW1,F1P), row stride RS1 (config.ts). Forward: the filters are the lanes, with
-// w2f (KH2,KW2,F1P,F2P) from prepare(); a2 is written channel-first (F2,OH2,OW2), the seed's
-// flattening, so that the dense layer reads the parameters as they are.
+// conv2 over conv1's channel-last output a1 (OH1,OW1,F1P), row stride RS1 (config.ts).
+// Forward: the filters are the lanes, with w2f (KH2,KW2,F1P,F2P) from prepare(); a2 is written
+// channel-first (F2,OH2,OW2), the seed's flattening, so the dense layer reads the parameters as
+// they are.
 // Backward: the input channels are the lanes, with w2b (KH2,KW2,F2,F1P).
 
 /** a2[f,oy,ox] = relu(b[f] + sum_{c,ky,kx} w[f,c,ky,kx] * a1[oy*S2+ky, ox*S2+kx, c]) */
@@ -138,7 +139,8 @@ function forwardGeneric(c: usize): void {
 
 /**
  * Differentiates conv2Forward; writes kern2 and kb2 of the gradient slot and overwrites da1
- * (OH1,OW1,F1P; its margins are never written, so they stay zero) with the gradient of conv1's ReLU output (conv1Backward applies conv1's ReLU mask).
+ * (OH1,OW1,F1P; its margins are never written, so they stay zero) with the gradient of conv1's
+ * ReLU output (conv1Backward applies conv1's ReLU mask).
  * da2 is (F2,OH2,OW2), already masked by conv2's ReLU. After that mask most of it is exactly zero,
  * so each filter's nonzero entries are first gathered into LIST as (a1 byte offset of the window's
  * corner, g), and only those are visited:
