@@ -166,7 +166,7 @@ function typescriptPhases(): { phases: Record<Phase, number>; zeros: Record<stri
     'pixels == 0': zeroCount.pixels / (n * x.length),
     'relu(conv1) == 0': zeroCount.a1 / (n * a1.length),
     'relu(conv2) == 0': zeroCount.a2 / (n * a2.length),
-    'masked dlogits.w == 0': zeroCount.da2 / (n * da2.length),
+    'grad of conv2 out == 0': zeroCount.da2 / (n * da2.length),
   };
   return { phases, zeros };
 }
@@ -265,6 +265,6 @@ for (const phase of PHASES) console.log(`| ${phase.padEnd(17)} | ${columns.map((
 const sum = (c: (typeof columns)[number]) => PHASES.reduce((a, q) => a + c.phases[q], 0);
 console.log(`| sum of phases     | ${columns.map((c) => cell(sum(c)).padStart(21)).join(' | ')} |`);
 console.log(`| sampleGradient/s  | ${columns.map((c) => c.perSec.toFixed(0).padStart(21)).join(' | ')} |`);
-console.log(`| µs per batch of ${BATCH} |${' '.repeat(Math.max(0, 2 - String(BATCH).length))}${columns.map(() => ' '.repeat(23)).join('|')}|`);
+console.log(`| µs per batch of ${String(BATCH).padEnd(3)}|${columns.map(() => ' '.repeat(23)).join('|')}|`);
 console.log(`| average slots     | ${columns.map((c) => cell(c.average).padStart(21)).join(' | ')} |`);
 console.log(`| Adam update       | ${columns.map((c) => cell(c.adam).padStart(21)).join(' | ')} |`);
