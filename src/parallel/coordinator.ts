@@ -9,6 +9,8 @@ import { gradientWorkerPath } from './worker-path.js';
 export interface PhaseTiming {
   /** Wall time from dispatch to the last result. */
   readonly wallMs: number;
+  /** When the tasks were dispatched, on the threads' shared clock (timeOrigin + now). */
+  readonly dispatchedAt: number;
   /** Each task's own computation time, in dispatch order. */
   readonly tasks: readonly TaskResult[];
 }
@@ -115,7 +117,7 @@ export class Coordinator {
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
       const tasks = settled.map((s) => (s as PromiseFulfilledResult<TaskResult>).value);
-      return { wallMs: performance.now() - started, tasks };
+      return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, tasks };
     } finally {
       clearTimeout(timer);
     }

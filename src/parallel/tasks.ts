@@ -17,4 +17,7 @@ export interface TaskResult {
   readonly samples: number;
   readonly computeMs: number;
   readonly threadId: number;
+  /** When the task started and ended, in ms on the clock all threads share (timeOrigin + now). */
+  readonly startedAt: number;
+  readonly endedAt: number;
 }

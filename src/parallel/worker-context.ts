@@ -40,7 +40,9 @@ export class WorkerContext {
     if (task.kind !== 'noop') this.kernels.prepare(this.state.params);
     if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk, task.step, task.attempt);
     else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
-    return { samples, computeMs: performance.now() - started, threadId };
+    const ended = performance.now();
+    const origin = performance.timeOrigin;
+    return { samples, computeMs: ended - started, threadId, startedAt: origin + started, endedAt: origin + ended };
   }
 
   private gradients(batchStart: number, batchCount: number, chunk: number, step: number, attempt: number): number {
