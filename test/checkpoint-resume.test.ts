@@ -50,7 +50,7 @@ describe('train --checkpoint / --resume', () => {
     expect(c.params.length).toBe(9586);
     expect(c.adamM.length).toBe(9586);
     expect(c.adamV.some((v) => v > 0)).toBe(true);
-    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', kernels: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
+    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', kernels: 'typescript', kernelVariant: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
     expect(c.meta.config).toMatchObject({ imageHeight: 28, imageWidth: 28, classes: 10, conv1: { filters: 16 } });
     expect(c.meta.data).toMatchObject({ trainCount: 250, testCount: 40 });
     expect(c.meta.data.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
+import { relativeError } from './helpers/relative-error.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 import { allocFloat, type Dtype, type FloatArray } from '../src/model/float-array.js';
 import { Network } from '../src/model/network.js';
@@ -8,16 +9,6 @@ import { averageSlots } from '../src/optim/average-slots.js';
 // Computed by PyTorch autograd in float64, outside this project (../shared/golden/README.md).
 const GOLDEN = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
 
-/** Largest |actual - expected| relative to the largest |expected| of the tensor. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxDiff / maxRef;
-}
 
 async function compare(dtype: Dtype) {
   const golden = await readNpz(GOLDEN);

@@ -1,21 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
+import { relativeError } from './helpers/relative-error.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, wasmAverageSlots, WasmNetwork } from '../src/kernels/wasm/index.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 
 // Computed by PyTorch autograd in float64, outside this project (../shared/golden/README.md).
 const GOLDEN = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
 
-/** Largest |actual - expected| relative to the largest |expected| of the tensor. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxDiff / maxRef;
-}
 
 const backends = new Map<WasmSimd, WasmBackend>();
 beforeAll(async () => {

@@ -85,7 +85,16 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }),
   );
   if (initial !== null) trainer.params.set(initial.params);
-  if (resumed !== null) trainer.restore(resumed);
+  if (resumed !== null) {
+    trainer.restore(resumed);
+    if (resumed.meta.kernelVariant !== trainer.kernelName) {
+      // Not refused: the other build may simply not run here. But the bits will differ.
+      process.stderr.write(
+        `shardtrain: note: the checkpoint was computed with ${resumed.meta.kernelVariant} kernels and this run uses ${trainer.kernelName}; ` +
+          'the result will differ in the last bits from an uninterrupted run\n',
+      );
+    }
+  }
 
   const writeCheckpoint = async () => {
     if (checkpointDir !== undefined) await saveCheckpoint(checkpointDir, checkpointOf(trainer, identity, { ...settings.data }));

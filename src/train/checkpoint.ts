@@ -34,6 +34,8 @@ export interface CheckpointMeta {
   readonly dtype: Dtype;
   /** wasm and TypeScript kernels round float32 differently, so a resumed run keeps the same ones. */
   readonly kernels: KernelChoice;
+  /** The exact build, e.g. 'wasm relaxed-simd-fma': FMA and plain SIMD also differ in the last bits. */
+  readonly kernelVariant: string;
   readonly batchSize: number;
   readonly dropLast: boolean;
   readonly adam: AdamOptions;
@@ -97,6 +99,7 @@ export function checkpointOf(
   trainer: {
     readonly config: ModelConfig;
     readonly options: { dtype: Dtype; kernels?: KernelChoice; batchSize: number; dropLast: boolean; adam: AdamOptions; rng: RngKind; seed: number };
+    readonly kernelName: string;
     snapshot(): { params: FloatArray; adamM: FloatArray; adamV: FloatArray; position: TrainingPosition; adamStep: number };
   },
   data: DataIdentity,
@@ -106,7 +109,7 @@ export function checkpointOf(
   const { dtype, batchSize, dropLast, adam, rng, seed } = trainer.options;
   const kernels = trainer.options.kernels ?? 'typescript';
   return {
-    meta: { format: FORMAT, version: VERSION, position, adamStep, config: trainer.config, dtype, kernels, batchSize, dropLast, adam, rng, seed, data, dataFlags },
+    meta: { format: FORMAT, version: VERSION, position, adamStep, config: trainer.config, dtype, kernels, kernelVariant: trainer.kernelName, batchSize, dropLast, adam, rng, seed, data, dataFlags },
     params,
     adamM,
     adamV,
