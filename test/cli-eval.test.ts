@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { expectRefused, runCli } from './helpers/cli.js';
 
 const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/weights/', import.meta.url).pathname;
@@ -37,15 +37,6 @@ function evalJson(args: string[]): EvalJson {
   expect(r.stderr).toBe('');
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(r.stdout);
-}
-
-function expectRefused(r: CliResult, message: RegExp): void {
-  expect(r.status, r.stdout).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^shardtrain: /);
-  expect(lines[0]).toMatch(message);
 }
 
 const embeddedLabels = loadEmbeddedMnist().test.labels;

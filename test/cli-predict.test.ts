@@ -7,7 +7,7 @@ import { encodeNpy } from '../src/data/npz-write.js';
 import { saveWeights } from '../src/io/weights-file.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { parameterLayout } from '../src/model/parameters.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { expectRefused, runCli } from './helpers/cli.js';
 
 const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const PER_SAMPLE = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
@@ -34,15 +34,6 @@ function predict(args: string[], weights = GOLDEN): PredictJson {
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(r.stdout);
-}
-
-function expectRefused(r: CliResult, message: RegExp): void {
-  expect(r.status, r.stdout).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^shardtrain: /);
-  expect(lines[0]).toMatch(message);
 }
 
 function expectClose(actual: number[], expected: number[], tolerance: number): void {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
@@ -33,4 +34,14 @@ export function withOverrides(defaults: string[], overrides: string[]): string[]
     kept.push(defaults[i]);
   }
   return [...kept, ...overrides];
+}
+
+/** A refusal as the CLI promises it: exit code 2, nothing on stdout, one line on stderr matching `message`. */
+export function expectRefused(r: CliResult, message: RegExp): void {
+  expect(r.status, r.stdout).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^shardtrain: /);
+  expect(lines[0]).toMatch(message);
 }
