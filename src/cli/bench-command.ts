@@ -25,8 +25,8 @@ export function benchBuilder<T>(y: Argv<T>) {
   const bench = y
     .option('threads', { type: 'string', defaultDescription: defaultThreadCounts().join(','), describe: 'thread counts to measure, comma-separated (default: powers of two up to twice the available parallelism)', coerce: threadList })
     .option('batch-size', { type: 'number', default: 100, describe: 'samples per step', coerce: positiveInt('batch-size', 1_000_000) })
-    .option('steps', { type: 'number', default: 20, describe: 'timed steps per run', coerce: positiveInt('steps', 1_000_000) })
-    .option('warmup', { type: 'number', default: 5, describe: 'untimed steps first, for the JIT and the caches', coerce: nonNegativeInt('warmup', 1_000_000) })
+    .option('steps', { type: 'number', default: 50, describe: 'timed steps per run', coerce: positiveInt('steps', 1_000_000) })
+    .option('warmup', { type: 'number', default: 20, describe: 'untimed steps first, while V8 optimises the JavaScript and wasm', coerce: nonNegativeInt('warmup', 1_000_000) })
     .option('repeat', { type: 'number', default: 3, describe: 'runs per thread count (median, min and max are reported)', coerce: positiveInt('repeat', 1000) })
     .option('empty-tasks', { type: 'number', default: 100, describe: "empty tasks timed per run to measure piscina's own overhead", coerce: nonNegativeInt('empty-tasks', 1_000_000) })
     .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision' })
