@@ -3,11 +3,10 @@
 // sampleGradient, for the wasm kernels (relaxed-SIMD FMA and plain SIMD) and the TypeScript
 // reference in float32. Real embedded MNIST digits, with weights after --train-epochs of training
 // (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
-//   npm run build:wasm && npx tsc -p tsconfig.json && node dist/bench/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
+//   npm run build && node dist/bench/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
 import { parseArgs } from 'node:util';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import type { ImageSet } from '../src/data/dataset.js';
-import { deriveDims, type ModelDims, SEED_MODEL } from '../src/model/config.js';
+import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { conv2dBackward, conv2dForward } from '../src/model/conv2d.js';
 import { denseBackward, denseForward } from '../src/model/dense.js';
 import { initParameters } from '../src/model/init.js';
