@@ -74,8 +74,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
 
   const dataset = await loadData(settings.data);
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
-  const identity = dataIdentity(dataset);
-  if (resumed !== null) {
+  // Hashing the data is only needed to write or check a checkpoint.
+  const identity = checkpointDir !== undefined ? dataIdentity(dataset) : null;
+  if (resumed !== null && identity !== null) {
     const difference = dataDifference(resumed.meta.data, identity);
     if (difference !== null) throw new UserError(`--resume ${a.resume}: ${difference}`);
   }
@@ -97,7 +98,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   }
 
   const writeCheckpoint = async () => {
-    if (checkpointDir !== undefined) await saveCheckpoint(checkpointDir, checkpointOf(trainer, identity, { ...settings.data }));
+    if (checkpointDir !== undefined && identity !== null) await saveCheckpoint(checkpointDir, checkpointOf(trainer, identity, { ...settings.data }));
   };
   const out = (line: string) => process.stdout.write(line + '\n');
   const progress = new EpochProgress();
