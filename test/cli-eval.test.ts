@@ -155,6 +155,16 @@ describe('shardtrain eval on a train --save file', () => {
     expect(r.testLoss).toBe(trained.testLoss);
   });
 
+  it('float32 weights trained on the wasm kernels score exactly what training reported', () => {
+    const file = join(dir, 'w32.npz');
+    const r = runCli(['train', '--epochs', '1', '--threads', '2', '--json', '--save', file, ...subset]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const e = evalJson(['--weights', file, ...subset]);
+    expect(e.dtype).toBe('float32');
+    expect([e.correct, e.total, e.testLoss]).toEqual([report.testCorrect, report.testTotal, report.testLoss]);
+  });
+
   it('refuses data whose images have another size', () => {
     const data = new URL('./fixtures/data/ds_seed.npz', import.meta.url).pathname;
     expectRefused(runCli(['eval', '--weights', saved, '--data', data]), /w\.npz: the weights are for 28x28 images \(array 'image_shape'\) but the test images of .*ds_seed\.npz are 4x5$/);

@@ -1,7 +1,9 @@
 import { takeFirst, type ImageSet } from '../data/dataset.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
+import { createWasmBackend } from '../kernels/wasm/index.js';
 import { Coordinator } from '../parallel/coordinator.js';
+import type { KernelChoice } from '../parallel/kernel-choice.js';
 import { createSharedState } from '../parallel/shared-state.js';
 import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
 
@@ -21,10 +23,19 @@ export interface TestEvaluation {
  * uses after each epoch (Coordinator.evaluate), so a saved model scores here exactly as it did
  * there. No gradients are computed: one gradient slot is all the shared state needs.
  */
-export async function evaluateOnPool(config: ModelConfig, dtype: Dtype, params: FloatArray, test: ImageSet, threads: number): Promise<TestEvaluation> {
+export async function evaluateOnPool(
+  config: ModelConfig,
+  dtype: Dtype,
+  params: FloatArray,
+  test: ImageSet,
+  threads: number,
+  kernels: KernelChoice = 'typescript',
+): Promise<TestEvaluation> {
   const started = performance.now();
+  // The kernels training used, or the last bits of the loss would differ from its report.
+  const backend = kernels === 'wasm' ? await createWasmBackend() : null;
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
-  const state = createSharedState(config, dtype, takeFirst(test, 0), test, params.length, 1);
+  const state = createSharedState(config, dtype, takeFirst(test, 0), test, params.length, 1, backend);
   state.params.set(params);
   const coordinator = new Coordinator(state, threads);
   try {
