@@ -1,7 +1,7 @@
 import { deriveDims, type ModelConfig } from '../model/config.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { Network } from '../model/network.js';
-import { argmax } from '../model/softmax-cross-entropy.js';
+import { argmax, softmax } from '../model/softmax-cross-entropy.js';
 
 export interface Prediction {
   readonly predicted: number;
@@ -22,13 +22,4 @@ export function predictImages(config: ModelConfig, dtype: Dtype, params: FloatAr
     network.sampleLogits(params, { pixels, divisor: 1 }, 0, logits);
     return { predicted: argmax(logits, dims.classes), probabilities: softmax(logits, dims.classes) };
   });
-}
-
-/** exp(l - max) / sum: shifting by the largest logit keeps exp from overflowing. */
-function softmax(logits: FloatArray, classes: number): number[] {
-  let max = -Infinity;
-  for (let k = 0; k < classes; k++) max = Math.max(max, logits[k]);
-  const e = Array.from({ length: classes }, (_, k) => Math.exp(logits[k] - max));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
 }

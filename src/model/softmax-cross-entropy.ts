@@ -9,11 +9,7 @@ import type { FloatArray } from './float-array.js';
  * small loss of a confidently classified sample accurate instead of rounding log(1 + tiny).
  */
 export function softmaxCrossEntropy(dlogits: FloatArray | null, logits: FloatArray, label: number, classes: number): number {
-  const top = argmax(logits, classes);
-  const max = logits[top];
-  let rest = 0;
-  for (let k = 0; k < classes; k++) if (k !== top) rest += Math.exp(logits[k] - max);
-  const logNormaliser = Math.log1p(rest); // log-sum-exp = max + logNormaliser
+  const { max, logNormaliser } = normaliser(logits, classes);
   if (dlogits !== null) {
     // p_label - 1 cancels when the sample is classified confidently; minus the sum of the other
     // probabilities is the same quantity without the cancellation.
@@ -27,6 +23,21 @@ export function softmaxCrossEntropy(dlogits: FloatArray | null, logits: FloatArr
     dlogits[label] = -others;
   }
   return max - logits[label] + logNormaliser;
+}
+
+/** softmax(logits) in float64, through the same normaliser as the loss. */
+export function softmax(logits: FloatArray, classes: number): number[] {
+  const { max, logNormaliser } = normaliser(logits, classes);
+  return Array.from({ length: classes }, (_, k) => Math.exp(logits[k] - max - logNormaliser));
+}
+
+/** log-sum-exp(logits) = max + logNormaliser, with logNormaliser = log1p(sum of the others' exp(x - max)). */
+function normaliser(logits: FloatArray, classes: number): { max: number; logNormaliser: number } {
+  const top = argmax(logits, classes);
+  const max = logits[top];
+  let rest = 0;
+  for (let k = 0; k < classes; k++) if (k !== top) rest += Math.exp(logits[k] - max);
+  return { max, logNormaliser: Math.log1p(rest) };
 }
 
 /** Index of the largest logit; the first one wins a tie, like numpy's argmax. */
