@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmAdam, wasmAverageSlots } from '../src/kernels/wasm/index.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmAdam, wasmAverageSlots, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { Adam, SEED_ADAM } from '../src/optim/adam.js';
-import { averageSlots } from '../src/optim/average-slots.js';
+import { averageSlots, JsSlotSum } from '../src/optim/average-slots.js';
 import { lcg } from './helpers/random-model.js';
 
 const backends = new Map<WasmSimd, WasmBackend>();
@@ -51,6 +51,23 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
       expectSameBits(mean, expected, 'mean');
     });
   }
+  for (const [n, count] of shapes) {
+    it(`WasmSlotSum n=${n} slots=${count}, fed slot by slot after an abandoned sum`, (ctx) => {
+      const backend = backends.get(variant);
+      if (!backend) return ctx.skip();
+      const slots = allocFloat32(backend.memory, n * count);
+      slots.set(randomGradients(n * count, 7 * n + count));
+      const sum = new WasmSlotSum(backend, slots, n);
+      // A retried step starts again at slot 0, which must discard what the first attempt added.
+      for (let s = 0; s < Math.ceil(count / 2); s++) sum.add(s);
+      for (let s = 0; s < count; s++) sum.add(s);
+      const mean = allocFloat32(backend.memory, n);
+      sum.finish(mean, count);
+      const expected = new Float32Array(n);
+      averageSlots(expected, Float32Array.from(slots), count, new Float64Array(n));
+      expectSameBits(mean, expected, 'mean');
+    });
+  }
   for (const n of [9586, 7, 35]) {
     it(`Adam n=${n}, 5 steps`, (ctx) => {
       const backend = backends.get(variant);
@@ -71,6 +88,24 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
         expectSameBits(adam.m, reference.m as Float32Array, `m after step ${step + 1}`);
         expectSameBits(adam.v, reference.v as Float32Array, `v after step ${step + 1}`);
       }
+    });
+  }
+});
+
+describe('JsSlotSum = averageSlots, bitwise', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`${dtype}: fed slot by slot after an abandoned sum`, () => {
+      const [n, count] = [35, 17];
+      const source = randomGradients(n * count, 3);
+      const slots = dtype === 'float32' ? source : Float64Array.from(source, (x, i) => x * (1 + i * 1e-9));
+      const sum = new JsSlotSum(slots, n);
+      for (let s = 0; s < 5; s++) sum.add(s);
+      for (let s = 0; s < count; s++) sum.add(s);
+      const mean = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      sum.finish(mean, count);
+      const expected = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      averageSlots(expected, slots, count, new Float64Array(n));
+      expect(Array.from(mean, (x) => Object.is(x, -0) ? '-0' : x)).toEqual(Array.from(expected, (x) => Object.is(x, -0) ? '-0' : x));
     });
   }
 });

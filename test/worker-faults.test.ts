@@ -45,6 +45,21 @@ describe('a worker fault in the middle of a step is retried once on fresh worker
   }
 });
 
+describe('a fault after the main thread has summed part of the batch', () => {
+  // The main thread adds each slot as it completes; a retried step must start its sum again.
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`${dtype}: throw at step 3's position 45 of 60, once: the weights are bitwise those of a run without fault`, async () => {
+      const cleanRun = dtype === 'float32' ? clean : runCli([...run, '--dtype', dtype, '--save', join(cleanDir, `w-${dtype}.npz`)]);
+      expect(cleanRun.status, cleanRun.stderr).toBe(0);
+      const reference = join(cleanDir, dtype === 'float32' ? 'w.npz' : `w-${dtype}.npz`);
+      const dir = fresh();
+      const r = runCli([...run, '--dtype', dtype, '--save', join(dir, 'w.npz')], { env: { [FAULT_ENV]: 'throw@3.45' } });
+      expect(r.status, r.stderr).toBe(0);
+      expect((await weightBytes(join(dir, 'w.npz'))).equals(await weightBytes(reference))).toBe(true);
+    });
+  }
+});
+
 describe('a non-finite loss or gradient stops training', () => {
   it('--lr 1e30 in float32: stops within a few steps naming the step, keeps the last good checkpoint, exit 1', async () => {
     const dir = fresh();

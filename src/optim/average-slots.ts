@@ -8,12 +8,48 @@ import type { FloatArray } from '../model/float-array.js';
  * `sum` is float64 scratch of the same length as mean.
  */
 export function averageSlots(mean: FloatArray, slots: FloatArray, count: number, sum: Float64Array): void {
-  const n = mean.length;
-  // Sample-major so each slot is read sequentially; per element it is the same left-to-right sum.
-  sum.set(slots.subarray(0, n));
-  for (let s = 1; s < count; s++) {
-    const base = s * n;
-    for (let j = 0; j < n; j++) sum[j] += slots[base + j];
+  for (let s = 0; s < count; s++) addSlot(sum, slots, s);
+  meanOfSum(mean, sum, count);
+}
+
+/**
+ * One step of that sum: sum = slot 0 when s is 0, else sum += slot s. Fed slots 0, 1, 2, ... as
+ * they complete, it gives averageSlots' sums exactly; sample-major, so each slot is read once.
+ */
+export function addSlot(sum: Float64Array, slots: FloatArray, s: number): void {
+  const n = sum.length;
+  const base = s * n;
+  if (s === 0) sum.set(slots.subarray(0, n));
+  else for (let j = 0; j < n; j++) sum[j] += slots[base + j];
+}
+
+export function meanOfSum(mean: FloatArray, sum: Float64Array, count: number): void {
+  for (let j = 0; j < mean.length; j++) mean[j] = sum[j] / count;
+}
+
+/**
+ * A batch's mean gradient built while the batch is computed: the coordinator calls add(0),
+ * add(1), ... on the main thread as each slot completes (again from 0 if the phase is retried),
+ * and finish once all `count` slots are in. The rounding is averageSlots' exactly.
+ */
+export interface SlotSum {
+  add(slot: number): void;
+  finish(mean: FloatArray, count: number): void;
+}
+
+/** SlotSum in JavaScript, for the TypeScript kernels (either dtype). */
+export class JsSlotSum implements SlotSum {
+  private readonly sum: Float64Array;
+
+  constructor(private readonly slots: FloatArray, parameterCount: number) {
+    this.sum = new Float64Array(parameterCount);
   }
-  for (let j = 0; j < n; j++) mean[j] = sum[j] / count;
+
+  add(slot: number): void {
+    addSlot(this.sum, this.slots, slot);
+  }
+
+  finish(mean: FloatArray, count: number): void {
+    meanOfSum(mean, this.sum, count);
+  }
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { WorkerFault } from '../train/faults.js';
-import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { DONE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import type { Task, TaskResult } from './tasks.js';
 import { gradientWorkerPath } from './worker-path.js';
 
@@ -27,6 +27,22 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   workerHeapMb: 512,
 };
 
+/**
+ * Takes a gradients phase's slots on the main thread as they complete: add(0), add(1), ... in
+ * sample order, while the workers compute the rest; a retried phase starts again from slot 0.
+ */
+export interface SlotSink {
+  add(slot: number): void;
+}
+
+/** How long the main thread sleeps between looks at the completed slots (the last one wakes it at once). */
+const SLOT_POLL_MS = 0.5;
+
+// ES2024's Atomics.waitAsync, in V8 since Node 16; the ES2022 lib this project compiles against lacks its type.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
 export function defaultThreadCount(): number {
   return availableParallelism();
 }
@@ -43,6 +59,8 @@ export function defaultThreadCount(): number {
 export class Coordinator {
   private pool: Piscina;
   private closed = false;
+  /** Numbers the attempts of gradients phases, so a slot's stamp says which attempt completed it. */
+  private attempts = 0;
   private readonly options: CoordinatorOptions;
 
   constructor(
@@ -68,34 +86,40 @@ export class Coordinator {
     });
   }
 
-  /** Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of the order. */
-  computeGradients(batchStart: number, count: number, step = 0, chunk = 1): Promise<PhaseTiming> {
+  /**
+   * Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of the
+   * order. With a sink, the main thread hands it each slot as soon as it is complete, in order,
+   * so that summing the slots overlaps the computation instead of following it.
+   */
+  computeGradients(batchStart: number, count: number, step = 0, chunk = 1, sink: SlotSink | null = null): Promise<PhaseTiming> {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
-    return this.runPhase(
-      (attempt) => ({ kind: 'gradients', batchStart, batchCount: count, chunk, step, attempt }),
-      TRAIN_COUNTER,
-      `step ${step}`,
-    );
+    return this.runPhase((attempt) => {
+      const stamp = ++this.attempts;
+      return {
+        task: { kind: 'gradients', batchStart, batchCount: count, chunk, step, attempt, stamp },
+        follow: sink === null ? null : (ended: () => boolean) => this.followSlots(sink, count, stamp, ended),
+      };
+    }, TRAIN_COUNTER, `step ${step}`);
   }
 
   /** Loss and predicted class of every test image. */
   evaluate(chunk = 8): Promise<PhaseTiming> {
-    return this.runPhase(() => ({ kind: 'evaluate', count: this.state.test.count, chunk }), TEST_COUNTER, 'evaluation');
+    return this.runPhase(() => ({ task: { kind: 'evaluate', count: this.state.test.count, chunk }, follow: null }), TEST_COUNTER, 'evaluation');
   }
 
   /** An empty task on every thread: what piscina itself costs per phase. */
   noop(): Promise<PhaseTiming> {
-    return this.runPhase(() => ({ kind: 'noop' }), null, 'empty task');
+    return this.runPhase(() => ({ task: { kind: 'noop' }, follow: null }), null, 'empty task');
   }
 
-  private async runPhase(task: (attempt: number) => Task, counter: number | null, what: string): Promise<PhaseTiming> {
+  private async runPhase(attempt: (n: number) => PhaseAttempt, counter: number | null, what: string): Promise<PhaseTiming> {
     try {
-      return await this.attemptPhase(task(0), counter);
+      return await this.attemptPhase(attempt(0), counter);
     } catch (first) {
       if (this.closed) throw first;
       await this.restartPool();
       try {
-        return await this.attemptPhase(task(1), counter);
+        return await this.attemptPhase(attempt(1), counter);
       } catch (second) {
         const [before, again] = [describeFault(first), describeFault(second)];
         const causes = before === again ? again : `${again} (first: ${before})`;
@@ -104,22 +128,46 @@ export class Coordinator {
     }
   }
 
-  private async attemptPhase(task: Task, counter: number | null): Promise<PhaseTiming> {
+  private async attemptPhase({ task, follow }: PhaseAttempt, counter: number | null): Promise<PhaseTiming> {
     if (this.closed) throw new Error('the worker pool is closed');
     if (counter !== null) Atomics.store(this.state.counters, counter, 0);
+    Atomics.store(this.state.counters, DONE_COUNTER, 0);
     const started = performance.now();
     const watchdog = new AbortController();
     const timer = setTimeout(() => watchdog.abort(new PhaseTimeout(this.options.phaseTimeoutMs)), this.options.phaseTimeoutMs);
     try {
       const runs: Promise<TaskResult>[] = [];
       for (let t = 0; t < this.threads; t++) runs.push(this.pool.run(task, { signal: watchdog.signal }));
-      const settled = await Promise.allSettled(runs);
+      const all = Promise.allSettled(runs);
+      if (follow !== null) {
+        let ended = false;
+        void all.then(() => (ended = true));
+        await follow(() => ended);
+      }
+      const settled = await all;
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
       const tasks = settled.map((s) => (s as PromiseFulfilledResult<TaskResult>).value);
       return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, tasks };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Feeds the sink each slot stamped by this attempt, in order, until all `count` are in or the
+   * phase has ended without them (a failed worker: the caller then sees the failure). Between
+   * looks it sleeps without blocking the event loop, so the watchdog and piscina's messages run.
+   */
+  private async followSlots(sink: SlotSink, count: number, stamp: number, ended: () => boolean): Promise<void> {
+    const { slotStamps, counters } = this.state;
+    let next = 0;
+    for (;;) {
+      const done = Atomics.load(counters, DONE_COUNTER);
+      while (next < count && Atomics.load(slotStamps, next) === stamp) sink.add(next++);
+      if (next === count || ended()) return;
+      const wait = waitAsync(counters, DONE_COUNTER, done, SLOT_POLL_MS);
+      if (wait.async) await wait.value;
     }
   }
 
@@ -135,6 +183,12 @@ export class Coordinator {
     this.closed = true;
     await this.pool.destroy();
   }
+}
+
+/** One attempt of a phase: the task every thread runs, and what the main thread does meanwhile. */
+interface PhaseAttempt {
+  readonly task: Task;
+  readonly follow: ((ended: () => boolean) => Promise<void>) | null;
 }
 
 class PhaseTimeout extends Error {

@@ -1,7 +1,8 @@
 /**
- * A hook for the fault-handling tests, and only for them: SHARDTRAIN_TEST_FAULT=KIND@STEP[xN]
- * makes the worker that takes the first sample of Adam step STEP fail in the given way on the
- * first N attempts of that step (default 1, so the retry succeeds; x2 makes the retry fail too).
+ * A hook for the fault-handling tests, and only for them: SHARDTRAIN_TEST_FAULT=KIND@STEP[.SAMPLE][xN]
+ * makes the worker that takes batch position SAMPLE (default 0) of Adam step STEP fail in the
+ * given way on the first N attempts of that step (default 1, so the retry succeeds; x2 makes the
+ * retry fail too). A later SAMPLE fails after the main thread has summed earlier slots.
  * KIND is throw, exit, oom or hang. Unset (always, outside the tests), it costs one comparison.
  */
 export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang';
@@ -9,6 +10,7 @@ export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang';
 export interface InjectedFault {
   readonly kind: FaultKind;
   readonly step: number;
+  readonly sample: number;
   readonly attempts: number;
 }
 
@@ -16,9 +18,9 @@ export const FAULT_ENV = 'SHARDTRAIN_TEST_FAULT';
 
 export function parseInjectedFault(spec: string | undefined): InjectedFault | null {
   if (!spec) return null;
-  const match = /^(throw|exit|oom|hang)@(\d+)(?:x(\d+))?$/.exec(spec);
-  if (!match) throw new Error(`${FAULT_ENV}=${spec}: expected KIND@STEP[xN] with KIND throw, exit, oom or hang`);
-  return { kind: match[1] as FaultKind, step: Number(match[2]), attempts: Number(match[3] ?? 1) };
+  const match = /^(throw|exit|oom|hang)@(\d+)(?:\.(\d+))?(?:x(\d+))?$/.exec(spec);
+  if (!match) throw new Error(`${FAULT_ENV}=${spec}: expected KIND@STEP[.SAMPLE][xN] with KIND throw, exit, oom or hang`);
+  return { kind: match[1] as FaultKind, step: Number(match[2]), sample: Number(match[3] ?? 0), attempts: Number(match[4] ?? 1) };
 }
 
 export function triggerFault(kind: FaultKind): never {

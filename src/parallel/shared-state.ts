@@ -25,7 +25,15 @@ export interface SharedState {
   /** Per test image: its loss and the predicted class, written by evaluation tasks. */
   readonly testLosses: Float64Array;
   readonly testPredictions: Int32Array;
-  /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
+  /**
+   * Per batch position: the stamp of the phase attempt that last completed its slot, so the main
+   * thread can sum slots as they complete without clearing flags between steps.
+   */
+  readonly slotStamps: Int32Array;
+  /**
+   * Work counters: [0] next batch position to claim, [1] next test image to claim, [2] slots
+   * completed in this phase (the thread completing the last one notifies the main thread).
+   */
   readonly counters: Int32Array;
   readonly batchSize: number;
   /**
@@ -37,6 +45,7 @@ export interface SharedState {
 
 export const TRAIN_COUNTER = 0;
 export const TEST_COUNTER = 1;
+export const DONE_COUNTER = 2;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));
@@ -67,7 +76,8 @@ export function createSharedState(
     order: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
-    counters: sharedInt32(2),
+    slotStamps: sharedInt32(batchSize),
+    counters: sharedInt32(3),
     batchSize,
     wasm,
   };

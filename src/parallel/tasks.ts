@@ -8,6 +8,8 @@ export type Task =
       /** The Adam step this batch is for (1-based), and 0 for a first try, 1 for the retry. */
       readonly step: number;
       readonly attempt: number;
+      /** Written to slotStamps[i] once slot i is complete; unique to this attempt. */
+      readonly stamp: number;
     }
   | { readonly kind: 'evaluate'; readonly count: number; readonly chunk: number }
   | { readonly kind: 'noop' };

@@ -7,7 +7,7 @@ import { Network } from '../model/network.js';
 import { parameterLayout } from '../model/parameters.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
-import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { DONE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import type { Task, TaskResult } from './tasks.js';
 
 /**
@@ -38,21 +38,26 @@ export class WorkerContext {
     let samples = 0;
     // Parameters change only between phases, so kernels that repack them do it once per phase.
     if (task.kind !== 'noop') this.kernels.prepare(this.state.params);
-    if (task.kind === 'gradients') samples = this.gradients(task.batchStart, task.batchCount, task.chunk, task.step, task.attempt);
+    if (task.kind === 'gradients') samples = this.gradients(task);
     else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
     const ended = performance.now();
     const origin = performance.timeOrigin;
     return { samples, computeMs: ended - started, threadId, startedAt: origin + started, endedAt: origin + ended };
   }
 
-  private gradients(batchStart: number, batchCount: number, chunk: number, step: number, attempt: number): number {
-    const { params, batchLosses, order, train } = this.state;
+  private gradients(task: Extract<Task, { kind: 'gradients' }>): number {
+    const { params, batchLosses, order, train, slotStamps, counters } = this.state;
+    const { batchStart, batchCount, chunk, step, attempt, stamp } = task;
     const fault = this.injectedFault;
     return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
-      if (fault !== null && first === 0 && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
       for (let i = first; i < last; i++) {
+        if (fault !== null && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
         const image = order[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
+        // Publishes the slot (the stamp's store orders the slot's writes before it) to the main
+        // thread, which sums slots as they complete; only the batch's last one wakes it.
+        Atomics.store(slotStamps, i, stamp);
+        if (Atomics.add(counters, DONE_COUNTER, 1) === batchCount - 1) Atomics.notify(counters, DONE_COUNTER);
       }
     });
   }

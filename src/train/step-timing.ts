@@ -7,7 +7,7 @@ export interface StepTiming {
   /** The longest and shortest computation time among the tasks that did any work. */
   readonly slowestTaskMs: number;
   readonly fastestTaskMs: number;
-  /** Summing the slots in order and dividing (main thread). */
+  /** The main thread's reduce after the last slot came in: dividing the sum it built during the phase. */
   readonly reduceMs: number;
   /** Adam on the averaged gradient (main thread). */
   readonly adamMs: number;

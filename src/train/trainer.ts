@@ -3,9 +3,9 @@ import { deriveDims, type ModelConfig, type ModelDims, type ModelOptions } from 
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { initParameters } from '../model/init.js';
 import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
-import { allocFloat32, createWasmBackend, type WasmBackend, WasmAdam, wasmAverageSlots } from '../kernels/wasm/index.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, WasmAdam, WasmSlotSum } from '../kernels/wasm/index.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
-import { averageSlots } from '../optim/average-slots.js';
+import { JsSlotSum, type SlotSum } from '../optim/average-slots.js';
 import { Coordinator, type CoordinatorOptions, type PhaseTiming } from '../parallel/coordinator.js';
 import type { KernelChoice } from '../parallel/kernel-choice.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
@@ -82,8 +82,8 @@ export interface RunResult {
 
 /**
  * Mini-batch Adam, data-parallel: for each batch the pool writes one gradient per sample into its
- * slot, then this thread averages the slots in sample order and applies Adam to the shared
- * parameters before the next batch is dispatched.
+ * slot while this thread sums the completed slots in sample order; once all are in, it divides
+ * and applies Adam to the shared parameters before the next batch is dispatched.
  */
 export class Trainer {
   readonly config: ModelConfig;
@@ -93,7 +93,8 @@ export class Trainer {
   readonly adam: Optimizer;
   readonly streams: RandomStreams;
   private readonly backend: WasmBackend | null;
-  private readonly reduce: (mean: FloatArray, slots: FloatArray, count: number) => void;
+  /** Sums the batch's slots on this thread as the pool completes them. */
+  private readonly slotSum: SlotSum;
   private readonly coordinator: Coordinator;
   private readonly meanGrad: FloatArray;
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
@@ -127,13 +128,12 @@ export class Trainer {
     if (backend === null) {
       this.adam = new Adam(options.adam, options.dtype, this.layout.total);
       this.meanGrad = allocFloat(options.dtype, this.layout.total);
-      const sum = new Float64Array(this.layout.total);
-      this.reduce = (mean, slots, count) => averageSlots(mean, slots, count, sum);
+      this.slotSum = new JsSlotSum(this.state.gradSlots, this.layout.total);
     } else {
       // Everything wasm touches lives in the shared memory; the sums and Adam run in SIMD.
       this.adam = new WasmAdam(backend, options.adam, this.layout.total);
       this.meanGrad = allocFloat32(backend.memory, this.layout.total);
-      this.reduce = (mean, slots, count) => wasmAverageSlots(backend, mean as Float32Array, slots as Float32Array, count);
+      this.slotSum = new WasmSlotSum(backend, this.state.gradSlots as Float32Array, this.layout.total);
     }
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
   }
@@ -218,9 +218,9 @@ export class Trainer {
    * the parameters stay the last good ones.
    */
   async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
-    const phase = await this.coordinator.computeGradients(batch.start, batch.count, this.adam.step + 1);
+    const phase = await this.coordinator.computeGradients(batch.start, batch.count, this.adam.step + 1, 1, this.slotSum);
     const reduceStart = performance.now();
-    this.reduce(this.meanGrad, this.state.gradSlots, batch.count);
+    this.slotSum.finish(this.meanGrad, batch.count);
     const adamStart = performance.now();
     const fault = (what: string) => new NumericalFault(this.adam.step + 1, this.positionNow.epoch, this.positionNow.batch, what);
     if (!allFinite(this.state.batchLosses, batch.count)) throw fault('a non-finite training loss');

@@ -13,6 +13,8 @@ export interface KernelExports {
   conv2Backward(cfg: number, slot: number): void;
   conv1Backward(cfg: number, slot: number): void;
   averageSlots(mean: number, slots: number, n: number, count: number): void;
+  addSlot(sum: number, slot: number, n: number, first: boolean): void;
+  meanOfSum(mean: number, sum: number, n: number, count: number): void;
   adamUpdate(
     params: number,
     grad: number,

@@ -1,7 +1,8 @@
 import type { AdamOptions } from '../../optim/adam.js';
+import type { SlotSum } from '../../optim/average-slots.js';
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
-import { addressOf, allocFloat32 } from './shared-memory.js';
+import { addressOf, allocBytes, allocFloat32 } from './shared-memory.js';
 
 // One instance per module and memory per thread, made on first use: these run on the main thread.
 const instances = new WeakMap<WasmModule, WeakMap<WasmMemory, KernelExports>>();
@@ -25,6 +26,38 @@ export function wasmAverageSlots(backend: WasmModuleAndMemory, mean: Float32Arra
   const meanAt = addressOf(backend.memory, mean, 'mean', n);
   const slotsAt = addressOf(backend.memory, slots, 'slots', count * n);
   kernelsFor(backend).averageSlots(meanAt, slotsAt, n, count);
+}
+
+/**
+ * optim/average-slots.ts's JsSlotSum in wasm SIMD, bitwise the same in float32: an f64 running sum
+ * in the shared memory, fed slot by slot while the workers compute the rest of the batch.
+ */
+export class WasmSlotSum implements SlotSum {
+  private readonly kernels: KernelExports;
+  private readonly sumAt: number;
+  private readonly slotsAt: number;
+  private readonly slotCount: number;
+
+  constructor(
+    private readonly backend: WasmModuleAndMemory,
+    slots: Float32Array,
+    private readonly n: number,
+  ) {
+    this.kernels = kernelsFor(backend);
+    this.slotsAt = addressOf(backend.memory, slots, 'slots', n);
+    this.slotCount = Math.floor(slots.length / n);
+    this.sumAt = allocBytes(backend.memory, n * 8);
+  }
+
+  add(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slotCount) throw new RangeError(`no gradient slot ${slot} of ${this.slotCount}`);
+    this.kernels.addSlot(this.sumAt, this.slotsAt + slot * this.n * 4, this.n, slot === 0);
+  }
+
+  finish(mean: Float32Array, count: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`cannot average ${count} slots`);
+    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', this.n), this.sumAt, this.n, count);
+  }
 }
 
 /** Adam's state as optim/adam.ts keeps it, with m and v in the shared memory. */

@@ -59,6 +59,50 @@ export function averageSlots(mean: usize, slots: usize, n: i32, count: i32): voi
 }
 
 /**
+ * The same sums fed one slot at a time, so that the main thread can add each slot while the
+ * workers still compute the rest of the batch: sum[j] (f64) = slot[j] for the first slot, then
+ * sum[j] += slot[j], in sample order. Per element that is averageSlots' exact sequence of f64
+ * operations, so meanOfSum gives bitwise its result.
+ */
+export function addSlot(sum: usize, slot: usize, n: i32, first: bool): void {
+  const n4 = n & ~3;
+  // Two loops rather than a test per vector: binaryen does not unswitch loops.
+  if (first) {
+    for (let j = 0; j < n4; j += 4) {
+      const v = v128.load(slot + (<usize>j << 2));
+      const at = sum + (<usize>j << 3);
+      v128.store(at, low(v));
+      v128.store(at, high(v), 16);
+    }
+  } else {
+    for (let j = 0; j < n4; j += 4) {
+      const v = v128.load(slot + (<usize>j << 2));
+      const at = sum + (<usize>j << 3);
+      v128.store(at, f64x2.add(v128.load(at), low(v)));
+      v128.store(at, f64x2.add(v128.load(at, 16), high(v)), 16);
+    }
+  }
+  for (let j = n4; j < n; j++) {
+    const at = sum + (<usize>j << 3);
+    const x = <f64>load<f32>(slot + (<usize>j << 2));
+    store<f64>(at, first ? x : load<f64>(at) + x);
+  }
+}
+
+/** mean[j] = <f32>(sum[j] / count), the last step of averageSlots. */
+export function meanOfSum(mean: usize, sum: usize, n: i32, count: i32): void {
+  const divisor = f64x2.splat(<f64>count);
+  const n4 = n & ~3;
+  for (let j = 0; j < n4; j += 4) {
+    const at = sum + (<usize>j << 3);
+    v128.store(mean + (<usize>j << 2), narrow(f64x2.div(v128.load(at), divisor), f64x2.div(v128.load(at, 16), divisor)));
+  }
+  for (let j = n4; j < n; j++) {
+    store<f32>(mean + (<usize>j << 2), <f32>(load<f64>(sum + (<usize>j << 3)) / <f64>count));
+  }
+}
+
+/**
  * One Adam update in the reference's operation order:
  *   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*(g*g);  p -= (lrT*m) / (sqrt(v) + eps)
  * with m and v read back as the f32 values just stored, as the reference's m[j], v[j] are.
