@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { WorkerFault } from '../train/faults.js';
-import { DONE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { Control, StepSession, type StepOrder } from './step-session.js';
 import type { Task, TaskResult } from './tasks.js';
 import { gradientWorkerPath } from './worker-path.js';
 
@@ -35,8 +36,11 @@ export interface SlotSink {
   add(slot: number): void;
 }
 
-/** How long the main thread sleeps between looks at the completed slots (the last one wakes it at once). */
+/** How long the main thread sleeps between looks at the completed slots (the step's end wakes it at once). */
 const SLOT_POLL_MS = 0.5;
+
+/** How long session threads spin for the next step before sleeping; steps are ~0.1-0.3 ms apart. */
+const SESSION_SPIN_MS = 2;
 
 // ES2024's Atomics.waitAsync, in V8 since Node 16; the ES2022 lib this project compiles against lacks its type.
 const waitAsync = (Atomics as unknown as {
@@ -50,7 +54,9 @@ export function defaultThreadCount(): number {
 /**
  * Owns the piscina pool for a whole run: started once, every thread kept alive between steps
  * (no idle teardown), closed at the end. A phase sends one task per thread; each task claims
- * samples from a shared counter until none are left.
+ * samples from a shared counter until none are left. Training steps run on a session
+ * (step-session.ts): one task per thread for a run of consecutive steps, each posted through
+ * shared memory.
  *
  * A phase that fails (a worker throws, exits, runs out of memory, or outlives the watchdog) is
  * run once more on a fresh pool. The phase only writes per-sample slots and outputs, so running
@@ -61,6 +67,7 @@ export class Coordinator {
   private closed = false;
   /** Numbers the attempts of gradients phases, so a slot's stamp says which attempt completed it. */
   private attempts = 0;
+  private session: StepSession | null = null;
   private readonly options: CoordinatorOptions;
 
   constructor(
@@ -93,33 +100,32 @@ export class Coordinator {
    */
   computeGradients(batchStart: number, count: number, step = 0, chunk = 1, sink: SlotSink | null = null): Promise<PhaseTiming> {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
-    return this.runPhase((attempt) => {
-      const stamp = ++this.attempts;
-      return {
-        task: { kind: 'gradients', batchStart, batchCount: count, chunk, step, attempt, stamp },
-        follow: sink === null ? null : (ended: () => boolean) => this.followSlots(sink, count, stamp, ended),
-      };
-    }, TRAIN_COUNTER, `step ${step}`);
+    return this.runPhase(
+      (attempt) => this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, stamp: ++this.attempts }, sink),
+      `step ${step}`,
+    );
   }
 
   /** Loss and predicted class of every test image. */
-  evaluate(chunk = 8): Promise<PhaseTiming> {
-    return this.runPhase(() => ({ task: { kind: 'evaluate', count: this.state.test.count, chunk }, follow: null }), TEST_COUNTER, 'evaluation');
+  async evaluate(chunk = 8): Promise<PhaseTiming> {
+    await this.endSession();
+    return this.runPhase(() => this.attemptPhase({ kind: 'evaluate', count: this.state.test.count, chunk }, TEST_COUNTER), 'evaluation');
   }
 
   /** An empty task on every thread: what piscina itself costs per phase. */
-  noop(): Promise<PhaseTiming> {
-    return this.runPhase(() => ({ task: { kind: 'noop' }, follow: null }), null, 'empty task');
+  async noop(): Promise<PhaseTiming> {
+    await this.endSession();
+    return this.runPhase(() => this.attemptPhase({ kind: 'noop' }, null), 'empty task');
   }
 
-  private async runPhase(attempt: (n: number) => PhaseAttempt, counter: number | null, what: string): Promise<PhaseTiming> {
+  private async runPhase(attempt: (n: number) => Promise<PhaseTiming>, what: string): Promise<PhaseTiming> {
     try {
-      return await this.attemptPhase(attempt(0), counter);
+      return await attempt(0);
     } catch (first) {
       if (this.closed) throw first;
       await this.restartPool();
       try {
-        return await this.attemptPhase(attempt(1), counter);
+        return await attempt(1);
       } catch (second) {
         const [before, again] = [describeFault(first), describeFault(second)];
         const causes = before === again ? again : `${again} (first: ${before})`;
@@ -128,23 +134,16 @@ export class Coordinator {
     }
   }
 
-  private async attemptPhase({ task, follow }: PhaseAttempt, counter: number | null): Promise<PhaseTiming> {
+  private async attemptPhase(task: Task, counter: number | null): Promise<PhaseTiming> {
     if (this.closed) throw new Error('the worker pool is closed');
     if (counter !== null) Atomics.store(this.state.counters, counter, 0);
-    Atomics.store(this.state.counters, DONE_COUNTER, 0);
     const started = performance.now();
     const watchdog = new AbortController();
     const timer = setTimeout(() => watchdog.abort(new PhaseTimeout(this.options.phaseTimeoutMs)), this.options.phaseTimeoutMs);
     try {
       const runs: Promise<TaskResult>[] = [];
       for (let t = 0; t < this.threads; t++) runs.push(this.pool.run(task, { signal: watchdog.signal }));
-      const all = Promise.allSettled(runs);
-      if (follow !== null) {
-        let ended = false;
-        void all.then(() => (ended = true));
-        await follow(() => ended);
-      }
-      const settled = await all;
+      const settled = await Promise.allSettled(runs);
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
       const tasks = settled.map((s) => (s as PromiseFulfilledResult<TaskResult>).value);
@@ -155,24 +154,64 @@ export class Coordinator {
   }
 
   /**
-   * Feeds the sink each slot stamped by this attempt, in order, until all `count` are in or the
-   * phase has ended without them (a failed worker: the caller then sees the failure). Between
-   * looks it sleeps without blocking the event loop, so the watchdog and piscina's messages run.
+   * One try of a training step on the session (started here if none runs): post the order, feed
+   * the sink each slot as it completes, return once every thread has checked in. A failed thread
+   * or the watchdog ends the session, and the step throws.
    */
-  private async followSlots(sink: SlotSink, count: number, stamp: number, ended: () => boolean): Promise<void> {
-    const { slotStamps, counters } = this.state;
-    let next = 0;
+  private async attemptStep(order: StepOrder, sink: SlotSink | null): Promise<PhaseTiming> {
+    if (this.closed) throw new Error('the worker pool is closed');
+    const session = (this.session ??= new StepSession(this.pool, this.threads, this.spin()));
+    Atomics.store(this.state.counters, TRAIN_COUNTER, 0);
+    const started = performance.now();
+    const timer = setTimeout(() => session.abort(new PhaseTimeout(this.options.phaseTimeoutMs)), this.options.phaseTimeoutMs);
+    try {
+      session.post(order);
+      await this.followStep(session, order, sink);
+      if (session.failure !== null) {
+        this.session = null;
+        throw session.failure;
+      }
+      return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, tasks: session.results() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Until every session thread has checked in (or the session failed): feeds the sink each slot
+   * stamped by this attempt, in order. Between looks it sleeps without blocking the event loop, so
+   * the watchdog and piscina's messages run; the last thread to check in wakes it.
+   */
+  private async followStep(session: StepSession, order: StepOrder, sink: SlotSink | null): Promise<void> {
+    const { slotStamps } = this.state;
+    const { batchCount, stamp } = order;
+    let next = sink === null ? batchCount : 0;
     for (;;) {
-      const done = Atomics.load(counters, DONE_COUNTER);
-      while (next < count && Atomics.load(slotStamps, next) === stamp) sink.add(next++);
-      if (next === count || ended()) return;
-      const wait = waitAsync(counters, DONE_COUNTER, done, SLOT_POLL_MS);
+      const checkedIn = session.checkedIn;
+      while (next < batchCount && Atomics.load(slotStamps, next) === stamp) sink!.add(next++);
+      if ((next === batchCount && checkedIn === this.threads) || session.failure !== null) return;
+      const wait = waitAsync(session.control, Control.CHECKED_IN, checkedIn, SLOT_POLL_MS);
       if (wait.async) await wait.value;
     }
   }
 
+  /** Spinning as step-session.ts explains: only where it takes no core from a thread that has work. */
+  private spin(): { spinMs: number; lastSpinMs: number } {
+    const cores = availableParallelism();
+    return { spinMs: this.threads <= cores ? SESSION_SPIN_MS : 0, lastSpinMs: this.threads < cores ? SESSION_SPIN_MS : 0 };
+  }
+
+  /** Lets the session's threads go back to the pool (before any other phase, and at the end). */
+  private async endSession(): Promise<void> {
+    const session = this.session;
+    if (session === null) return;
+    this.session = null;
+    await session.stop();
+  }
+
   /** Replaces every thread: a failed worker may have left the others mid-task or the pool short. */
   private async restartPool(): Promise<void> {
+    this.session = null;
     const old = this.pool;
     this.pool = this.startPool();
     await old.destroy().catch(() => undefined);
@@ -181,14 +220,9 @@ export class Coordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.endSession().catch(() => undefined);
     await this.pool.destroy();
   }
-}
-
-/** One attempt of a phase: the task every thread runs, and what the main thread does meanwhile. */
-interface PhaseAttempt {
-  readonly task: Task;
-  readonly follow: ((ended: () => boolean) => Promise<void>) | null;
 }
 
 class PhaseTimeout extends Error {

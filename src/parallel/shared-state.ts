@@ -30,10 +30,7 @@ export interface SharedState {
    * thread can sum slots as they complete without clearing flags between steps.
    */
   readonly slotStamps: Int32Array;
-  /**
-   * Work counters: [0] next batch position to claim, [1] next test image to claim, [2] slots
-   * completed in this phase (the thread completing the last one notifies the main thread).
-   */
+  /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
   readonly counters: Int32Array;
   readonly batchSize: number;
   /**
@@ -45,7 +42,6 @@ export interface SharedState {
 
 export const TRAIN_COUNTER = 0;
 export const TEST_COUNTER = 1;
-export const DONE_COUNTER = 2;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));
@@ -77,7 +73,7 @@ export function createSharedState(
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
     slotStamps: sharedInt32(batchSize),
-    counters: sharedInt32(3),
+    counters: sharedInt32(2),
     batchSize,
     wasm,
   };

@@ -7,7 +7,8 @@ import { Network } from '../model/network.js';
 import { parameterLayout } from '../model/parameters.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
-import { DONE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder } from './step-session.js';
 import type { Task, TaskResult } from './tasks.js';
 
 /**
@@ -36,28 +37,52 @@ export class WorkerContext {
   run(task: Task): TaskResult {
     const started = performance.now();
     let samples = 0;
-    // Parameters change only between phases, so kernels that repack them do it once per phase.
-    if (task.kind !== 'noop') this.kernels.prepare(this.state.params);
-    if (task.kind === 'gradients') samples = this.gradients(task);
-    else if (task.kind === 'evaluate') samples = this.evaluate(task.count, task.chunk);
+    if (task.kind === 'steps') samples = this.steps(task);
+    else if (task.kind === 'evaluate') {
+      this.kernels.prepare(this.state.params);
+      samples = this.evaluate(task.count, task.chunk);
+    }
     const ended = performance.now();
+    return this.result(samples, started, ended);
+  }
+
+  private result(samples: number, started: number, ended: number): TaskResult {
     const origin = performance.timeOrigin;
     return { samples, computeMs: ended - started, threadId, startedAt: origin + started, endedAt: origin + ended };
   }
 
-  private gradients(task: Extract<Task, { kind: 'gradients' }>): number {
-    const { params, batchLosses, order, train, slotStamps, counters } = this.state;
-    const { batchStart, batchCount, chunk, step, attempt, stamp } = task;
+  /** A session: every order the main thread posts, until it says stop; returns the samples done. */
+  private steps({ control, records, threads, spinMs, lastSpinMs }: SessionTask): number {
+    const row = Atomics.add(control, Control.ROWS, 1);
+    const record = records.subarray(row * RECORD_FIELDS, (row + 1) * RECORD_FIELDS);
+    let total = 0;
+    let wasLast = false;
+    for (let seen = 0; ; ) {
+      seen = awaitOrder(control, seen, wasLast ? lastSpinMs : spinMs);
+      if (Atomics.load(control, Control.STOP) !== 0) return total;
+      const started = performance.now();
+      // Parameters change only between steps, so kernels that repack them do it once per step.
+      this.kernels.prepare(this.state.params);
+      const samples = this.gradients(readOrder(control));
+      const r = this.result(samples, started, performance.now());
+      record.set([r.samples, r.computeMs, r.threadId, r.startedAt, r.endedAt]);
+      total += samples;
+      wasLast = Atomics.add(control, Control.CHECKED_IN, 1) === threads - 1;
+      if (wasLast) Atomics.notify(control, Control.CHECKED_IN);
+    }
+  }
+
+  private gradients({ batchStart, batchCount, chunk, step, attempt, stamp }: StepOrder): number {
+    const { params, batchLosses, order, train, slotStamps } = this.state;
     const fault = this.injectedFault;
     return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
         if (fault !== null && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
         const image = order[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
-        // Publishes the slot (the stamp's store orders the slot's writes before it) to the main
-        // thread, which sums slots as they complete; only the batch's last one wakes it.
+        // Publishes the slot to the main thread, which sums slots as they complete (the
+        // sequentially consistent store orders the slot's writes before it).
         Atomics.store(slotStamps, i, stamp);
-        if (Atomics.add(counters, DONE_COUNTER, 1) === batchCount - 1) Atomics.notify(counters, DONE_COUNTER);
       }
     });
   }
