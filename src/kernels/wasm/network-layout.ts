@@ -7,7 +7,7 @@ export const CONFIG_FIELDS = [
   'KH2', 'KW2', 'S2', 'OH2', 'OW2', 'F2', 'F2P', 'CLASSES', 'DENSE_IN',
   'O_KERN', 'O_KB', 'O_KERN2', 'O_KB2', 'O_W', 'O_B',
   'PIXELS', 'TABLE', 'NZ', 'NZ_ROW', 'NZ_RANGE', 'NZB', 'NZP', 'W1P', 'B1P', 'W2F', 'W2B', 'B2P',
-  'A1', 'A2', 'LOGITS', 'DLOGITS', 'DA2', 'DA1', 'LIST', 'LISTP',
+  'A1', 'A2', 'LOGITS', 'DLOGITS', 'DA2', 'DA1', 'LIST', 'LISTP', 'ACC2', 'BG2',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -40,7 +40,7 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     KH2: c2.KH, KW2: c2.KW, S2: c2.stride, OH2: c2.OH, OW2: c2.OW, F2: c2.F, F2P, CLASSES: classes, DENSE_IN: denseIn,
     O_KERN: offset('kern'), O_KB: offset('kb'), O_KERN2: offset('kern2'), O_KB2: offset('kb2'), O_W: offset('w'), O_B: offset('b'),
     PIXELS: 0, TABLE: 0, NZ: 0, NZ_ROW: 0, NZ_RANGE: 0, NZB: 0, NZP: 0, W1P: 0, B1P: 0, W2F: 0, W2B: 0, B2P: 0,
-    A1: 0, A2: 0, LOGITS: 0, DLOGITS: 0, DA2: 0, DA1: 0, LIST: 0, LISTP: 0,
+    A1: 0, A2: 0, LOGITS: 0, DLOGITS: 0, DA2: 0, DA1: 0, LIST: 0, LISTP: 0, ACC2: 0, BG2: 0,
   };
   const pixels = c1.H * c1.W;
   const scratchBytes: [ConfigField, number][] = [
@@ -64,6 +64,8 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     ['DA1', a1Bytes],
     ['LIST', c2.OH * c2.OW * 8], // (a1 byte offset, g) per nonzero conv2 output gradient
     ['LISTP', c2.OH * (c2.OW + 1) * 16], // (a1 byte offset, g, right neighbour's g) per pair
+    ['ACC2', c2.OH * (c2.OW + 2) * F2P * 4], // conv2's scatter forward: its sums, with a column either side
+    ['BG2', (4 * F2P + F1P) * 4], // its background block's 4 output sums, then conv1's background position
   ];
   let at = base + align16(CONFIG_FIELDS.length * 4);
   for (const [field, bytes] of scratchBytes) {
