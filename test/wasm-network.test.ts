@@ -33,6 +33,8 @@ const cases: ModelConfig[] = [
   { imageHeight: 13, imageWidth: 22, classes: 3, conv1: conv(13, 3, 5, 1), conv2: conv(7, 4, 4, 2) },
   { imageHeight: 25, imageWidth: 19, classes: 4, conv1: conv(16, 3, 3, 2), conv2: conv(6, 4, 4, 2) },
   { imageHeight: 6, imageWidth: 11, classes: 2, conv1: conv(16, 2, 3, 1), conv2: conv(8, 4, 4, 2) },
+  // The paired backward with one output column (its pair list is only the row's two ends).
+  { imageHeight: 10, imageWidth: 7, classes: 3, conv1: conv(16, 3, 3, 1), conv2: conv(3, 4, 4, 2) },
 ];
 
 function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
