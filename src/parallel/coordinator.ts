@@ -206,12 +206,19 @@ export class Coordinator {
     return { spinMs: this.threads <= cores ? SESSION_SPIN_MS : 0, lastSpinMs: this.threads < cores ? SESSION_SPIN_MS : 0 };
   }
 
-  /** Lets the session's threads go back to the pool (before any other phase, and at the end). */
+  /**
+   * Lets the session's threads go back to the pool (before any other phase, and at the end). A
+   * thread that failed after the last step completed leaves the pool short: it is replaced.
+   */
   private async endSession(): Promise<void> {
     const session = this.session;
     if (session === null) return;
     this.session = null;
-    await session.stop();
+    try {
+      await session.stop();
+    } catch {
+      if (!this.closed) await this.restartPool();
+    }
   }
 
   /** Replaces every thread: a failed worker may have left the others mid-task or the pool short. */
@@ -225,7 +232,7 @@ export class Coordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.endSession().catch(() => undefined);
+    await this.endSession();
     await this.pool.destroy();
   }
 }
