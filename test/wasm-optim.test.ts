@@ -28,6 +28,16 @@ function randomGradients(length: number, seed: number): Float32Array {
   return out;
 }
 
+/** Adds slots [0, count) as the coordinator does, in runs of uneven lengths (shorter and longer than one pass). */
+function feedInRuns(sum: { add(from: number, to: number): void }, count: number): void {
+  const lengths = [1, 3, 13, 2, 8, 21];
+  for (let from = 0, r = 0; from < count; r++) {
+    const to = Math.min(count, from + lengths[r % lengths.length]);
+    sum.add(from, to);
+    from = to;
+  }
+}
+
 // 9,586 is the seed model's parameter count: 16-float blocks and a tail of 2; 7 is tail only.
 const shapes: [number, number][] = [
   [9586, 100],
@@ -52,15 +62,15 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
     });
   }
   for (const [n, count] of shapes) {
-    it(`WasmSlotSum n=${n} slots=${count}, fed slot by slot after an abandoned sum`, (ctx) => {
+    it(`WasmSlotSum n=${n} slots=${count}, fed in uneven runs after an abandoned sum`, (ctx) => {
       const backend = backends.get(variant);
       if (!backend) return ctx.skip();
       const slots = allocFloat32(backend.memory, n * count);
       slots.set(randomGradients(n * count, 7 * n + count));
       const sum = new WasmSlotSum(backend, slots, n);
       // A retried step starts again at slot 0, which must discard what the first attempt added.
-      for (let s = 0; s < Math.ceil(count / 2); s++) sum.add(s);
-      for (let s = 0; s < count; s++) sum.add(s);
+      feedInRuns(sum, Math.ceil(count / 2));
+      feedInRuns(sum, count);
       const mean = allocFloat32(backend.memory, n);
       sum.finish(mean, count);
       const expected = new Float32Array(n);
@@ -68,6 +78,14 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
       expectSameBits(mean, expected, 'mean');
     });
   }
+  it('WasmSlotSum refuses an empty or out-of-range run of slots', (ctx) => {
+    const backend = backends.get(variant);
+    if (!backend) return ctx.skip();
+    const sum = new WasmSlotSum(backend, allocFloat32(backend.memory, 7 * 3), 7);
+    expect(() => sum.add(1, 1)).toThrow('no gradient slots 1..0 of 3');
+    expect(() => sum.add(-1, 2)).toThrow(RangeError);
+    expect(() => sum.add(2, 4)).toThrow('no gradient slots 2..3 of 3');
+  });
   for (const n of [9586, 7, 35]) {
     it(`Adam n=${n}, 5 steps`, (ctx) => {
       const backend = backends.get(variant);
@@ -94,13 +112,13 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
 
 describe('JsSlotSum = averageSlots, bitwise', () => {
   for (const dtype of ['float32', 'float64'] as const) {
-    it(`${dtype}: fed slot by slot after an abandoned sum`, () => {
+    it(`${dtype}: fed in uneven runs after an abandoned sum`, () => {
       const [n, count] = [35, 17];
       const source = randomGradients(n * count, 3);
       const slots = dtype === 'float32' ? source : Float64Array.from(source, (x, i) => x * (1 + i * 1e-9));
       const sum = new JsSlotSum(slots, n);
-      for (let s = 0; s < 5; s++) sum.add(s);
-      for (let s = 0; s < count; s++) sum.add(s);
+      feedInRuns(sum, 5);
+      feedInRuns(sum, count);
       const mean = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
       sum.finish(mean, count);
       const expected = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);

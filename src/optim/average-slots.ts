@@ -28,12 +28,14 @@ export function meanOfSum(mean: FloatArray, sum: Float64Array, count: number): v
 }
 
 /**
- * A batch's mean gradient built while the batch is computed: the coordinator calls add(0),
- * add(1), ... on the main thread as each slot completes (again from 0 if the phase is retried),
- * and finish once all `count` slots are in. The rounding is averageSlots' exactly.
+ * A batch's mean gradient built while the batch is computed: the coordinator calls add(from, to)
+ * on the main thread for each run of slots completed since the last call, in order and starting
+ * at slot 0 (again from 0 if the phase is retried), and finish once all `count` slots are in. The
+ * rounding is averageSlots' exactly, however the slots are split into runs.
  */
 export interface SlotSum {
-  add(slot: number): void;
+  /** Adds slots [from, to). */
+  add(from: number, to: number): void;
   finish(mean: FloatArray, count: number): void;
 }
 
@@ -45,8 +47,8 @@ export class JsSlotSum implements SlotSum {
     this.sum = new Float64Array(parameterCount);
   }
 
-  add(slot: number): void {
-    addSlot(this.sum, this.slots, slot);
+  add(from: number, to: number): void {
+    for (let s = from; s < to; s++) addSlot(this.sum, this.slots, s);
   }
 
   finish(mean: FloatArray, count: number): void {

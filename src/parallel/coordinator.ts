@@ -29,11 +29,12 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
 };
 
 /**
- * Takes a gradients phase's slots on the main thread as they complete: add(0), add(1), ... in
- * sample order, while the workers compute the rest; a retried phase starts again from slot 0.
+ * Takes a gradients phase's slots on the main thread as they complete, while the workers compute
+ * the rest: add(0, a), add(a, b), ... in sample order; a retried phase starts again from slot 0.
  */
 export interface SlotSink {
-  add(slot: number): void;
+  /** Slots [from, to) are complete. */
+  add(from: number, to: number): void;
 }
 
 /**
@@ -193,7 +194,10 @@ export class Coordinator {
     let next = sink === null ? batchCount : 0;
     for (;;) {
       const checkedIn = session.checkedIn;
-      while (next < batchCount && Atomics.load(slotStamps, next) === stamp) sink!.add(next++);
+      let complete = next;
+      while (complete < batchCount && Atomics.load(slotStamps, complete) === stamp) complete++;
+      if (complete > next) sink!.add(next, complete);
+      next = complete;
       if ((next === batchCount && checkedIn === this.threads) || session.failure !== null) return;
       const wait = waitAsync(session.control, Control.CHECKED_IN, checkedIn, SLOT_POLL_MS);
       if (wait.async) await wait.value;

@@ -13,7 +13,7 @@ export interface KernelExports {
   conv2Backward(cfg: number, slot: number): void;
   conv1Backward(cfg: number, slot: number): void;
   averageSlots(mean: number, slots: number, n: number, count: number): void;
-  addSlot(sum: number, slot: number, n: number, first: boolean): void;
+  addSlots(sum: number, slots: number, n: number, from: number, to: number): void;
   meanOfSum(mean: number, sum: number, n: number, count: number): void;
   adamUpdate(
     params: number,

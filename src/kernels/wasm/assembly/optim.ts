@@ -59,33 +59,55 @@ export function averageSlots(mean: usize, slots: usize, n: i32, count: i32): voi
 }
 
 /**
- * The same sums fed one slot at a time, so that the main thread can add each slot while the
- * workers still compute the rest of the batch: sum[j] (f64) = slot[j] for the first slot, then
- * sum[j] += slot[j], in sample order. Per element that is averageSlots' exact sequence of f64
- * operations, so meanOfSum gives bitwise its result.
+ * The sums of averageSlots fed a run of slots at a time, so that the main thread can add the slots
+ * that are complete while the workers still compute the rest of the batch: slots [from, to) are
+ * added to sum[j] (f64) in sample order, and a run from slot 0 starts the sum from slot 0's values.
+ * Per element that is averageSlots' exact sequence of f64 operations, so meanOfSum gives bitwise
+ * its result. slots is slot 0's address; slots are n floats apart. Sixteen floats of the sum stay
+ * in eight f64x2 registers while every slot of the run is added to them, so the sum is loaded and
+ * stored once per run rather than once per slot; the caller keeps runs short (optim.ts says why).
  */
-export function addSlot(sum: usize, slot: usize, n: i32, first: bool): void {
-  const n4 = n & ~3;
-  // Two loops rather than a test per vector: binaryen does not unswitch loops.
-  if (first) {
-    for (let j = 0; j < n4; j += 4) {
-      const v = v128.load(slot + (<usize>j << 2));
-      const at = sum + (<usize>j << 3);
-      v128.store(at, low(v));
-      v128.store(at, high(v), 16);
-    }
-  } else {
-    for (let j = 0; j < n4; j += 4) {
-      const v = v128.load(slot + (<usize>j << 2));
-      const at = sum + (<usize>j << 3);
-      v128.store(at, f64x2.add(v128.load(at), low(v)));
-      v128.store(at, f64x2.add(v128.load(at, 16), high(v)), 16);
-    }
-  }
-  for (let j = n4; j < n; j++) {
+export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): void {
+  const slotBytes = <usize>n << 2;
+  const firstAt = slots + <usize>from * slotBytes;
+  // The run starting at slot 0 starts the sum from slot 0's values.
+  const fresh = from == 0;
+  const skip = fresh ? 1 : 0;
+  const n16 = n & ~15;
+  for (let j = 0; j < n16; j += 16) {
     const at = sum + (<usize>j << 3);
-    const x = <f64>load<f32>(slot + (<usize>j << 2));
-    store<f64>(at, first ? x : load<f64>(at) + x);
+    let p = firstAt + (<usize>j << 2);
+    let s0: v128, s1: v128, s2: v128, s3: v128, s4: v128, s5: v128, s6: v128, s7: v128;
+    if (fresh) {
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+      s0 = low(v0); s1 = high(v0); s2 = low(v1); s3 = high(v1);
+      s4 = low(v2); s5 = high(v2); s6 = low(v3); s7 = high(v3);
+      p += slotBytes;
+    } else {
+      s0 = v128.load(at); s1 = v128.load(at, 16); s2 = v128.load(at, 32); s3 = v128.load(at, 48);
+      s4 = v128.load(at, 64); s5 = v128.load(at, 80); s6 = v128.load(at, 96); s7 = v128.load(at, 112);
+    }
+    for (let s = from + skip; s < to; s++, p += slotBytes) {
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+      s0 = f64x2.add(s0, low(v0));
+      s1 = f64x2.add(s1, high(v0));
+      s2 = f64x2.add(s2, low(v1));
+      s3 = f64x2.add(s3, high(v1));
+      s4 = f64x2.add(s4, low(v2));
+      s5 = f64x2.add(s5, high(v2));
+      s6 = f64x2.add(s6, low(v3));
+      s7 = f64x2.add(s7, high(v3));
+    }
+    v128.store(at, s0); v128.store(at, s1, 16); v128.store(at, s2, 32); v128.store(at, s3, 48);
+    v128.store(at, s4, 64); v128.store(at, s5, 80); v128.store(at, s6, 96); v128.store(at, s7, 112);
+  }
+  for (let j = n16; j < n; j++) {
+    const at = sum + (<usize>j << 3);
+    let p = firstAt + (<usize>j << 2);
+    let x = fresh ? <f64>load<f32>(p) : load<f64>(at);
+    if (fresh) p += slotBytes;
+    for (let s = from + skip; s < to; s++, p += slotBytes) x += <f64>load<f32>(p);
+    store<f64>(at, x);
   }
 }
 
