@@ -22,7 +22,7 @@ import {
   createWasmBackend,
   type WasmBackend,
   WasmAdam,
-  wasmAverageSlots,
+  WasmSlotSum,
   WasmNetwork,
   type WasmSimd,
 } from '../src/kernels/wasm/index.js';
@@ -65,6 +65,7 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
   const slots = allocFloat32(backend.memory, BATCH * layout.total);
   const mean = allocFloat32(backend.memory, layout.total);
   const adam = new WasmAdam(backend, SEED_ADAM, layout.total);
+  const slotSum = new WasmSlotSum(backend, slots, layout.total);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, train.count);
     let lossSum = 0;
@@ -74,7 +75,8 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
         const image = order[start + i];
         lossSum += net.sampleGradient(params, train, image, train.labels[image], slots.subarray(i * layout.total, (i + 1) * layout.total));
       }
-      wasmAverageSlots(backend, mean, slots, BATCH);
+      slotSum.add(0, BATCH);
+      slotSum.finish(mean, BATCH);
       adam.update(params, mean);
     }
     console.log(`training epoch ${e + 1}: mean loss ${(lossSum / (Math.floor(train.count / BATCH) * BATCH)).toFixed(4)}`);
@@ -243,7 +245,12 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
   const params = allocFloat32(backend.memory, n);
   params.set(trained);
   const adam = new WasmAdam(backend, SEED_ADAM, n);
-  return { average: time(() => wasmAverageSlots(backend, mean, slots, BATCH)), adam: time(() => adam.update(params, mean)) };
+  const slotSum = new WasmSlotSum(backend, slots, n);
+  const average = () => {
+    slotSum.add(0, BATCH);
+    slotSum.finish(mean, BATCH);
+  };
+  return { average: time(average), adam: time(() => adam.update(params, mean)) };
 }
 
 const columns: { name: string; phases: Record<Phase, number>; perSec: number; average: number; adam: number }[] = [];
@@ -264,6 +271,6 @@ for (const phase of PHASES) console.log(`| ${phase.padEnd(17)} | ${columns.map((
 const sum = (c: (typeof columns)[number]) => PHASES.reduce((a, q) => a + c.phases[q], 0);
 console.log(`| sum of phases     | ${columns.map((c) => cell(sum(c)).padStart(21)).join(' | ')} |`);
 console.log(`| sampleGradient/s  | ${columns.map((c) => c.perSec.toFixed(0).padStart(21)).join(' | ')} |`);
-console.log(`| µs per batch of ${String(BATCH).padEnd(3)}|${columns.map(() => ' '.repeat(23)).join('|')}|`);
+console.log(`| ${`µs per batch ${BATCH}`.padEnd(17)} |${columns.map(() => ' '.repeat(23)).join('|')}|`);
 console.log(`| average slots     | ${columns.map((c) => cell(c.average).padStart(21)).join(' | ')} |`);
 console.log(`| Adam update       | ${columns.map((c) => cell(c.adam).padStart(21)).join(' | ')} |`);

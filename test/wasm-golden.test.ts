@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
 import { relativeError } from './helpers/relative-error.js';
-import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, wasmAverageSlots, WasmNetwork } from '../src/kernels/wasm/index.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 
 // Computed by PyTorch autograd in float64, outside this project (../shared/golden/README.md).
@@ -50,7 +50,9 @@ describe('wasm per-sample gradients = PyTorch autograd (golden/per_sample_grads.
         }
       }
       const mean = allocFloat32(backend.memory, n);
-      wasmAverageSlots(backend, mean, slots, samples);
+      const slotSum = new WasmSlotSum(backend, slots, n);
+      slotSum.add(0, samples);
+      slotSum.finish(mean, samples);
       for (const t of net.layout.tensors) note(`gmean_${t.name}`, relativeError(mean.subarray(t.offset, t.offset + t.length), get(`gmean_${t.name}`)));
       console.log(`${variant} worst relative error per key:`, Object.fromEntries(Object.entries(worst).map(([k, e]) => [k, e.toExponential(1)])));
       for (const [key, e] of Object.entries(worst)) expect(e, key).toBeLessThan(1e-4);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmAdam, wasmAverageSlots, WasmSlotSum } from '../src/kernels/wasm/index.js';
+import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmAdam, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { Adam, SEED_ADAM } from '../src/optim/adam.js';
 import { averageSlots, JsSlotSum } from '../src/optim/average-slots.js';
 import { lcg } from './helpers/random-model.js';
@@ -48,14 +48,16 @@ const shapes: [number, number][] = [
 
 describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = optim/*.ts in float32, bitwise', (variant) => {
   for (const [n, count] of shapes) {
-    it(`averageSlots n=${n} slots=${count}`, (ctx) => {
+    it(`WasmSlotSum n=${n} slots=${count}, all slots in one call`, (ctx) => {
       const backend = backends.get(variant);
       if (!backend) return ctx.skip();
       const source = randomGradients(n * count, n + count);
       const slots = allocFloat32(backend.memory, n * count);
       slots.set(source);
       const mean = allocFloat32(backend.memory, n);
-      wasmAverageSlots(backend, mean, slots, count);
+      const sum = new WasmSlotSum(backend, slots, n);
+      sum.add(0, count);
+      sum.finish(mean, count);
       const expected = new Float32Array(n);
       averageSlots(expected, source, count, new Float64Array(n));
       expectSameBits(mean, expected, 'mean');

@@ -4,4 +4,4 @@ export type { WasmModuleAndMemory } from './kernel-exports.js';
 export type { WasmMemory, WasmModule } from './wasm-api.js';
 export { allocFloat32 } from './shared-memory.js';
 export { WasmNetwork } from './wasm-network.js';
-export { WasmAdam, type WasmAdamState, wasmAdamUpdate, wasmAverageSlots, WasmSlotSum } from './optim.js';
+export { WasmAdam, type WasmAdamState, wasmAdamUpdate, WasmSlotSum } from './optim.js';

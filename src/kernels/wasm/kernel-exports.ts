@@ -12,7 +12,6 @@ export interface KernelExports {
   denseBackward(cfg: number, params: number, slot: number): void;
   conv2Backward(cfg: number, slot: number): void;
   conv1Backward(cfg: number, slot: number): void;
-  averageSlots(mean: number, slots: number, n: number, count: number): void;
   addSlots(sum: number, slots: number, n: number, from: number, to: number): void;
   meanOfSum(mean: number, sum: number, n: number, count: number): void;
   adamUpdate(

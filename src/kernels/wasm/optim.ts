@@ -16,19 +16,6 @@ function kernelsFor(backend: WasmModuleAndMemory): KernelExports {
 }
 
 /**
- * optim/average-slots.ts in wasm SIMD, bitwise the same in float32: mean[j] is the f64 sum of
- * slot 0..count-1 in sample order, divided by count. `slots` holds count consecutive slots of
- * mean.length values; both arrays are views into the backend's shared memory.
- */
-export function wasmAverageSlots(backend: WasmModuleAndMemory, mean: Float32Array, slots: Float32Array, count: number): void {
-  const n = mean.length;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`cannot average ${count} slots`);
-  const meanAt = addressOf(backend.memory, mean, 'mean', n);
-  const slotsAt = addressOf(backend.memory, slots, 'slots', count * n);
-  kernelsFor(backend).averageSlots(meanAt, slotsAt, n, count);
-}
-
-/**
  * Slots per addSlots pass. On slots another core has just written, summing 100 slots took 0.25 ms
  * one slot per pass and 0.12 ms in passes of 8 (median of 60, alternating); passes of 16 or more
  * were slower again, reading more slots at once than the prefetchers follow.

@@ -13,59 +13,14 @@
 }
 
 /**
- * mean[j] = (slot_0[j] + ... + slot_{count-1}[j]) / count, summed in f64 in sample order.
- * slots are `count` consecutive buffers of n floats. 16 floats (one cache line of each slot) per
- * pass keep eight f64x2 sums in registers.
- */
-export function averageSlots(mean: usize, slots: usize, n: i32, count: i32): void {
-  const slotBytes = <usize>n << 2;
-  const divisor = f64x2.splat(<f64>count);
-  const n16 = n & ~15;
-  for (let j = 0; j < n16; j += 16) {
-    let p = slots + (<usize>j << 2);
-    let v0 = v128.load(p);
-    let v1 = v128.load(p, 16);
-    let v2 = v128.load(p, 32);
-    let v3 = v128.load(p, 48);
-    let s0 = low(v0), s1 = high(v0), s2 = low(v1), s3 = high(v1);
-    let s4 = low(v2), s5 = high(v2), s6 = low(v3), s7 = high(v3);
-    for (let s = 1; s < count; s++) {
-      p += slotBytes;
-      v0 = v128.load(p);
-      v1 = v128.load(p, 16);
-      v2 = v128.load(p, 32);
-      v3 = v128.load(p, 48);
-      s0 = f64x2.add(s0, low(v0));
-      s1 = f64x2.add(s1, high(v0));
-      s2 = f64x2.add(s2, low(v1));
-      s3 = f64x2.add(s3, high(v1));
-      s4 = f64x2.add(s4, low(v2));
-      s5 = f64x2.add(s5, high(v2));
-      s6 = f64x2.add(s6, low(v3));
-      s7 = f64x2.add(s7, high(v3));
-    }
-    const out = mean + (<usize>j << 2);
-    v128.store(out, narrow(f64x2.div(s0, divisor), f64x2.div(s1, divisor)));
-    v128.store(out, narrow(f64x2.div(s2, divisor), f64x2.div(s3, divisor)), 16);
-    v128.store(out, narrow(f64x2.div(s4, divisor), f64x2.div(s5, divisor)), 32);
-    v128.store(out, narrow(f64x2.div(s6, divisor), f64x2.div(s7, divisor)), 48);
-  }
-  for (let j = n16; j < n; j++) {
-    const p = slots + (<usize>j << 2);
-    let sum = <f64>load<f32>(p);
-    for (let s = 1; s < count; s++) sum += <f64>load<f32>(p + <usize>s * slotBytes);
-    store<f32>(mean + (<usize>j << 2), <f32>(sum / <f64>count));
-  }
-}
-
-/**
- * The sums of averageSlots fed a run of slots at a time, so that the main thread can add the slots
- * that are complete while the workers still compute the rest of the batch: slots [from, to) are
- * added to sum[j] (f64) in sample order, and a run from slot 0 starts the sum from slot 0's values.
- * Per element that is averageSlots' exact sequence of f64 operations, so meanOfSum gives bitwise
- * its result. slots is slot 0's address; slots are n floats apart. Sixteen floats of the sum stay
- * in eight f64x2 registers while every slot of the run is added to them, so the sum is loaded and
- * stored once per run rather than once per slot; the caller keeps runs short (optim.ts says why).
+ * The sums of optim/average-slots.ts fed a run of slots at a time, so that the main thread can add
+ * the slots that are complete while the workers still compute the rest of the batch: slots
+ * [from, to) are added to sum[j] (f64) in sample order, and a run from slot 0 starts the sum from
+ * slot 0's values. Per element that is the reference's exact sequence of f64 operations, so
+ * meanOfSum gives bitwise its mean. slots is slot 0's address; slots are n floats apart. Sixteen
+ * floats of the sum stay in eight f64x2 registers while every slot of the run is added to them, so
+ * the sum is loaded and stored once per run rather than once per slot; the caller keeps runs short
+ * (optim.ts says why).
  */
 export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): void {
   const slotBytes = <usize>n << 2;
@@ -111,7 +66,7 @@ export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): 
   }
 }
 
-/** mean[j] = <f32>(sum[j] / count), the last step of averageSlots. */
+/** mean[j] = <f32>(sum[j] / count), the last step of the average. */
 export function meanOfSum(mean: usize, sum: usize, n: i32, count: i32): void {
   const divisor = f64x2.splat(<f64>count);
   const n4 = n & ~3;
