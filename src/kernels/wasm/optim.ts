@@ -16,9 +16,10 @@ function kernelsFor(backend: WasmModuleAndMemory): KernelExports {
 }
 
 /**
- * Slots per addSlots pass. On slots another core has just written, summing 100 slots took 0.25 ms
- * one slot per pass and 0.12 ms in passes of 8 (median of 60, alternating); passes of 16 or more
- * were slower again, reading more slots at once than the prefetchers follow.
+ * Slots per addSlots pass. On slots another core had just written, summing 100 slots took
+ * 0.40-0.55 ms one slot per pass and 0.25 ms in passes of 8 (medians of 60 alternating runs);
+ * passes of 16 were slower again and passes of 50 three times slower, reading more slots at once
+ * than the prefetchers follow.
  */
 const SLOTS_PER_PASS = 8;
 
