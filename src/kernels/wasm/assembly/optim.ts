@@ -25,7 +25,6 @@
 export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): void {
   const slotBytes = <usize>n << 2;
   const firstAt = slots + <usize>from * slotBytes;
-  // The run starting at slot 0 starts the sum from slot 0's values.
   const fresh = from == 0;
   const skip = fresh ? 1 : 0;
   const n16 = n & ~15;
