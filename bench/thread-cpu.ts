@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { median } from '../src/bench/measure-throughput.js';
+import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import { SEED_ADAM } from '../src/optim/adam.js';
@@ -49,8 +50,7 @@ function threadClocks(): Map<string, ThreadClock> {
 }
 
 /** One run: a fresh trainer, `warmup` untimed steps, then `steps` timed ones. */
-async function measure(threads: number, steps: number, warmup: number): Promise<StepCpu> {
-  const dataset = loadEmbeddedMnist();
+async function measure(dataset: Dataset, threads: number, steps: number, warmup: number): Promise<StepCpu> {
   const before = threadClocks();
   const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: 100, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
   const trainer = await Trainer.create(dataset, options);
@@ -93,10 +93,11 @@ async function main(): Promise<void> {
   if (!(threadCounts.every((t) => Number.isInteger(t) && t >= 1) && runs >= 1 && steps >= 1 && warmup >= 0)) {
     throw new Error('--threads takes positive integers, --runs and --steps at least 1, --warmup at least 0');
   }
+  const dataset = loadEmbeddedMnist();
   const results = new Map<number, StepCpu[]>(threadCounts.map((t) => [t, []]));
   for (let r = 0; r < runs; r++) {
     for (const threads of r % 2 === 0 ? threadCounts : [...threadCounts].reverse()) {
-      const run = await measure(threads, steps, warmup);
+      const run = await measure(dataset, threads, steps, warmup);
       results.get(threads)!.push(run);
       process.stderr.write(`run ${r + 1}, ${threads} thread(s): ${run.samplesPerSec.toFixed(0)} samples/s\n`);
     }
