@@ -1,0 +1,103 @@
+// Training speedup of 2 threads over 1, measured so that the host's swings hit both alike: one
+// trainer per thread count stays up for the whole run, and short blocks of steps alternate between
+// them (1, 2, 2, 1, 1, 2, ...), a block every ~0.1 s. Each pair of neighbouring blocks saw nearly
+// the same machine, so the median of the pairs' ratios is steadier than a ratio of whole runs made
+// seconds or minutes apart (shardtrain bench, compare-pytorch.js). Between its blocks a trainer's
+// threads sleep: its step session is ended, and the first step of its next block is not timed.
+//   npm run build && node dist/bench/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
+import { parseArgs } from 'node:util';
+import { median } from '../src/bench/measure-throughput.js';
+import type { Dataset } from '../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { SEED_MODEL } from '../src/model/config.js';
+import { SEED_ADAM } from '../src/optim/adam.js';
+import { type Batch, epochBatches } from '../src/train/batches.js';
+import { Trainer } from '../src/train/trainer.js';
+
+const BATCH = 100;
+
+/** A warmed-up trainer and where it is in the epoch's batches. */
+interface Contender {
+  readonly threads: number;
+  readonly trainer: Trainer;
+  readonly batches: readonly Batch[];
+  next: number;
+  /** Milliseconds per step of each timed block. */
+  readonly blockMs: number[];
+}
+
+async function startContender(dataset: Dataset, threads: number, warmup: number): Promise<Contender> {
+  const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: BATCH, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
+  const trainer = await Trainer.create(dataset, options);
+  trainer.state.order.set(trainer.streams.epochPermutation(0, dataset.train.count));
+  const contender = { threads, trainer, batches: epochBatches(dataset.train.count, BATCH, true), next: 0, blockMs: [] };
+  for (let s = 0; s < warmup; s++) await step(contender);
+  return contender;
+}
+
+function step(c: Contender): Promise<unknown> {
+  return c.trainer.step(c.batches[c.next++ % c.batches.length]);
+}
+
+/** One untimed step (it starts the step session again), then `steps` timed ones; then rest. */
+async function runBlock(c: Contender, steps: number): Promise<void> {
+  await step(c);
+  const started = performance.now();
+  for (let s = 0; s < steps; s++) await step(c);
+  c.blockMs.push((performance.now() - started) / steps);
+  // Ends the session, so that this trainer's threads sleep instead of spinning into the next block.
+  await c.trainer.emptyPhase();
+}
+
+function quartiles(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return `${at(0.25).toFixed(2)}-${at(0.75).toFixed(2)}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '1,2' },
+      blocks: { type: 'string', default: '40' },
+      steps: { type: 'string', default: '25' },
+      warmup: { type: 'string', default: '40' },
+    },
+  });
+  const threadCounts = values.threads.split(',').map(Number);
+  const [blocks, steps, warmup] = [Number(values.blocks), Number(values.steps), Number(values.warmup)];
+  if (!(threadCounts.length >= 2 && threadCounts.every((t) => Number.isInteger(t) && t >= 1) && new Set(threadCounts).size === threadCounts.length)) {
+    throw new Error('--threads takes two or more different positive integers, the first being the base');
+  }
+  if (!([blocks, steps].every((v) => Number.isInteger(v) && v >= 1) && Number.isInteger(warmup) && warmup >= 0)) {
+    throw new Error('--blocks and --steps take integers of at least 1, --warmup of at least 0');
+  }
+  const dataset = loadEmbeddedMnist();
+  const contenders: Contender[] = [];
+  try {
+    for (const threads of threadCounts) contenders.push(await startContender(dataset, threads, warmup));
+    for (let b = 0; b < blocks; b++) {
+      for (const c of b % 2 === 0 ? contenders : [...contenders].reverse()) await runBlock(c, steps);
+    }
+  } finally {
+    for (const c of contenders) await c.trainer.close();
+  }
+  const rate = (ms: number) => (BATCH * 1000) / ms;
+  const [base] = contenders;
+  console.log(`training samples/s, float32, batch ${BATCH}, embedded MNIST: ${blocks} alternating blocks of ${steps} steps per thread count`);
+  console.log(`${'threads'.padStart(7)}${'samples/s'.padStart(11)}${'range'.padStart(16)}${'speedup'.padStart(9)}${'pairs: median'.padStart(15)}${'quartiles'.padStart(12)}`);
+  for (const c of contenders) {
+    const rates = c.blockMs.map(rate);
+    const pairs = c.blockMs.map((ms, i) => base.blockMs[i] / ms);
+    const range = `${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}`;
+    const speedup = median(base.blockMs) / median(c.blockMs);
+    console.log(`${String(c.threads).padStart(7)}${median(rates).toFixed(0).padStart(11)}${range.padStart(16)}${speedup.toFixed(2).padStart(9)}${median(pairs).toFixed(2).padStart(15)}${quartiles(pairs).padStart(12)}`);
+  }
+  console.log(`\nspeedup: median block time at ${base.threads} thread(s) over this count's; pairs: the ratio of each block to the`);
+  console.log(`${base.threads}-thread block run next to it.`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`interleaved-scaling: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
