@@ -6,44 +6,30 @@
 // threads sleep: its step session is ended, and the first step of its next block is not timed.
 //   npm run build && node dist/bench/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
 import { parseArgs } from 'node:util';
-import { median } from '../src/bench/measure-throughput.js';
+import { median, type WarmTrainer, warmTrainer } from '../src/bench/measure-throughput.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import { SEED_ADAM } from '../src/optim/adam.js';
-import { type Batch, epochBatches } from '../src/train/batches.js';
-import { Trainer } from '../src/train/trainer.js';
 
 const BATCH = 100;
 
-/** A warmed-up trainer and where it is in the epoch's batches. */
-interface Contender {
+/** A warmed-up trainer and the milliseconds per step of each of its timed blocks. */
+interface Contender extends WarmTrainer {
   readonly threads: number;
-  readonly trainer: Trainer;
-  readonly batches: readonly Batch[];
-  next: number;
-  /** Milliseconds per step of each timed block. */
   readonly blockMs: number[];
 }
 
 async function startContender(dataset: Dataset, threads: number, warmup: number): Promise<Contender> {
   const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: BATCH, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
-  const trainer = await Trainer.create(dataset, options);
-  trainer.state.order.set(trainer.streams.epochPermutation(0, dataset.train.count));
-  const contender = { threads, trainer, batches: epochBatches(dataset.train.count, BATCH, true), next: 0, blockMs: [] };
-  for (let s = 0; s < warmup; s++) await step(contender);
-  return contender;
-}
-
-function step(c: Contender): Promise<unknown> {
-  return c.trainer.step(c.batches[c.next++ % c.batches.length]);
+  return { ...(await warmTrainer(dataset, options, warmup)), threads, blockMs: [] };
 }
 
 /** One untimed step (it starts the step session again), then `steps` timed ones; then rest. */
 async function runBlock(c: Contender, steps: number): Promise<void> {
-  await step(c);
+  await c.step();
   const started = performance.now();
-  for (let s = 0; s < steps; s++) await step(c);
+  for (let s = 0; s < steps; s++) await c.step();
   c.blockMs.push((performance.now() - started) / steps);
   // Ends the session, so that this trainer's threads sleep instead of spinning into the next block.
   await c.trainer.emptyPhase();

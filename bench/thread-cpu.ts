@@ -9,13 +9,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { median } from '../src/bench/measure-throughput.js';
+import { median, warmTrainer } from '../src/bench/measure-throughput.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import { SEED_ADAM } from '../src/optim/adam.js';
-import { epochBatches } from '../src/train/batches.js';
-import { Trainer } from '../src/train/trainer.js';
 
 /** Nanoseconds a thread ran, and waited runnable for a core, since it started. */
 interface ThreadClock {
@@ -53,17 +51,14 @@ function threadClocks(): Map<string, ThreadClock> {
 async function measure(dataset: Dataset, threads: number, steps: number, warmup: number): Promise<StepCpu> {
   const before = threadClocks();
   const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: 100, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
-  const trainer = await Trainer.create(dataset, options);
+  const { trainer, step: runStep } = await warmTrainer(dataset, options, warmup);
   try {
-    trainer.state.order.set(trainer.streams.epochPermutation(0, dataset.train.count));
-    const batches = epochBatches(dataset.train.count, options.batchSize, true);
-    for (let s = 0; s < warmup; s++) await trainer.step(batches[s % batches.length]);
     // The pool's threads are the ones the trainer started: V8's helpers run from the process's start.
     const pool = [...threadClocks().keys()].filter((tid) => !before.has(tid));
     if (pool.length !== threads) throw new Error(`found ${pool.length} new threads for a pool of ${threads}: cannot tell the pool's apart`);
     const start = threadClocks();
     const started = performance.now();
-    for (let s = 0; s < steps; s++) await trainer.step(batches[(warmup + s) % batches.length]);
+    for (let s = 0; s < steps; s++) await runStep();
     const wallMs = performance.now() - started;
     const end = threadClocks();
     const spent = (tid: string, field: keyof ThreadClock) => ((end.get(tid)?.[field] ?? 0) - (start.get(tid)?.[field] ?? 0)) / 1e6 / steps;

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import { epochBatches } from '../train/batches.js';
-import { TimingTotals } from '../train/step-timing.js';
+import { type StepTiming, TimingTotals } from '../train/step-timing.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 
 export interface ThroughputRun {
@@ -14,10 +14,36 @@ export interface ThroughputRun {
   readonly kernels: string;
 }
 
+/** A trainer ready to be timed; the caller closes it. */
+export interface WarmTrainer {
+  readonly trainer: Trainer;
+  /** One step on the next full batch of epoch 0's order, going round it as often as asked. */
+  step(totals?: TimingTotals): Promise<StepTiming>;
+}
+
 /**
- * Steady-state training throughput: a fresh trainer (pool started, workers warmed by `warmupSteps`
- * real steps so the JIT has settled), then `steps` timed steps of full batches. Evaluation and
- * start-up are outside the timed part.
+ * A fresh trainer on epoch 0's order, its pool started and its workers warmed by `warmupSteps`
+ * real steps, so that the JIT has settled before anything is timed.
+ */
+export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmupSteps: number): Promise<WarmTrainer> {
+  const trainer = await Trainer.create(dataset, options);
+  try {
+    trainer.state.order.set(trainer.streams.epochPermutation(0, dataset.train.count));
+    const batches = epochBatches(dataset.train.count, options.batchSize, true);
+    if (batches.length === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
+    let next = 0;
+    const warm: WarmTrainer = { trainer, step: (totals) => trainer.step(batches[next++ % batches.length], totals) };
+    for (let s = 0; s < warmupSteps; s++) await warm.step();
+    return warm;
+  } catch (e) {
+    await trainer.close();
+    throw e;
+  }
+}
+
+/**
+ * Steady-state training throughput: a warmed trainer (warmTrainer), then `steps` timed steps of
+ * full batches. Evaluation and start-up are outside the timed part.
  */
 export async function measureThroughput(
   dataset: Dataset,
@@ -26,16 +52,11 @@ export async function measureThroughput(
   steps: number,
   emptyPhases = 0,
 ): Promise<ThroughputRun> {
-  const trainer = await Trainer.create(dataset, options);
+  const { trainer, step } = await warmTrainer(dataset, options, warmupSteps);
   try {
-    const order = trainer.streams.epochPermutation(0, dataset.train.count);
-    trainer.state.order.set(order);
-    const batches = epochBatches(dataset.train.count, options.batchSize, true);
-    if (batches.length === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
-    for (let s = 0; s < warmupSteps; s++) await trainer.step(batches[s % batches.length]);
     const timing = new TimingTotals();
     const started = performance.now();
-    for (let s = 0; s < steps; s++) await trainer.step(batches[(warmupSteps + s) % batches.length], timing);
+    for (let s = 0; s < steps; s++) await step(timing);
     const seconds = (performance.now() - started) / 1000;
     let emptyMs = 0;
     for (let p = 0; p < emptyPhases; p++) emptyMs += (await trainer.emptyPhase()).wallMs;
