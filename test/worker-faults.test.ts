@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { runCli } from './helpers/cli.js';
+import { howItEnded, runCli } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 // 250 samples in batches of 60: 5 steps per epoch, 10 in all; faults hit step 3.
@@ -17,10 +17,10 @@ const clean = runCli([...run, '--save', join(cleanDir, 'w.npz')]);
 describe('a worker fault in the middle of a step is retried once on fresh workers', () => {
   for (const kind of ['throw', 'exit', 'oom', 'hang'] as const) {
     it(`${kind} at step 3, once: the retry succeeds and the weights are bitwise those of a run without fault`, async () => {
-      expect(clean.status, clean.stderr).toBe(0);
+      expect(clean.status, howItEnded(clean)).toBe(0);
       const dir = fresh();
       const r = runCli([...run, '--save', join(dir, 'w.npz')], { env: { [FAULT_ENV]: `${kind}@3` } });
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.status, howItEnded(r)).toBe(0);
       expect((await weightBytes(join(dir, 'w.npz'))).equals(await weightBytes(join(cleanDir, 'w.npz')))).toBe(true);
     });
 
@@ -28,7 +28,7 @@ describe('a worker fault in the middle of a step is retried once on fresh worker
       const dir = fresh();
       const started = Date.now();
       const r = runCli([...run, '--checkpoint', dir], { env: { [FAULT_ENV]: `${kind}@3x2` } });
-      expect(r.status).toBe(1);
+      expect(r.status, howItEnded(r)).toBe(1);
       const lines = r.stderr.trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
       const named = { throw: /the worker threw/, exit: /exit/i, oom: /out of memory/, hang: /watchdog/ }[kind];
@@ -50,11 +50,11 @@ describe('a fault after the main thread has summed part of the batch', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     it(`${dtype}: throw at step 3's position 45 of 60, once: the weights are bitwise those of a run without fault`, async () => {
       const cleanRun = dtype === 'float32' ? clean : runCli([...run, '--dtype', dtype, '--save', join(cleanDir, `w-${dtype}.npz`)]);
-      expect(cleanRun.status, cleanRun.stderr).toBe(0);
+      expect(cleanRun.status, howItEnded(cleanRun)).toBe(0);
       const reference = join(cleanDir, dtype === 'float32' ? 'w.npz' : `w-${dtype}.npz`);
       const dir = fresh();
       const r = runCli([...run, '--dtype', dtype, '--save', join(dir, 'w.npz')], { env: { [FAULT_ENV]: 'throw@3.45' } });
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.status, howItEnded(r)).toBe(0);
       expect((await weightBytes(join(dir, 'w.npz'))).equals(await weightBytes(reference))).toBe(true);
     });
   }
@@ -64,7 +64,7 @@ describe('a non-finite loss or gradient stops training', () => {
   it('--lr 1e30 in float32: stops within a few steps naming the step, keeps the last good checkpoint, exit 1', async () => {
     const dir = fresh();
     const r = runCli([...run, '--lr', '1e30', '--checkpoint', dir]);
-    expect(r.status).toBe(1);
+    expect(r.status, howItEnded(r)).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
     const match = /^shardtrain: a non-finite (training loss|averaged gradient) at step (\d+) \(epoch 1, batch \d+\); the update was not applied; the last good state is checkpointed in /.exec(lines[0]);

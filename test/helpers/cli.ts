@@ -5,9 +5,16 @@ import { expect } from 'vitest';
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 export interface CliResult {
+  /** The exit code; null when a signal ended the process (then `signal` names it). */
   status: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** What to print when an exit code was not the expected one: how the process ended, and its stderr. */
+export function howItEnded(r: CliResult): string {
+  return `${r.signal === null ? `exit ${r.status}` : `killed by ${r.signal}`}; stderr:\n${r.stderr}`;
 }
 
 /** Runs the compiled CLI as a user would, without a terminal. */
@@ -18,7 +25,7 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     timeout: options.timeoutMs ?? 120_000,
     env: { ...process.env, SHARDTRAIN_DEBUG: '', ...options.env },
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `defaults` (flag, value pairs) with every flag that `overrides` gives removed, then `overrides`. */
