@@ -45,6 +45,18 @@ export interface SlotSink {
  */
 const SLOT_POLL_MS = 2;
 
+/**
+ * Pool threads load the worker module with import(), not require(). piscina tries require() first,
+ * and Node 20.19+ then loads an ES module through a facade whose instantiation it asserts: a thread
+ * terminated at that moment (a pool destroyed while piscina replaced a failed thread) aborted the
+ * whole process, once in ~200 runs of 20 fault-and-restart rounds on this VM. With require() of ES
+ * modules off, piscina's require() throws and it falls back to import(), which handles termination.
+ * Only this flag, not the process's own: Worker refuses some of those (--max-old-space-size,
+ * --stack-size) when they are passed explicitly; the heap limit comes from resourceLimits.
+ */
+const NO_REQUIRE_ESM = '--no-experimental-require-module';
+const POOL_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [NO_REQUIRE_ESM] : undefined;
+
 /** How long session threads spin for the next step before sleeping; steps are ~0.1-0.3 ms apart. */
 const SESSION_SPIN_MS = 2;
 
@@ -88,6 +100,7 @@ export class Coordinator {
   private startPool(): Piscina {
     return new Piscina({
       filename: gradientWorkerPath(),
+      execArgv: POOL_EXEC_ARGV,
       minThreads: this.threads,
       maxThreads: this.threads,
       // Threads are the run's fixed resource; tearing them down between steps would cost a restart.
@@ -225,12 +238,15 @@ export class Coordinator {
     }
   }
 
-  /** Replaces every thread: a failed worker may have left the others mid-task or the pool short. */
+  /**
+   * Replaces every thread: a failed worker may have left the others mid-task or the pool short.
+   * The old threads are gone before the new ones start: Node has crashed on threads being created
+   * while others were terminated (nodejs/node#56312).
+   */
   private async restartPool(): Promise<void> {
     this.session = null;
-    const old = this.pool;
+    await this.pool.destroy().catch(() => undefined);
     this.pool = this.startPool();
-    await old.destroy().catch(() => undefined);
   }
 
   async close(): Promise<void> {
