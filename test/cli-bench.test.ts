@@ -77,6 +77,7 @@ describe('shardtrain bench', () => {
       [['--threads', '2,2'], /--threads lists a thread count twice/],
       [['--batch-size', '500', '--train-count', '100'], /--batch-size 500: the data has only 100 training images/],
       [['--plot', join(dir, 'x.png')], /--plot .*x\.png: the file name must end in \.svg/],
+      [['--steps'], /^shardtrain: --steps needs a value\n$/],
     ] as const) {
       const r = runCli(['bench', ...args]);
       expect(r.status).toBe(2);

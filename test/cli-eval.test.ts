@@ -194,6 +194,7 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     ['--test-count 0', ['--weights', GOLDEN, '--test-count', '0'], /--test-count 0 leaves no test images to evaluate$/],
     ['an unknown --dtype', ['--weights', GOLDEN, '--dtype', 'float16'], /dtype/],
     ['zero --threads', ['--weights', GOLDEN, '--threads', '0'], /--threads must be a whole number from 1/],
+    ['--threads with no value', ['--weights', GOLDEN, '--threads'], /^shardtrain: --threads needs a value$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => expectRefused(runCli(['eval', ...args]), message));

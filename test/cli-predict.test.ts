@@ -239,6 +239,7 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['a colour .npy (28,28,3)', ['bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
     ['a good image followed by a bad one', ['digit7.png', 'corrupt_crc.png'], /corrupt_crc\.png: corrupt PNG/],
     ['no image at all', [], /Not enough non-option arguments/],
+    ['--image-size with no value', ['digit7.png', '--image-size'], /^shardtrain: --image-size needs a value$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => expectRefused(runCli(['predict', '--weights', GOLDEN, ...args], { cwd: FIXTURES }), message));

@@ -82,6 +82,10 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['an unknown flag', ['--epohcs', '3'], /Unknown argument: epohcs/],
     // yargs would add the two up (2 + 1 = 3 epochs); refusing is the only safe reading.
     ['a flag given twice', ['--seed', '2', '--seed', '1'], /--seed is given more than once/],
+    // yargs would quietly train with the defaults of a flag left without its value.
+    ['--epochs with no value', ['--epochs'], /^shardtrain: --epochs needs a value$/],
+    ['--threads with no value before another flag', ['--threads', '--seed', '1'], /^shardtrain: --threads needs a value$/],
+    ['--dtype with no value', ['--dtype'], /^shardtrain: --dtype needs a value$/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],
     ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],

@@ -10,6 +10,7 @@ import { loadData, withDataOptions } from './data-options.js';
 import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
+import { requireFlagValues } from './flag-values.js';
 
 function threadList(v: string | number): number[] {
   const parts = String(v).split(',').map((p) => p.trim());
@@ -35,7 +36,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', requiresArg: true, describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
-  return withDataOptions(withModelOptions(bench));
+  return requireFlagValues(withDataOptions(withModelOptions(bench)));
 }
 
 type BenchArgs = Awaited<ReturnType<ReturnType<typeof benchBuilder>['parseAsync']>>;

@@ -10,6 +10,7 @@ import { loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { positiveInt } from './parse-values.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
+import { requireFlagValues } from './flag-values.js';
 
 export function evalBuilder<T>(y: Argv<T>) {
   const evaluating = withWeightsOptions(y)
@@ -18,7 +19,7 @@ export function evalBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['threads', 'kernels', 'json'], 'Evaluation:');
   // Only the test split is evaluated, so the training subset flag would do nothing here.
-  return withDataOptions(evaluating).hide('train-count');
+  return requireFlagValues(withDataOptions(evaluating).hide('train-count'));
 }
 
 type EvalArgs = Awaited<ReturnType<ReturnType<typeof evalBuilder>['parseAsync']>>;

@@ -5,6 +5,7 @@ import { UserError } from '../util/errors.js';
 import { benchBuilder, runBenchCommand } from './bench-command.js';
 import { refuseRepeatedFlags } from './repeated-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
+import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
 import { runTrain, trainBuilder } from './train-command.js';
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       // yargs reports its own parse errors as a message, re-throws what a coerce function threw as
       // a YError (losing the UserError class), and passes handler errors through unchanged.
       if (error && error.name !== 'YError') fail(error);
-      fail(new UserError((error?.message ?? message).replace(/\s+/g, ' ').trim()));
+      fail(new UserError(describeMissingValue((error?.message ?? message).replace(/\s+/g, ' ').trim())));
     })
     .parseAsync();
 }

@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import { heightByWidth } from './parse-values.js';
 import { formatPredictionLine, predictJson } from './predict-report.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
+import { requireFlagValues } from './flag-values.js';
 
 const EPILOG = [
   'The network expects what MNIST looks like: white digits on a black background. Give --invert for dark digits on a light background.',
@@ -18,7 +19,7 @@ const EPILOG = [
 ].join('\n');
 
 export function predictBuilder<T>(y: Argv<T>) {
-  return withWeightsOptions(y)
+  const predicting = withWeightsOptions(y)
     .positional('images', { type: 'string', array: true, describe: 'PNG files and .npy arrays to classify', demandOption: true })
     .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
@@ -26,6 +27,7 @@ export function predictBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['invert', 'resize', 'image-size', 'json'], 'Prediction:')
     .epilog(EPILOG);
+  return requireFlagValues(predicting);
 }
 
 type PredictArgs = Awaited<ReturnType<ReturnType<typeof predictBuilder>['parseAsync']>>;

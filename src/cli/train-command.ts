@@ -18,6 +18,7 @@ import { anyModelFlag, modelOptionsFrom, withModelOptions } from './model-option
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
+import { requireFlagValues } from './flag-values.js';
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
@@ -43,7 +44,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
     .option('beta2', { type: 'number', defaultDescription: String(SEED_ADAM.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
     .option('eps', { type: 'number', defaultDescription: String(SEED_ADAM.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
-  return withDataOptions(withModelOptions(training));
+  return requireFlagValues(withDataOptions(withModelOptions(training)));
 }
 
 type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;

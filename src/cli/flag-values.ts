@@ -1,0 +1,26 @@
+import type { Argv } from 'yargs';
+
+interface DeclaredOptions {
+  readonly key: Record<string, unknown>;
+  readonly boolean: readonly string[];
+  readonly count: readonly string[];
+  readonly array: readonly string[];
+}
+
+/**
+ * Marks every option that takes a value as needing one. Otherwise yargs lets `--epochs` with
+ * nothing after it fall back to the default (or hands the coerce function `undefined`, or `true`
+ * to a choice), so a forgotten value trains silently with another setting.
+ */
+export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
+  // getOptions() is public in yargs but missing from its type definitions.
+  const options = (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
+  const takesNoValue = new Set([...options.boolean, ...options.count, ...options.array]);
+  return y.requiresArg(Object.keys(options.key).filter((name) => !takesNoValue.has(name)));
+}
+
+/** yargs' wording for a missing value, in ours. */
+export function describeMissingValue(message: string): string {
+  const missing = /^Not enough arguments following: (\S+)$/.exec(message);
+  return missing ? `--${missing[1]} needs a value` : message;
+}
