@@ -54,3 +54,11 @@ describe('training steps run on a session: one piscina task per thread for a run
     }
   });
 });
+
+describe('the watchdog', () => {
+  it('refuses a timeout longer than a timer keeps (Node would fire it after 1 ms and fail every step)', async () => {
+    await expect(Trainer.create(data, { ...trainOptions({ threads: 1, kernels: 'wasm' }), pool: { phaseTimeoutMs: 2 ** 31 } })).rejects.toThrow(
+      /phaseTimeoutMs must lie between 1 and 2147483647 \(a timer's limit\), got 2147483648/,
+    );
+  });
+});

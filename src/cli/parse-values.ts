@@ -19,9 +19,10 @@ export function nonNegativeInt(flag: string, max = Number.MAX_SAFE_INTEGER): (v:
   };
 }
 
-export function positiveNumber(flag: string): (v: number) => number {
+export function positiveNumber(flag: string, max = Infinity): (v: number) => number {
+  const bound = max === Infinity ? '' : ` up to ${max}`;
   return (v) => {
-    if (!Number.isFinite(v) || v <= 0) throw new UserError(`--${flag} must be a positive number, got ${describe(v)}`);
+    if (!Number.isFinite(v) || v <= 0 || v > max) throw new UserError(`--${flag} must be a positive number${bound}, got ${describe(v)}`);
     return v;
   };
 }

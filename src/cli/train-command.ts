@@ -4,7 +4,7 @@ import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { saveWeights } from '../io/weights-file.js';
 import { SEED_ADAM } from '../optim/adam.js';
-import { defaultThreadCount } from '../parallel/coordinator.js';
+import { defaultThreadCount, MAX_TIMER_MS } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataDifference, dataIdentity } from '../train/data-identity.js';
@@ -19,6 +19,9 @@ import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './par
 import { EpochProgress } from './progress.js';
 import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
 import { requireFlagValues } from './flag-values.js';
+
+/** The longest --step-timeout a timer can keep (about 24.8 days). */
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
@@ -39,7 +42,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', requiresArg: true, describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', requiresArg: true, conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
-    .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout'), group: 'Checkpoints and faults:' })
+    .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
     .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
     .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
     .option('beta2', { type: 'number', defaultDescription: String(SEED_ADAM.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })

@@ -23,6 +23,9 @@ export interface CoordinatorOptions {
   readonly workerHeapMb: number;
 }
 
+/** The longest delay setTimeout keeps (2^31-1 ms); Node turns a longer one into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   phaseTimeoutMs: 10 * 60_000,
   workerHeapMb: 512,
@@ -95,6 +98,10 @@ export class Coordinator {
     options: Partial<CoordinatorOptions> = {},
   ) {
     this.options = { ...DEFAULT_COORDINATOR_OPTIONS, ...options };
+    const { phaseTimeoutMs } = this.options;
+    if (!(phaseTimeoutMs >= 1 && phaseTimeoutMs <= MAX_TIMER_MS)) {
+      throw new RangeError(`phaseTimeoutMs must lie between 1 and ${MAX_TIMER_MS} (a timer's limit), got ${phaseTimeoutMs}`);
+    }
     this.pool = this.startPool();
   }
 
@@ -105,7 +112,7 @@ export class Coordinator {
       minThreads: this.threads,
       maxThreads: this.threads,
       // Threads are the run's fixed resource; tearing them down between steps would cost a restart.
-      idleTimeout: 2 ** 31 - 1,
+      idleTimeout: MAX_TIMER_MS,
       // One task per thread at a time, so a phase's tasks spread over every thread.
       concurrentTasksPerWorker: 1,
       resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb },
