@@ -57,7 +57,7 @@ describe('shardtrain bench', () => {
     const svg = readFileSync(plot, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('training throughput');
-    expect(svg).toContain('speedup over the first thread count');
+    expect(svg).toContain('speedup over 1 thread');
     expect(svg).toContain('ideal');
   });
 
@@ -69,6 +69,15 @@ describe('shardtrain bench', () => {
     expect(r.stdout).toMatch(new RegExp(`^ +${over}\\* +\\d+ `, 'm'));
     expect(r.stdout).toMatch(/\* oversubscribed/);
     expect(r.stdout).toMatch(/compute +wait +dispatch +reduce +adam +empty/);
+  });
+
+  it('measures the speedup over the fewest threads, whatever order --threads lists them in', () => {
+    const r = runCli(['bench', '--threads', '2,1', '--steps', '1', '--warmup', '0', '--repeat', '1', '--batch-size', '10', '--train-count', '50', '--filters1', '4', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const [one, two] = JSON.parse(r.stdout).results;
+    expect([one.threads, two.threads]).toEqual([1, 2]);
+    expect(one.speedup).toBe(1);
+    expect(two.speedup).toBeCloseTo(two.samplesPerSec.median / one.samplesPerSec.median, 9);
   });
 
   it('refuses bad options in one line', () => {

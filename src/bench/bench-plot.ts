@@ -1,6 +1,8 @@
 import { writeFileAtomically } from '../io/atomic-write.js';
 import type { BenchResult } from './run-bench.js';
 
+const threadsText = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+
 /**
  * Samples/s and speedup against threads, each with its ideal line (linear scaling from the
  * smallest thread count), as an SVG drawn by vega-lite: two panels side by side.
@@ -54,7 +56,7 @@ export async function benchPlotSvg(r: BenchResult): Promise<string> {
       offset: 14,
     },
     data: { values: rows },
-    hconcat: [panel('samples/s', 'training throughput (median, min-max)'), panel('speedup', 'speedup over the first thread count')],
+    hconcat: [panel('samples/s', 'training throughput (median, min-max)'), panel('speedup', `speedup over ${threadsText(base.threads)}`)],
     resolve: { legend: { color: 'shared' } },
   } as never).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });

@@ -32,6 +32,7 @@ export function formatBenchTable(r: BenchResult): string {
     'compute: the slowest thread\'s computation; wait: how long the fastest thread idled for it; dispatch: the rest of the',
     'parallel phase (messages, wake-ups); reduce: what is left of the main thread\'s slot sum once the last slot is in',
     '(it sums each slot as it completes, during compute); adam: the main thread; empty: one empty task on every thread.',
+    `speedup and effic.: over ${r.results[0].threads} thread(s), the fewest measured.`,
     'GFLOP/s counts 2 FLOPs per multiply-add of the dense model, whatever work the kernels skip.',
   );
   return lines.join('\n');

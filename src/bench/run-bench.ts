@@ -31,6 +31,7 @@ export interface ThreadResult {
   readonly threads: number;
   readonly oversubscribed: boolean;
   readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] };
+  /** Over the fewest threads measured (results[0]), and efficiency per thread added beyond those. */
   readonly speedup: number;
   readonly efficiency: number;
   /** 2 FLOPs per multiply-add of the model's dense count, per second. */
@@ -72,12 +73,14 @@ export async function runBench(
   options: BenchOptions,
   onProgress: (p: BenchProgress) => void = () => undefined,
 ): Promise<BenchResult> {
-  const runs = new Map<number, ThroughputRun[]>(options.threadCounts.map((t) => [t, []]));
-  const total = options.threadCounts.length * options.repeat;
+  // Ascending, so that the speedup is over the fewest threads, whatever order they were listed in.
+  const threadCounts = [...options.threadCounts].sort((x, y) => x - y);
+  const runs = new Map<number, ThroughputRun[]>(threadCounts.map((t) => [t, []]));
+  const total = threadCounts.length * options.repeat;
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels'> | null = null;
   for (let r = 0; r < options.repeat; r++) {
-    const order = r % 2 === 0 ? options.threadCounts : [...options.threadCounts].reverse();
+    const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
     for (const threads of order) {
       const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyPhases);
       info = run;
@@ -86,9 +89,9 @@ export async function runBench(
     }
   }
   const machine = describeMachine();
-  const base = median(runs.get(options.threadCounts[0])!.map((x) => x.samplesPerSec));
-  const baseThreads = options.threadCounts[0];
-  const results = options.threadCounts.map((threads): ThreadResult => {
+  const baseThreads = threadCounts[0];
+  const base = median(runs.get(baseThreads)!.map((x) => x.samplesPerSec));
+  const results = threadCounts.map((threads): ThreadResult => {
     const list = runs.get(threads)!;
     const rates = list.map((x) => x.samplesPerSec);
     const m = median(rates);
