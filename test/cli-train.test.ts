@@ -65,6 +65,12 @@ describe('shardtrain train', () => {
     const strip = (s: string) => JSON.stringify({ ...JSON.parse(s), samplesPerSec: 0, seconds: 0 });
     expect(strip(b.stdout)).toBe(strip(a.stdout));
   });
+
+  it('more threads than Node allows listeners on one signal by default (12 > 10): no warning', () => {
+    const r = runCli(['train', '--epochs', '1', ...withOverrides(tiny, ['--threads', '12'])]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+  });
 });
 
 describe('shardtrain train refuses bad input in one line with exit code 2', () => {

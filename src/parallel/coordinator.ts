@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { WorkerFault } from '../train/faults.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { runOnEveryThread } from './run-on-every-thread.js';
 import { Control, StepSession, type StepOrder } from './step-session.js';
 import type { Task, TaskResult } from './tasks.js';
 import { gradientWorkerPath } from './worker-path.js';
@@ -168,9 +169,7 @@ export class Coordinator {
     const watchdog = new AbortController();
     const timer = setTimeout(() => watchdog.abort(new PhaseTimeout(this.options.phaseTimeoutMs)), this.options.phaseTimeoutMs);
     try {
-      const runs: Promise<TaskResult>[] = [];
-      for (let t = 0; t < this.threads; t++) runs.push(this.pool.run(task, { signal: watchdog.signal }));
-      const settled = await Promise.allSettled(runs);
+      const settled = await Promise.allSettled(runOnEveryThread<TaskResult>(this.pool, task, this.threads, watchdog.signal));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
       const tasks = settled.map((s) => (s as PromiseFulfilledResult<TaskResult>).value);

@@ -1,4 +1,5 @@
 import type { Piscina } from 'piscina';
+import { runOnEveryThread } from './run-on-every-thread.js';
 import { sharedInt32 } from './shared-state.js';
 import type { TaskResult } from './tasks.js';
 
@@ -101,8 +102,7 @@ export class StepSession {
   ) {
     this.records = new Float64Array(new SharedArrayBuffer(threads * RECORD_FIELDS * 8));
     const task: SessionTask = { kind: 'steps', control: this.control, records: this.records, threads, ...spin };
-    const runs: Promise<TaskResult>[] = [];
-    for (let t = 0; t < threads; t++) runs.push(pool.run(task, { signal: this.watchdog.signal }));
+    const runs = runOnEveryThread<TaskResult>(pool, task, threads, this.watchdog.signal);
     for (const run of runs) {
       run.catch((e: unknown) => {
         this.failure ??= this.watchdog.signal.aborted ? this.watchdog.signal.reason : e;
