@@ -7,10 +7,10 @@ import { type BenchProgress, runBench } from '../bench/run-bench.js';
 import { checkWritableFile } from '../io/output-path.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
+import { requireFlagValues } from './flag-values.js';
 import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
-import { requireFlagValues } from './flag-values.js';
 
 function threadList(v: string | number): number[] {
   const parts = String(v).split(',').map((p) => p.trim());
@@ -34,7 +34,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, default: 'auto' as const, describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
-    .option('plot', { type: 'string', requiresArg: true, describe: 'also draw samples/s and speedup against threads into FILE.svg' })
+    .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(bench)));
 }

@@ -9,16 +9,15 @@ export function withDataOptions<T>(y: Argv<T>) {
   return y
     .option('data', {
       type: 'string',
-      requiresArg: true,
       describe: 'an .npz (seed or Keras keys), or a directory of the four MNIST IDX files (.gz or raw); default: the embedded MNIST digits',
       group: 'Data:',
     })
-    .option('train-images-key', { type: 'string', requiresArg: true, describe: 'array name of the training images in the .npz', group: 'Data:' })
-    .option('train-labels-key', { type: 'string', requiresArg: true, describe: 'array name of the training labels', group: 'Data:' })
-    .option('test-images-key', { type: 'string', requiresArg: true, describe: 'array name of the test images', group: 'Data:' })
-    .option('test-labels-key', { type: 'string', requiresArg: true, describe: 'array name of the test labels', group: 'Data:' })
+    .option('train-images-key', { type: 'string', describe: 'array name of the training images in the .npz', group: 'Data:' })
+    .option('train-labels-key', { type: 'string', describe: 'array name of the training labels', group: 'Data:' })
+    .option('test-images-key', { type: 'string', describe: 'array name of the test images', group: 'Data:' })
+    .option('test-labels-key', { type: 'string', describe: 'array name of the test labels', group: 'Data:' })
     .option('pixel-divisor', { type: 'number', describe: 'the network sees pixel / divisor (default: 255 for uint8, 1 for floats in [0,1])', coerce: positiveNumber('pixel-divisor'), group: 'Data:' })
-    .option('image-size', { type: 'string', requiresArg: true, describe: 'HxW of the images when they are stored flat as (N, H*W)', coerce: heightByWidth('image-size'), group: 'Data:' })
+    .option('image-size', { type: 'string', describe: 'HxW of the images when they are stored flat as (N, H*W)', coerce: heightByWidth('image-size'), group: 'Data:' })
     .option('train-count', { type: 'number', describe: 'use the first N training images (default: all)', coerce: nonNegativeInt('train-count'), group: 'Data:' })
     .option('test-count', { type: 'number', describe: 'use the first N test images (default: all)', coerce: nonNegativeInt('test-count'), group: 'Data:' });
 }

@@ -8,9 +8,9 @@ import { resolveKernels } from '../parallel/kernel-choice.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
+import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
-import { requireFlagValues } from './flag-values.js';
 
 export function evalBuilder<T>(y: Argv<T>) {
   const evaluating = withWeightsOptions(y)

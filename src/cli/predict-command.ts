@@ -5,10 +5,10 @@ import { prepareInput } from '../eval/prepare-input.js';
 import { readWeightsFile, type WeightsFile } from '../io/load-weights.js';
 import type { ModelConfig } from '../model/config.js';
 import { UserError } from '../util/errors.js';
+import { requireFlagValues } from './flag-values.js';
 import { heightByWidth } from './parse-values.js';
 import { formatPredictionLine, predictJson } from './predict-report.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
-import { requireFlagValues } from './flag-values.js';
 
 const EPILOG = [
   'The network expects what MNIST looks like: white digits on a black background. Give --invert for dark digits on a light background.',
@@ -23,7 +23,7 @@ export function predictBuilder<T>(y: Argv<T>) {
     .positional('images', { type: 'string', array: true, describe: 'PNG files and .npy arrays to classify', demandOption: true })
     .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
-    .option('image-size', { type: 'string', requiresArg: true, describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
+    .option('image-size', { type: 'string', describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['invert', 'resize', 'image-size', 'json'], 'Prediction:')
     .epilog(EPILOG);

@@ -13,12 +13,12 @@ import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
+import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
 import { anyModelFlag, modelOptionsFrom, withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
-import { requireFlagValues } from './flag-values.js';
 
 /** The longest --step-timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
@@ -35,13 +35,13 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, defaultDescription: 'auto', describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
     .option('seed', { type: 'number', defaultDescription: String(d.seed), describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
-    .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)', requiresArg: true })
+    .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per epoch on stdout and nothing else there' })
     .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json'], 'Training:')
-    .option('checkpoint', { type: 'string', requiresArg: true, describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
+    .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
-    .option('resume', { type: 'string', requiresArg: true, describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
-    .option('init', { type: 'string', requiresArg: true, conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
+    .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
+    .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
     .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
     .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
     .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })

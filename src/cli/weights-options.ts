@@ -12,7 +12,6 @@ export function withWeightsOptions<T>(y: Argv<T>) {
   return y
     .option('weights', {
       type: 'string',
-      requiresArg: true,
       demandOption: true,
       describe: 'an .npz of kern, kb, kern2, kb2, w, b: from train --save, the seed\'s numpy code or PyTorch (float16/32/64)',
       group: 'Weights:',
