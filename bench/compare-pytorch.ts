@@ -10,7 +10,7 @@ import { median, measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import { SEED_ADAM } from '../src/optim/adam.js';
-import type { KernelChoice } from '../src/parallel/kernel-choice.js';
+import type { KernelChoice } from '../src/kernels/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -32,7 +32,7 @@ async function runBlock(c: Contender, steps: number): Promise<void> {
   for (let s = 0; s < steps; s++) await c.step();
   c.blockMs.push((performance.now() - started) / steps);
   // Ends the session, so that this trainer's threads sleep instead of spinning into the next block.
-  await c.trainer.emptyPhase();
+  await c.trainer.emptyTasks();
 }
 
 function quartiles(values: readonly number[]): string {

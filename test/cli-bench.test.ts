@@ -31,7 +31,7 @@ describe('shardtrain bench', () => {
       expect(t.efficiency).toBeCloseTo(t.speedup / t.threads, 9);
       expect(t.gflops).toBeCloseTo((s.median * 1_420_272 * 2) / 1e9, 9);
       expect(t.oversubscribed).toBe(t.threads > r.machine.availableParallelism);
-      for (const key of ['computeMs', 'waitMs', 'dispatchMs', 'reduceMs', 'adamMs', 'emptyPhaseMs']) {
+      for (const key of ['computeMs', 'waitMs', 'dispatchMs', 'reduceMs', 'adamMs', 'emptyTaskMs']) {
         expect(t.perStep[key], key).toBeGreaterThanOrEqual(0);
       }
       // A step's parallel part (compute + dispatch) can't be faster than the samples allow.

@@ -93,7 +93,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--threads with no value before another flag', ['--threads', '--seed', '1'], /^shardtrain: --threads needs a value$/],
     ['--dtype with no value', ['--dtype'], /^shardtrain: --dtype needs a value$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
-    ['a --step-timeout past the timer limit', ['--step-timeout', '3000000'], /^shardtrain: --step-timeout must be a positive number up to 2147483, got 3000000$/],
+    ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],
     ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { Dtype } from '../src/model/float-array.js';
-import type { KernelChoice } from '../src/parallel/kernel-choice.js';
+import type { KernelChoice } from '../src/kernels/index.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { epochBatches } from '../src/train/batches.js';
+import type { Coordinator } from '../src/parallel/coordinator.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 
@@ -11,11 +12,11 @@ const data = { ...full, train: takeFirst(full.train, 300), test: takeFirst(full.
 const batches = epochBatches(300, 100, false);
 
 // The pool is the coordinator's own; these tests look at it (and break it) from outside on purpose.
-const poolOf = (trainer: Trainer) => (trainer as unknown as { coordinator: { pool: Piscina } }).coordinator.pool;
+const poolOf = (trainer: Trainer): Piscina => (trainer as unknown as { coordinator: Coordinator }).coordinator.workerPool.underlying;
 
 async function trainer(): Promise<Trainer> {
   const t = await Trainer.create(data, trainOptions({ threads: 2, kernels: 'wasm' }));
-  t.state.order.set(t.streams.epochPermutation(0, data.train.count));
+  t.setEpochOrder(0);
   return t;
 }
 
@@ -57,8 +58,8 @@ describe('training steps run on a session: one piscina task per thread for a run
 
 describe('the watchdog', () => {
   it('refuses a timeout longer than a timer keeps (Node would fire it after 1 ms and fail every step)', async () => {
-    await expect(Trainer.create(data, { ...trainOptions({ threads: 1, kernels: 'wasm' }), pool: { phaseTimeoutMs: 2 ** 31 } })).rejects.toThrow(
-      /phaseTimeoutMs must lie between 1 and 2147483647 \(a timer's limit\), got 2147483648/,
+    await expect(Trainer.create(data, { ...trainOptions({ threads: 1, kernels: 'wasm' }), pool: { timeoutMs: 2 ** 31 } })).rejects.toThrow(
+      /timeoutMs must lie between 1 and 2147483647 \(a timer's limit\), got 2147483648/,
     );
   });
 });

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL, type ModelConfig } from '../src/model/config.js';
-import type { ImageSource } from '../src/model/kernels.js';
+import type { ImageSource } from '../src/kernels/sample-kernels.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';
 import { caseName, lcg, makeModel } from './helpers/random-model.js';
+import { elementwiseRelativeError, relativeError } from './helpers/relative-error.js';
 
 // Tolerance: 2e-5 of each tensor's largest magnitude. The reference accumulates every sum in
 // float64 and rounds once (it is within 2.5e-7 of the float64 network on the seed shape); the
@@ -36,16 +37,6 @@ const cases: ModelConfig[] = [
   // The paired backward with one output column (its pair list is only the row's two ends).
   { imageHeight: 10, imageWidth: 7, classes: 3, conv1: conv(16, 3, 3, 1), conv2: conv(3, 4, 4, 2) },
 ];
-
-function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
 
 async function backends(): Promise<WasmBackend[]> {
   const list = [await createWasmBackend({ simd: 'simd' })];
@@ -95,16 +86,16 @@ describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('wasm %s = TypeScript 
         const label = (s * 7) % dims.classes;
         const refLoss = net.sampleGradient(ref, images, i, label, refGrad);
         const loss = wasm.sampleGradient(params, images, i, label, grad);
-        worst.loss = Math.max(worst.loss ?? 0, Math.abs(loss - refLoss) / Math.abs(refLoss));
+        worst.loss = Math.max(worst.loss ?? 0, elementwiseRelativeError([loss], [refLoss]));
         for (const t of wasm.layout.tensors) {
-          const e = maxRelError(grad.subarray(t.offset, t.offset + t.length), refGrad.subarray(t.offset, t.offset + t.length));
+          const e = relativeError(grad.subarray(t.offset, t.offset + t.length), refGrad.subarray(t.offset, t.offset + t.length));
           worst[t.name] = Math.max(worst[t.name] ?? 0, e);
         }
         const refLogits = new Float32Array(dims.classes);
         const logits = new Float32Array(dims.classes);
         net.sampleLogits(ref, images, i, refLogits);
         wasm.sampleLogits(params, images, i, logits);
-        worst.logits = Math.max(worst.logits ?? 0, maxRelError(logits, refLogits));
+        worst.logits = Math.max(worst.logits ?? 0, relativeError(logits, refLogits));
       }
       console.log(variant, caseName(config), Object.fromEntries(Object.entries(worst).map(([k, e]) => [k, e.toExponential(1)])));
       for (const [key, e] of Object.entries(worst)) expect(e, key).toBeLessThan(TOLERANCE);

@@ -3,10 +3,10 @@
 import { workerData } from 'piscina';
 import { WorkerContext } from '../src/parallel/worker-context.js';
 import type { SharedState } from '../src/parallel/shared-state.js';
-import type { Task, TaskResult } from '../src/parallel/tasks.js';
+import type { Task, ThreadTiming } from '../src/parallel/tasks.js';
 
 const context = new WorkerContext(workerData as SharedState);
 
-export default function runTask(task: Task): TaskResult {
+export default function runTask(task: Task): ThreadTiming {
   return context.run(task);
 }

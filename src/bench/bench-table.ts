@@ -23,14 +23,14 @@ export function formatBenchTable(r: BenchResult): string {
         `${pad(`${fixed(t.samplesPerSec.min, 0)}-${fixed(t.samplesPerSec.max, 0)}`, 15)} ${pad(`${fixed(t.speedup, 2)}x`, 8)} ` +
         `${pad(`${fixed(100 * t.efficiency, 0)}%`, 7)} ${pad(fixed(t.gflops, 2), 8)} |              ` +
         `${pad(fixed(s.computeMs, 2), 8)} ${pad(fixed(s.waitMs, 2), 6)} ${pad(fixed(s.dispatchMs, 2), 8)} ` +
-        `${pad(fixed(s.reduceMs, 2), 6)} ${pad(fixed(s.adamMs, 2), 6)} ${pad(fixed(s.emptyPhaseMs, 3), 6)}`,
+        `${pad(fixed(s.reduceMs, 2), 6)} ${pad(fixed(s.adamMs, 2), 6)} ${pad(fixed(s.emptyTaskMs, 3), 6)}`,
     );
   }
   if (r.results.some((t) => t.oversubscribed)) lines.push('* oversubscribed: more threads than the available parallelism');
   lines.push(
     '',
     'compute: the slowest thread\'s computation; wait: how long the fastest thread idled for it; dispatch: the rest of the',
-    'parallel phase (messages, wake-ups); reduce: what is left of the main thread\'s slot sum once the last slot is in',
+    'parallel part of the step (messages, wake-ups); reduce: what is left of the main thread\'s slot sum once the last slot is in',
     '(it sums each slot as it completes, during compute); adam: the main thread; empty: one empty task on every thread.',
     `speedup and effic.: over ${r.results[0].threads} thread(s), the fewest measured.`,
     'GFLOP/s counts 2 FLOPs per multiply-add of the dense model, whatever work the kernels skip.',

@@ -8,7 +8,7 @@ export interface ThroughputRun {
   readonly samplesPerSec: number;
   readonly timing: TimingTotals;
   /** Mean round trip of an empty task on every thread. */
-  readonly emptyPhaseMs: number;
+  readonly emptyTaskMs: number;
   readonly parameters: number;
   readonly multiplyAddsPerSample: number;
   readonly kernels: string;
@@ -28,7 +28,7 @@ export interface WarmTrainer {
 export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmupSteps: number): Promise<WarmTrainer> {
   const trainer = await Trainer.create(dataset, options);
   try {
-    trainer.state.order.set(trainer.streams.epochPermutation(0, dataset.train.count));
+    trainer.setEpochOrder(0);
     const batches = epochBatches(dataset.train.count, options.batchSize, true);
     if (batches.length === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
     let next = 0;
@@ -50,7 +50,7 @@ export async function measureThroughput(
   options: TrainOptions,
   warmupSteps: number,
   steps: number,
-  emptyPhases = 0,
+  emptyTasks = 0,
 ): Promise<ThroughputRun> {
   const { trainer, step } = await warmTrainer(dataset, options, warmupSteps);
   try {
@@ -59,12 +59,12 @@ export async function measureThroughput(
     for (let s = 0; s < steps; s++) await step(timing);
     const seconds = (performance.now() - started) / 1000;
     let emptyMs = 0;
-    for (let p = 0; p < emptyPhases; p++) emptyMs += (await trainer.emptyPhase()).wallMs;
+    for (let t = 0; t < emptyTasks; t++) emptyMs += (await trainer.emptyTasks()).wallMs;
     return {
       threads: options.threads,
       samplesPerSec: timing.samples / seconds,
       timing,
-      emptyPhaseMs: emptyPhases > 0 ? emptyMs / emptyPhases : NaN,
+      emptyTaskMs: emptyTasks > 0 ? emptyMs / emptyTasks : NaN,
       parameters: trainer.layout.total,
       multiplyAddsPerSample: trainer.dims.multiplyAddsPerSample,
       kernels: trainer.kernelName,

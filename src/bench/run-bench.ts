@@ -9,8 +9,8 @@ export interface BenchOptions {
   readonly steps: number;
   readonly warmup: number;
   readonly repeat: number;
-  /** Empty phases timed per thread count to measure piscina's own overhead. */
-  readonly emptyPhases: number;
+  /** Empty tasks timed per thread count to measure piscina's own overhead. */
+  readonly emptyTasks: number;
 }
 
 /** Mean milliseconds per step, split by where the time went. */
@@ -23,8 +23,8 @@ export interface StepBreakdown {
   readonly dispatchMs: number;
   readonly reduceMs: number;
   readonly adamMs: number;
-  /** Round trip of one empty task on every thread (piscina's own cost per phase). */
-  readonly emptyPhaseMs: number;
+  /** Round trip of one empty task on every thread (piscina's own cost per job). */
+  readonly emptyTaskMs: number;
 }
 
 export interface ThreadResult {
@@ -82,7 +82,7 @@ export async function runBench(
   for (let r = 0; r < options.repeat; r++) {
     const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
     for (const threads of order) {
-      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyPhases);
+      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks);
       info = run;
       runs.get(threads)!.push(run);
       onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
@@ -131,6 +131,6 @@ function breakdown(list: readonly ThroughputRun[]): StepBreakdown {
     dispatchMs: sum((x) => x.timing.dispatchMs),
     reduceMs: sum((x) => x.timing.reduceMs),
     adamMs: sum((x) => x.timing.adamMs),
-    emptyPhaseMs: list.reduce((acc, x) => acc + x.emptyPhaseMs, 0) / list.length,
+    emptyTaskMs: list.reduce((acc, x) => acc + x.emptyTaskMs, 0) / list.length,
   };
 }

@@ -58,7 +58,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
     result = await runBench(
       dataset,
       { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: 'shardtrain', seed: a.seed },
-      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyPhases: a.emptyTasks },
+      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks },
       (p) => progress.update(p),
     );
   } finally {

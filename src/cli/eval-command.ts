@@ -4,7 +4,7 @@ import { readWeightsFile } from '../io/load-weights.js';
 import { deriveDims } from '../model/config.js';
 import { parameterLayout } from '../model/parameters.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
-import { resolveKernels } from '../parallel/kernel-choice.js';
+import { kernelsOption } from './kernels-option.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
@@ -39,7 +39,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   }
   const layout = parameterLayout(deriveDims(config));
   if (layout.total !== weights.params.length) throw new Error(`layout of ${layout.total} parameters for ${weights.params.length} loaded`);
-  const kernels = resolveKernels(a.kernels, weights.dtype);
+  const kernels = kernelsOption(a.kernels, weights.dtype);
   const result = await evaluateOnPool(config, weights.dtype, weights.params, test, a.threads, kernels);
   const subject = { weights, config, parameters: layout.total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');

@@ -4,11 +4,13 @@ import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { saveWeights } from '../io/weights-file.js';
 import { SEED_ADAM } from '../optim/adam.js';
-import { defaultThreadCount, MAX_TIMER_MS } from '../parallel/coordinator.js';
+import { defaultThreadCount } from '../parallel/coordinator.js';
+import { MAX_TIMER_MS } from '../parallel/pool.js';
 import { validateSeed } from '../rng/streams.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataDifference, dataIdentity } from '../train/data-identity.js';
-import { NumericalFault, WorkerFault } from '../train/faults.js';
+import { WorkerFault } from '../parallel/worker-fault.js';
+import { NumericalFault } from '../train/numerical-fault.js';
 import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
@@ -20,7 +22,7 @@ import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './par
 import { EpochProgress } from './progress.js';
 import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
 
-/** The longest --step-timeout a timer can keep (about 24.8 days). */
+/** The longest --timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
@@ -42,7 +44,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
-    .option('step-timeout', { type: 'number', default: 600, describe: 'seconds a step may take before its workers are taken for hung, replaced and the step retried', coerce: positiveNumber('step-timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
+    .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
     .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
     .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
     .option('beta2', { type: 'number', defaultDescription: String(SEED_ADAM.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
@@ -87,7 +89,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
   const model = initial?.model ?? settings.model;
   const trainer = await withDataSource(settings.data.data, () =>
-    Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { phaseTimeoutMs: a.stepTimeout * 1000 } }),
+    Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
   if (initial !== null) trainer.params.set(initial.params);
   if (resumed !== null) {

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { ModelOptions } from '../model/config.js';
 import type { Dtype } from '../model/float-array.js';
 import { SEED_ADAM, type AdamOptions } from '../optim/adam.js';
-import { type KernelChoice, resolveKernels } from '../parallel/kernel-choice.js';
+import type { KernelChoice } from '../kernels/index.js';
+import { kernelsOption } from './kernels-option.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
@@ -57,7 +58,7 @@ export function dataFlagsOf(a: DataFlags): DataFlags {
 export function settingsFromFlags(a: SettingFlags): TrainSettings {
   const dtype = a.dtype ?? DEFAULT_SETTINGS.dtype;
   return {
-    kernels: resolveKernels(a.kernels ?? 'auto', dtype),
+    kernels: kernelsOption(a.kernels ?? 'auto', dtype),
     model: modelOptionsFrom(a),
     dtype: a.dtype ?? DEFAULT_SETTINGS.dtype,
     seed: a.seed ?? DEFAULT_SETTINGS.seed,

@@ -1,9 +1,8 @@
 import { takeFirst, type ImageSet } from '../data/dataset.js';
 import type { ModelConfig } from '../model/config.js';
+import { createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import { createWasmBackend } from '../kernels/wasm/index.js';
 import { Coordinator } from '../parallel/coordinator.js';
-import type { KernelChoice } from '../parallel/kernel-choice.js';
 import { createSharedState } from '../parallel/shared-state.js';
 import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
 
@@ -33,9 +32,9 @@ export async function evaluateOnPool(
 ): Promise<TestEvaluation> {
   const started = performance.now();
   // The kernels training used, or the last bits of the loss would differ from its report.
-  const backend = kernels === 'wasm' ? await createWasmBackend() : null;
+  const backend = await createBackend(kernels, dtype);
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
-  const state = createSharedState(config, dtype, takeFirst(test, 0), test, params.length, 1, backend);
+  const state = createSharedState(config, backend, takeFirst(test, 0), test, params.length, 1);
   state.params.set(params);
   const coordinator = new Coordinator(state, threads);
   try {

@@ -1,7 +1,7 @@
 import { conv2dBackward, conv2dForward } from './conv2d.js';
 import { denseBackward, denseForward } from './dense.js';
 import { allocFloat, type Dtype, type FloatArray } from './float-array.js';
-import type { ImageSource, SampleKernels } from './kernels.js';
+import type { ImageSource, SampleKernels } from '../kernels/sample-kernels.js';
 import type { ModelDims } from './config.js';
 import { parameterLayout, type ParameterLayout, type ParameterViews, parameterViews } from './parameters.js';
 import { reluBackward, reluForward } from './relu.js';

@@ -30,7 +30,7 @@ export function meanOfSum(mean: FloatArray, sum: Float64Array, count: number): v
 /**
  * A batch's mean gradient built while the batch is computed: the coordinator calls add(from, to)
  * on the main thread for each run of slots completed since the last call, in order and starting
- * at slot 0 (again from 0 if the phase is retried), and finish once all `count` slots are in. The
+ * at slot 0 (again from 0 if the step is retried), and finish once all `count` slots are in. The
  * rounding is averageSlots' exactly, however the slots are split into runs.
  */
 export interface SlotSum {

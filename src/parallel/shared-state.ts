@@ -1,7 +1,7 @@
 import type { ImageSet } from '../data/dataset.js';
+import type { Backend, BackendHandle } from '../kernels/index.js';
 import type { ModelConfig } from '../model/config.js';
-import { allocFloat32, type WasmModuleAndMemory } from '../kernels/wasm/index.js';
-import { allocSharedFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+import type { Dtype, FloatArray } from '../model/float-array.js';
 
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
@@ -26,18 +26,15 @@ export interface SharedState {
   readonly testLosses: Float64Array;
   readonly testPredictions: Int32Array;
   /**
-   * Per batch position: the stamp of the phase attempt that last completed its slot, so the main
-   * thread can sum slots as they complete without clearing flags between steps.
+   * Per batch position: the id of the attempt that last completed its slot, so the main thread can
+   * sum slots as they complete without clearing flags between steps.
    */
-  readonly slotStamps: Int32Array;
+  readonly slotAttempts: Int32Array;
   /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
   readonly counters: Int32Array;
   readonly batchSize: number;
-  /**
-   * With the WebAssembly kernels: their compiled module and the one shared memory that holds the
-   * parameters and gradient slots (and every thread's scratch), so that wasm reads them in place.
-   */
-  readonly wasm: WasmModuleAndMemory | null;
+  /** What each pool thread rebuilds the run's kernel backend from. */
+  readonly backend: BackendHandle;
 }
 
 export const TRAIN_COUNTER = 0;
@@ -51,19 +48,19 @@ export function sharedFloat64(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * 8));
 }
 
+/** The parameters and gradient slots are allocated by the backend, where its kernels read them in place. */
 export function createSharedState(
   config: ModelConfig,
-  dtype: Dtype,
+  backend: Backend,
   train: ImageSet,
   test: ImageSet,
   parameterCount: number,
   batchSize: number,
-  wasm: WasmModuleAndMemory | null = null,
 ): SharedState {
-  const alloc = (length: number): FloatArray => (wasm === null ? allocSharedFloat(dtype, length) : allocFloat32(wasm.memory, length));
+  const alloc = (length: number): FloatArray => backend.allocShared(length);
   return {
     config,
-    dtype,
+    dtype: backend.dtype,
     train,
     test,
     params: alloc(parameterCount),
@@ -72,9 +69,9 @@ export function createSharedState(
     order: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
-    slotStamps: sharedInt32(batchSize),
+    slotAttempts: sharedInt32(batchSize),
     counters: sharedInt32(2),
     batchSize,
-    wasm,
+    backend: backend.handle,
   };
 }

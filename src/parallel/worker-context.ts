@@ -1,15 +1,13 @@
 import { threadId } from 'node:worker_threads';
 import { deriveDims } from '../model/config.js';
 import { allocFloat, type FloatArray } from '../model/float-array.js';
-import type { SampleKernels } from '../model/kernels.js';
-import { WasmNetwork } from '../kernels/wasm/index.js';
-import { Network } from '../model/network.js';
+import { backendFrom, type SampleKernels } from '../kernels/index.js';
 import { parameterLayout } from '../model/parameters.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
-import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder } from './step-session.js';
-import type { Task, TaskResult } from './tasks.js';
+import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder } from './session-protocol.js';
+import type { Task, ThreadTiming } from './tasks.js';
 
 /**
  * The work of one thread, shared by the worker file and by tests that run it in-process.
@@ -27,18 +25,18 @@ export class WorkerContext {
 
   constructor(private readonly state: SharedState) {
     const dims = deriveDims(state.config);
-    this.kernels = state.wasm === null ? new Network(dims, state.dtype) : WasmNetwork.create(state.wasm, dims);
+    this.kernels = backendFrom(state.backend).sampleKernels(dims);
     const n = parameterLayout(dims).total;
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
     this.classes = dims.classes;
     this.logits = allocFloat(state.dtype, dims.classes);
   }
 
-  run(task: Task): TaskResult {
+  run(task: Task): ThreadTiming {
     const started = performance.now();
     let samples = 0;
-    if (task.kind === 'steps') samples = this.steps(task);
-    else if (task.kind === 'evaluate') {
+    if (task.kind === 'session') samples = this.session(task);
+    else if (task.kind === 'evaluation') {
       this.kernels.prepare(this.state.params);
       samples = this.evaluate(task.count, task.chunk);
     }
@@ -46,13 +44,13 @@ export class WorkerContext {
     return this.result(samples, started, ended);
   }
 
-  private result(samples: number, started: number, ended: number): TaskResult {
+  private result(samples: number, started: number, ended: number): ThreadTiming {
     const origin = performance.timeOrigin;
     return { samples, computeMs: ended - started, threadId, startedAt: origin + started, endedAt: origin + ended };
   }
 
   /** A session: every order the main thread posts, until it says stop; returns the samples done. */
-  private steps({ control, records, threads, spinMs, lastSpinMs }: SessionTask): number {
+  private session({ control, records, threads, spinMs, lastSpinMs }: SessionTask): number {
     const row = Atomics.add(control, Control.ROWS, 1);
     const record = records.subarray(row * RECORD_FIELDS, (row + 1) * RECORD_FIELDS);
     let total = 0;
@@ -72,8 +70,8 @@ export class WorkerContext {
     }
   }
 
-  private gradients({ batchStart, batchCount, chunk, step, attempt, stamp }: StepOrder): number {
-    const { params, batchLosses, order, train, slotStamps } = this.state;
+  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId }: StepOrder): number {
+    const { params, batchLosses, order, train, slotAttempts } = this.state;
     const fault = this.injectedFault;
     return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
@@ -82,7 +80,7 @@ export class WorkerContext {
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
         // Publishes the slot to the main thread, which sums slots as they complete (the
         // sequentially consistent store orders the slot's writes before it).
-        Atomics.store(slotStamps, i, stamp);
+        Atomics.store(slotAttempts, i, attemptId);
       }
     });
   }

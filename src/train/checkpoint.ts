@@ -4,7 +4,7 @@ import { writeNpz } from '../data/npz-write.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { AdamOptions } from '../optim/adam.js';
-import type { KernelChoice } from '../parallel/kernel-choice.js';
+import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import { UserError } from '../util/errors.js';
 import type { DataIdentity } from './data-identity.js';

@@ -1,13 +1,13 @@
-import type { PhaseTiming } from '../parallel/coordinator.js';
+import type { JobTiming } from '../parallel/tasks.js';
 
 /** Where one training step's time went, as the main thread measured it. */
 export interface StepTiming {
   /** Dispatch to last result: the parallel part of the step. */
   readonly parallelMs: number;
-  /** The longest and shortest computation time among the tasks that did any work. */
-  readonly slowestTaskMs: number;
-  readonly fastestTaskMs: number;
-  /** The main thread's reduce after the last slot came in: dividing the sum it built during the phase. */
+  /** The longest and shortest computation time among the threads that did any work. */
+  readonly slowestThreadMs: number;
+  readonly fastestThreadMs: number;
+  /** The main thread's reduce after the last slot came in: dividing the sum it built during the step. */
   readonly reduceMs: number;
   /** Adam on the averaged gradient (main thread). */
   readonly adamMs: number;
@@ -27,15 +27,15 @@ export class TimingTotals {
   adamMs = 0;
   readonly samplesByThread = new Map<number, number>();
 
-  add(step: StepTiming, phase: PhaseTiming): void {
+  add(step: StepTiming, job: JobTiming): void {
     this.steps++;
     this.samples += step.samples;
     this.parallelMs += step.parallelMs;
-    this.computeMs += step.slowestTaskMs;
-    this.waitMs += step.slowestTaskMs - step.fastestTaskMs;
+    this.computeMs += step.slowestThreadMs;
+    this.waitMs += step.slowestThreadMs - step.fastestThreadMs;
     this.reduceMs += step.reduceMs;
     this.adamMs += step.adamMs;
-    for (const t of phase.tasks) {
+    for (const t of job.threads) {
       if (t.samples > 0) this.samplesByThread.set(t.threadId, (this.samplesByThread.get(t.threadId) ?? 0) + t.samples);
     }
   }
@@ -46,12 +46,12 @@ export class TimingTotals {
   }
 }
 
-export function stepTiming(phase: PhaseTiming, samples: number, reduceMs: number, adamMs: number): StepTiming {
-  const working = phase.tasks.filter((t) => t.samples > 0).map((t) => t.computeMs);
+export function stepTiming(job: JobTiming, samples: number, reduceMs: number, adamMs: number): StepTiming {
+  const working = job.threads.filter((t) => t.samples > 0).map((t) => t.computeMs);
   return {
-    parallelMs: phase.wallMs,
-    slowestTaskMs: working.length > 0 ? Math.max(...working) : 0,
-    fastestTaskMs: working.length > 0 ? Math.min(...working) : 0,
+    parallelMs: job.wallMs,
+    slowestThreadMs: working.length > 0 ? Math.max(...working) : 0,
+    fastestThreadMs: working.length > 0 ? Math.min(...working) : 0,
     reduceMs,
     adamMs,
     samples,

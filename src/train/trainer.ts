@@ -1,18 +1,19 @@
 import type { Dataset } from '../data/dataset.js';
+import { type Backend, createBackend, type KernelChoice } from '../kernels/index.js';
 import { deriveDims, type ModelConfig, type ModelDims, type ModelOptions } from '../model/config.js';
-import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+import type { Dtype, FloatArray } from '../model/float-array.js';
 import { initParameters } from '../model/init.js';
 import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
-import { allocFloat32, createWasmBackend, type WasmBackend, WasmAdam, WasmSlotSum } from '../kernels/wasm/index.js';
-import { Adam, type AdamOptions } from '../optim/adam.js';
-import { JsSlotSum, type SlotSum } from '../optim/average-slots.js';
-import { Coordinator, type CoordinatorOptions, type PhaseTiming } from '../parallel/coordinator.js';
-import type { KernelChoice } from '../parallel/kernel-choice.js';
+import type { AdamOptions } from '../optim/adam.js';
+import type { SlotSum } from '../optim/average-slots.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
+import type { JobTiming } from '../parallel/tasks.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
-import { allFinite, NumericalFault } from './faults.js';
+import { allFinite, NumericalFault } from './numerical-fault.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
@@ -27,16 +28,8 @@ export interface TrainOptions {
   readonly seed: number;
   /** Fault handling of the pool (watchdog); defaults suit real runs. */
   readonly pool?: Partial<CoordinatorOptions>;
-  /** Default 'typescript'; 'wasm' needs a backend, which Trainer.create makes. */
+  /** Default 'typescript'. */
   readonly kernels?: KernelChoice;
-}
-
-/** Adam and WasmAdam: the same state and update, in JS or in wasm SIMD. */
-interface Optimizer {
-  readonly m: FloatArray;
-  readonly v: FloatArray;
-  step: number;
-  update(params: FloatArray, grad: FloatArray): void;
 }
 
 export interface Evaluation {
@@ -89,10 +82,9 @@ export class Trainer {
   readonly config: ModelConfig;
   readonly dims: ModelDims;
   readonly layout: ParameterLayout;
-  readonly state: SharedState;
   readonly adam: Optimizer;
   readonly streams: RandomStreams;
-  private readonly backend: WasmBackend | null;
+  private readonly state: SharedState;
   /** Sums the batch's slots on this thread as the pool completes them. */
   private readonly slotSum: SlotSum;
   private readonly coordinator: Coordinator;
@@ -100,19 +92,16 @@ export class Trainer {
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
   private stopRequested = false;
 
-  /** Makes the WebAssembly backend first when the options ask for the wasm kernels. */
+  /** Makes the kernel backend the options ask for, then the trainer. */
   static async create(dataset: Dataset, options: TrainOptions): Promise<Trainer> {
-    return new Trainer(dataset, options, options.kernels === 'wasm' ? await createWasmBackend() : null);
+    return new Trainer(dataset, options, await createBackend(options.kernels ?? 'typescript', options.dtype));
   }
 
-  constructor(
+  private constructor(
     readonly dataset: Dataset,
     readonly options: TrainOptions,
-    backend: WasmBackend | null = null,
+    private readonly backend: Backend,
   ) {
-    if ((options.kernels ?? 'typescript') === 'wasm' && backend === null) throw new Error('the wasm kernels need a backend: use Trainer.create');
-    if (backend !== null && options.dtype !== 'float32') throw new Error('the wasm kernels compute in float32 only');
-    this.backend = backend;
     this.config = {
       ...options.model,
       imageHeight: dataset.train.height,
@@ -122,19 +111,12 @@ export class Trainer {
     this.dims = deriveDims(this.config);
     this.layout = parameterLayout(this.dims);
     const batchSlots = Math.min(options.batchSize, Math.max(1, dataset.train.count));
-    this.state = createSharedState(this.config, options.dtype, dataset.train, dataset.test, this.layout.total, batchSlots, backend);
+    this.state = createSharedState(this.config, backend, dataset.train, dataset.test, this.layout.total, batchSlots);
     this.streams = createRandomStreams(options.rng, options.seed);
     initParameters(this.state.params, this.layout, this.dims, this.streams);
-    if (backend === null) {
-      this.adam = new Adam(options.adam, options.dtype, this.layout.total);
-      this.meanGrad = allocFloat(options.dtype, this.layout.total);
-      this.slotSum = new JsSlotSum(this.state.gradSlots, this.layout.total);
-    } else {
-      // Everything wasm touches lives in the shared memory; the sums and Adam run in SIMD.
-      this.adam = new WasmAdam(backend, options.adam, this.layout.total);
-      this.meanGrad = allocFloat32(backend.memory, this.layout.total);
-      this.slotSum = new WasmSlotSum(backend, this.state.gradSlots as Float32Array, this.layout.total);
-    }
+    this.adam = backend.adam(options.adam, this.layout.total);
+    this.meanGrad = backend.allocShared(this.layout.total);
+    this.slotSum = backend.slotSum(this.state.gradSlots, this.layout.total);
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
   }
 
@@ -145,6 +127,11 @@ export class Trainer {
   /** The next batch to run; saved in checkpoints. */
   get position(): TrainingPosition {
     return this.positionNow;
+  }
+
+  /** Starts from given weights (--init) instead of the initialisation. */
+  setParams(values: ArrayLike<number>): void {
+    this.state.params.set(values);
   }
 
   /** Continues from a checkpoint: parameters, Adam moments and step, and the position in the epoch. */
@@ -178,7 +165,7 @@ export class Trainer {
     const { train } = this.dataset;
     const { batchSize, dropLast } = this.options;
     const epoch = this.positionNow.epoch;
-    this.state.order.set(this.streams.epochPermutation(epoch, train.count));
+    this.setEpochOrder(epoch);
     const batches = epochBatches(train.count, batchSize, dropLast);
     const timing = new TimingTotals();
     const started = performance.now();
@@ -212,13 +199,18 @@ export class Trainer {
     };
   }
 
+  /** Lays out epoch `epoch`'s sample order, as run() does when the epoch starts; step() runs batches of it. */
+  setEpochOrder(epoch: number): void {
+    this.state.order.set(this.streams.epochPermutation(epoch, this.dataset.train.count));
+  }
+
   /**
    * One Adam step on the batch at positions [start, start+count) of the current order. A
    * non-finite loss or averaged gradient throws NumericalFault before anything is applied, so
    * the parameters stay the last good ones.
    */
   async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
-    const phase = await this.coordinator.computeGradients(batch.start, batch.count, this.adam.step + 1, 1, this.slotSum);
+    const job = await this.coordinator.gradients(batch.start, batch.count, this.adam.step + 1, this.slotSum);
     const reduceStart = performance.now();
     this.slotSum.finish(this.meanGrad, batch.count);
     const adamStart = performance.now();
@@ -227,8 +219,8 @@ export class Trainer {
     if (!allFinite(this.meanGrad)) throw fault('a non-finite averaged gradient');
     this.adam.update(this.state.params, this.meanGrad);
     const adamEnd = performance.now();
-    const timing = stepTiming(phase, batch.count, adamStart - reduceStart, adamEnd - adamStart);
-    totals?.add(timing, phase);
+    const timing = stepTiming(job, batch.count, adamStart - reduceStart, adamEnd - adamStart);
+    totals?.add(timing, job);
     return timing;
   }
 
@@ -245,14 +237,14 @@ export class Trainer {
     return { loss: test.count > 0 ? loss / test.count : NaN, correct, total: test.count };
   }
 
-  /** An empty task on every thread: piscina's own cost per phase, for the bench. */
-  emptyPhase(): Promise<PhaseTiming> {
-    return this.coordinator.noop();
+  /** An empty task on every thread: piscina's own cost per job, for the bench. */
+  emptyTasks(): Promise<JobTiming> {
+    return this.coordinator.emptyTasks();
   }
 
   /** Which kernels compute the gradients, for reports. */
   get kernelName(): string {
-    return this.backend === null ? 'typescript' : `wasm ${this.backend.simd}`;
+    return this.backend.name;
   }
 
   /** The state a checkpoint needs from the trainer itself. */

@@ -1,7 +1,8 @@
 // The wasm SIMD kernels' public API; README.md in this directory has the contract.
-export { createWasmBackend, type WasmBackend, type WasmBackendOptions, type WasmSimd } from './backend.js';
+export { createWasmBackend, WasmBackend, type WasmBackendOptions, type WasmHandle, type WasmSimd } from './wasm-backend.js';
 export type { WasmModuleAndMemory } from './kernel-exports.js';
 export type { WasmMemory, WasmModule } from './wasm-api.js';
 export { allocFloat32 } from './shared-memory.js';
 export { WasmNetwork } from './wasm-network.js';
-export { WasmAdam, type WasmAdamState, wasmAdamUpdate, WasmSlotSum } from './optim.js';
+export { WasmAdam } from './adam.js';
+export { WasmSlotSum } from './slot-sum.js';

@@ -43,3 +43,15 @@ export function instantiateKernels({ memory, module }: WasmModuleAndMemory): Ker
   const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
   return instance.exports as unknown as KernelExports;
 }
+
+// One instance per module and memory per thread, made on first use by the main thread's kernels.
+const instances = new WeakMap<WasmModule, WeakMap<WasmMemory, KernelExports>>();
+
+/** The instance of this thread for `backend`, made once and reused (slot sums and Adam call it every step). */
+export function cachedKernels(backend: WasmModuleAndMemory): KernelExports {
+  let byMemory = instances.get(backend.module);
+  if (!byMemory) instances.set(backend.module, (byMemory = new WeakMap()));
+  let kernels = byMemory.get(backend.memory);
+  if (!kernels) byMemory.set(backend.memory, (kernels = instantiateKernels(backend)));
+  return kernels;
+}

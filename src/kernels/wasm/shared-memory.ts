@@ -54,7 +54,7 @@ export function allocBytes(memory: WasmMemory, bytes: number): number {
     try {
       memory.grow(Math.ceil((end - length) / WASM_PAGE_BYTES));
     } catch (e) {
-      throw new RangeError(`the shared wasm memory cannot grow to ${end} bytes (createWasmBackend's maximumBytes): ${(e as Error).message}`);
+      throw new RangeError(`the shared wasm memory cannot grow to ${end} bytes (4 GiB at most): ${(e as Error).message}`);
     }
   }
   return start;

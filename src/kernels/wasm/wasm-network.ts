@@ -1,6 +1,6 @@
 import type { ModelDims } from '../../model/config.js';
 import type { FloatArray } from '../../model/float-array.js';
-import type { ImageSource, SampleKernels } from '../../model/kernels.js';
+import type { ImageSource, SampleKernels } from '../sample-kernels.js';
 import { parameterLayout, type ParameterLayout } from '../../model/parameters.js';
 import { softmaxCrossEntropy } from '../../model/softmax-cross-entropy.js';
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
@@ -22,14 +22,14 @@ const PIXEL_KIND = { u8: 0, f32: 1, f64: 2 } as const;
  *   each sample's pixels are copied into the scratch.
  * - `prepare(params)` repacks the weights into the kernels' layouts. Call it after every change of
  *   the parameters and before the next sampleGradient/sampleLogits, i.e. once at the start of every
- *   phase (a step's gradients, an evaluation). Calls with a params view at another address throw;
+ *   job (a step's gradients, an evaluation). Calls with a params view at another address throw;
  *   changed values at the same address cannot be seen and would silently use the old weights.
- * - The dense layer reads `params` directly, so they must not change during a phase (they do not:
- *   the main thread updates them between phases).
+ * - The dense layer reads `params` directly, so they must not change during a job (they do not:
+ *   the main thread updates them between jobs).
  */
 export class WasmNetwork implements SampleKernels {
   readonly layout: ParameterLayout;
-  /** The raw entry points and this instance's configuration address, for benchmarks of single phases. */
+  /** The raw entry points and this instance's configuration address, for benchmarks of single layers. */
   readonly kernels: KernelExports;
   readonly configAddress: number;
   private readonly scratch: NetworkLayout;
@@ -131,7 +131,7 @@ export class WasmNetwork implements SampleKernels {
     if (at !== this.preparedAt) {
       throw new Error(
         this.preparedAt < 0
-          ? 'WasmNetwork.prepare(params) was never called: call it once per phase, before the first sample'
+          ? 'WasmNetwork.prepare(params) was never called: call it once per job, before the first sample'
           : `params at address ${at} are not the ones prepared (address ${this.preparedAt}): call prepare(params) first`,
       );
     }

@@ -1,4 +1,4 @@
-import type { FloatArray } from './float-array.js';
+import type { FloatArray } from '../model/float-array.js';
 
 /** Pixels of one image set as stored in shared memory; the network sees pixels[i] / divisor. */
 export interface ImageSource {
@@ -14,7 +14,7 @@ export interface ImageSource {
  */
 export interface SampleKernels {
   /**
-   * Called once at the start of every phase, after the parameters last changed: kernels that
+   * Called once at the start of every job (a step, an evaluation), after the parameters last changed: kernels that
    * repack the weights into their own layout do it here. The TypeScript network needs nothing.
    */
   prepare(params: FloatArray): void;

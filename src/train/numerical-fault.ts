@@ -11,14 +11,6 @@ export class NumericalFault extends Error {
   }
 }
 
-/** A worker failed a phase twice: once, and again on fresh workers. */
-export class WorkerFault extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WorkerFault';
-  }
-}
-
 /** True when every value is finite (NaN and infinities are not). */
 export function allFinite(values: ArrayLike<number>, count = values.length): boolean {
   for (let i = 0; i < count; i++) {

@@ -1,0 +1,34 @@
+import type { ModelDims } from '../model/config.js';
+import type { Dtype, FloatArray } from '../model/float-array.js';
+import type { AdamOptions } from '../optim/adam.js';
+import type { SlotSum } from '../optim/average-slots.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { SampleKernels } from './sample-kernels.js';
+import type { WasmHandle } from './wasm/wasm-backend.js';
+
+/** The implementations: the TypeScript reference (either dtype) and WebAssembly SIMD (float32). */
+export const KERNEL_CHOICES = ['typescript', 'wasm'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
+/** What a pool thread receives to rebuild the main thread's backend (structured-cloneable). */
+export type BackendHandle = { readonly kind: 'typescript'; readonly dtype: Dtype } | WasmHandle;
+
+/**
+ * The seam between the run and its kernels: everything that depends on which implementation
+ * computes goes through here. The main thread makes one backend per run (kernels/index.ts); each
+ * pool thread rebuilds it from `handle` and asks it for its own sample kernels.
+ */
+export interface Backend {
+  readonly kind: KernelChoice;
+  readonly dtype: Dtype;
+  /** For reports and checkpoints: 'typescript', 'wasm relaxed-simd-fma', ... */
+  readonly name: string;
+  readonly handle: BackendHandle;
+  /** Zeroed values in memory every pool thread shares and these kernels read in place. */
+  allocShared(length: number): FloatArray;
+  /** Per-sample forward and backward passes for one thread (each call makes a new scratch area). */
+  sampleKernels(dims: ModelDims): SampleKernels;
+  /** The main thread's sum of a batch's gradient slots (`slots` from allocShared). */
+  slotSum(slots: FloatArray, parameterCount: number): SlotSum;
+  adam(options: AdamOptions, parameterCount: number): Optimizer;
+}

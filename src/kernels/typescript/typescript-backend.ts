@@ -1,0 +1,38 @@
+import type { ModelDims } from '../../model/config.js';
+import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float-array.js';
+import { Network } from '../../model/network.js';
+import { Adam, type AdamOptions } from '../../optim/adam.js';
+import { JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import type { Backend, BackendHandle } from '../backend.js';
+import type { SampleKernels } from '../sample-kernels.js';
+
+/**
+ * The reference implementations, in either precision: the network of model/, the slot sum and
+ * Adam of optim/. Shared values are plain SharedArrayBuffers.
+ */
+export class TypeScriptBackend implements Backend {
+  readonly kind = 'typescript';
+  readonly name = 'typescript';
+  readonly handle: BackendHandle;
+
+  constructor(readonly dtype: Dtype) {
+    this.handle = { kind: 'typescript', dtype };
+  }
+
+  allocShared(length: number): FloatArray {
+    return allocSharedFloat(this.dtype, length);
+  }
+
+  sampleKernels(dims: ModelDims): SampleKernels {
+    return new Network(dims, this.dtype);
+  }
+
+  slotSum(slots: FloatArray, parameterCount: number): SlotSum {
+    return new JsSlotSum(slots, parameterCount);
+  }
+
+  adam(options: AdamOptions, parameterCount: number): Optimizer {
+    return new Adam(options, this.dtype, parameterCount);
+  }
+}

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import v8 from 'node:v8';
+import type { ModelDims } from '../../model/config.js';
+import type { FloatArray } from '../../model/float-array.js';
+import type { AdamOptions } from '../../optim/adam.js';
+import type { SlotSum } from '../../optim/average-slots.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import type { Backend } from '../backend.js';
+import type { SampleKernels } from '../sample-kernels.js';
+import { WasmAdam } from './adam.js';
+import type { WasmModuleAndMemory } from './kernel-exports.js';
+import { wasmModulePath, type WasmSimd } from './module-files.js';
+import { allocFloat32, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
+import { WasmSlotSum } from './slot-sum.js';
+import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
+import { WasmNetwork } from './wasm-network.js';
+
+export type { WasmSimd } from './module-files.js';
+
+/** What a pool thread receives: the compiled module and the shared memory (both postable). */
+export interface WasmHandle extends WasmModuleAndMemory {
+  readonly kind: 'wasm';
+  readonly simd: WasmSimd;
+}
+
+export interface WasmBackendOptions {
+  /** 'auto' (the default) takes relaxed-SIMD FMA when this V8 compiles it, else plain SIMD. */
+  readonly simd?: WasmSimd | 'auto';
+  /** Initial size of the shared memory in bytes (rounded up to 64 KiB pages); it grows on demand. */
+  readonly initialBytes?: number;
+}
+
+/**
+ * The float32 WebAssembly SIMD kernels. Everything they touch (parameters, gradient slots, Adam's
+ * moments, each thread's scratch) lives in one shared memory, so that wasm reads it in place.
+ */
+export class WasmBackend implements Backend, WasmHandle {
+  readonly kind = 'wasm';
+  readonly dtype = 'float32';
+
+  constructor(
+    readonly memory: WasmMemory,
+    readonly module: WasmModule,
+    readonly simd: WasmSimd,
+  ) {}
+
+  get name(): string {
+    return `wasm ${this.simd}`;
+  }
+
+  get handle(): WasmHandle {
+    return { kind: 'wasm', memory: this.memory, module: this.module, simd: this.simd };
+  }
+
+  allocShared(length: number): FloatArray {
+    return allocFloat32(this.memory, length);
+  }
+
+  sampleKernels(dims: ModelDims): SampleKernels {
+    return WasmNetwork.create(this, dims);
+  }
+
+  slotSum(slots: FloatArray, parameterCount: number): SlotSum {
+    return new WasmSlotSum(this, slots as Float32Array, parameterCount);
+  }
+
+  adam(options: AdamOptions, parameterCount: number): Optimizer {
+    return new WasmAdam(this, options, parameterCount);
+  }
+}
+
+// V8 11.3 (Node 20) ships relaxed SIMD behind this flag; later versions enable it by default.
+const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** A shared memory reserves its whole address range up front; wasm32 addresses reach 4 GiB. */
+const MAXIMUM_PAGES = 65536;
+
+/** Compiles the kernels and creates the shared memory that every thread's instances will use. */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const wanted = options.simd ?? 'auto';
+  let simd: WasmSimd = 'simd';
+  let bytes = await readFile(wasmModulePath('simd'));
+  if (wanted !== 'simd') {
+    const relaxed = await readFile(wasmModulePath('relaxed-simd-fma'));
+    if (relaxedSimdCompiles(relaxed)) {
+      simd = 'relaxed-simd-fma';
+      bytes = relaxed;
+    } else if (wanted === 'relaxed-simd-fma') {
+      throw new Error(`this V8 (${process.versions.v8}) does not compile relaxed SIMD, even with ${RELAXED_SIMD_FLAG}`);
+    }
+  }
+  if (!WebAssemblyApi.validate(bytes)) throw new Error(`this V8 (${process.versions.v8}) does not compile 128-bit wasm SIMD with shared memory`);
+  const module = await WebAssemblyApi.compile(bytes);
+  const initialPages = Math.max(1, Math.ceil((options.initialBytes ?? 16 * 2 ** 20) / WASM_PAGE_BYTES));
+  const memory = new WebAssemblyApi.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared: true });
+  initSharedMemory(memory);
+  return new WasmBackend(memory, module, simd);
+}
+
+/** A pool thread's copy of the main thread's backend, on the same memory and module. */
+export function wasmBackendFrom(handle: WasmHandle): WasmBackend {
+  return new WasmBackend(handle.memory, handle.module, handle.simd);
+}
+
+/** Validation is the detection: try as is, then once more with V8's flag set (process-wide). */
+function relaxedSimdCompiles(bytes: Uint8Array): boolean {
+  if (WebAssemblyApi.validate(bytes)) return true;
+  v8.setFlagsFromString(RELAXED_SIMD_FLAG);
+  return WebAssemblyApi.validate(bytes);
+}

@@ -1,0 +1,86 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
+import { Piscina } from 'piscina';
+import type { SharedState } from './shared-state.js';
+import { gradientWorkerPath } from './worker-path.js';
+
+/** The longest delay setTimeout keeps (2^31-1 ms); Node turns a longer one into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Pool threads load the worker module with import(), not require(). piscina tries require() first,
+ * and Node 20.19+ then loads an ES module through a facade whose instantiation it asserts: a thread
+ * terminated at that moment (a pool destroyed while piscina replaced a failed thread) aborted the
+ * whole process, three times in ~28,000 rounds of a stress loop and never in 12,000 with this
+ * flag: piscina's require() then throws, and it falls back to import(), which handles termination.
+ * Only this flag, not the process's own: Worker refuses some of those (--max-old-space-size,
+ * --stack-size) when they are passed explicitly; the heap limit comes from resourceLimits.
+ */
+const NO_REQUIRE_ESM = '--no-experimental-require-module';
+const POOL_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [NO_REQUIRE_ESM] : undefined;
+
+/**
+ * The run's piscina pool: `threads` threads started once and kept alive between jobs (no idle
+ * teardown), each given the shared state when it starts, replaced all together after a fault.
+ */
+export class WorkerPool {
+  private piscina: Piscina;
+
+  constructor(
+    private readonly state: SharedState,
+    readonly threads: number,
+    private readonly heapMb: number,
+  ) {
+    this.piscina = this.start();
+  }
+
+  private start(): Piscina {
+    const piscina = new Piscina({
+      filename: gradientWorkerPath(),
+      execArgv: POOL_EXEC_ARGV,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // Threads are the run's fixed resource; tearing them down between jobs would cost a restart.
+      idleTimeout: MAX_TIMER_MS,
+      // One task per thread at a time, so a job's tasks spread over every thread.
+      concurrentTasksPerWorker: 1,
+      // A runaway allocation then kills that worker, not the process.
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+      workerData: this.state,
+    });
+    // piscina emits 'error' for a thread that fails while it runs no task: one whose task the
+    // watchdog had already aborted (an allocation that outran a short timeout did, on a loaded
+    // machine). That job has failed already and piscina replaces the thread, so the event carries
+    // no news; unheard, it would end the process.
+    piscina.on('error', () => undefined);
+    return piscina;
+  }
+
+  /**
+   * One run of `task` per pool thread, all cancelled by `signal` (piscina terminates a thread whose
+   * running task is aborted). piscina adds an abort listener per task, and from 11 threads on Node
+   * would warn of a listener leak on the shared signal.
+   */
+  runOnEveryThread<T>(task: unknown, signal: AbortSignal): Promise<T>[] {
+    setMaxListeners(Math.max(defaultMaxListeners, this.threads), signal);
+    return Array.from({ length: this.threads }, () => this.piscina.run(task, { signal }) as Promise<T>);
+  }
+
+  /**
+   * Replaces every thread: a failed worker may have left the others mid-task or the pool short.
+   * The old threads are gone before the new ones start: Node has crashed on threads being created
+   * while others were terminated (nodejs/node#56312).
+   */
+  async restart(): Promise<void> {
+    await this.piscina.destroy().catch(() => undefined);
+    this.piscina = this.start();
+  }
+
+  destroy(): Promise<void> {
+    return this.piscina.destroy();
+  }
+
+  /** The piscina pool itself, for tests that watch or break it from outside. */
+  get underlying(): Piscina {
+    return this.piscina;
+  }
+}

@@ -1,0 +1,23 @@
+/** A job failed twice on the pool: once, and again on fresh workers. */
+export class WorkerFault extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerFault';
+  }
+}
+
+/** The watchdog's reason for ending a job whose workers did not answer in time. */
+export class JobTimeout extends Error {
+  constructor(ms: number) {
+    super(`no result within the ${ms / 1000} s watchdog (hung worker?)`);
+    this.name = 'JobTimeout';
+  }
+}
+
+/** One line about why a worker failed, for the user. */
+export function describeFault(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'a worker ran out of memory';
+  return e.message.split('\n')[0];
+}
