@@ -1,14 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { takeFirst } from '../src/data/dataset.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Dataset, takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { Dtype } from '../src/model/float-array.js';
 import type { KernelChoice } from '../src/kernels/index.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 
-const full = loadEmbeddedMnist();
-// 250 images: two full batches and a partial one.
-const data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.test, 60) };
+let data: Dataset;
+beforeAll(() => {
+  const full = loadEmbeddedMnist();
+  // 250 images: two full batches and a partial one.
+  data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.test, 60) };
+});
 
 async function trainedBytes(threads: number, dtype: Dtype, kernels: KernelChoice): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
   const trainer = await Trainer.create(data, trainOptions({ threads, dtype, kernels, epochs: 2, batchSize: 100 }));

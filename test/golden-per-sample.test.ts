@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { relativeError } from './helpers/relative-error.js';
+import { elementwiseRelativeError, relativeError } from './helpers/relative-error.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 import { allocFloat, type Dtype, type FloatArray } from '../src/model/float-array.js';
 import { Network } from '../src/model/network.js';
@@ -36,7 +36,7 @@ async function compare(dtype: Dtype) {
     const label = Number(labels[i]);
     const grad = slots.subarray(i * net.layout.total, (i + 1) * net.layout.total);
     const loss = net.sampleGradient(params, images, i, label, grad);
-    note('loss', Math.abs(loss - (get('loss').data as Float64Array)[i]) / Math.abs((get('loss').data as Float64Array)[i]));
+    note('loss', elementwiseRelativeError([loss], [(get('loss').data as Float64Array)[i]]));
     net.sampleLogits(params, images, i, logits);
     note('logits', relativeError(logits, (get('logits').data as Float64Array).subarray(i * 10, (i + 1) * 10)));
     for (const t of net.layout.tensors) {

@@ -1,14 +1,17 @@
 import type { Piscina } from 'piscina';
-import { describe, expect, it } from 'vitest';
-import { takeFirst } from '../src/data/dataset.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Dataset, takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { epochBatches } from '../src/train/batches.js';
 import type { Coordinator } from '../src/parallel/coordinator.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 
-const full = loadEmbeddedMnist();
-const data = { ...full, train: takeFirst(full.train, 300), test: takeFirst(full.test, 50) };
+let data: Dataset;
+beforeAll(() => {
+  const full = loadEmbeddedMnist();
+  data = { ...full, train: takeFirst(full.train, 300), test: takeFirst(full.test, 50) };
+});
 const batches = epochBatches(300, 100, false);
 
 // The pool is the coordinator's own; these tests look at it (and break it) from outside on purpose.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
@@ -13,12 +14,13 @@ import { createRandomStreams } from '../src/rng/streams.js';
 const DIST_API = new URL('../dist/src/kernels/wasm/index.js', import.meta.url);
 const SAMPLES = 12;
 
-const dataset = loadEmbeddedMnist();
+let dataset: Dataset;
 const dims = deriveDims({ ...SEED_MODEL, imageHeight: 28, imageWidth: 28, classes: 10 });
 const n = parameterLayout(dims).total;
 const backends = new Map<WasmSimd, WasmBackend>();
 
 beforeAll(async () => {
+  dataset = loadEmbeddedMnist();
   backends.set('simd', await createWasmBackend({ simd: 'simd' }));
   const auto = await createWasmBackend();
   if (auto.simd === 'relaxed-simd-fma') backends.set(auto.simd, auto);

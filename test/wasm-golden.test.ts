@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { relativeError } from './helpers/relative-error.js';
+import { elementwiseRelativeError, relativeError } from './helpers/relative-error.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 
@@ -42,7 +42,7 @@ describe('wasm per-sample gradients = PyTorch autograd (golden/per_sample_grads.
       for (let i = 0; i < samples; i++) {
         const grad = slots.subarray(i * n, (i + 1) * n);
         const loss = net.sampleGradient(params, images, i, Number(labels[i]), grad);
-        note('loss', Math.abs(loss - get('loss')[i]) / Math.abs(get('loss')[i]));
+        note('loss', elementwiseRelativeError([loss], [get('loss')[i]]));
         net.sampleLogits(params, images, i, logits);
         note('logits', relativeError(logits, get('logits').subarray(i * 10, (i + 1) * 10)));
         for (const t of net.layout.tensors) {
