@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, measureThroughput } from '../src/bench/measure-throughput.js';
+import { median } from '../src/bench/median.js';
+import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import { SEED_ADAM } from '../src/optim/adam.js';

@@ -2,7 +2,7 @@
 // per run would add Node's start-up), one untimed load first, then the median of --runs.
 //   node dist/bench/data-load.js PATH [--runs 3]
 import { parseArgs } from 'node:util';
-import { median } from '../src/bench/measure-throughput.js';
+import { median } from '../src/bench/median.js';
 import { describeDataset, loadDataset } from '../src/data/load-data.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '3' } } });

@@ -5,6 +5,7 @@
 // (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
 //   npm run build && node dist/bench/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
 import { parseArgs } from 'node:util';
+import { median } from '../src/bench/median.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { conv2dBackward, conv2dForward } from '../src/model/conv2d.js';
@@ -43,7 +44,6 @@ const BATCH = Number(values.batch);
 const PHASES = ['input', 'conv1 fwd', 'conv2 fwd', 'dense fwd', 'loss', 'dense bwd', 'conv2 bwd', 'conv1 bwd'] as const;
 type Phase = (typeof PHASES)[number];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const best = (xs: number[], higherIsBetter = false) =>
   values.stat === 'min' ? (higherIsBetter ? Math.max(...xs) : Math.min(...xs)) : median(xs);
 

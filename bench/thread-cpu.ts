@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { median, warmTrainer } from '../src/bench/measure-throughput.js';
+import { warmTrainer } from '../src/bench/measure-throughput.js';
+import { median } from '../src/bench/median.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';

@@ -3,7 +3,8 @@
 // hits all alike.
 //   npm run bench -- [--repeats 3] [--steps 30] [--warmup 5] [--threads 1,2] [--kernels wasm,typescript]
 import { parseArgs } from 'node:util';
-import { median, measureThroughput } from '../src/bench/measure-throughput.js';
+import { median } from '../src/bench/median.js';
+import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL } from '../src/model/config.js';
 import type { Dtype } from '../src/model/float-array.js';
