@@ -5,19 +5,19 @@
 // (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
 //   npm run build && node dist/bench/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
 import { parseArgs } from 'node:util';
-import { median } from '../src/bench/median.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { deriveDims, SEED_MODEL } from '../src/model/config.js';
-import { conv2dBackward, conv2dForward } from '../src/model/conv2d.js';
-import { denseBackward, denseForward } from '../src/model/dense.js';
-import { initParameters } from '../src/model/init.js';
-import { Network } from '../src/model/network.js';
-import { parameterLayout, parameterViews } from '../src/model/parameters.js';
-import { reluBackward, reluForward } from '../src/model/relu.js';
-import { softmaxCrossEntropy } from '../src/model/softmax-cross-entropy.js';
-import { Adam, SEED_ADAM } from '../src/optim/adam.js';
-import { averageSlots } from '../src/optim/average-slots.js';
-import { createRandomStreams } from '../src/rng/streams.js';
+import { median } from '../../src/bench/median.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
+import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
+import { denseBackward, denseForward } from '../../src/model/dense.js';
+import { initParameters } from '../../src/model/init.js';
+import { Network } from '../../src/model/network.js';
+import { parameterLayout, parameterViews } from '../../src/model/parameters.js';
+import { reluBackward, reluForward } from '../../src/model/relu.js';
+import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
+import { Adam, SEED_ADAM } from '../../src/optim/adam.js';
+import { averageSlots } from '../../src/optim/average-slots.js';
+import { createRandomStreams } from '../../src/rng/streams.js';
 import {
   allocFloat32,
   createWasmBackend,
@@ -26,7 +26,7 @@ import {
   WasmSlotSum,
   WasmNetwork,
   type WasmSimd,
-} from '../src/kernels/wasm/index.js';
+} from '../../src/kernels/wasm/index.js';
 
 const { values } = parseArgs({
   options: {

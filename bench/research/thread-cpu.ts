@@ -9,12 +9,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { warmTrainer } from '../src/bench/measure-throughput.js';
-import { median } from '../src/bench/median.js';
-import type { Dataset } from '../src/data/dataset.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { SEED_MODEL } from '../src/model/config.js';
-import { SEED_ADAM } from '../src/optim/adam.js';
+import { warmTrainer } from '../../src/bench/measure-throughput.js';
+import { median } from '../../src/bench/median.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { SEED_MODEL } from '../../src/model/config.js';
+import { SEED_ADAM } from '../../src/optim/adam.js';
 
 /** Nanoseconds a thread ran, and waited runnable for a core, since it started. */
 interface ThreadClock {

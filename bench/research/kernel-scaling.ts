@@ -7,13 +7,13 @@
 //   npm run build && node dist/bench/kernel-scaling.js [--threads 2] [--runs 5] [--seconds 1]
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { median } from '../src/bench/median.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { allocFloat32, createWasmBackend, WasmNetwork } from '../src/kernels/wasm/index.js';
-import { deriveDims, SEED_MODEL } from '../src/model/config.js';
-import { initParameters } from '../src/model/init.js';
-import { parameterLayout } from '../src/model/parameters.js';
-import { createRandomStreams } from '../src/rng/streams.js';
+import { median } from '../../src/bench/median.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { allocFloat32, createWasmBackend, WasmNetwork } from '../../src/kernels/wasm/index.js';
+import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
+import { initParameters } from '../../src/model/init.js';
+import { parameterLayout } from '../../src/model/parameters.js';
+import { createRandomStreams } from '../../src/rng/streams.js';
 
 interface Measure {
   readonly ms: number;

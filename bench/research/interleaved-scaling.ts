@@ -6,12 +6,12 @@
 // threads sleep: its step session is ended, and the first step of its next block is not timed.
 //   npm run build && node dist/bench/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
 import { parseArgs } from 'node:util';
-import { median } from '../src/bench/median.js';
-import { type WarmTrainer, warmTrainer } from '../src/bench/measure-throughput.js';
-import type { Dataset } from '../src/data/dataset.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { SEED_MODEL } from '../src/model/config.js';
-import { SEED_ADAM } from '../src/optim/adam.js';
+import { median } from '../../src/bench/median.js';
+import { type WarmTrainer, warmTrainer } from '../../src/bench/measure-throughput.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { SEED_MODEL } from '../../src/model/config.js';
+import { SEED_ADAM } from '../../src/optim/adam.js';
 
 const BATCH = 100;
 
