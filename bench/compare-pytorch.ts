@@ -5,25 +5,29 @@
 //   npm run build && node dist/bench/compare-pytorch.js [--repeats 5] [--steps 200] [--ts-steps 10]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { median, measureThroughput } from '../src/bench/measure-throughput.js';
+import { median } from '../src/bench/median.js';
+import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { SEED_MODEL } from '../src/model/config.js';
-import { SEED_ADAM } from '../src/optim/adam.js';
 import type { KernelChoice } from '../src/kernels/index.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
+import { readScriptFlags } from './script-flags.js';
 
-const { values } = parseArgs({
-  options: {
-    repeats: { type: 'string', default: '5' },
-    steps: { type: 'string', default: '200' },
-    'ts-steps': { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '10' },
-    threads: { type: 'string', default: '1,2' },
+const flags = readScriptFlags({
+  url: import.meta.url,
+  summary: "shardtrain's wasm and TypeScript kernels against PyTorch on this CPU: steady-state training samples/s of the seed's network, runs alternating.",
+  flags: {
+    repeats: { default: '5', describe: 'alternating runs per contender and thread count (median and range reported)' },
+    steps: { default: '200', describe: 'timed steps of shardtrain wasm and of PyTorch' },
+    'ts-steps': { default: '10', describe: 'timed steps of the TypeScript kernels (about 50 times slower)' },
+    warmup: { default: '10', describe: 'untimed steps first' },
+    threads: { default: '1,2', describe: 'thread counts, comma-separated' },
   },
 });
-const repeats = Number(values.repeats);
-const threadCounts = values.threads.split(',').map(Number);
-const warmup = Number(values.warmup);
+const repeats = flags.integer('repeats', 1);
+const steps = flags.integer('steps', 1);
+const typescriptSteps = flags.integer('ts-steps', 1);
+const threadCounts = flags.integers('threads', 1);
+const warmup = flags.integer('warmup', 0);
 
 /** The first python3 that imports torch (Debian's python3-torch lives under /usr/bin). */
 function findTorchPython(): string | null {
@@ -38,15 +42,17 @@ if (python === null) process.stderr.write('PyTorch not found (apt-get install py
 const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', import.meta.url));
 
 function pytorch(threads: number): number {
-  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', values.steps, '--warmup', String(warmup)], { encoding: 'utf8' });
+  const { batchSize, adam } = DEFAULT_TRAIN_OPTIONS;
+  const setup = ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps].map(String);
+  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), ...setup], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
 }
 
 const dataset = loadEmbeddedMnist();
-async function shardtrain(threads: number, kernels: KernelChoice, steps: number, seed: number): Promise<number> {
-  const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels, epochs: 1, batchSize: 100, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed };
-  return (await measureThroughput(dataset, options, warmup, steps)).samplesPerSec;
+async function shardtrain(threads: number, kernels: KernelChoice, timedSteps: number, seed: number): Promise<number> {
+  const options = { ...DEFAULT_TRAIN_OPTIONS, kernels, epochs: 1, dropLast: true, threads, seed };
+  return (await measureThroughput(dataset, options, warmup, timedSteps)).samplesPerSec;
 }
 
 type Contender = 'shardtrain wasm' | 'shardtrain TypeScript' | 'PyTorch';
@@ -59,14 +65,14 @@ const record = (who: Contender, threads: number, rate: number) => {
 
 for (let r = 0; r < repeats; r++) {
   for (const threads of r % 2 === 0 ? threadCounts : [...threadCounts].reverse()) {
-    record('shardtrain wasm', threads, await shardtrain(threads, 'wasm', Number(values.steps), r));
-    record('shardtrain TypeScript', threads, await shardtrain(threads, 'typescript', Number(values['ts-steps']), r));
+    record('shardtrain wasm', threads, await shardtrain(threads, 'wasm', steps, r));
+    record('shardtrain TypeScript', threads, await shardtrain(threads, 'typescript', typescriptSteps, r));
     if (python !== null) record('PyTorch', threads, pytorch(threads));
   }
 }
 
 const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? [NaN]);
-console.log(`\nsteady-state training samples/s, float32, batch 100, embedded MNIST; median and range of ${repeats} alternating runs`);
+console.log(`\nsteady-state training samples/s, float32, batch ${DEFAULT_TRAIN_OPTIONS.batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
 for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
   if (!results.has(`${who}@${threadCounts[0]}`)) continue;

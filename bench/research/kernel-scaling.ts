@@ -4,16 +4,17 @@
 // alternately. The trainer's speedup cannot beat this ratio; what it loses below it is the
 // coordination's cost, what this ratio loses below the thread count is the machine's (shared
 // caches, clocks, the hypervisor).
-//   npm run build && node dist/bench/kernel-scaling.js [--threads 2] [--runs 5] [--seconds 1]
-import { parseArgs } from 'node:util';
+//   npm run build && node dist/bench/research/kernel-scaling.js [--threads 2] [--runs 5] [--seconds 1]
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { median } from '../src/bench/measure-throughput.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { allocFloat32, createWasmBackend, WasmNetwork } from '../src/kernels/wasm/index.js';
-import { deriveDims, SEED_MODEL } from '../src/model/config.js';
-import { initParameters } from '../src/model/init.js';
-import { parameterLayout } from '../src/model/parameters.js';
-import { createRandomStreams } from '../src/rng/streams.js';
+import { median } from '../../src/bench/median.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { allocFloat32, createWasmBackend, WasmNetwork } from '../../src/kernels/wasm/index.js';
+import { deriveDims } from '../../src/model/config.js';
+import { initParameters } from '../../src/model/init.js';
+import { parameterLayout } from '../../src/model/parameters.js';
+import { createRandomStreams } from '../../src/rng/streams.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
+import { readScriptFlags } from '../script-flags.js';
 
 interface Measure {
   readonly ms: number;
@@ -23,17 +24,18 @@ if (isMainThread) await main();
 else await kernelThread();
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      threads: { type: 'string', default: '2' },
-      runs: { type: 'string', default: '5' },
-      seconds: { type: 'string', default: '1' },
+  const flags = readScriptFlags({
+    url: import.meta.url,
+    summary: 'What the cores give: samples/s of the bare wasm kernel on one thread, then on --threads at once.',
+    flags: {
+      threads: { default: '2', describe: 'threads run together, against one alone' },
+      runs: { default: '5', describe: 'alternating runs (median and range reported)' },
+      seconds: { default: '1', describe: 'length of each run' },
     },
   });
-  const threads = Number(values.threads);
-  const runs = Number(values.runs);
-  const ms = Number(values.seconds) * 1000;
-  if (!(threads >= 2 && runs >= 1 && ms > 0)) throw new Error('--threads >= 2, --runs >= 1 and --seconds > 0');
+  const threads = flags.integer('threads', 2);
+  const runs = flags.integer('runs', 1);
+  const ms = flags.number('seconds', 0) * 1000;
 
   const workers = await Promise.all(Array.from({ length: threads }, () => startKernelThread()));
   const measure = (count: number, duration: number) => Promise.all(workers.slice(0, count).map((w) => w.measure({ ms: duration })));
@@ -79,11 +81,11 @@ async function startKernelThread(): Promise<{ measure(m: Measure): Promise<numbe
 async function kernelThread(): Promise<void> {
   const dataset = loadEmbeddedMnist();
   const train = dataset.train;
-  const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
+  const dims = deriveDims({ ...DEFAULT_TRAIN_OPTIONS.model, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
   const layout = parameterLayout(dims);
   const backend = await createWasmBackend();
   const params = allocFloat32(backend.memory, layout.total);
-  initParameters(params, layout, dims, createRandomStreams('shardtrain', 0));
+  initParameters(params, layout, dims, createRandomStreams(DEFAULT_TRAIN_OPTIONS.rng, DEFAULT_TRAIN_OPTIONS.seed));
   const slot = allocFloat32(backend.memory, layout.total);
   const net = WasmNetwork.create(backend, dims);
   net.prepare(params);

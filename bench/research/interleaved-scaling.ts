@@ -4,15 +4,15 @@
 // the same machine, so the median of the pairs' ratios is steadier than a ratio of whole runs made
 // seconds or minutes apart (shardtrain bench, compare-pytorch.js). Between its blocks a trainer's
 // threads sleep: its step session is ended, and the first step of its next block is not timed.
-//   npm run build && node dist/bench/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
-import { parseArgs } from 'node:util';
-import { median, type WarmTrainer, warmTrainer } from '../src/bench/measure-throughput.js';
-import type { Dataset } from '../src/data/dataset.js';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { SEED_MODEL } from '../src/model/config.js';
-import { SEED_ADAM } from '../src/optim/adam.js';
+//   npm run build && node dist/bench/research/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
+import { median } from '../../src/bench/median.js';
+import { type WarmTrainer, warmTrainer } from '../../src/bench/measure-throughput.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
+import { readScriptFlags } from '../script-flags.js';
 
-const BATCH = 100;
+const BATCH = DEFAULT_TRAIN_OPTIONS.batchSize;
 
 /** A warmed-up trainer and the milliseconds per step of each of its timed blocks. */
 interface Contender extends WarmTrainer {
@@ -21,7 +21,7 @@ interface Contender extends WarmTrainer {
 }
 
 async function startContender(dataset: Dataset, threads: number, warmup: number): Promise<Contender> {
-  const options = { model: SEED_MODEL, dtype: 'float32' as const, kernels: 'wasm' as const, epochs: 1, batchSize: BATCH, dropLast: true, threads, adam: SEED_ADAM, rng: 'shardtrain' as const, seed: 0 };
+  const options = { ...DEFAULT_TRAIN_OPTIONS, kernels: 'wasm' as const, epochs: 1, dropLast: true, threads };
   return { ...(await warmTrainer(dataset, options, warmup)), threads, blockMs: [] };
 }
 
@@ -42,22 +42,19 @@ function quartiles(values: readonly number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      threads: { type: 'string', default: '1,2' },
-      blocks: { type: 'string', default: '40' },
-      steps: { type: 'string', default: '25' },
-      warmup: { type: 'string', default: '40' },
+  const flags = readScriptFlags({
+    url: import.meta.url,
+    summary: 'Speedup of more threads over the first count, from short blocks of steps alternating between one warm trainer per count.',
+    flags: {
+      threads: { default: '1,2', describe: 'two or more thread counts, the first being the base' },
+      blocks: { default: '40', describe: 'timed blocks per thread count' },
+      steps: { default: '25', describe: 'timed steps per block' },
+      warmup: { default: '40', describe: 'untimed steps per trainer first' },
     },
   });
-  const threadCounts = values.threads.split(',').map(Number);
-  const [blocks, steps, warmup] = [Number(values.blocks), Number(values.steps), Number(values.warmup)];
-  if (!(threadCounts.length >= 2 && threadCounts.every((t) => Number.isInteger(t) && t >= 1) && new Set(threadCounts).size === threadCounts.length)) {
-    throw new Error('--threads takes two or more different positive integers, the first being the base');
-  }
-  if (!([blocks, steps].every((v) => Number.isInteger(v) && v >= 1) && Number.isInteger(warmup) && warmup >= 0)) {
-    throw new Error('--blocks and --steps take integers of at least 1, --warmup of at least 0');
-  }
+  const threadCounts = flags.integers('threads', 1);
+  if (threadCounts.length < 2) flags.refuse(`--threads takes two or more thread counts, the first being the base, got '${flags.text('threads')}'`);
+  const [blocks, steps, warmup] = [flags.integer('blocks', 1), flags.integer('steps', 1), flags.integer('warmup', 0)];
   const dataset = loadEmbeddedMnist();
   const contenders: Contender[] = [];
   try {

@@ -3,20 +3,22 @@
 // sampleGradient, for the wasm kernels (relaxed-SIMD FMA and plain SIMD) and the TypeScript
 // reference in float32. Real embedded MNIST digits, with weights after --train-epochs of training
 // (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
-//   npm run build && node dist/bench/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
-import { parseArgs } from 'node:util';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { deriveDims, SEED_MODEL } from '../src/model/config.js';
-import { conv2dBackward, conv2dForward } from '../src/model/conv2d.js';
-import { denseBackward, denseForward } from '../src/model/dense.js';
-import { initParameters } from '../src/model/init.js';
-import { Network } from '../src/model/network.js';
-import { parameterLayout, parameterViews } from '../src/model/parameters.js';
-import { reluBackward, reluForward } from '../src/model/relu.js';
-import { softmaxCrossEntropy } from '../src/model/softmax-cross-entropy.js';
-import { Adam, SEED_ADAM } from '../src/optim/adam.js';
-import { averageSlots } from '../src/optim/average-slots.js';
-import { createRandomStreams } from '../src/rng/streams.js';
+//   npm run build && node dist/bench/research/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
+import { median } from '../../src/bench/median.js';
+import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { deriveDims } from '../../src/model/config.js';
+import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
+import { denseBackward, denseForward } from '../../src/model/dense.js';
+import { initParameters } from '../../src/model/init.js';
+import { Network } from '../../src/model/network.js';
+import { parameterLayout, parameterViews } from '../../src/model/parameters.js';
+import { reluBackward, reluForward } from '../../src/model/relu.js';
+import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
+import { Adam } from '../../src/optim/adam.js';
+import { averageSlots } from '../../src/optim/average-slots.js';
+import { createRandomStreams } from '../../src/rng/streams.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
+import { readScriptFlags } from '../script-flags.js';
 import {
   allocFloat32,
   createWasmBackend,
@@ -25,46 +27,50 @@ import {
   WasmSlotSum,
   WasmNetwork,
   type WasmSimd,
-} from '../src/kernels/wasm/index.js';
+} from '../../src/kernels/wasm/index.js';
 
-const { values } = parseArgs({
-  options: {
-    samples: { type: 'string', default: '2000' },
-    runs: { type: 'string', default: '7' },
-    'train-epochs': { type: 'string', default: '1' },
-    batch: { type: 'string', default: '100' },
-    // min is steadier than median when other processes share the cores (for A/B of one kernel).
-    stat: { type: 'string', default: 'median' },
+const flags = readScriptFlags({
+  url: import.meta.url,
+  summary: "Where one sample's time goes: microseconds per phase of the forward and backward pass, per batch of the slot sum and Adam, and single-thread samples/s, for each wasm variant and the TypeScript reference.",
+  flags: {
+    samples: { default: '2000', describe: 'training images timed per run' },
+    runs: { default: '7', describe: 'timed runs, after one untimed' },
+    'train-epochs': { default: '1', describe: "epochs of training before timing, so that the ReLU zeros are a real run's" },
+    batch: { default: String(DEFAULT_TRAIN_OPTIONS.batchSize), describe: 'slots per batch, for the training and the slot sum' },
+    stat: { default: 'median', describe: 'median or min (min: steadier on a shared machine, for A/B of one kernel)' },
   },
 });
-const SAMPLES = Number(values.samples);
-const RUNS = Number(values.runs);
-const BATCH = Number(values.batch);
+const SAMPLES = flags.integer('samples', 1);
+const RUNS = flags.integer('runs', 1);
+const BATCH = flags.integer('batch', 1);
+const TRAIN_EPOCHS = flags.integer('train-epochs', 0);
+const STAT = flags.text('stat');
+if (STAT !== 'median' && STAT !== 'min') flags.refuse(`--stat takes median or min, got '${STAT}'`);
 const PHASES = ['input', 'conv1 fwd', 'conv2 fwd', 'dense fwd', 'loss', 'dense bwd', 'conv2 bwd', 'conv1 bwd'] as const;
 type Phase = (typeof PHASES)[number];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const best = (xs: number[], higherIsBetter = false) =>
-  values.stat === 'min' ? (higherIsBetter ? Math.max(...xs) : Math.min(...xs)) : median(xs);
+  STAT === 'min' ? (higherIsBetter ? Math.max(...xs) : Math.min(...xs)) : median(xs);
 
 const dataset = loadEmbeddedMnist();
 const train = dataset.train;
-const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
+if (SAMPLES > train.count) flags.refuse(`--samples ${SAMPLES}: the embedded digits have ${train.count} training images`);
+const dims = deriveDims({ ...DEFAULT_TRAIN_OPTIONS.model, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
 const layout = parameterLayout(dims);
-const trained = await trainedParameters(Number(values['train-epochs']));
+const trained = await trainedParameters(TRAIN_EPOCHS);
 
 /** Seed-initialised weights trained for a few epochs with the wasm kernels (one thread, batch 100, Adam). */
 async function trainedParameters(epochs: number): Promise<Float32Array> {
   const backend = await createWasmBackend();
   const params = allocFloat32(backend.memory, layout.total);
   const init = new Float32Array(layout.total);
-  const streams = createRandomStreams('shardtrain', 0);
+  const streams = createRandomStreams(DEFAULT_TRAIN_OPTIONS.rng, DEFAULT_TRAIN_OPTIONS.seed);
   initParameters(init, layout, dims, streams);
   params.set(init);
   const net = WasmNetwork.create(backend, dims);
   const slots = allocFloat32(backend.memory, BATCH * layout.total);
   const mean = allocFloat32(backend.memory, layout.total);
-  const adam = new WasmAdam(backend, SEED_ADAM, layout.total);
+  const adam = new WasmAdam(backend, DEFAULT_TRAIN_OPTIONS.adam, layout.total);
   const slotSum = new WasmSlotSum(backend, slots, layout.total);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, train.count);
@@ -236,7 +242,7 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
     const mean = new Float32Array(n);
     const sum = new Float64Array(n);
     const params = Float32Array.from(trained);
-    const adam = new Adam(SEED_ADAM, 'float32', n);
+    const adam = new Adam(DEFAULT_TRAIN_OPTIONS.adam, 'float32', n);
     return { average: time(() => averageSlots(mean, slots, BATCH, sum)), adam: time(() => adam.update(params, mean)) };
   }
   const slots = allocFloat32(backend.memory, BATCH * n);
@@ -244,7 +250,7 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
   const mean = allocFloat32(backend.memory, n);
   const params = allocFloat32(backend.memory, n);
   params.set(trained);
-  const adam = new WasmAdam(backend, SEED_ADAM, n);
+  const adam = new WasmAdam(backend, DEFAULT_TRAIN_OPTIONS.adam, n);
   const slotSum = new WasmSlotSum(backend, slots, n);
   const average = () => {
     slotSum.add(0, BATCH);
@@ -262,7 +268,7 @@ for (const simd of ['relaxed-simd-fma', 'simd'] as WasmSimd[]) {
 const ts = typescriptPhases();
 columns.push({ name: 'TypeScript', phases: ts.phases, perSec: typescriptThroughput(), ...optimizerTimes(null) });
 
-console.log(`\n${dims.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample if dense; ${SAMPLES} training images, ${values.stat} of ${RUNS} runs`);
+console.log(`\n${dims.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample if dense; ${SAMPLES} training images, ${STAT} of ${RUNS} runs`);
 console.log('exact zeros (TypeScript pass):', Object.fromEntries(Object.entries(ts.zeros).map(([k, v]) => [k, `${(v * 100).toFixed(1)}%`])));
 const cell = (v: number) => v.toFixed(2).padStart(10);
 console.log(`\n| µs per sample     | ${columns.map((c) => c.name.padStart(21)).join(' | ')} |`);

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { median } from '../src/bench/median.js';
+
+describe('median', () => {
+  it('odd count: the middle value, whatever the input order', () => {
+    expect(median([7])).toBe(7);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([5, -1, 9, 4, 4])).toBe(4);
+  });
+
+  it('even count: the mean of the two middle values, not the upper one', () => {
+    expect(median([1, 2])).toBe(1.5);
+    expect(median([10, 40, 20, 30])).toBe(25);
+    expect(median([2, 2, 8, 8])).toBe(5);
+  });
+
+  it('sorts numerically, not as strings', () => {
+    expect(median([100, 9, 20])).toBe(20);
+  });
+
+  it('leaves its argument in the order it was given', () => {
+    const values = [3, 1, 2];
+    median(values);
+    expect(values).toEqual([3, 1, 2]);
+  });
+
+  it('no values: NaN', () => {
+    expect(median([])).toBeNaN();
+  });
+});
