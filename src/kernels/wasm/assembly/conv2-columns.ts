@@ -11,10 +11,10 @@ import { madd, relu4, storeLanes } from './simd';
 // shape now takes conv2-scatter.ts, docs/kernels.md).
 
 // The upper four of the 8 filters' lanes, in w2f and in a sum.
-const HIGH_LANES: usize = 16;
+@inline const HIGH_LANES: usize = 16;
 // One input channel's 8 filter weights in w2f, 32 bytes: channel i at i << WEIGHTS8_SHIFT.
-const WEIGHTS8_SHIFT: i32 = 5;
-const WEIGHTS8_BYTES: usize = 1 << WEIGHTS8_SHIFT;
+@inline const WEIGHTS8_SHIFT: i32 = 5;
+@inline const WEIGHTS8_BYTES: usize = 1 << WEIGHTS8_SHIFT;
 
 /** a2[f,oy,ox] = relu(b[f] + sum_{c,ky,kx} w[f,c,ky,kx] * a1[oy*S2+ky, ox*S2+kx, c]), 8 filters */
 export function columnForward(c: usize): void {

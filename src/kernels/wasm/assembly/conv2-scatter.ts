@@ -18,23 +18,23 @@ import { madd, relu4, storeLanes } from './simd';
 // (`node dist/bench/kernel-phases.js`, conv2 fwd; docs/kernels.md).
 
 // The upper four of the 8 filters' lanes, in w2f and in a sum.
-const HIGH_LANES: usize = 16;
+@inline const HIGH_LANES: usize = 16;
 // One output's 8 sums in ACC2 and BG2, 32 bytes; also one channel's 8 filter weights in w2f.
-const OUTPUT_SHIFT: i32 = 5;
-const OUTPUT_BYTES: usize = 1 << OUTPUT_SHIFT;
+@inline const OUTPUT_SHIFT: i32 = 5;
+@inline const OUTPUT_BYTES: usize = 1 << OUTPUT_SHIFT;
 // w2f is (ky,kx,c,f): one tap is 16 channels of 8 filters (512 bytes), one kernel row 4 taps.
-const TAP_BYTES: usize = 16 * OUTPUT_BYTES;
-const KERNEL_ROW_SHIFT: i32 = 11;
-const KERNEL_ROW_BYTES: usize = 1 << KERNEL_ROW_SHIFT;
+@inline const TAP_BYTES: usize = 16 * OUTPUT_BYTES;
+@inline const KERNEL_ROW_SHIFT: i32 = 11;
+@inline const KERNEL_ROW_BYTES: usize = 1 << KERNEL_ROW_SHIFT;
 // From a position's tap for output (Y,X) to its tap for (Y,X-1): two columns of taps further right;
 // for (Y-1,X): two kernel rows further down.
-const LEFT_OUTPUT: usize = 2 * TAP_BYTES;
-const UPPER_OUTPUT: usize = 2 * KERNEL_ROW_BYTES;
+@inline const LEFT_OUTPUT: usize = 2 * TAP_BYTES;
+@inline const UPPER_OUTPUT: usize = 2 * KERNEL_ROW_BYTES;
 // Two positions of a block row, 128 bytes; block X starts 2X positions into its a1 row.
-const BLOCK_ROW_SHIFT: i32 = POSITION16_SHIFT + 1;
+@inline const BLOCK_ROW_SHIFT: i32 = POSITION16_SHIFT + 1;
 // BG2: the background block's sums for outputs (dy,dx), at OUTPUT_BYTES * (2dy + dx), then conv1's
 // background position relu(b1) at BACKGROUND.
-const BACKGROUND: usize = 4 * OUTPUT_BYTES;
+@inline const BACKGROUND: usize = 4 * OUTPUT_BYTES;
 
 /** a2[f,oy,ox] = relu(b[f] + sum_{c,ky,kx} w[f,c,ky,kx] * a1[2oy+ky, 2ox+kx, c]) */
 export function scatterForward(c: usize): void {
@@ -96,7 +96,7 @@ export function scatterForward(c: usize): void {
   for (let X = 0; X <= OW; X++) {
     const xo = <usize>X << OUTPUT_SHIFT;
     scatterTwo(a1 + (<usize>X << BLOCK_ROW_SHIFT), rowBytes, bgMask, bg, 0, OUTPUT_BYTES, w2f, w2f + LEFT_OUTPUT, acc + xo + OUTPUT_BYTES, acc + xo);
-    scatterTwo(lastRow + (<usize>X << BLOCK_ROW_SHIFT), rowBytes, bgMask, bg, 2 * OUTPUT_BYTES, 3 * OUTPUT_BYTES, w2f + UPPER_OUTPUT, w2f + UPPER_OUTPUT + LEFT_OUTPUT, lastAcc + xo + OUTPUT_BYTES, lastAcc + xo);
+    scatterTwo(lastRow + (<usize>X << BLOCK_ROW_SHIFT), rowBytes, bgMask, bg, 2 * OUTPUT_BYTES, 3 * OUTPUT_BYTES, w2f + UPPER_OUTPUT, w2f + (UPPER_OUTPUT + LEFT_OUTPUT), lastAcc + xo + OUTPUT_BYTES, lastAcc + xo);
   }
   // Edge columns X = 0 (outputs (Y,0), (Y-1,0)) and X = OW (outputs (Y,OW-1), (Y-1,OW-1)).
   const lastColumn = <usize>OW << BLOCK_ROW_SHIFT;
@@ -105,7 +105,7 @@ export function scatterForward(c: usize): void {
     const blockRow = a1 + <usize>(Y << 1) * rowBytes;
     const up = acc + <usize>(Y - 1) * accRow;
     scatterTwo(blockRow, rowBytes, bgMask, bg, 0, 2 * OUTPUT_BYTES, w2f, w2f + UPPER_OUTPUT, up + accRow + OUTPUT_BYTES, up + OUTPUT_BYTES);
-    scatterTwo(blockRow + lastColumn, rowBytes, bgMask, bg, OUTPUT_BYTES, 3 * OUTPUT_BYTES, w2f + LEFT_OUTPUT, w2f + UPPER_OUTPUT + LEFT_OUTPUT, up + accRow + lastColumnAcc, up + lastColumnAcc);
+    scatterTwo(blockRow + lastColumn, rowBytes, bgMask, bg, OUTPUT_BYTES, 3 * OUTPUT_BYTES, w2f + LEFT_OUTPUT, w2f + (UPPER_OUTPUT + LEFT_OUTPUT), up + accRow + lastColumnAcc, up + lastColumnAcc);
   }
   // Interior blocks, in one loop rather than nested row and column loops: V8 unrolls small inner
   // loops by a count that grows with their nesting depth, and the unrolled copy of the entry loop
