@@ -17,6 +17,32 @@ export const enum Cfg {
   COUNT,
 }
 
+// Sizes of the scratch's list entries and of the 16-lane layouts, which the JS side allots
+// (../network-layout.ts) and the kernels step through. Indices are scaled by shifts, as f32At
+// scales floats (<< 2), and the constants are @inline so that each use is a literal: otherwise
+// AssemblyScript reads some as globals, binaryen optimises the loops in another order, and the
+// compiled kernels are no longer the ones their figures were measured with.
+
+/** One f32. */
+@inline export const FLOAT_BYTES: usize = 4;
+/** NZ, NZB and LIST entries: (i32 offset, f32 value), 8 bytes; entry i at i << ENTRY_SHIFT. */
+@inline export const ENTRY_SHIFT: i32 = 3;
+@inline export const ENTRY_BYTES: usize = 1 << ENTRY_SHIFT;
+/** NZ_RANGE entries: [lo, hi) as two i32, 8 bytes. */
+@inline export const RANGE_SHIFT: i32 = 3;
+/** NZP and LISTP entries: (i32 offset, f32, f32, unused), 16 bytes so that one v128 store writes one. */
+@inline export const PAIR_ENTRY_SHIFT: i32 = 4;
+@inline export const PAIR_ENTRY_BYTES: usize = 1 << PAIR_ENTRY_SHIFT;
+/**
+ * One position of a1 or da1 when conv1 has 16 filters, 64 bytes: the layout every 16-lane kernel
+ * assumes. Its four f32x4 are at +0, +16, +32 and +48, the offsets those kernels' loads and stores
+ * carry. w2b's 16 channels of one (tap, filter) have the same size.
+ */
+@inline export const POSITION16_SHIFT: i32 = 6;
+@inline export const POSITION16_BYTES: usize = 1 << POSITION16_SHIFT;
+/** TABLE opens with the f64 divisor its quotients were made for, padded to a whole v128. */
+@inline export const TABLE_HEADER_BYTES: usize = 16;
+
 @inline export function cfg(c: usize, field: Cfg): i32 {
   return load<i32>(c + (<usize>field << 2));
 }

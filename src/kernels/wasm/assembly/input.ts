@@ -1,4 +1,5 @@
-import { addr, cfg, Cfg, f32At } from './config';
+import { addr, cfg, Cfg, ENTRY_SHIFT, f32At, PAIR_ENTRY_SHIFT, RANGE_SHIFT, TABLE_HEADER_BYTES } from './config';
+import { usesPixelPairs } from './conv1';
 
 /** How the JS side copied the sample's pixels into the PIXELS staging area. */
 export const enum PixelKind {
@@ -11,24 +12,30 @@ export const enum PixelKind {
  * Lists the image's nonzero pixels, the only thing conv1 reads (MNIST is ~80% exact zeros).
  * Each value is pixel / divisor, divided in f64 and rounded once to f32 as the reference's
  * Float32Array store does (for bytes, looked up in a table of all 256 quotients).
- * For the stride-1, 16-filter kernels, whose margins make ranges unnecessary (config.ts, A1):
+ * For conv1's pixel-pair version (stride 1, 16 filters), whose margins make ranges unnecessary
+ * (config.ts, A1):
  *   NZB: (byte offset of position (y,x) in a1's grid, value), row by row;
  *   NZP: (byte offset of (y,x), value at x, value at x+1) for every x where either is nonzero
  *        (x+1 = W counts as zero): a pair of taps (kx, kx+1) sends both to output x-kx, so one
  *        read-modify-write serves two taps;
  *   NZ_ROW[y]: index of row y's first entry, NZ_ROW[H] the NZB count, NZ_ROW[H+1] the NZP count;
- * For other shapes:
+ * For conv1's plain version:
  *   NZ, NZ_RANGE: (column, value) entries, and for each row y and kernel
  *        column kx the range [lo, hi) of the row's entries with kx <= x <= kx + (OW1-1)*S1,
  *        i.e. those that reach some conv1 output column.
  */
 @inline function pixel(pixels: usize, kind: i32, divisor: f64, table: usize, i: i32): f32 {
-  if (kind == PixelKind.U8) return load<f32>(table + 16 + (<usize>load<u8>(pixels + <usize>i) << 2));
+  if (kind == PixelKind.U8) return load<f32>(table + TABLE_HEADER_BYTES + (<usize>load<u8>(pixels + <usize>i) << 2));
   if (kind == PixelKind.F32) return <f32>(<f64>load<f32>(f32At(pixels, i)) / divisor);
   return <f32>(load<f64>(pixels + (<usize>i << 3)) / divisor);
 }
 
 export function loadInput(c: usize, kind: i32, divisor: f64): void {
+  listPixels(c, kind, divisor, usesPixelPairs(c));
+}
+
+/** loadInput with the lists of one conv1 version; kernel-versions.ts asks for either. */
+@inline export function listPixels(c: usize, kind: i32, divisor: f64, pixelPairs: bool): void {
   const H = cfg(c, Cfg.H);
   const W = cfg(c, Cfg.W);
   const pixels = addr(c, Cfg.PIXELS);
@@ -39,26 +46,25 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
   const rowBytes = cfg(c, Cfg.RS1) * positionBytes;
   const table = addr(c, Cfg.TABLE);
   if (kind == PixelKind.U8 && load<f64>(table) != divisor) {
-    for (let b = 0; b < 256; b++) store<f32>(table + 16 + (<usize>b << 2), <f32>(<f64>b / divisor));
+    for (let b = 0; b < 256; b++) store<f32>(table + TABLE_HEADER_BYTES + (<usize>b << 2), <f32>(<f64>b / divisor));
     store<f64>(table, divisor);
   }
   const nzp = addr(c, Cfg.NZP);
-  const fast = cfg(c, Cfg.F1P) == 16 && cfg(c, Cfg.S1) == 1;
   let k = 0;
   let pairs = 0;
   for (let y = 0; y < H; y++) {
     store<i32>(f32At(rowStart, y), k);
-    if (fast) {
+    if (pixelPairs) {
       let at = y * rowBytes;
       let v = pixel(pixels, kind, divisor, table, y * W);
       for (let col = 0; col < W; col++) {
         const right: f32 = col + 1 < W ? pixel(pixels, kind, divisor, table, y * W + col + 1) : 0;
         // Written unconditionally and kept only if nonzero: no branch on the pixel value.
-        const entry = nzb + (<usize>k << 3);
+        const entry = nzb + (<usize>k << ENTRY_SHIFT);
         store<i32>(entry, at);
         store<f32>(entry, v, 4);
         k += i32(v != 0);
-        const pair = nzp + (<usize>pairs << 4);
+        const pair = nzp + (<usize>pairs << PAIR_ENTRY_SHIFT);
         store<i32>(pair, at);
         store<f32>(pair, v, 4);
         store<f32>(pair, right, 8);
@@ -69,7 +75,7 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
     } else {
       for (let col = 0; col < W; col++) {
         const v = pixel(pixels, kind, divisor, table, y * W + col);
-        const entry = nz + (<usize>k << 3);
+        const entry = nz + (<usize>k << ENTRY_SHIFT);
         store<i32>(entry, col);
         store<f32>(entry, v, 4);
         k += i32(v != 0);
@@ -78,7 +84,7 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
   }
   store<i32>(f32At(rowStart, H), k);
   store<i32>(f32At(rowStart, H + 1), pairs);
-  if (fast) return;
+  if (pixelPairs) return;
 
   const KW = cfg(c, Cfg.KW1);
   const span = (cfg(c, Cfg.OW1) - 1) * cfg(c, Cfg.S1);
@@ -89,9 +95,9 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
     let hi = lo;
     // Both bounds only move right as kx grows: one sweep per row.
     for (let kx = 0; kx < KW; kx++) {
-      while (lo < end && load<i32>(nz + (<usize>lo << 3)) < kx) lo++;
-      while (hi < end && load<i32>(nz + (<usize>hi << 3)) <= kx + span) hi++;
-      const r = range + (<usize>(y * KW + kx) << 3);
+      while (lo < end && load<i32>(nz + (<usize>lo << ENTRY_SHIFT)) < kx) lo++;
+      while (hi < end && load<i32>(nz + (<usize>hi << ENTRY_SHIFT)) <= kx + span) hi++;
+      const r = range + (<usize>(y * KW + kx) << RANGE_SHIFT);
       store<i32>(r, lo);
       store<i32>(r, hi, 4);
     }
