@@ -101,7 +101,7 @@ export function conv1Backward(c: usize, slot: usize): void {
 /**
  * da1 = da1 where a1 > 0, else 0; kb = the sum of that over every position. One pass with the four
  * bias sums in registers: 1.1 us per MNIST sample less than one pass per lane group
- * (`node dist/bench/kernel-phases.js`, conv1 bwd).
+ * (`node dist/bench/research/kernel-phases.js`, conv1 bwd).
  */
 @inline export function maskAndBiasGradient16(c: usize, slot: usize): void {
   const OH = cfg(c, Cfg.OH1);

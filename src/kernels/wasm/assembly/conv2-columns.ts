@@ -7,7 +7,7 @@ import { madd, relu4, storeLanes } from './simd';
 // One kernel row of a1 (KW2 positions x F1P channels) is contiguous, and so is the matching block of
 // w2f: each ky is a single dot-product loop of KW2*F1P steps. With one column per pass the loop
 // waited on FMA latency. Per MNIST sample on the seed's shape (FMA build): one column with two
-// chains 21.8 us, this version 9.4 us (`node dist/bench/kernel-phases.js`, conv2 fwd; the seed's
+// chains 21.8 us, this version 9.4 us (`node dist/bench/research/kernel-phases.js`, conv2 fwd; the seed's
 // shape now takes conv2-scatter.ts, docs/kernels.md).
 
 // The upper four of the 8 filters' lanes, in w2f and in a sum.

@@ -8,7 +8,7 @@ import { hsum, madd, storeLanes } from './simd';
 // load of a1[T] feeds both taps' kernel gradients and one read-modify-write of da1[T] takes both
 // contributions (as pixel pairs do in conv1). Per MNIST sample (FMA build, trained seed weights),
 // against the 16-channel list of conv2-plain.ts: 19.7 -> 16.2 us
-// (`node dist/bench/kernel-phases.js`, conv2 bwd; docs/kernels.md).
+// (`node dist/bench/research/kernel-phases.js`, conv2 bwd; docs/kernels.md).
 
 /** conv2Backward for every filter, da1 cleared by the caller. */
 export function pairBackward(c: usize, slot: usize): void {

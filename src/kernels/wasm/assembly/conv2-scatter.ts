@@ -15,7 +15,7 @@ import { madd, relu4, storeLanes } from './simd';
 // (OH2,OW2+2,8) with margin columns for outputs -1 and OW2, then bias, ReLU, a2. What pays is the
 // skipped entries: an entry's 9 loads and 8 FMAs cost about as much as the dense form's. Per MNIST
 // sample (FMA build, trained seed weights), against conv2-columns.ts: 9.5 -> 7.4 us
-// (`node dist/bench/kernel-phases.js`, conv2 fwd; docs/kernels.md).
+// (`node dist/bench/research/kernel-phases.js`, conv2 fwd; docs/kernels.md).
 
 // The upper four of the 8 filters' lanes, in w2f and in a sum.
 @inline const HIGH_LANES: usize = 16;

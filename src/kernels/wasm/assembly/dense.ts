@@ -16,7 +16,7 @@ export function denseForward(c: usize, params: usize): void {
   let k = 0;
   // Four classes per pass share each load of a2 and run four accumulator chains (one class per
   // pass waited on FMA latency: 1.5 us per MNIST sample, against 0.6 us;
-  // `node dist/bench/kernel-phases.js`, dense fwd).
+  // `node dist/bench/research/kernel-phases.js`, dense fwd).
   for (; k + 4 <= K; k += 4) {
     const r0 = f32At(w, k * n);
     const r1 = f32At(r0, n);
