@@ -26,6 +26,8 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     encoding: 'utf8',
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 120_000,
+    // A CLI stuck in a synchronous call never runs its SIGTERM handler, and spawnSync would wait for it forever.
+    killSignal: 'SIGKILL',
     env: { ...process.env, SHARDTRAIN_DEBUG: '', ...options.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
