@@ -108,6 +108,12 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
   }
 
   it('no command at all', () => expectRefused(runCli([]), /name a command: train, eval, predict or bench/));
+
+  it('a refused run creates no output file', () => {
+    const dir = fresh();
+    expectRefused(runCli(['train', '--kernel1', '40', '--save', join(dir, 'w.npz'), ...tiny]), /--kernel1 40x40 does not fit/);
+    expect(existsSync(join(dir, 'w.npz'))).toBe(false);
+  });
 });
 
 describe('shardtrain --help', () => {
@@ -117,10 +123,5 @@ describe('shardtrain --help', () => {
     for (const flag of ['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'seed', 'rng', 'save', 'json', 'lr', 'beta1', 'beta2', 'eps', 'filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2', 'train-count', 'test-count']) {
       expect(r.stdout).toContain(`--${flag}`);
     }
-  });
-  it('a refused run creates no output file', () => {
-    const dir = fresh();
-    expectRefused(runCli(['train', '--kernel1', '40', '--save', join(dir, 'w.npz'), ...tiny]), /--kernel1 40x40 does not fit/);
-    expect(existsSync(join(dir, 'w.npz'))).toBe(false);
   });
 });
