@@ -125,6 +125,11 @@ def npz_read_fixtures():
     write_zip('truncated_member.npz', {'x.npy': good[:-6]})
     write_zip('extra_bytes_member.npz', {'x.npy': good + b'\0' * 8})
     write_zip('bad_npy_magic.npz', {'x.npy': b'NOTNUMPY' + good[8:]})
+    # numpy's own header for a (1e9, 28, 28) uint8 array (784 GB), followed by only 40 bytes: a
+    # reader that trusts the header before counting the bytes tries to allocate the 784 GB.
+    huge = io.BytesIO()
+    np.lib.format.write_array_header_1_0(huge, {'descr': '|u1', 'fortran_order': False, 'shape': (10**9, 28, 28)})
+    write_zip('announces_too_much.npz', {'x.npy': huge.getvalue() + bytes(range(40))})
     write_zip('mixed_members.npz', {'a.npy': npy_bytes(np.arange(3, dtype='<i4')), 'README.txt': b'not an array'})
 
     # Broken archives.
@@ -234,7 +239,6 @@ def dataset_fixtures():
     dataset('ds_float_0_255.npz', (x.astype('f4'), y, tx.astype('f4'), ty))
     dataset('ds_int16_pixels.npz', (x.astype('<i2'), y, tx.astype('>i2'), ty))
     dataset('ds_custom_keys.npz', split(), ('imgs', 'lbls', 'timgs', 'tlbls'))
-    dataset('ds_classes_from_test.npz', (x, np.array([0, 1, 2, 1, 0, 2], 'u1'), tx, np.array([3, 0, 1], 'u1')))
     x, y, tx, ty = split('f8', 'i8')
     dataset('ds_bigendian_fortran.npz', (
         np.asfortranarray(x.astype('>f8')), y.astype('>i8'),
@@ -272,6 +276,8 @@ def dataset_fixtures():
     dataset('bad_fractional_label.npz', (x, y, tx, np.array([2, 2.5, 5], 'f4')))
     dataset('bad_too_many_classes.npz', (x, np.array([3, 1, 4, 70000, 5, 9], 'i4'), tx, ty))
     dataset('bad_huge_int64_label.npz', (x, np.array([3, 1, 4, 1, 2**62, 9], 'i8'), tx, ty))
+    # Training uses labels up to 9; test label 1 is 12, a class no training image has.
+    dataset('bad_unseen_test_label.npz', (x, y, tx, np.array([2, 12, 5], 'i8')))
     xf = (x / 255.0).astype('f4')
     xf[2, 1, 3] = np.nan
     dataset('bad_nan_pixel.npz', (xf, y, (tx / 255.0).astype('f4'), ty))

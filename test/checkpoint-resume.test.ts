@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { runCli } from './helpers/cli.js';
+import { type CliResult, expectRefused, howItEnded, runCli, temporaryDirectories } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 const data = ['--train-count', '250', '--test-count', '40', '--batch-size', '60'];
-const fresh = () => mkdtempSync(join(tmpdir(), 'shardtrain-ckpt-'));
+const fresh = temporaryDirectories('checkpoint');
 
 describe('train --checkpoint / --resume', () => {
   it('2 epochs + a resumed 2 epochs = 4 straight, bitwise, with other thread counts on each side', async () => {
@@ -57,48 +56,42 @@ describe('train --checkpoint / --resume', () => {
   });
 
   describe('a resume that would not continue the same training is refused', () => {
-    const dir = fresh();
-    const setup = runCli(['train', ...data, '--epochs', '1', '--checkpoint', dir]);
+    let dir: string;
+    let setup: CliResult;
+    beforeAll(() => {
+      dir = fresh();
+      setup = runCli(['train', ...data, '--epochs', '1', '--checkpoint', dir]);
+    });
     const cases: [string, string[], RegExp][] = [
       ['another learning rate', ['--lr', '0.01'], /the checkpoint was trained with --lr 0\.001, not with --lr 0\.01/],
       ['another dtype', ['--dtype', 'float64'], /with --dtype float32, not with --dtype float64/],
       ['other kernels', ['--kernels', 'typescript'], /with --kernels wasm, not with --kernels typescript/],
-      ['another model', ['--filters1', '4'], /the model flags describe another network than the checkpoint's \(conv 16 8x8 stride 1, conv 8 4x4 stride 2\)/],
+      ['another model', ['--filters1', '4'], /the checkpoint was trained with --filters1 16, not with --filters1 4$/],
+      ['another kernel size', ['--kernel2', '3x4'], /the checkpoint was trained with --kernel2 4x4, not with --kernel2 3x4$/],
       ['other data', ['--train-count', '200'], /with --train-count 250, not with --train-count 200/],
       ['a data file instead of the embedded digits', ['--data', 'test/fixtures/data/ds_seed.npz'], /trained without --data, not with --data/],
       ['no more epochs to do', ['--epochs', '1'], /--epochs 1: the run in .* has done 1 epochs already; ask for more/],
     ];
     for (const [what, args, message] of cases) {
       it(what, () => {
-        expect(setup.status, setup.stderr).toBe(0);
-        const r = runCli(['train', '--resume', dir, ...(args.includes('--epochs') ? [] : ['--epochs', '2']), ...args]);
-        expect(r.status).toBe(2);
-        expect(r.stdout).toBe('');
-        expect(r.stderr.trim().split('\n')).toHaveLength(1);
-        expect(r.stderr).toMatch(message);
+        expect(setup.status, howItEnded(setup)).toBe(0);
+        expectRefused(runCli(['train', '--resume', dir, ...(args.includes('--epochs') ? [] : ['--epochs', '2']), ...args]), message);
       });
     }
     it('a directory without a checkpoint', () => {
-      const r = runCli(['train', '--resume', fresh(), '--epochs', '2']);
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/checkpoint\.npz: no such file/);
+      expectRefused(runCli(['train', '--resume', fresh(), '--epochs', '2']), /checkpoint\.npz: no such file/);
     });
     it('a file that is not a checkpoint', () => {
       const other = fresh();
       writeFileSync(join(other, 'checkpoint.npz'), 'not a zip');
-      const r = runCli(['train', '--resume', other, '--epochs', '2']);
-      expect(r.status).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expectRefused(runCli(['train', '--resume', other, '--epochs', '2']), /checkpoint\.npz: not a zip archive/);
     });
   });
 
   it('a checkpoint directory that cannot be written is reported before training starts', () => {
     const dir = fresh();
     writeFileSync(join(dir, 'file'), '');
-    const r = runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'file')]);
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe(`shardtrain: --checkpoint ${join(dir, 'file')}: a file is in the way`);
+    expectRefused(runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'file')]), new RegExp(`^shardtrain: --checkpoint ${join(dir, 'file')}: a file is in the way$`));
     expect(existsSync(join(dir, 'file', 'checkpoint.npz'))).toBe(false);
   });
 });

@@ -1,17 +1,23 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+
+const fresh = temporaryDirectories('bench');
 
 // A tiny configuration: the point is the structure and consistency of the report, not speed.
 const tiny = ['bench', '--threads', '1,2,3', '--steps', '2', '--warmup', '1', '--repeat', '2', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '5'];
 
 describe('shardtrain bench', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'shardtrain-bench-'));
-  const plot = join(dir, 'scaling.svg');
-  const json = runCli([...tiny, '--json', '--plot', plot]);
+  let dir: string;
+  let plot: string;
+  let json: CliResult;
+  beforeAll(() => {
+    dir = fresh();
+    plot = join(dir, 'scaling.svg');
+    json = runCli([...tiny, '--json', '--plot', plot]);
+  });
 
   it('--json reports every thread count with consistent figures', () => {
     expect(json.status, json.stderr).toBe(0);
@@ -86,12 +92,9 @@ describe('shardtrain bench', () => {
       [['--threads', '2,2'], /--threads lists a thread count twice/],
       [['--batch-size', '500', '--train-count', '100'], /--batch-size 500: the data has only 100 training images/],
       [['--plot', join(dir, 'x.png')], /--plot .*x\.png: the file name must end in \.svg/],
-      [['--steps'], /^shardtrain: --steps needs a value\n$/],
+      [['--steps'], /^shardtrain: --steps needs a value$/],
     ] as const) {
-      const r = runCli(['bench', ...args]);
-      expect(r.status).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(message);
+      expectRefused(runCli(['bench', ...args]), message);
     }
   });
 });

@@ -1,10 +1,11 @@
-import { readFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { expectRefused, runCli } from './helpers/cli.js';
+import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+
+const fresh = temporaryDirectories('eval');
 
 const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/weights/', import.meta.url).pathname;
@@ -138,9 +139,10 @@ describe('shardtrain eval on a train --save file', () => {
   let dir: string;
   let saved: string;
   let trained: { testCorrect: number; testLoss: number; testTotal: number };
-  const subset = ['--train-count', '300', '--test-count', '150'];
+  const tests = ['--test-count', '150'];
+  const subset = ['--train-count', '300', ...tests];
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shardtrain-eval-'));
+    dir = fresh();
     saved = join(dir, 'w.npz');
     const r = runCli(['train', '--epochs', '1', '--threads', '2', '--json', '--dtype', 'float64', '--kernel1', '7x5', '--filters2', '6', '--stride2', '3', '--save', saved, ...subset]);
     expect(r.status, r.stderr).toBe(0);
@@ -148,7 +150,7 @@ describe('shardtrain eval on a train --save file', () => {
   });
 
   it('round-trips: the configuration comes from its arrays and the score is the one training reported', () => {
-    const r = evalJson(['--weights', saved, ...subset]);
+    const r = evalJson(['--weights', saved, ...tests]);
     expect(r.configSource).toBe('config arrays');
     expect(r.config).toMatchObject({ conv1: { kernelHeight: 7, kernelWidth: 5, stride: 1 }, conv2: { filters: 6, stride: 3 } });
     expect([r.correct, r.total]).toEqual([trained.testCorrect, trained.testTotal]);
@@ -160,7 +162,7 @@ describe('shardtrain eval on a train --save file', () => {
     const r = runCli(['train', '--epochs', '1', '--threads', '2', '--json', '--save', file, ...subset]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    const e = evalJson(['--weights', file, ...subset]);
+    const e = evalJson(['--weights', file, ...tests]);
     expect(e.dtype).toBe('float32');
     expect([e.correct, e.total, e.testLoss]).toEqual([report.testCorrect, report.testTotal, report.testLoss]);
   });
@@ -192,6 +194,8 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     ['strides that do not give w', ['--weights', GOLDEN, '--stride1', '2'], /seed_fixed_epoch1_weights\.npz: array 'w' has shape \(10, 8, 9, 9\), but the test images of embedded MNIST .* \(28x28\) with strides 2 and 2 give/],
     ['images smaller than the kernels', ['--weights', GOLDEN, '--data', new URL('./fixtures/data/ds_seed.npz', import.meta.url).pathname], /array 'kern' holds 8x8 kernels, larger than the test images of .*ds_seed\.npz \(4x5\)$/],
     ['--test-count 0', ['--weights', GOLDEN, '--test-count', '0'], /--test-count 0 leaves no test images to evaluate$/],
+    // eval evaluates the test images only; the flag is hidden from its help but shared with train.
+    ['--train-count', ['--weights', GOLDEN, '--train-count', '100'], /^shardtrain: --train-count does nothing in eval, which evaluates only the test images; leave it out$/],
     ['an unknown --dtype', ['--weights', GOLDEN, '--dtype', 'float16'], /dtype/],
     ['zero --threads', ['--weights', GOLDEN, '--threads', '0'], /--threads must be a whole number from 1/],
     ['--threads with no value', ['--weights', GOLDEN, '--threads'], /^shardtrain: --threads needs a value$/],

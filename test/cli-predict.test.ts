@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
@@ -7,7 +6,9 @@ import { encodeNpy } from '../src/data/npz-write.js';
 import { saveWeights } from '../src/io/weights-file.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { parameterLayout } from '../src/model/parameters.js';
-import { expectRefused, runCli } from './helpers/cli.js';
+import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+
+const fresh = temporaryDirectories('predict');
 
 const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const PER_SAMPLE = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
@@ -147,7 +148,7 @@ describe('shardtrain predict: polarity and sizes', () => {
 describe('shardtrain predict with other weights', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shardtrain-predict-'));
+    dir = fresh();
   });
 
   it('weights saved by train --save (configuration arrays) predict as the same weights without them', async () => {

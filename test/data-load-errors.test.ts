@@ -86,9 +86,10 @@ describe('loadDataset: .npz contents', () => {
     ['empty training set', 'bad_empty_train.npz', {}, "key 'trainimages': no images: the training set is empty (shape (0, 4, 5))"],
     ['train 4x5 but test 5x4', 'bad_size_mismatch.npz', {}, "training images ('trainimages') are 4x5 but test images ('testimages') are 5x4"],
     ['three-channel images', 'bad_rgb.npz', {}, "key 'trainimages': images of shape (6, 4, 5, 3) have 3 channels; only grayscale (one channel) is supported"],
-    ['flat (N,D) without imageShape', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need --image-size HxW (with H*W = 20)"],
+    ['flat (N,D) without imageShape', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need image shape HxW (with H*W = 20)"],
     ['flat (N,D) with a wrong imageShape', 'ds_flat.npz', { imageShape: [5, 5] }, "key 'trainimages': image shape 5x5 does not fit flat images of shape (6, 20) (25 != 20)"],
-    ['imageShape contradicting (N,H,W)', 'ds_seed.npz', { imageShape: [5, 4] }, "key 'trainimages': images are 4x5, not the 5x4 given as image shape"],
+    ['imageShape given for images that are not flat', 'ds_seed.npz', { imageShape: [4, 5] }, "key 'trainimages': images of shape (6, 4, 5) are not flat, so image shape 4x5 would do nothing; leave it out"],
+    ['a test label no training label reaches (12 over 0..9)', 'bad_unseen_test_label.npz', {}, "key 'testlabels': label 1 is 12, but the training labels go up to 9: no training image has class 12"],
   ]);
 });
 

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { CLI, runCli, withOverrides } from './helpers/cli.js';
+import { CLI, runCli, temporaryDirectories, withOverrides } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 const run = ['train', '--train-count', '600', '--test-count', '40', '--batch-size', '50', '--epochs', '3', '--threads', '2'];
-const fresh = () => mkdtempSync(join(tmpdir(), 'shardtrain-signal-'));
+const fresh = temporaryDirectories('signal');
 
 interface Finished {
   code: number | null;

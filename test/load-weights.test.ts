@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
 import { type NpzWriteArray, writeNpz } from '../src/data/npz-write.js';
 import { loadWeights, readWeightsFile } from '../src/io/load-weights.js';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   const golden = await readNpz(GOLDEN);
   seed = Object.fromEntries([...golden].map(([k, a]) => [k, { data: a.data as Float64Array, shape: a.shape }]));
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The golden weights with some arrays replaced (or removed with undefined), written to a fresh file. */
 async function variant(name: string, changes: Record<string, NpzWriteArray | undefined>): Promise<string> {
@@ -87,7 +88,7 @@ describe('loadWeights reads the seed numpy program\'s weights (no configuration 
     const message = await refusal(loadWeights(GOLDEN, { imageSize: [28, 28], stride1: 2, imagesName: 'the test images' }));
     expect(message).toBe(
       `${GOLDEN}: array 'w' has shape (10, 8, 9, 9), but the test images (28x28) with strides 2 and 2 give conv1 output 11x11 and conv2 output 4x4, ` +
-        'so w must be (10, 8, 4, 4); the weights were trained on another image size or with other strides (--stride1, --stride2)',
+        'so w must be (10, 8, 4, 4); the weights were trained on another image size or with other strides (stride1, stride2)',
     );
   });
 
@@ -159,7 +160,7 @@ describe('loadWeights reads train --save files (configuration arrays)', () => {
   it('a stride flag that agrees is accepted; one that contradicts the file is refused', async () => {
     expect((await loadWeights(saved, { stride2: 3 })).config.conv2.stride).toBe(3);
     expect(await refusal(loadWeights(saved, { stride2: 2 }))).toBe(
-      `${saved}: --stride2 2 contradicts the file's array 'conv2' (stride 3); the file's configuration decides, so leave --stride2 out`,
+      `${saved}: stride2 2 contradicts the file's array 'conv2' (stride 3); the file's configuration decides, so leave stride2 out`,
     );
   });
 
@@ -206,7 +207,7 @@ describe('loadWeights refuses bad weights files in one line naming the file and 
 
   it('float64 values beyond float32 are refused when computing in float32', async () => {
     const path = await variant('overflow', { b: f64([0, 0, 0, 0, 0, 0, 0, 0, 0, 1e300], [10]) });
-    expect(await refusal(loadWeights(path, { imageSize: [28, 28], dtype: 'float32' }))).toMatch(/: array 'b' holds Infinity at \(9,\) after rounding to float32 \(compute with --dtype float64\)$/);
+    expect(await refusal(loadWeights(path, { imageSize: [28, 28], dtype: 'float32' }))).toMatch(/: array 'b' holds Infinity at \(9,\) after rounding to float32 \(compute with dtype float64\)$/);
   });
 
   it('a file that is not an .npz, and an .npz without weights', async () => {

@@ -142,6 +142,8 @@ describe('readNpz: broken files', () => {
     ['truncated_member.npz', "key 'x': truncated array data: shape (10) of f4 needs 40 bytes, found 34"],
     ['extra_bytes_member.npz', "key 'x': 8 extra bytes after the data"],
     ['bad_npy_magic.npz', "key 'x': not a .npy array"],
+    // Counted before allocating: trusting the header would ask for 784 GB and fail as "Array buffer allocation failed".
+    ['announces_too_much.npz', "key 'x': truncated array data: shape (1000000000, 28, 28) of u1 needs 784000000000 bytes, found 40"],
   ];
   for (const [file, problem] of cases) {
     it(`${file}: ${problem}`, async () => {

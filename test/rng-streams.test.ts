@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createRandomStreams, validateSeed, type RngKind } from '../src/rng/streams.js';
+import { createRandomStreams, SeedError, validateSeed, type RngKind } from '../src/rng/streams.js';
 import { mix32, Xoshiro128StarStar } from '../src/rng/xoshiro128.js';
 import { UserError } from '../src/util/errors.js';
 
@@ -168,10 +168,10 @@ describe('validateSeed', () => {
     expect(() => validateSeed(kind, 42, 10)).not.toThrow();
   });
 
-  it.each(KINDS)('%s: refuses negative, non-integer and too-large seeds naming --seed', (kind) => {
+  it.each(KINDS)('%s: refuses negative, non-integer and too-large seeds with a SeedError about the seed', (kind) => {
     for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32]) {
-      expect(() => validateSeed(kind, bad, 1)).toThrow(UserError);
-      expect(() => validateSeed(kind, bad, 1)).toThrow(/--seed/);
+      expect(() => validateSeed(kind, bad, 1)).toThrow(SeedError);
+      expect(() => validateSeed(kind, bad, 1)).toThrow(/^seed must be an integer/);
       expect(() => createRandomStreams(kind, bad)).toThrow(UserError);
     }
   });
@@ -189,9 +189,10 @@ describe('validateSeed', () => {
     try {
       validateSeed('numpy', 4294967, 297);
     } catch (err) {
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(SeedError);
+      expect((err as SeedError).setting).toBe('seed');
       const msg = (err as UserError).message;
-      expect(msg).toMatch(/--seed/);
+      expect(msg).toMatch(/^seed 4294967 is too large for rng numpy/);
       expect(msg).not.toMatch(/\n/);
       expect(msg).toMatch(/<= 4294966\b/);
       expect((err as UserError).exitCode).toBe(2);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import type { ImageSource } from '../src/model/kernels.js';
+import type { ImageSource } from '../src/kernels/sample-kernels.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';
 import type { KernelExports } from '../src/kernels/wasm/kernel-exports.js';

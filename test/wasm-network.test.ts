@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { SEED_MODEL, type ModelConfig } from '../src/model/config.js';
 import type { ImageSource } from '../src/kernels/sample-kernels.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork } from '../src/kernels/wasm/index.js';

@@ -46,7 +46,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
     if (!a.plot.endsWith('.svg')) throw new UserError(`--plot ${a.plot}: the file name must end in .svg`);
     checkWritableFile(a.plot, '--plot');
   }
-  const settings = settingsFromFlags({ ...a, dtype: a.dtype, seed: a.seed });
+  const settings = settingsFromFlags(a);
   const dataset = await loadData(settings.data);
   if (dataset.train.count < a.batchSize) {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);

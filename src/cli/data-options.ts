@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
-import { takeFirst, type Dataset } from '../data/dataset.js';
+import { type DataSelection, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
 import { loadDataset } from '../data/load-data.js';
+import { UserError } from '../util/errors.js';
 import { heightByWidth, nonNegativeInt, positiveNumber } from './parse-values.js';
 
 /** Flags that choose the data and how much of it to use, shared by every command that reads data. */
@@ -22,19 +23,21 @@ export function withDataOptions<T>(y: Argv<T>) {
     .option('test-count', { type: 'number', describe: 'use the first N test images (default: all)', coerce: nonNegativeInt('test-count'), group: 'Data:' });
 }
 
-export interface DataFlags {
-  data?: string;
-  trainImagesKey?: string;
-  trainLabelsKey?: string;
-  testImagesKey?: string;
-  testLabelsKey?: string;
-  pixelDivisor?: number;
-  imageSize?: [number, number];
-  trainCount?: number;
-  testCount?: number;
-}
+/** Flags that describe a --data file; the embedded digits have no arrays to name nor a layout to choose. */
+const DATA_FILE_FLAGS: [keyof DataSelection, string][] = [
+  ['trainImagesKey', '--train-images-key'],
+  ['trainLabelsKey', '--train-labels-key'],
+  ['testImagesKey', '--test-images-key'],
+  ['testLabelsKey', '--test-labels-key'],
+  ['pixelDivisor', '--pixel-divisor'],
+  ['imageSize', '--image-size'],
+];
 
-export async function loadData(a: DataFlags): Promise<Dataset> {
+export async function loadData(a: DataSelection): Promise<Dataset> {
+  if (a.data === undefined) {
+    const idle = DATA_FILE_FLAGS.find(([key]) => a[key] !== undefined);
+    if (idle !== undefined) throw new UserError(`${idle[1]} describes a --data file, and none is given: the embedded digits would ignore it`);
+  }
   const keys = { trainImages: a.trainImagesKey, trainLabels: a.trainLabelsKey, testImages: a.testImagesKey, testLabels: a.testLabelsKey };
   const anyKey = Object.values(keys).some((k) => k !== undefined);
   const full =

@@ -26,6 +26,8 @@ type EvalArgs = Awaited<ReturnType<ReturnType<typeof evalBuilder>['parseAsync']>
 
 /** Test loss, accuracy, per-class accuracy and the confusion matrix of saved weights. */
 export async function runEval(a: EvalArgs): Promise<void> {
+  // Hidden from the help but shared with train: refused rather than silently ignored.
+  if (a.trainCount !== undefined) throw new UserError(`--train-count does nothing in eval, which evaluates only the test images; leave it out`);
   // The weights first: a bad file is refused before any data is read.
   const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
   const dataset = await loadData(a);

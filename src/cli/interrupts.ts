@@ -29,10 +29,6 @@ export class Interrupts {
     this.onFirst = stop;
   }
 
-  get interrupted(): boolean {
-    return this.received > 0;
-  }
-
   dispose(): void {
     process.off('SIGINT', this.handler);
     process.off('SIGTERM', this.handler);

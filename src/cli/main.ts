@@ -7,12 +7,13 @@ import { refuseRepeatedFlags } from './repeated-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
+import { messageForUser } from './setting-flags.js';
 import { runTrain, trainBuilder } from './train-command.js';
 
 /** One line for anything the user can fix; a stack trace only for our own bugs, and only on request. */
 function fail(error: unknown): never {
   if (error instanceof UserError) {
-    process.stderr.write(`shardtrain: ${error.message}\n`);
+    process.stderr.write(`shardtrain: ${messageForUser(error)}\n`);
     process.exit(error.exitCode);
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { SEED_MODEL, type ModelOptions } from '../model/config.js';
+import { SEED_MODEL, type ModelOptions, type ModelSettings } from '../model/config.js';
 import { heightByWidth, positiveInt } from './parse-values.js';
 
 const k = (o: { kernelHeight: number; kernelWidth: number }) =>
@@ -20,18 +20,12 @@ export function withModelOptions<T>(y: Argv<T>) {
     .option('stride2', { type: 'number', defaultDescription: String(s.conv2.stride), describe: 'second convolution stride', coerce: positiveInt('stride2', 4096), group: 'Model:' });
 }
 
-export interface ModelFlags {
-  filters1?: number;
-  kernel1?: [number, number];
-  stride1?: number;
-  filters2?: number;
-  kernel2?: [number, number];
-  stride2?: number;
-}
+/** The model flags are the model's settings, each optional. */
+export type ModelFlags = Partial<ModelSettings>;
 
-/** The model the flags describe, with `base` (the seed's network by default) where a flag is absent. */
-export function modelOptionsFrom(a: ModelFlags, base: ModelOptions = SEED_MODEL): ModelOptions {
-  const { conv1: c1, conv2: c2 } = base;
+/** The model the flags describe, with the seed's network where a flag is absent. */
+export function modelOptionsFrom(a: ModelFlags): ModelOptions {
+  const { conv1: c1, conv2: c2 } = SEED_MODEL;
   return {
     conv1: {
       filters: a.filters1 ?? c1.filters,
@@ -46,9 +40,4 @@ export function modelOptionsFrom(a: ModelFlags, base: ModelOptions = SEED_MODEL)
       stride: a.stride2 ?? c2.stride,
     },
   };
-}
-
-/** True when any model flag was given. */
-export function anyModelFlag(a: ModelFlags): boolean {
-  return [a.filters1, a.kernel1, a.stride1, a.filters2, a.kernel2, a.stride2].some((v) => v !== undefined);
 }

@@ -1,26 +1,28 @@
 import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
-import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { saveWeights } from '../io/weights-file.js';
 import { SEED_ADAM } from '../optim/adam.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { MAX_TIMER_MS } from '../parallel/pool.js';
 import { validateSeed } from '../rng/streams.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import { dataDifference, dataIdentity } from '../train/data-identity.js';
+import { dataIdentity } from '../train/data-identity.js';
 import { WorkerFault } from '../parallel/worker-fault.js';
 import { NumericalFault } from '../train/numerical-fault.js';
+import { checkEpochsLeft, checkInitModel, checkSameData, type TrainSettings } from '../train/resume.js';
 import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
-import { anyModelFlag, modelOptionsFrom, withModelOptions } from './model-options.js';
+import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
-import { DEFAULT_SETTINGS, describeModel, settingsFromCheckpoint, settingsFromFlags, type TrainSettings } from './train-settings.js';
+import { messageForUser } from './setting-flags.js';
+import { checkOutputs, checkResumeDirectory } from './train-checks.js';
+import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 
 /** The longest --timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
@@ -40,8 +42,8 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per epoch on stdout and nothing else there' })
     .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json'], 'Training:')
-    .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every)', group: 'Checkpoints and faults:' })
-    .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps', coerce: positiveInt('checkpoint-every'), implies: 'checkpoint', group: 'Checkpoints and faults:' })
+    .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every); a DIR that holds one already is refused: continue it with --resume', group: 'Checkpoints and faults:' })
+    .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
     .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
@@ -64,28 +66,20 @@ export async function runTrain(a: TrainArgs): Promise<void> {
 }
 
 async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
+  if (a.resume !== undefined) checkResumeDirectory(a.resume);
   const resumed: Checkpoint | null = a.resume === undefined ? null : await loadCheckpoint(a.resume);
   const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
   validateSeed(settings.rng, settings.seed, a.epochs);
-  if (resumed !== null && resumed.meta.position.epoch >= a.epochs) {
-    throw new UserError(`--epochs ${a.epochs}: the run in ${a.resume} has done ${resumed.meta.position.epoch} epochs already; ask for more`);
-  }
-  // Every output is checked before any time is spent on training.
-  if (a.save !== undefined) {
-    if (!a.save.endsWith('.npz')) throw new UserError(`--save ${a.save}: the file name must end in .npz`);
-    checkWritableFile(a.save, '--save');
-  }
-  const checkpointDir = a.checkpoint ?? a.resume;
-  if (checkpointDir !== undefined) checkWritableDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
+  if (resumed !== null) checkEpochsLeft(resumed.meta, a.epochs, a.resume!);
+  const checkpointDir = checkOutputs(a);
 
   const dataset = await loadData(settings.data);
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
+  // Each epoch reports a test loss and accuracy, which no test images would make NaN.
+  if (dataset.test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate after each epoch');
   // Hashing the data is only needed to write or check a checkpoint.
   const identity = checkpointDir !== undefined ? dataIdentity(dataset) : null;
-  if (resumed !== null && identity !== null) {
-    const difference = dataDifference(resumed.meta.data, identity);
-    if (difference !== null) throw new UserError(`--resume ${a.resume}: ${difference}`);
-  }
+  if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
   const model = initial?.model ?? settings.model;
   const trainer = await withDataSource(settings.data.data, () =>
@@ -160,9 +154,7 @@ async function initialWeights(a: TrainArgs, path: string, dataset: Dataset): Pro
     imageSize: [dataset.train.height, dataset.train.width],
     imagesName: 'the training images',
   });
-  if (anyModelFlag(a) && JSON.stringify(modelOptionsFrom(a, weights.model)) !== JSON.stringify(weights.model)) {
-    throw new UserError(`--init ${path}: the model flags describe another network than the file's (${describeModel(weights.model)})`);
-  }
+  checkInitModel(a, weights.model, path);
   if (weights.classes !== dataset.classes) {
     throw new UserError(`--init ${path}: the weights have ${weights.classes} classes but the data has ${dataset.classes}`);
   }
@@ -188,7 +180,7 @@ async function withDataSource<T>(dataPath: string | undefined, build: () => Prom
   try {
     return await build();
   } catch (e) {
-    if (e instanceof UserError && dataPath !== undefined) throw new UserError(`${dataPath}: ${e.message}`, e.exitCode);
+    if (e instanceof UserError && dataPath !== undefined) throw new UserError(`${dataPath}: ${messageForUser(e)}`, e.exitCode);
     throw e;
   }
 }

@@ -14,6 +14,20 @@ export interface ImageSet {
   readonly divisor: number;
 }
 
+/** Which data and how much of it, as a run asks for it and a checkpoint records it. */
+export interface DataSelection {
+  /** Absolute path; absent for the embedded digits. */
+  data?: string;
+  trainImagesKey?: string;
+  trainLabelsKey?: string;
+  testImagesKey?: string;
+  testLabelsKey?: string;
+  pixelDivisor?: number;
+  imageSize?: [number, number];
+  trainCount?: number;
+  testCount?: number;
+}
+
 export interface Dataset {
   readonly train: ImageSet;
   readonly test: ImageSet;

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { SettingError, UserError } from '../util/errors.js';
 import { toShared, type Dataset, type ImageSet } from './dataset.js';
 import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { parseNpy, type NpyData, type NpyDtype } from './npy.js';
@@ -63,7 +63,16 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
       `${options.path}: training images (${nameOf(train.images)}) are ${train.set.height}x${train.set.width} but test images (${nameOf(test.images)}) are ${test.set.height}x${test.set.width}`,
     );
   }
-  return { train: train.set, test: test.set, classes: Math.max(train.maxLabel, test.maxLabel) + 1, source: resolve(options.path) };
+  checkTestClassesTrained(test.set.labels, train.maxLabel, test.labels);
+  return { train: train.set, test: test.set, classes: train.maxLabel + 1, source: resolve(options.path) };
+}
+
+/** The classes are the training labels' 0..max; a test label above them would add a class the network never trains. */
+function checkTestClassesTrained(labels: Int32Array, trainMax: number, where: RawArray): void {
+  const i = labels.findIndex((label) => label > trainMax);
+  if (i >= 0) {
+    throw new UserError(`${whereOf(where)}: label ${i} is ${labels[i]}, but the training labels go up to ${trainMax}: no training image has class ${labels[i]}`);
+  }
 }
 
 /** One line for logs and the CLI: where from, how many, what size, how many classes. */
@@ -187,7 +196,7 @@ function toImageSet(images: RawArray, labels: RawArray, options: DataOptions, sp
     throw new UserError(`${options.path}: ${split} images (${nameOf(images)}) number ${count} but ${split} labels (${nameOf(labels)}) number ${values.length}`);
   }
   const set: ImageSet = { pixels, labels: values, count, height, width, divisor };
-  return { set, images, maxLabel };
+  return { set, images, labels, maxLabel };
 }
 
 /** (N,H,W), (N,H,W,1) and (N,1,H,W) share one memory layout; (N,D) needs the user's H and W. */
@@ -204,13 +213,13 @@ function imageLayout(a: RawArray, options: DataOptions, split: string): { count:
   else if (s.length === 4) return fail(`images of shape ${shapeText} have ${Math.min(s[1], s[3])} channels; only grayscale (one channel) is supported`);
   else if (s.length === 2) {
     const shape = options.imageShape;
-    if (!shape) return fail(`flat images of shape ${shapeText} need --image-size HxW (with H*W = ${s[1]})`);
+    if (!shape) throw new SettingError('imageShape', (name) => `${whereOf(a)}: flat images of shape ${shapeText} need ${name('imageShape')} HxW (with H*W = ${s[1]})`);
     if (shape[0] * shape[1] !== s[1]) return fail(`image shape ${shape[0]}x${shape[1]} does not fit flat images of shape ${shapeText} (${shape[0] * shape[1]} != ${s[1]})`);
     layout = { count: s[0], height: shape[0], width: shape[1] };
   } else return fail(`images must have shape (N, H, W), (N, H, W, 1), (N, 1, H, W) or (N, D), not ${shapeText}`);
   const given = options.imageShape;
-  if (given && s.length !== 2 && (given[0] !== layout.height || given[1] !== layout.width)) {
-    fail(`images are ${layout.height}x${layout.width}, not the ${given[0]}x${given[1]} given as image shape`);
+  if (given && s.length !== 2) {
+    throw new SettingError('imageShape', (name) => `${whereOf(a)}: images of shape ${shapeText} are not flat, so ${name('imageShape')} ${given[0]}x${given[1]} would do nothing; leave it out`);
   }
   if (layout.count === 0) fail(`no images: the ${split} set is empty (shape ${shapeText})`);
   if (layout.height === 0 || layout.width === 0) fail(`images of ${layout.height}x${layout.width} pixels are empty (shape ${shapeText})`);

@@ -64,6 +64,7 @@ export async function openNpz(path: string): Promise<NpzArchive> {
  * size the header announces (shared memory when asked), counting any bytes beyond it.
  */
 async function streamNpy(entry: JSZip.JSZipObject, where: string, shared: boolean): Promise<NpyArray> {
+  const memberBytes = uncompressedSize(entry);
   let head = new Uint8Array(0);
   let header: NpyHeader | undefined;
   let data: Uint8Array = new Uint8Array(0);
@@ -79,6 +80,9 @@ async function streamNpy(entry: JSZip.JSZipObject, where: string, shared: boolea
       const offset = npyDataOffset(head, where);
       if (offset === undefined || head.length < offset) return;
       header = parseNpyHeader(head.subarray(0, offset), where);
+      // A header may announce far more than the member holds; allocating that first would fail
+      // as "Array buffer allocation failed" (or take the memory) instead of saying what is wrong.
+      if (memberBytes !== undefined) checkNpyDataLength(header, memberBytes - offset, where);
       data = new Uint8Array(shared ? new SharedArrayBuffer(header.dataBytes) : new ArrayBuffer(header.dataBytes));
       bytes = head.subarray(offset);
       head = new Uint8Array(0);
@@ -107,6 +111,16 @@ async function streamNpy(entry: JSZip.JSZipObject, where: string, shared: boolea
   if (!header) return parseNpy(head, where);
   checkNpyDataLength(header, filled + extra, where);
   return decodeNpyData(header, data, where, { shared });
+}
+
+/**
+ * The member's size from the zip directory. jszip keeps it only in a private field; without it
+ * (another jszip) the data is still counted, after the allocation. The CRC check at open has
+ * already decompressed every member, which fails on a size that does not match the data.
+ */
+function uncompressedSize(entry: JSZip.JSZipObject): number | undefined {
+  const size = (entry as unknown as { _data?: { uncompressedSize?: unknown } })._data?.uncompressedSize;
+  return typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
 }
 
 /** Every array of an archive, keyed by name without `.npy`. */

@@ -1,6 +1,6 @@
 import type { InputImage } from '../data/image-file.js';
 import { resizeArea } from '../data/resize-area.js';
-import { UserError } from '../util/errors.js';
+import { SettingError } from '../util/errors.js';
 
 export interface PrepareOptions {
   /** The network's input size. */
@@ -26,7 +26,7 @@ export interface PreparedImage {
  * Turns a decoded image into the network's input. The network was trained on MNIST: white digits
  * (1) on a black background (0). Inversion comes first, then transparency: a pixel is multiplied
  * by its opacity, so transparent pixels are background (black) whatever the polarity, which for an
- * image without --invert is compositing over black. Resampling comes last, on these final values.
+ * image not inverted is compositing over black. Resampling comes last, on these final values.
  */
 export function prepareInput(image: InputImage, o: PrepareOptions): PreparedImage {
   const { luminance, alpha } = image;
@@ -38,8 +38,9 @@ export function prepareInput(image: InputImage, o: PrepareOptions): PreparedImag
   let resizedFrom: readonly [number, number] | null = null;
   if (image.height !== o.height || image.width !== o.width) {
     if (!o.resize) {
-      throw new UserError(
-        `${image.name}: the image is ${image.height}x${image.width} but the network takes ${o.height}x${o.width} images; give --resize to resample it (area averaging)`,
+      throw new SettingError(
+        'resize',
+        (name) => `${image.name}: the image is ${image.height}x${image.width} but the network takes ${o.height}x${o.width} images; give ${name('resize')} to resample it (area averaging)`,
       );
     }
     pixels = resizeArea(pixels, image.height, image.width, o.height, o.width);

@@ -12,7 +12,7 @@ import type { NpyArray, NpyDtype } from '../data/npy.js';
 import { deriveDims, SEED_MODEL, type ModelConfig, type ModelOptions } from '../model/config.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { PARAMETER_NAMES, type ParameterName } from '../model/parameters.js';
-import { UserError } from '../util/errors.js';
+import { type NameSetting, SettingError, settingInWords, UserError } from '../util/errors.js';
 import { checkStoredConfig, readStoredConfig, type StoredConfig } from './weights-config-arrays.js';
 import { inferFromShapes, shapeText, type ShapeFacts } from './weights-shapes.js';
 
@@ -85,8 +85,8 @@ export async function readWeightsFile(path: string, options: LoadWeightsOptions 
     if (imageSize && (imageSize[0] !== h || imageSize[1] !== w)) {
       throw new UserError(`${path}: the weights are for ${imageSize[0]}x${imageSize[1]} images (array 'image_shape') but ${imagesName} are ${h}x${w}`);
     }
-    if (stored) return networkFor(path, facts, model, h, w, "its array 'image_shape'", '');
-    return networkFor(path, facts, model, h, w, imagesName, '; the weights were trained on another image size or with other strides (--stride1, --stride2)');
+    if (stored) return networkFor(path, facts, model, h, w, "its array 'image_shape'", false);
+    return networkFor(path, facts, model, h, w, imagesName, true);
   };
   if (imageSize) configFor(imageSize[0], imageSize[1]); // a file whose w disagrees with its own image_shape is refused now
   return {
@@ -140,9 +140,18 @@ async function readParameterArrays(archive: NpzArchive): Promise<Record<Paramete
   return arrays;
 }
 
-function checkFinite(path: string, name: string, data: Float32Array | Float64Array, shape: readonly number[], why = ''): void {
+function checkFinite(path: string, name: string, data: Float32Array | Float64Array, shape: readonly number[]): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new UserError(`${path}: array '${name}' holds ${data[i]} at ${indexText(i, shape)}${why}`);
+    if (!Number.isFinite(data[i])) throw new UserError(`${path}: array '${name}' holds ${data[i]} at ${indexText(i, shape)}`);
+  }
+}
+
+/** Finite float64 values beyond float32's range become Infinity when rounded: a matter of the dtype chosen. */
+function checkFiniteAsFloat32(path: string, name: string, data: Float32Array, shape: readonly number[]): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new SettingError('dtype', (setting) => `${path}: array '${name}' holds ${data[i]} at ${indexText(i, shape)} after rounding to float32 (compute with ${setting('dtype')} float64)`);
+    }
   }
 }
 
@@ -170,30 +179,30 @@ function flatten(path: string, arrays: Record<ParameterName, NpyArray>, dtype: D
     const data = arrays[name].data as Float32Array | Float64Array;
     const view = params.subarray(offset, offset + data.length);
     view.set(data);
-    // Finite float64 values beyond float32's range become Infinity when rounded.
-    if (dtype === 'float32' && arrays[name].dtype === 'f8') checkFinite(path, name, view, arrays[name].shape, ' after rounding to float32 (compute with --dtype float64)');
+    if (dtype === 'float32' && arrays[name].dtype === 'f8') checkFiniteAsFloat32(path, name, view as Float32Array, arrays[name].shape);
     offset += data.length;
   }
   return params;
 }
 
 function checkStridesAgree(path: string, stored: StoredConfig, options: LoadWeightsOptions): void {
-  const pairs: [number | undefined, number, string][] = [
-    [options.stride1, stored.conv1.stride, '1'],
-    [options.stride2, stored.conv2.stride, '2'],
+  const pairs: [number | undefined, number, 'stride1' | 'stride2', string][] = [
+    [options.stride1, stored.conv1.stride, 'stride1', 'conv1'],
+    [options.stride2, stored.conv2.stride, 'stride2', 'conv2'],
   ];
-  for (const [given, own, n] of pairs) {
+  for (const [given, own, setting, array] of pairs) {
     if (given !== undefined && given !== own) {
-      throw new UserError(`${path}: --stride${n} ${given} contradicts the file's array 'conv${n}' (stride ${own}); the file's configuration decides, so leave --stride${n} out`);
+      throw new SettingError(setting, (name) => `${path}: ${name(setting)} ${given} contradicts the file's array '${array}' (stride ${own}); the file's configuration decides, so leave ${name(setting)} out`);
     }
   }
 }
 
 /**
  * Builds the configuration for h x w images and checks that w's shape is what it gives. `subject`
- * names where the size came from: the file's image_shape, or the images at hand.
+ * names where the size came from: the file's image_shape, or the images at hand; when the strides
+ * were guessed (`stridesGuessed`), a w that does not fit may mean other strides.
  */
-function networkFor(path: string, facts: ShapeFacts, model: ModelOptions, h: number, w: number, subject: string, hint: string): ModelConfig {
+function networkFor(path: string, facts: ShapeFacts, model: ModelOptions, h: number, w: number, subject: string, stridesGuessed: boolean): ModelConfig {
   const { conv1: c1, conv2: c2 } = model;
   if (c1.kernelHeight > h || c1.kernelWidth > w) {
     throw new UserError(`${path}: array 'kern' holds ${c1.kernelHeight}x${c1.kernelWidth} kernels, larger than ${subject} (${h}x${w})`);
@@ -209,10 +218,11 @@ function networkFor(path: string, facts: ShapeFacts, model: ModelOptions, h: num
   if (!fits) {
     const needed = facts.denseSpatial ? [facts.classes, c2.filters, oh2, ow2] : [facts.classes, c2.filters * oh2 * ow2];
     const actual = facts.denseSpatial ? [facts.classes, c2.filters, ...facts.denseSpatial] : [facts.classes, facts.denseIn];
-    throw new UserError(
+    const sentence = (name: NameSetting) =>
       `${path}: array 'w' has shape ${shapeText(actual)}, but ${subject} (${h}x${w}) with strides ${c1.stride} and ${c2.stride} ` +
-        `give conv1 output ${oh1}x${ow1} and conv2 output ${oh2}x${ow2}, so w must be ${shapeText(needed)}${hint}`,
-    );
+      `give conv1 output ${oh1}x${ow1} and conv2 output ${oh2}x${ow2}, so w must be ${shapeText(needed)}` +
+      (stridesGuessed ? `; the weights were trained on another image size or with other strides (${name('stride1')}, ${name('stride2')})` : '');
+    throw stridesGuessed ? new SettingError('stride1', sentence) : new UserError(sentence(settingInWords));
   }
   const config: ModelConfig = { ...model, imageHeight: h, imageWidth: w, classes: facts.classes };
   deriveDims(config);

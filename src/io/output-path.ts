@@ -1,40 +1,65 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
-/** Refuses an output file that could not be written, before any training time is spent. */
-export function checkWritableFile(path: string, flag: string): void {
+/**
+ * Refuses an output file that could not be written, before any training time is spent.
+ * `label` names the path in the message (the CLI passes its flag).
+ */
+export function checkWritableFile(path: string, label: string): void {
   const full = resolve(path);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(full).isDirectory();
-  } catch {
-    // Does not exist yet: its directory decides.
-  }
-  if (isDirectory) throw new UserError(`${flag} ${path}: is a directory, expected a file name`);
+  if (statOrNull(full)?.isDirectory()) throw new UserError(`${label} ${path}: is a directory, expected a file name`);
   const dir = dirname(full);
+  const stats = statOrNull(dir);
+  if (stats === null) throw new UserError(`${label} ${path}: directory ${dir} does not exist`);
+  if (!stats.isDirectory()) throw new UserError(`${label} ${path}: ${dir} is not a directory`);
+  const refused = probeFile(dir);
+  if (refused !== null) throw new UserError(`${label} ${path}: directory ${dir} ${refused}`);
+}
+
+/**
+ * Refuses a directory that could not be created or written, without creating it: a run refused
+ * later (bad data, say) must leave nothing behind, so the directory is made by the first write.
+ */
+export function checkWritableDirectory(dir: string, label: string): void {
+  const full = resolve(dir);
+  let existing = full;
+  let stats = statOrNull(existing);
+  while (stats === null && dirname(existing) !== existing) {
+    existing = dirname(existing);
+    stats = statOrNull(existing);
+  }
+  if (stats === null) throw new UserError(`${label} ${dir}: no part of the path exists`);
+  if (!stats.isDirectory()) throw new UserError(`${label} ${dir}: a file is in the way`);
+  const refused = probeFile(existing);
+  if (refused === null) return;
+  throw new UserError(existing === full ? `${label} ${dir}: ${refused}` : `${label} ${dir}: cannot be created, ${existing} ${refused}`);
+}
+
+function statOrNull(path: string): Stats | null {
   try {
-    if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${path}: ${dir} is not a directory`);
-    accessSync(dir, constants.W_OK);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `directory ${dir} does not exist` : `directory ${dir} is not writable`;
-    throw new UserError(`${flag} ${path}: ${why}`);
+    return statSync(path);
+  } catch {
+    return null;
   }
 }
 
-/** Creates the directory if needed and refuses one that cannot be written, before training starts. */
-export function checkWritableDirectory(dir: string, flag: string): void {
+/**
+ * Creates and removes an empty file in `dir`; null when that works, else why not. Permission
+ * bits alone cannot tell: root may write anywhere by them, yet not under /proc or on a read-only
+ * mount. Never a recursive mkdir, which loops forever on /proc.
+ */
+function probeFile(dir: string): string | null {
+  const probe = join(dir, `.shardtrain-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    mkdirSync(dir, { recursive: true });
-    if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${dir}: is not a directory`);
-    accessSync(dir, constants.W_OK);
+    closeSync(openSync(probe, 'wx'));
   } catch (e) {
-    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not writable' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
-    throw new UserError(`${flag} ${dir}: ${why}`);
+    if (code === 'EACCES' || code === 'EPERM') return 'is not writable';
+    if (code === 'EROFS') return 'is on a read-only file system';
+    return `does not accept new files (${code ?? (e as Error).message})`;
   }
+  unlinkSync(probe);
+  return null;
 }

@@ -5,7 +5,7 @@
  * that do not depend on the order in which they are asked for.
  */
 
-import { UserError } from '../util/errors.js';
+import { type NameSetting, SettingError } from '../util/errors.js';
 import { NumpyRandomState } from './numpy-legacy.js';
 import { mix32, splitmix32, Xoshiro128StarStar } from './xoshiro128.js';
 
@@ -24,25 +24,34 @@ const MAX_UINT32 = 0xffffffff;
 // The reference trainer reseeds numpy with 1000*seed + epoch before each shuffle.
 const NUMPY_EPOCH_STRIDE = 1000;
 
-/** Throws UserError (from ../util/errors.js) with a one-line message naming --seed when the seed is not usable for that kind for `epochs` epochs. */
+/** A seed, stream kind or epoch count the streams cannot serve; `setting` is 'seed', 'rng' or 'epochs'. */
+export class SeedError extends SettingError {
+  constructor(setting: 'seed' | 'rng' | 'epochs', sentence: (name: NameSetting) => string) {
+    super(setting, sentence);
+    this.name = 'SeedError';
+  }
+}
+
+/** Throws a SeedError when the seed is not usable for that kind for `epochs` epochs. */
 export function validateSeed(kind: RngKind, seed: number, epochs: number): void {
   if (kind !== 'shardtrain' && kind !== 'numpy') {
-    throw new UserError(`--rng must be 'shardtrain' or 'numpy', got '${String(kind)}'`);
+    throw new SeedError('rng', (name) => `${name('rng')} must be 'shardtrain' or 'numpy', got '${String(kind)}'`);
   }
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_UINT32) {
-    throw new UserError(`--seed must be an integer from 0 to ${MAX_UINT32}, got ${String(seed)}`);
+    throw new SeedError('seed', (name) => `${name('seed')} must be an integer from 0 to ${MAX_UINT32}, got ${String(seed)}`);
   }
   if (!Number.isInteger(epochs) || epochs < 0) {
-    throw new UserError(`--epochs must be a non-negative integer, got ${String(epochs)}`);
+    throw new SeedError('epochs', (name) => `${name('epochs')} must be a non-negative integer, got ${String(epochs)}`);
   }
   if (kind === 'numpy' && epochs > 0) {
     const lastEpoch = epochs - 1;
     if (NUMPY_EPOCH_STRIDE * seed + lastEpoch > MAX_UINT32) {
       const maxSeed = Math.floor((MAX_UINT32 - lastEpoch) / NUMPY_EPOCH_STRIDE);
-      throw new UserError(
+      const reseeds = `each epoch reseeds numpy with 1000*seed + epoch, which must be <= ${MAX_UINT32}`;
+      throw new SeedError('seed', (name) =>
         maxSeed < 0
-          ? `--rng numpy cannot run ${epochs} epochs with any --seed: each epoch reseeds numpy with 1000*seed + epoch, which must be <= ${MAX_UINT32}`
-          : `--seed ${seed} is too large for --rng numpy with ${epochs} epochs: each epoch reseeds numpy with 1000*seed + epoch, which must be <= ${MAX_UINT32}, so use --seed <= ${maxSeed}`,
+          ? `${name('rng')} numpy cannot run ${epochs} epochs with any ${name('seed')}: ${reseeds}`
+          : `${name('seed')} ${seed} is too large for ${name('rng')} numpy with ${epochs} epochs: ${reseeds}, so use ${name('seed')} <= ${maxSeed}`,
       );
     }
   }

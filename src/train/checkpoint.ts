@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNpz } from '../data/npz.js';
 import { writeNpz } from '../data/npz-write.js';
@@ -54,8 +55,12 @@ export interface Checkpoint {
   readonly adamV: FloatArray;
 }
 
-/** Written atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint intact. */
+/**
+ * Written atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint intact.
+ * The directory is created here, by the first checkpoint, so a run that never got that far leaves none.
+ */
 export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
+  mkdirSync(dir, { recursive: true });
   const shape = [c.params.length];
   const metaBytes = new TextEncoder().encode(JSON.stringify(c.meta));
   await writeNpz(join(dir, CHECKPOINT_FILE), {
@@ -64,6 +69,11 @@ export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> 
     adam_v: { data: c.adamV.slice(), shape },
     meta: { data: metaBytes, shape: [metaBytes.length] },
   });
+}
+
+/** True when `dir` holds a checkpoint that a new run would overwrite. */
+export function holdsCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, CHECKPOINT_FILE));
 }
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {

@@ -10,3 +10,29 @@ export class UserError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** How a sentence names a setting: the domain by what it is ('image shape'), the CLI by its flag. */
+export type NameSetting = (setting: string) => string;
+
+/** 'imageShape' -> 'image shape': the domain's own wording of a setting. */
+export const settingInWords: NameSetting = (setting) => setting.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+
+/**
+ * A chosen value that does not work. The domain does not know which flag (or which field of a
+ * config file, later) set it, so the error keeps its sentence as a function of how settings are
+ * named: its message names them in words, and the CLI asks for the sentence again with flags.
+ */
+export class SettingError extends UserError {
+  constructor(
+    /** The setting that is wrong, by its option name: 'kernel1', 'seed', 'imageShape'. */
+    readonly setting: string,
+    private readonly sentence: (name: NameSetting) => string,
+  ) {
+    super(sentence(settingInWords));
+    this.name = 'SettingError';
+  }
+
+  wordedWith(name: NameSetting): string {
+    return this.sentence(name);
+  }
+}

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
@@ -23,6 +26,8 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     encoding: 'utf8',
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 120_000,
+    // A CLI stuck in a synchronous call never runs its SIGTERM handler, and spawnSync would wait for it forever.
+    killSignal: 'SIGKILL',
     env: { ...process.env, SHARDTRAIN_DEBUG: '', ...options.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -51,4 +56,20 @@ export function expectRefused(r: CliResult, message: RegExp): void {
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^shardtrain: /);
   expect(lines[0]).toMatch(message);
+}
+
+/**
+ * A maker of fresh temporary directories, all removed when the test file is done. Call it at the
+ * top of a test file (it registers an afterAll there).
+ */
+export function temporaryDirectories(prefix: string): () => string {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), `shardtrain-${prefix}-`));
+    made.push(dir);
+    return dir;
+  };
 }

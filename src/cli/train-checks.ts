@@ -1,0 +1,49 @@
+import { statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
+import { CHECKPOINT_FILE, holdsCheckpoint } from '../train/checkpoint.js';
+import { UserError } from '../util/errors.js';
+
+export interface OutputFlags {
+  save?: string;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: string;
+}
+
+/** `--resume` names the directory a run checkpointed into; a file there is most likely its checkpoint.npz. */
+export function checkResumeDirectory(dir: string): void {
+  let isFile = false;
+  try {
+    isFile = !statSync(dir).isDirectory();
+  } catch {
+    return; // A missing directory is reported by reading its checkpoint, naming the file looked for.
+  }
+  if (!isFile) return;
+  const hint = basename(dir) === CHECKPOINT_FILE ? `: give the directory that holds it, --resume ${dirname(dir)}` : `, not the directory of a checkpointed run`;
+  throw new UserError(`--resume ${dir}: is a file${hint}`);
+}
+
+/**
+ * Every output is checked before any time is spent on training, and nothing is created: a
+ * refused run leaves the disk as it found it. Returns where checkpoints go, if anywhere.
+ */
+export function checkOutputs(a: OutputFlags): string | undefined {
+  if (a.save !== undefined) {
+    if (!a.save.endsWith('.npz')) throw new UserError(`--save ${a.save}: the file name must end in .npz`);
+    checkWritableFile(a.save, '--save');
+  }
+  const checkpointDir = a.checkpoint ?? a.resume;
+  if (a.checkpointEvery !== undefined && checkpointDir === undefined) {
+    throw new UserError(`--checkpoint-every ${a.checkpointEvery} needs a directory to write to: give --checkpoint DIR (or --resume DIR)`);
+  }
+  if (checkpointDir === undefined) return undefined;
+  checkWritableDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
+  const continuesIt = a.resume !== undefined && resolve(a.resume) === resolve(checkpointDir);
+  if (!continuesIt && holdsCheckpoint(checkpointDir)) {
+    throw new UserError(
+      `--checkpoint ${checkpointDir}: already holds a checkpoint; continue that run with --resume ${checkpointDir}, or remove ${checkpointDir}/${CHECKPOINT_FILE} to start over`,
+    );
+  }
+  return checkpointDir;
+}

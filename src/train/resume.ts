@@ -1,0 +1,112 @@
+/**
+ * The resume rules. A checkpoint fixes everything that decides what is trained: the model, the
+ * data, the dtype and kernels, the random streams, the batch and Adam's settings. A resumed run
+ * takes them all from it; a setting the run asks for must agree with the checkpoint, because
+ * continuing with another model, optimiser or data would not be the same training. The thread
+ * count, the epochs to reach and where checkpoints go may change.
+ */
+import type { DataSelection } from '../data/dataset.js';
+import { describeModel, modelDisagreement, type ModelOptions, type ModelSettings, showSetting } from '../model/config.js';
+import type { Dtype } from '../model/float-array.js';
+import type { AdamOptions } from '../optim/adam.js';
+import type { KernelChoice } from '../kernels/index.js';
+import type { RngKind } from '../rng/streams.js';
+import { type NameSetting, SettingError } from '../util/errors.js';
+import type { CheckpointMeta } from './checkpoint.js';
+import { dataDifference, type DataIdentity } from './data-identity.js';
+
+/** Everything that decides what is trained. */
+export interface TrainSettings {
+  readonly kernels: KernelChoice;
+  readonly model: ModelOptions;
+  readonly dtype: Dtype;
+  readonly seed: number;
+  readonly rng: RngKind;
+  readonly batchSize: number;
+  readonly dropLast: boolean;
+  readonly adam: AdamOptions;
+  readonly data: DataSelection;
+}
+
+/** What a resumed run asks for, setting by setting; a setting left out comes from the checkpoint. */
+export interface ResumeRequest extends Partial<ModelSettings>, Partial<AdamOptions> {
+  kernels?: KernelChoice;
+  dtype?: Dtype;
+  seed?: number;
+  rng?: RngKind;
+  batchSize?: number;
+  dropLast?: boolean;
+  /** Only the data settings given; each must be the checkpoint's. */
+  data: DataSelection;
+}
+
+/** A resume that would not continue the same training: `setting` is the one at fault. */
+export class ResumeError extends SettingError {
+  constructor(setting: string, sentence: (name: NameSetting) => string) {
+    super(setting, sentence);
+    this.name = 'ResumeError';
+  }
+}
+
+/** The settings of the run checkpointed in `dir`, or a ResumeError naming the first setting that disagrees. */
+export function resumedSettings(request: ResumeRequest, meta: CheckpointMeta, dir: string): TrainSettings {
+  const refuse = (setting: string, saved: unknown, given: unknown): never => {
+    throw new ResumeError(setting, (name) => {
+      const was = saved === undefined ? `without ${name(setting)}` : `with ${name(setting)} ${showSetting(saved)}`;
+      return `${name('resume')} ${dir}: the checkpoint was trained ${was}, not with ${name(setting)} ${showSetting(given)}`;
+    });
+  };
+  const agree = <T>(setting: string, given: T | undefined, saved: T): T => {
+    if (given !== undefined && JSON.stringify(given) !== JSON.stringify(saved)) refuse(setting, saved, given);
+    return saved;
+  };
+  const model: ModelOptions = { conv1: meta.config.conv1, conv2: meta.config.conv2 };
+  const modelDiffers = modelDisagreement(request, model);
+  if (modelDiffers !== null) refuse(modelDiffers.setting, modelDiffers.own, modelDiffers.given);
+  const savedData = meta.dataFlags as DataSelection;
+  for (const [setting, value] of Object.entries(request.data)) {
+    if (value !== undefined) agree(setting, value, (savedData as Record<string, unknown>)[setting]);
+  }
+  return {
+    kernels: agree('kernels', request.kernels, meta.kernels),
+    model,
+    dtype: agree('dtype', request.dtype, meta.dtype),
+    seed: agree('seed', request.seed, meta.seed),
+    rng: agree('rng', request.rng, meta.rng),
+    batchSize: agree('batchSize', request.batchSize, meta.batchSize),
+    dropLast: agree('dropLast', request.dropLast, meta.dropLast),
+    adam: {
+      lr: agree('lr', request.lr, meta.adam.lr),
+      beta1: agree('beta1', request.beta1, meta.adam.beta1),
+      beta2: agree('beta2', request.beta2, meta.adam.beta2),
+      eps: agree('eps', request.eps, meta.adam.eps),
+    },
+    data: savedData,
+  };
+}
+
+/** `epochs` counts the epochs already done, so a resume must ask for more than the checkpoint has. */
+export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string): void {
+  const done = meta.position.epoch;
+  if (done >= epochs) {
+    throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epochs already; ask for more`);
+  }
+}
+
+/** The data loaded now must be the bytes the checkpoint was trained on. */
+export function checkSameData(meta: CheckpointMeta, now: DataIdentity, dir: string): void {
+  const difference = dataDifference(meta.data, now);
+  if (difference !== null) throw new ResumeError('data', (name) => `${name('resume')} ${dir}: ${difference}`);
+}
+
+/** Weights given to start from decide the network; a model setting also given must describe the same one. */
+export function checkInitModel(request: Partial<ModelSettings>, fileModel: ModelOptions, path: string): void {
+  const differs = modelDisagreement(request, fileModel);
+  if (differs === null) return;
+  throw new SettingError(
+    differs.setting,
+    (name) =>
+      `${name('init')} ${path}: ${name(differs.setting)} ${differs.given} describes another network than the file's ` +
+      `(${describeModel(fileModel)}); the file decides the network, so leave ${name(differs.setting)} out`,
+  );
+}

@@ -1,0 +1,75 @@
+// Where train writes (--save, --checkpoint, --resume) is settled before training, and a refused
+// run leaves the disk as it found it. Each case is a loose end users found (issue 15, point 8).
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRefused, howItEnded, runCli, temporaryDirectories } from './helpers/cli.js';
+
+const tiny = ['--epochs', '1', '--train-count', '100', '--test-count', '20', '--threads', '1'];
+const fresh = temporaryDirectories('outputs');
+
+describe('train --checkpoint DIR creates nothing before training starts', () => {
+  it('a run refused for bad --data leaves no empty checkpoint directory', () => {
+    const dir = join(fresh(), 'run');
+    expectRefused(runCli(['train', ...tiny, '--checkpoint', dir, '--data', '/no/such/data.npz']), /\/no\/such\/data\.npz: no such file/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a nested DIR that does not exist yet is made by the first checkpoint', () => {
+    const dir = join(fresh(), 'runs', 'first');
+    const r = runCli(['train', ...tiny, '--checkpoint', dir]);
+    expect(r.status, howItEnded(r)).toBe(0);
+    expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+  });
+});
+
+describe('train --checkpoint DIR does not overwrite a checkpoint there', () => {
+  it('is refused, pointing to --resume, and the checkpoint is left as it was', () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'checkpoint.npz'), 'an earlier run');
+    expectRefused(
+      runCli(['train', ...tiny, '--checkpoint', dir]),
+      new RegExp(`^shardtrain: --checkpoint ${dir}: already holds a checkpoint; continue that run with --resume ${dir}, or remove ${dir}/checkpoint\\.npz to start over$`),
+    );
+    expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+  });
+});
+
+describe('outputs under a path that cannot hold files are refused before training', () => {
+  // Root passes every permission check, yet can create nothing under /proc.
+  it('--save /proc/...', () => {
+    expectRefused(runCli(['train', ...tiny, '--save', '/proc/shardtrain-weights.npz'], { timeoutMs: 30_000 }), /^shardtrain: --save \/proc\/shardtrain-weights\.npz: directory \/proc does not accept new files/);
+  });
+
+  it('--checkpoint /proc/... (a recursive mkdir there never returns)', () => {
+    expectRefused(runCli(['train', ...tiny, '--checkpoint', '/proc/shardtrain/run'], { timeoutMs: 30_000 }), /^shardtrain: --checkpoint \/proc\/shardtrain\/run: cannot be created, \/proc does not accept new files/);
+  });
+
+  it('--checkpoint under a file', () => {
+    const file = join(fresh(), 'file');
+    writeFileSync(file, '');
+    expectRefused(runCli(['train', ...tiny, '--checkpoint', join(file, 'run')]), /: a file is in the way$/);
+  });
+});
+
+describe('--checkpoint-every and --resume', () => {
+  it('--checkpoint-every without a directory says which flag is missing (not "Implications failed")', () => {
+    expectRefused(runCli(['train', ...tiny, '--checkpoint-every', '3']), /^shardtrain: --checkpoint-every 3 needs a directory to write to: give --checkpoint DIR \(or --resume DIR\)$/);
+  });
+
+  it('--checkpoint-every with --resume checkpoints into the resumed directory', () => {
+    const dir = fresh();
+    const first = runCli(['train', ...tiny, '--checkpoint', dir]);
+    expect(first.status, howItEnded(first)).toBe(0);
+    const resumed = runCli(['train', '--resume', dir, '--epochs', '2', '--checkpoint-every', '1', '--threads', '1']);
+    expect(resumed.status, howItEnded(resumed)).toBe(0);
+  });
+
+  it('--resume given the checkpoint file names the directory to give instead, once', () => {
+    const dir = fresh();
+    mkdirSync(join(dir, 'run'));
+    writeFileSync(join(dir, 'run', 'checkpoint.npz'), '');
+    const file = join(dir, 'run', 'checkpoint.npz');
+    expectRefused(runCli(['train', '--resume', file, '--epochs', '2']), new RegExp(`^shardtrain: --resume ${file}: is a file: give the directory that holds it, --resume ${join(dir, 'run')}$`));
+  });
+});
