@@ -94,6 +94,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--dtype with no value', ['--dtype'], /^shardtrain: --dtype needs a value$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
     ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
+    ['wasm kernels in float64', ['--dtype', 'float64', '--kernels', 'wasm'], /^shardtrain: --kernels wasm computes in float32 only; use --dtype float32 or --kernels typescript$/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],
     ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],

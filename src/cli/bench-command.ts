@@ -11,6 +11,8 @@ import { requireFlagValues } from './flag-values.js';
 import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
+import { KERNELS_FLAG } from './kernels-flag.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
 
 function threadList(v: string | number): number[] {
   const parts = String(v).split(',').map((p) => p.trim());
@@ -25,14 +27,14 @@ function threadList(v: string | number): number[] {
 export function benchBuilder<T>(y: Argv<T>) {
   const bench = y
     .option('threads', { type: 'string', defaultDescription: defaultThreadCounts().join(','), describe: 'thread counts to measure, comma-separated (default: powers of two up to twice the available parallelism)', coerce: threadList })
-    .option('batch-size', { type: 'number', default: 100, describe: 'samples per step', coerce: positiveInt('batch-size', 1_000_000) })
+    .option('batch-size', { type: 'number', default: DEFAULT_TRAIN_OPTIONS.batchSize, describe: 'samples per step', coerce: positiveInt('batch-size', 1_000_000) })
     .option('steps', { type: 'number', default: 50, describe: 'timed steps per run', coerce: positiveInt('steps', 1_000_000) })
     .option('warmup', { type: 'number', default: 20, describe: 'untimed steps first, while V8 optimises the JavaScript and wasm', coerce: nonNegativeInt('warmup', 1_000_000) })
     .option('repeat', { type: 'number', default: 3, describe: 'runs per thread count (median, min and max are reported)', coerce: positiveInt('repeat', 1000) })
     .option('empty-tasks', { type: 'number', default: 100, describe: "empty tasks timed per run to measure piscina's own overhead", coerce: nonNegativeInt('empty-tasks', 1_000_000) })
-    .option('dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'precision' })
-    .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, default: 'auto' as const, describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
-    .option('seed', { type: 'number', default: 0, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
+    .option('dtype', { choices: ['float32', 'float64'] as const, default: DEFAULT_TRAIN_OPTIONS.dtype, describe: 'precision' })
+    .option('kernels', { ...KERNELS_FLAG, default: 'auto' as const })
+    .option('seed', { type: 'number', default: DEFAULT_TRAIN_OPTIONS.seed, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
@@ -57,7 +59,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   try {
     result = await runBench(
       dataset,
-      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: 'shardtrain', seed: a.seed },
+      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed },
       { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks },
       (p) => progress.update(p),
     );

@@ -4,18 +4,19 @@ import { readWeightsFile } from '../io/load-weights.js';
 import { deriveDims } from '../model/config.js';
 import { parameterLayout } from '../model/parameters.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
-import { kernelsOption } from './kernels-option.js';
+import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
+import { KERNELS_FLAG } from './kernels-flag.js';
 
 export function evalBuilder<T>(y: Argv<T>) {
   const evaluating = withWeightsOptions(y)
     .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
-    .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, default: 'auto' as const, describe: 'auto: WebAssembly SIMD for float32 (as train), the TypeScript reference for float64' })
+    .option('kernels', { ...KERNELS_FLAG, default: 'auto' as const })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['threads', 'kernels', 'json'], 'Evaluation:');
   // Only the test split is evaluated, so the training subset flag would do nothing here.
@@ -41,7 +42,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   }
   const layout = parameterLayout(deriveDims(config));
   if (layout.total !== weights.params.length) throw new Error(`layout of ${layout.total} parameters for ${weights.params.length} loaded`);
-  const kernels = kernelsOption(a.kernels, weights.dtype);
+  const kernels = resolveKernels(a.kernels, weights.dtype);
   const result = await evaluateOnPool(config, weights.dtype, weights.params, test, a.threads, kernels);
   const subject = { weights, config, parameters: layout.total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');

@@ -2,7 +2,6 @@ import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { saveWeights } from '../io/weights-file.js';
-import { SEED_ADAM } from '../optim/adam.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { MAX_TIMER_MS } from '../parallel/pool.js';
 import { validateSeed } from '../rng/streams.js';
@@ -23,6 +22,7 @@ import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkResumeDirectory } from './train-checks.js';
 import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
+import { KERNELS_FLAG } from './kernels-flag.js';
 
 /** The longest --timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
@@ -31,12 +31,12 @@ const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 export function trainBuilder<T>(y: Argv<T>) {
   const d = DEFAULT_SETTINGS;
   const training = y
-    .option('epochs', { type: 'number', default: 10, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
+    .option('epochs', { type: 'number', default: d.epochs, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
     .option('batch-size', { type: 'number', defaultDescription: String(d.batchSize), describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })
     .option('drop-last', { type: 'boolean', defaultDescription: String(d.dropLast), describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
     .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
     .option('dtype', { choices: ['float32', 'float64'] as const, defaultDescription: d.dtype, describe: 'precision of parameters, gradients and activations' })
-    .option('kernels', { choices: ['auto', 'wasm', 'typescript'] as const, defaultDescription: 'auto', describe: 'auto: WebAssembly SIMD for float32, the TypeScript reference for float64' })
+    .option('kernels', { ...KERNELS_FLAG, defaultDescription: 'auto' })
     .option('seed', { type: 'number', defaultDescription: String(d.seed), describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
     .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)' })
@@ -47,10 +47,10 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
     .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
-    .option('lr', { type: 'number', defaultDescription: String(SEED_ADAM.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
-    .option('beta1', { type: 'number', defaultDescription: String(SEED_ADAM.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
-    .option('beta2', { type: 'number', defaultDescription: String(SEED_ADAM.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
-    .option('eps', { type: 'number', defaultDescription: String(SEED_ADAM.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
+    .option('lr', { type: 'number', defaultDescription: String(d.adam.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
+    .option('beta1', { type: 'number', defaultDescription: String(d.adam.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
+    .option('beta2', { type: 'number', defaultDescription: String(d.adam.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
+    .option('eps', { type: 'number', defaultDescription: String(d.adam.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
   return requireFlagValues(withDataOptions(withModelOptions(training)));
 }
 
@@ -85,7 +85,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
-  if (initial !== null) trainer.params.set(initial.params);
+  if (initial !== null) trainer.setParams(initial.params);
   if (resumed !== null) {
     trainer.restore(resumed);
     if (resumed.meta.kernelVariant !== trainer.kernelName) {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Dtype } from '../model/float-array.js';
-import { SEED_ADAM } from '../optim/adam.js';
-import type { KernelChoice } from '../kernels/index.js';
-import { kernelsOption } from './kernels-option.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
+import { type KernelChoice, resolveKernels } from '../kernels/index.js';
+
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import type { DataSelection } from '../data/dataset.js';
@@ -23,7 +23,7 @@ export interface SettingFlags extends ModelFlags, DataSelection {
   kernels?: KernelChoice | 'auto';
 }
 
-export const DEFAULT_SETTINGS = { dtype: 'float32' as Dtype, seed: 0, rng: 'shardtrain' as RngKind, batchSize: 100, dropLast: false };
+export const DEFAULT_SETTINGS = DEFAULT_TRAIN_OPTIONS;
 
 /** Data flags as a checkpoint stores them: the path made absolute, absent flags left out. */
 function dataSelectionOf(a: DataSelection): DataSelection {
@@ -43,16 +43,17 @@ function dataSelectionOf(a: DataSelection): DataSelection {
 
 /** A fresh run: the flags, with the seed's defaults where they are absent. */
 export function settingsFromFlags(a: SettingFlags): TrainSettings {
-  const dtype = a.dtype ?? DEFAULT_SETTINGS.dtype;
+  const d = DEFAULT_SETTINGS;
+  const dtype = a.dtype ?? d.dtype;
   return {
-    kernels: kernelsOption(a.kernels ?? 'auto', dtype),
+    kernels: resolveKernels(a.kernels ?? 'auto', dtype),
     model: modelOptionsFrom(a),
     dtype,
-    seed: a.seed ?? DEFAULT_SETTINGS.seed,
-    rng: a.rng ?? DEFAULT_SETTINGS.rng,
-    batchSize: a.batchSize ?? DEFAULT_SETTINGS.batchSize,
-    dropLast: a.dropLast ?? DEFAULT_SETTINGS.dropLast,
-    adam: { lr: a.lr ?? SEED_ADAM.lr, beta1: a.beta1 ?? SEED_ADAM.beta1, beta2: a.beta2 ?? SEED_ADAM.beta2, eps: a.eps ?? SEED_ADAM.eps },
+    seed: a.seed ?? d.seed,
+    rng: a.rng ?? d.rng,
+    batchSize: a.batchSize ?? d.batchSize,
+    dropLast: a.dropLast ?? d.dropLast,
+    adam: { lr: a.lr ?? d.adam.lr, beta1: a.beta1 ?? d.adam.beta1, beta2: a.beta2 ?? d.adam.beta2, eps: a.eps ?? d.adam.eps },
     data: dataSelectionOf(a),
   };
 }

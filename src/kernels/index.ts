@@ -1,5 +1,6 @@
 // The one place that knows every kernel backend: a new backend is a folder here and a line in each function.
 import type { Dtype } from '../model/float-array.js';
+import { SettingError } from '../util/errors.js';
 import type { Backend, BackendHandle, KernelChoice } from './backend.js';
 import { TypeScriptBackend } from './typescript/typescript-backend.js';
 import { createWasmBackend, wasmBackendFrom } from './wasm/wasm-backend.js';
@@ -8,12 +9,12 @@ export { type Backend, type BackendHandle, KERNEL_CHOICES, type KernelChoice } f
 export type { ImageSource, SampleKernels } from './sample-kernels.js';
 
 /** The kernels asked for do not compute in the precision asked for. */
-export class UnsupportedDtype extends Error {
+export class UnsupportedDtype extends SettingError {
   constructor(
     readonly kernels: KernelChoice,
     readonly dtype: Dtype,
   ) {
-    super(`the ${kernels} kernels do not compute in ${dtype}`);
+    super('kernels', (name) => `${name('kernels')} ${kernels} computes in float32 only; use ${name('dtype')} float32 or ${name('kernels')} typescript`);
     this.name = 'UnsupportedDtype';
   }
 }
