@@ -13,7 +13,7 @@ export interface CoordinatorOptions {
   readonly workerHeapMb: number;
 }
 
-export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
+const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   timeoutMs: 10 * 60_000,
   workerHeapMb: 512,
 };
