@@ -110,7 +110,7 @@ function parseJsonText(text: string): unknown {
     const at = /at position (\d+)/.exec(message);
     const position = at ? Number(at[1]) : firstBadPosition(text);
     // V8 may quote the whole text after the token; the position says more, in one line.
-    const what = message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/s, '');
+    const what = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/s, '');
     const before = text.slice(0, position);
     const line = before.split('\n').length;
     const column = position - before.lastIndexOf('\n');
