@@ -107,6 +107,7 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['conv0k3,flatten,dense', 1, /output channels must be at least 1, got 0/],
     ['conv4k-3,flatten,dense', 1, /kernel must not be negative, got -3/],
     ['conv4k2.5,flatten,dense', 1, /kernel must be an integer, got 2.5/],
+    ['conv4k3.,flatten,dense', 1, /unknown option '\.'/],
     ['conv4k3s0,flatten,dense', 1, /stride must be at least 1, got 0/],
     ['conv4k3x0,flatten,dense', 1, /kernel width must be at least 1, got 0/],
     ['flatten,dense0', 2, /width must be at least 1, got 0/],

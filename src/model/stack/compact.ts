@@ -88,7 +88,7 @@ class Reader {
 
   /** A number as written, signs and fractions included, so that checkSize can say what is wrong with it. */
   private number(what: string, example: string): number {
-    const match = /^[-+]?(\d+(\.\d*)?|\.\d+)/.exec(this.token.slice(this.at));
+    const match = /^[-+]?(\d+(\.\d+)?|\.\d+)/.exec(this.token.slice(this.at));
     if (!match) {
       const rest = this.token.slice(this.at);
       throw layerError(this.place, `${what} is missing${rest ? ` before '${rest}'` : ''}, as in ${example}`);

@@ -85,7 +85,3 @@ export function maxpoolSpec(kernel: Pair, stride: Pair = kernel): MaxpoolSpec {
   return { type: 'maxpool', kernel, stride };
 }
 
-/** Whether a layer holds parameters (a weight and a bias). */
-export function hasParameters(layer: ListedLayer): layer is ConvSpec | DenseSpec | OpenDenseSpec {
-  return layer.type === 'conv' || layer.type === 'dense';
-}
