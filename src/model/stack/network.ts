@@ -35,7 +35,7 @@ export class StackNetwork implements SampleKernels {
     this.layout = sequentialLayout(dims);
     const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
     this.acts = [allocFloat(dtype, dims.inputSize)];
-    this.grads = [null];
+    this.grads = [];
     this.argmax = [];
     for (const l of dims.layers) {
       const i = l.position - 1;
