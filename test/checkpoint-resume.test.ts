@@ -2,7 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { type CliResult, expectRefused, howItEnded, runCli, temporaryDirectories } from './helpers/cli.js';
+import { type CliResult, expectRefused, howItEnded, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 const data = ['--train-count', '250', '--test-count', '40', '--batch-size', '60'];
@@ -20,8 +20,24 @@ describe('train --checkpoint / --resume', () => {
     expect(second.status, second.stderr).toBe(0);
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
     // The resumed run reports epochs 3 and 4 exactly as the straight run did.
-    const strip = (line: string) => JSON.stringify({ ...JSON.parse(line), samplesPerSec: 0, seconds: 0 });
-    expect(second.stdout.trim().split('\n').map(strip)).toEqual(straight.stdout.trim().split('\n').slice(2).map(strip));
+    const strip = (stdout: string) => trainJson(stdout).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
+    expect(strip(second.stdout)).toEqual(strip(straight.stdout).slice(2));
+  });
+
+  it('a layer stack: 1 epoch + a resumed 1 = 2 straight, bitwise; another --model is refused', async () => {
+    const dir = fresh();
+    const model = ['--model', 'conv3k5x3p2x1,tanh,maxpool3x2s1x2,conv4k3s2x1,relu,flatten,dense12,tanh,dense'];
+    const straight = runCli(['train', ...data, ...model, '--epochs', '2', '--save', join(dir, 'straight.npz')]);
+    expect(straight.status, straight.stderr).toBe(0);
+    const first = runCli(['train', ...data, ...model, '--epochs', '1', '--checkpoint', join(dir, 'run')]);
+    expect(first.status, first.stderr).toBe(0);
+    const other = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--model', 'opacus-mnist']);
+    expectRefused(other, /^shardtrain: --resume .*: the checkpoint was trained with --model conv3k5x3p2x1,.*, not with --model conv16k8s2p3,/);
+    const second = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--threads', '3', '--save', join(dir, 'resumed.npz')]);
+    expect(second.status, second.stderr).toBe(0);
+    const resumed = await weightBytes(join(dir, 'resumed.npz'));
+    expect(resumed.length).toBe(4 * 7214);
+    expect(resumed.equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
   });
 
   it('--checkpoint-every N checkpoints mid-epoch; resuming from there is bitwise the straight run', async () => {

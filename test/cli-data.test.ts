@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectRefused, runCli, withOverrides } from './helpers/cli.js';
+import { expectRefused, runCli, withOverrides, trainJson } from './helpers/cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -17,7 +17,7 @@ describe('train --data reads the formats people bring', () => {
     it(what, () => {
       const r = runCli(['train', '--json', ...smallNet, '--data', ...args]);
       expect(r.status, r.stderr).toBe(0);
-      const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const { epochs } = trainJson(r.stdout);
       expect(epochs).toHaveLength(2);
       expect(epochs[0]).toMatchObject({ samples: 6, testTotal: 3 });
     });

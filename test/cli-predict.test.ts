@@ -158,7 +158,7 @@ describe('shardtrain predict with other weights', () => {
     const params = new Float64Array(layout.total);
     for (const t of layout.tensors) params.set(golden.get(t.name)!.data as Float64Array, t.offset);
     const saved = join(dir, 'saved.npz');
-    await saveWeights(saved, params, layout, config);
+    await saveWeights(saved, params, layout, { kind: 'seed', config });
     const r = predict(['digit7.png', 'digits_uint8.npy'], saved);
     expect(r.configSource).toBe('config arrays');
     expect(r.predictions[0].probabilities).toEqual(predict(['digit7.png']).predictions[0].probabilities);

@@ -3,29 +3,42 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { expectRefused, runCli, temporaryDirectories, withOverrides } from './helpers/cli.js';
+import { expectRefused, runCli, temporaryDirectories, withOverrides, trainJson } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('train');
+const MODELS = new URL('./fixtures/models/', import.meta.url).pathname;
 const tiny = ['--train-count', '200', '--test-count', '50', '--threads', '2'];
 
 describe('shardtrain train', () => {
-  it('prints a header, one line per epoch and the final test accuracy', () => {
+  it('prints a header, the model summary, one line per epoch and the final test accuracy', () => {
     const r = runCli(['train', '--epochs', '2', ...tiny]);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^shardtrain: embedded MNIST .* 200 train \/ 50 test 28x28 images, 10 classes; 9586 parameters, float32, 2 thread/);
-    expect(lines[1]).toMatch(/^epoch 1\/2 {2}train loss \d+\.\d{4} {2}test loss \d+\.\d{4} {2}test acc \d+\/50 \(\d+\.\d\d%\) {2}\d+ samples\/s {2}\d+\.\d s$/);
-    expect(lines[3]).toMatch(/^test accuracy \d+\/50 \(\d+\.\d\d%\)$/);
+    const [header, ...rest] = r.stdout.trim().split('\n');
+    expect(header).toMatch(/^shardtrain: embedded MNIST .* 200 train \/ 50 test 28x28 images, 10 classes; 9586 parameters, float32, 2 thread/);
+    const summaryEnd = rest.findIndex((l) => l.startsWith('multiply-adds per sample:'));
+    expect(rest.slice(0, summaryEnd + 1).join('\n')).toMatch(/^input 1x28x28, 10 classes\n#  layer .*\n-+\n1  conv16k8 .*\n(.*\n){4}6  dense10 .*\n-+\nparameters: 9,586\nmultiply-adds per sample: 623,952 forward, 1,420,272 forward and backward$/);
+    const lines = rest.slice(summaryEnd + 1);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^epoch 1\/2 {2}train loss \d+\.\d{4} {2}test loss \d+\.\d{4} {2}test acc \d+\/50 \(\d+\.\d\d%\) {2}\d+ samples\/s {2}\d+\.\d s$/);
+    expect(lines[2]).toMatch(/^test accuracy \d+\/50 \(\d+\.\d\d%\)$/);
     expect(r.stderr).toBe(''); // no progress bar without a terminal
   });
 
-  it('--json prints one JSON object per epoch on stdout and nothing else', () => {
+  it('--model takes a preset, the compact form or a JSON file, and the summary counts its parameters', () => {
+    for (const [model, parameters] of [['opacus-mnist', 26010], ['opacus-mnist-tanh', 26010], ['conv4k3,tanh,maxpool2,flatten,dense', 6810], [MODELS + 'small.json', 6810]] as const) {
+      const r = runCli(['train', '--epochs', '1', '--json', '--model', String(model), ...tiny]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(trainJson(r.stdout).model.parameters, String(model)).toBe(parameters);
+    }
+  });
+
+  it('--json prints the model summary, then one JSON object per epoch, on stdout and nothing else', () => {
     const r = runCli(['train', '--epochs', '2', '--json', ...tiny]);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    const epochs = lines.map((l) => JSON.parse(l));
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    const { model, epochs } = trainJson(r.stdout);
+    expect(model.parameters).toBe(9586);
+    expect(model.rows).toHaveLength(6);
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     for (const e of epochs) {
       expect(e).toMatchObject({ epochs: 2, testTotal: 50, samples: 200, steps: 2 });
@@ -62,8 +75,8 @@ describe('shardtrain train', () => {
   it('the same seed gives the same epoch results on repeat', () => {
     const a = runCli(['train', '--epochs', '1', '--json', '--seed', '5', ...tiny]);
     const b = runCli(['train', '--epochs', '1', '--json', '--seed', '5', '--threads', '1', '--train-count', '200', '--test-count', '50']);
-    const strip = (s: string) => JSON.stringify({ ...JSON.parse(s), samplesPerSec: 0, seconds: 0 });
-    expect(strip(b.stdout)).toBe(strip(a.stdout));
+    const strip = (s: string) => trainJson(s).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
+    expect(strip(b.stdout)).toEqual(strip(a.stdout));
   });
 
   it('more threads than Node allows listeners on one signal by default (12 > 10): no warning', () => {
@@ -94,6 +107,16 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--dtype with no value', ['--dtype'], /^shardtrain: --dtype needs a value$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
     ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
+    ['an unknown layer in --model', ['--model', 'conv4k3,relu,pool2,flatten,dense'], /^shardtrain: --model conv4k3,relu,pool2,flatten,dense: layer 3 \(pool2\): unknown layer 'pool'/],
+    ['a --model kernel larger than the image', ['--model', 'conv4k30,relu,flatten,dense'], /^shardtrain: --model conv4k30,relu,flatten,dense: layer 1 \(conv4k30\): the 30x30 kernel is larger than its 28x28 input/],
+    ['a --model that shrinks to nothing', ['--model', 'maxpool2,maxpool2,maxpool2,maxpool2,maxpool2,flatten,dense'], /layer 5 \(maxpool2\): the 2x2 pool is larger than its 1x1 input/],
+    ['a --model size of zero', ['--model', 'conv0k3,flatten,dense'], /layer 1 \(conv0k3\): conv's output channels must be at least 1, got 0/],
+    ['a last dense layer of another width than the classes', ['--model', 'conv4k3,relu,flatten,dense7'], /layer 4 \(dense7\): the last dense layer has 7 outputs but the data has 10 classes$/],
+    ['dense without flatten', ['--model', 'conv4k3,relu,dense'], /layer 3 \(dense10\): dense needs a flat input, .*: put a flatten before it$/],
+    ['a --model JSON file that is missing', ['--model', '/nonexistent/net.json'], /^shardtrain: --model \/nonexistent\/net.json: cannot read \(ENOENT\)$/],
+    ['a --model JSON file that does not parse', ['--model', MODELS + 'trailing_comma.json'], /--model .*trailing_comma.json: the JSON description does not parse at line 1, column 53/],
+    ['seed flags with another --model', ['--model', 'opacus-mnist', '--filters1', '4'], /^shardtrain: --filters1 sizes the seed network; --model opacus-mnist describes its own layers$/],
+    ['gradient slots past the memory limit', ['--model', 'conv64k3p1,relu,conv64k3p1,relu,flatten,dense512,relu,dense', '--batch-size', '200'], /slots need batch 200 x 25,733,322 parameters x 4 bytes = 19633.0 MiB, more than the 2048.0 MiB available: use a batch of at most 20/],
     ['wasm kernels in float64', ['--dtype', 'float64', '--kernels', 'wasm'], /^shardtrain: --kernels wasm computes in float32 only; use --dtype float32 or --kernels typescript$/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],

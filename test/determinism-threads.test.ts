@@ -3,6 +3,9 @@ import { type Dataset, takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { Dtype } from '../src/model/float-array.js';
 import type { KernelChoice } from '../src/kernels/index.js';
+import { type ModelChoice } from '../src/model/model.js';
+import { parseDescription } from '../src/model/stack/index.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
 
@@ -13,8 +16,13 @@ beforeAll(() => {
   data = { ...full, train: takeFirst(full.train, 250), test: takeFirst(full.test, 60) };
 });
 
-async function trainedBytes(threads: number, dtype: Dtype, kernels: KernelChoice): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
-  const trainer = await Trainer.create(data, trainOptions({ threads, dtype, kernels, epochs: 2, batchSize: 100 }));
+async function trainedBytes(
+  threads: number,
+  dtype: Dtype,
+  kernels: KernelChoice,
+  model: ModelChoice = DEFAULT_TRAIN_OPTIONS.model,
+): Promise<{ weights: Uint8Array; losses: number[]; threadsUsed: number }> {
+  const trainer = await Trainer.create(data, trainOptions({ threads, dtype, kernels, model, epochs: 2, batchSize: 100 }));
   try {
     const { reports } = await trainer.run();
     const params = trainer.params;
@@ -45,5 +53,24 @@ describe('same seed and data give bitwise the same weights for any thread count'
         expect(other.threadsUsed, `threads that computed samples with ${threads} threads`).toBeGreaterThan(1);
       }
     });
+  }
+});
+
+describe('layer stacks: bitwise the same weights for any thread count', () => {
+  // The Opacus CNN, and an odd stack: non-square kernels and padding, strides that do not divide, overlapping pools, tanh.
+  const models = ['opacus-mnist', 'conv3k5x3p2x1,tanh,maxpool3x2s1x2,conv4k3s2x1,relu,flatten,dense12,tanh,dense'];
+  for (const description of models) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      it(`${description} ${dtype} typescript kernels: 1, 2, 3 and 4 threads, 2 epochs of 250 samples, and a repeat`, async () => {
+        const model: ModelChoice = { kind: 'stack', layers: parseDescription(description) };
+        const one = await trainedBytes(1, dtype, 'typescript', model);
+        for (const threads of [2, 3, 4, 2]) {
+          const other = await trainedBytes(threads, dtype, 'typescript', model);
+          expect(Buffer.compare(Buffer.from(other.weights), Buffer.from(one.weights)), `${threads} threads`).toBe(0);
+          expect(other.losses).toEqual(one.losses);
+          expect(other.threadsUsed, `threads that computed samples with ${threads} threads`).toBeGreaterThan(1);
+        }
+      });
+    }
   }
 });

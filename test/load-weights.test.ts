@@ -146,7 +146,7 @@ describe('loadWeights reads train --save files (configuration arrays)', () => {
     const layout = parameterLayout(deriveDims(config));
     expected = Float32Array.from({ length: layout.total }, (_, i) => Math.sin(i));
     saved = join(dir, 'saved.npz');
-    await saveWeights(saved, expected, layout, config);
+    await saveWeights(saved, expected, layout, { kind: 'seed', config });
   });
 
   it('takes the configuration from the arrays, strides included, and round-trips the parameters', async () => {

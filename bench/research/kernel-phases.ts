@@ -6,7 +6,7 @@
 //   npm run build && node dist/bench/research/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
 import { median } from '../../src/bench/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
-import { deriveDims } from '../../src/model/config.js';
+import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
 import { initParameters } from '../../src/model/init.js';
@@ -55,7 +55,7 @@ const best = (xs: number[], higherIsBetter = false) =>
 const dataset = loadEmbeddedMnist();
 const train = dataset.train;
 if (SAMPLES > train.count) flags.refuse(`--samples ${SAMPLES}: the embedded digits have ${train.count} training images`);
-const dims = deriveDims({ ...DEFAULT_TRAIN_OPTIONS.model, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
+const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
 const layout = parameterLayout(dims);
 const trained = await trainedParameters(TRAIN_EPOCHS);
 

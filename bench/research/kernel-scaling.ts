@@ -9,7 +9,7 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { median } from '../../src/bench/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { allocFloat32, createWasmBackend, WasmNetwork } from '../../src/kernels/wasm/index.js';
-import { deriveDims } from '../../src/model/config.js';
+import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { initParameters } from '../../src/model/init.js';
 import { parameterLayout } from '../../src/model/parameters.js';
 import { createRandomStreams } from '../../src/rng/streams.js';
@@ -81,7 +81,7 @@ async function startKernelThread(): Promise<{ measure(m: Measure): Promise<numbe
 async function kernelThread(): Promise<void> {
   const dataset = loadEmbeddedMnist();
   const train = dataset.train;
-  const dims = deriveDims({ ...DEFAULT_TRAIN_OPTIONS.model, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
+  const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
   const layout = parameterLayout(dims);
   const backend = await createWasmBackend();
   const params = allocFloat32(backend.memory, layout.total);

@@ -66,7 +66,7 @@ export async function measureThroughput(
       timing,
       emptyTaskMs: emptyTasks > 0 ? emptyMs / emptyTasks : NaN,
       parameters: trainer.layout.total,
-      multiplyAddsPerSample: trainer.dims.multiplyAddsPerSample,
+      multiplyAddsPerSample: trainer.layout.multiplyAddsPerSample,
       kernels: trainer.kernelName,
     };
   } finally {

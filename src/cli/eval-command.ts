@@ -43,7 +43,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   const layout = parameterLayout(deriveDims(config));
   if (layout.total !== weights.params.length) throw new Error(`layout of ${layout.total} parameters for ${weights.params.length} loaded`);
   const kernels = resolveKernels(a.kernels, weights.dtype);
-  const result = await evaluateOnPool(config, weights.dtype, weights.params, test, a.threads, kernels);
+  const result = await evaluateOnPool({ kind: 'seed', config }, weights.dtype, weights.params, test, a.threads, kernels);
   const subject = { weights, config, parameters: layout.total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');
 }

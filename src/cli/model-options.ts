@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
-import type { ModelOptions, ModelSettings } from '../model/config.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
+import { type ModelOptions, type ModelSettings, SEED_MODEL } from '../model/config.js';
 import { heightByWidth, positiveInt } from './parse-values.js';
 
 const k = (o: { kernelHeight: number; kernelWidth: number }) =>
@@ -11,7 +10,7 @@ const k = (o: { kernelHeight: number; kernelWidth: number }) =>
  * default (the help shows it) so that a resumed run can tell a flag the user gave from one left out.
  */
 export function withModelOptions<T>(y: Argv<T>) {
-  const s = DEFAULT_TRAIN_OPTIONS.model;
+  const s = SEED_MODEL;
   return y
     .option('filters1', { type: 'number', defaultDescription: String(s.conv1.filters), describe: 'filters of the first convolution', coerce: positiveInt('filters1', 4096), group: 'Model:' })
     .option('kernel1', { type: 'string', defaultDescription: String(k(s.conv1)), describe: 'first kernel size, N or HxW', coerce: heightByWidth('kernel1'), group: 'Model:' })
@@ -26,7 +25,7 @@ export type ModelFlags = Partial<ModelSettings>;
 
 /** The model the flags describe, with the seed's network where a flag is absent. */
 export function modelOptionsFrom(a: ModelFlags): ModelOptions {
-  const { conv1: c1, conv2: c2 } = DEFAULT_TRAIN_OPTIONS.model;
+  const { conv1: c1, conv2: c2 } = SEED_MODEL;
   return {
     conv1: {
       filters: a.filters1 ?? c1.filters,

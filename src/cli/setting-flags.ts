@@ -13,6 +13,7 @@ const FLAG_OF_SETTING: Record<string, string> = {
   stride2: 'stride2',
   dtype: 'dtype',
   kernels: 'kernels',
+  model: 'model',
   seed: 'seed',
   rng: 'rng',
   epochs: 'epochs',

@@ -17,12 +17,15 @@ import { epochJson, formatEpochLine, percent } from './epoch-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
 import { withModelOptions } from './model-options.js';
+import { modelForData, withModelChoice } from './model-choice.js';
 import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkResumeDirectory } from './train-checks.js';
 import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
+import { type ModelChoice, modelSummary } from '../model/model.js';
+import { formatSummary } from '../model/stack/index.js';
 
 /** The longest --timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
@@ -39,8 +42,8 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('kernels', { ...KERNELS_FLAG, defaultDescription: 'auto' })
     .option('seed', { type: 'number', defaultDescription: String(d.seed), describe: 'seed of the initialisation and of the epoch shuffles', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
-    .option('save', { type: 'string', describe: 'write the trained weights to FILE.npz (seed names and shapes)' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per epoch on stdout and nothing else there' })
+    .option('save', { type: 'string', describe: "write the trained weights to FILE.npz (the seed network in the article's names; any other in torch.nn.Sequential's, with its architecture)" })
+    .option('json', { type: 'boolean', default: false, describe: 'print the model summary, then one object per epoch, as JSON lines on stdout and nothing else there' })
     .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json'], 'Training:')
     .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every); a DIR that holds one already is refused: continue it with --resume', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
@@ -51,7 +54,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('beta1', { type: 'number', defaultDescription: String(d.adam.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
     .option('beta2', { type: 'number', defaultDescription: String(d.adam.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
     .option('eps', { type: 'number', defaultDescription: String(d.adam.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
-  return requireFlagValues(withDataOptions(withModelOptions(training)));
+  return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(training))));
 }
 
 type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;
@@ -80,10 +83,14 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   // Hashing the data is only needed to write or check a checkpoint.
   const identity = checkpointDir !== undefined ? dataIdentity(dataset) : null;
   if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
+  if (a.init !== undefined && settings.model.kind === 'stack') {
+    throw new UserError(`--init ${a.init}: only weights of the seed network can be started from so far; leave out --model ${a.model}`);
+  }
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
-  const model = initial?.model ?? settings.model;
+  const choice: ModelChoice = initial !== null ? { kind: 'seed', options: initial.model } : settings.model;
+  const model = await withDataSource(settings.data.data, async () => modelForData(choice, dataset, a.model));
   const trainer = await withDataSource(settings.data.data, () =>
-    Trainer.create(dataset, { ...trainOptionsOf(settings), model, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
+    Trainer.create(dataset, { ...trainOptionsOf(settings), model: choice, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
   if (initial !== null) trainer.setParams(initial.params);
   if (resumed !== null) {
@@ -103,7 +110,8 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const out = (line: string) => process.stdout.write(line + '\n');
   const progress = new EpochProgress();
   try {
-    if (!a.json) out(headerLine(trainer, a.threads, resumed, a.init));
+    if (!a.json) out(`${headerLine(trainer, a.threads, resumed, a.init)}\n${formatSummary(modelSummary(model))}`);
+    else out(JSON.stringify({ model: modelSummary(model) }));
     interrupts.whileRunning(() => trainer.requestStop());
     let result;
     try {
@@ -132,7 +140,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
       const kept = checkpointDir !== undefined ? `, checkpoint written to ${checkpointDir} (continue with --resume ${checkpointDir})` : '';
       throw new UserError(`interrupted after step ${trainer.adam.step}${kept}`, INTERRUPTED_EXIT_CODE);
     }
-    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.config);
+    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.model);
     const last = result.reports[result.reports.length - 1]?.test;
     if (!a.json && last !== undefined) {
       out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);

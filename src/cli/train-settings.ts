@@ -3,14 +3,15 @@ import type { Dtype } from '../model/float-array.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
 import { type KernelChoice, resolveKernels } from '../kernels/index.js';
 
+import type { ModelChoice } from '../model/model.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import type { DataSelection } from '../data/dataset.js';
 import { resumedSettings, type TrainSettings } from '../train/resume.js';
-import { type ModelFlags, modelOptionsFrom } from './model-options.js';
+import { type ModelChoiceFlags, modelChoiceFrom } from './model-choice.js';
 
 /** The flags that decide what is trained; a checkpoint records them all. */
-export interface SettingFlags extends ModelFlags, DataSelection {
+export interface SettingFlags extends ModelChoiceFlags, DataSelection {
   dtype?: Dtype;
   seed?: number;
   rng?: RngKind;
@@ -45,9 +46,10 @@ function dataSelectionOf(a: DataSelection): DataSelection {
 export function settingsFromFlags(a: SettingFlags): TrainSettings {
   const d = DEFAULT_SETTINGS;
   const dtype = a.dtype ?? d.dtype;
+  const model = modelChoiceFrom(a);
   return {
-    kernels: resolveKernels(a.kernels ?? 'auto', dtype),
-    model: modelOptionsFrom(a),
+    kernels: resolveKernels(a.kernels ?? 'auto', dtype, model.kind),
+    model,
     dtype,
     seed: a.seed ?? d.seed,
     rng: a.rng ?? d.rng,
@@ -66,7 +68,16 @@ export function settingsFromCheckpoint(a: SettingFlags, meta: CheckpointMeta, di
     kernels: kernels === 'auto' ? undefined : kernels,
     dtype, seed, rng, batchSize, dropLast, lr, beta1, beta2, eps,
     filters1, kernel1, stride1, filters2, kernel2, stride2,
+    stack: stackChoiceOf(a),
     data: dataSelectionOf(a),
   };
   return resumedSettings(request, meta, dir);
+}
+
+/** The layer stack --model names, if it names one (the seed network is checked by its own flags). */
+function stackChoiceOf(a: SettingFlags): (ModelChoice & { kind: 'stack' }) | undefined {
+  if (a.model === undefined) return undefined;
+  const { filters1, kernel1, stride1, filters2, kernel2, stride2, model } = a;
+  const choice = modelChoiceFrom({ filters1, kernel1, stride1, filters2, kernel2, stride2, model });
+  return choice.kind === 'stack' ? choice : undefined;
 }

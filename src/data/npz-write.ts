@@ -11,8 +11,16 @@ import { writeFileAtomically } from '../io/atomic-write.js';
 
 export type NpzWritable = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
+/** A text scalar, stored as numpy stores a str: `<U{n}`, shape (), UTF-32 code points. */
+export class NpyText {
+  readonly codePoints: Uint32Array;
+  constructor(readonly text: string) {
+    this.codePoints = Uint32Array.from([...text].map((c) => c.codePointAt(0)!));
+  }
+}
+
 export interface NpzWriteArray {
-  data: NpzWritable;
+  data: NpzWritable | NpyText;
   shape: number[];
 }
 
@@ -23,8 +31,9 @@ export interface NpzWriteOptions {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function descrOf(data: NpzWritable): string {
+function descrOf(data: NpzWritable | NpyText): string {
   const order = LITTLE_ENDIAN_HOST ? '<' : '>';
+  if (data instanceof NpyText) return `${order}U${data.codePoints.length}`;
   if (data instanceof Uint8Array) return '|u1';
   if (data instanceof Int32Array) return `${order}i4`;
   if (data instanceof BigInt64Array) return `${order}i8`;
@@ -33,13 +42,15 @@ function descrOf(data: NpzWritable): string {
 }
 
 /** One `.npy` file (format 1.0) in a fresh buffer: header padded to 64 bytes, then the raw data. */
-export function encodeNpy(data: NpzWritable, shape: number[]): Uint8Array {
+export function encodeNpy(array: NpzWritable | NpyText, shape: number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || count !== data.length) {
-    throw new Error(`encodeNpy: shape (${shape.join(', ')}) does not hold ${data.length} elements`);
+  const length = array instanceof NpyText ? 1 : array.length;
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || count !== length) {
+    throw new Error(`encodeNpy: shape (${shape.join(', ')}) does not hold ${length} elements`);
   }
+  const data = array instanceof NpyText ? array.codePoints : array;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const dict = `{'descr': '${descrOf(array)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64, as np.save writes it.
   const unpadded = 10 + dict.length + 1;
   const headerLength = dict.length + 1 + ((64 - (unpadded % 64)) % 64);

@@ -1,5 +1,5 @@
 import { takeFirst, type ImageSet } from '../data/dataset.js';
-import type { ModelConfig } from '../model/config.js';
+import { type Model, modelClasses } from '../model/model.js';
 import { createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import { Coordinator } from '../parallel/coordinator.js';
@@ -23,7 +23,7 @@ export interface TestEvaluation {
  * there. No gradients are computed: one gradient slot is all the shared state needs.
  */
 export async function evaluateOnPool(
-  config: ModelConfig,
+  model: Model,
   dtype: Dtype,
   params: FloatArray,
   test: ImageSet,
@@ -34,7 +34,7 @@ export async function evaluateOnPool(
   // The kernels training used, or the last bits of the loss would differ from its report.
   const backend = await createBackend(kernels, dtype);
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
-  const state = createSharedState(config, backend, takeFirst(test, 0), test, params.length, 1);
+  const state = createSharedState(model, backend, takeFirst(test, 0), test, params.length, 1);
   state.params.set(params);
   const coordinator = new Coordinator(state, threads);
   try {
@@ -45,7 +45,7 @@ export async function evaluateOnPool(
   // Summed in sample order like Trainer.evaluate, so the mean loss matches the training report bit for bit.
   let lossSum = 0;
   for (let i = 0; i < test.count; i++) lossSum += state.testLosses[i];
-  const confusion = confusionMatrix(test.labels, state.testPredictions, test.count, config.classes);
+  const confusion = confusionMatrix(test.labels, state.testPredictions, test.count, modelClasses(model));
   const perClass = classScores(confusion);
   const correct = perClass.reduce((n, c) => n + c.correct, 0);
   return {

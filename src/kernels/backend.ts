@@ -1,4 +1,4 @@
-import type { ModelDims } from '../model/config.js';
+import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { AdamOptions } from '../optim/adam.js';
 import type { SlotSum } from '../optim/average-slots.js';
@@ -26,8 +26,8 @@ export interface Backend {
   readonly handle: BackendHandle;
   /** Zeroed values in memory every pool thread shares and these kernels read in place. */
   allocShared(length: number): FloatArray;
-  /** Per-sample forward and backward passes for one thread (each call makes a new scratch area). */
-  sampleKernels(dims: ModelDims): SampleKernels;
+  /** Per-sample forward and backward passes of `model` for one thread (each call makes a new scratch area). */
+  sampleKernels(model: Model): SampleKernels;
   /** The main thread's sum of a batch's gradient slots (`slots` from allocShared). */
   slotSum(slots: FloatArray, parameterCount: number): SlotSum;
   adam(options: AdamOptions, parameterCount: number): Optimizer;

@@ -31,6 +31,7 @@ export interface ModelSettings {
 }
 
 export type ModelSetting = keyof ModelSettings;
+export const MODEL_SETTINGS: readonly ModelSetting[] = ['filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2'];
 
 function modelSettingsOf(m: ModelOptions): ModelSettings {
   const { conv1: c1, conv2: c2 } = m;

@@ -1,6 +1,6 @@
 import type { ImageSet } from '../data/dataset.js';
 import type { Backend, BackendHandle } from '../kernels/index.js';
-import type { ModelConfig } from '../model/config.js';
+import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 
 /**
@@ -10,7 +10,8 @@ import type { Dtype, FloatArray } from '../model/float-array.js';
  * pool starts; a step's message then carries only a few integers.
  */
 export interface SharedState {
-  readonly config: ModelConfig;
+  /** The network every thread computes (plain data: each thread builds its kernels from it). */
+  readonly model: Model;
   readonly dtype: Dtype;
   readonly train: ImageSet;
   readonly test: ImageSet;
@@ -50,7 +51,7 @@ export function sharedFloat64(length: number): Float64Array {
 
 /** The parameters and gradient slots are allocated by the backend, where its kernels read them in place. */
 export function createSharedState(
-  config: ModelConfig,
+  model: Model,
   backend: Backend,
   train: ImageSet,
   test: ImageSet,
@@ -59,7 +60,7 @@ export function createSharedState(
 ): SharedState {
   const alloc = (length: number): FloatArray => backend.allocShared(length);
   return {
-    config,
+    model,
     dtype: backend.dtype,
     train,
     test,

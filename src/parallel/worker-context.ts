@@ -1,8 +1,7 @@
 import { threadId } from 'node:worker_threads';
-import { deriveDims } from '../model/config.js';
 import { allocFloat, type FloatArray } from '../model/float-array.js';
 import { backendFrom, type SampleKernels } from '../kernels/index.js';
-import { parameterLayout } from '../model/parameters.js';
+import { modelClasses, modelShape } from '../model/model.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
@@ -24,12 +23,11 @@ export class WorkerContext {
   private readonly injectedFault = parseInjectedFault(process.env[FAULT_ENV]);
 
   constructor(private readonly state: SharedState) {
-    const dims = deriveDims(state.config);
-    this.kernels = backendFrom(state.backend).sampleKernels(dims);
-    const n = parameterLayout(dims).total;
+    this.kernels = backendFrom(state.backend).sampleKernels(state.model);
+    const n = modelShape(state.model).total;
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
-    this.classes = dims.classes;
-    this.logits = allocFloat(state.dtype, dims.classes);
+    this.classes = modelClasses(state.model);
+    this.logits = allocFloat(state.dtype, this.classes);
   }
 
   run(task: Task): ThreadTiming {

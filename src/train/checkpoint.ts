@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { openNpz } from '../data/npz.js';
 import { writeNpz } from '../data/npz-write.js';
 import type { ModelConfig } from '../model/config.js';
+import type { Model } from '../model/model.js';
+import type { NetworkSpec } from '../model/stack/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { AdamOptions } from '../optim/adam.js';
 import type { KernelChoice } from '../kernels/index.js';
@@ -31,7 +33,9 @@ export interface CheckpointMeta {
   readonly version: number;
   readonly position: TrainingPosition;
   readonly adamStep: number;
-  readonly config: ModelConfig;
+  /** The network: the seed's configuration, or a layer stack's spec (exactly one is present). */
+  readonly config?: ModelConfig;
+  readonly spec?: NetworkSpec;
   readonly dtype: Dtype;
   /** wasm and TypeScript kernels round float32 differently, so a resumed run keeps the same ones. */
   readonly kernels: KernelChoice;
@@ -107,7 +111,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 /** The checkpoint of a trainer as it stands between steps. */
 export function checkpointOf(
   trainer: {
-    readonly config: ModelConfig;
+    readonly model: Model;
     readonly options: { dtype: Dtype; kernels?: KernelChoice; batchSize: number; dropLast: boolean; adam: AdamOptions; rng: RngKind; seed: number };
     readonly kernelName: string;
     snapshot(): { params: FloatArray; adamM: FloatArray; adamV: FloatArray; position: TrainingPosition; adamStep: number };
@@ -119,7 +123,7 @@ export function checkpointOf(
   const { dtype, batchSize, dropLast, adam, rng, seed } = trainer.options;
   const kernels = trainer.options.kernels ?? 'typescript';
   return {
-    meta: { format: FORMAT, version: VERSION, position, adamStep, config: trainer.config, dtype, kernels, kernelVariant: trainer.kernelName, batchSize, dropLast, adam, rng, seed, data, dataFlags },
+    meta: { format: FORMAT, version: VERSION, position, adamStep, ...(trainer.model.kind === 'seed' ? { config: trainer.model.config } : { spec: trainer.model.spec }), dtype, kernels, kernelVariant: trainer.kernelName, batchSize, dropLast, adam, rng, seed, data, dataFlags },
     params,
     adamM,
     adamV,

@@ -10,7 +10,7 @@ import type { TrainOptions } from './trainer.js';
  * it belongs to the machine, not to the training.
  */
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'threads' | 'pool' | 'kernels'> = {
-  model: SEED_MODEL,
+  model: { kind: 'seed', options: SEED_MODEL },
   dtype: 'float32',
   epochs: 10,
   batchSize: 100,

@@ -8,6 +8,8 @@
 import type { DataSelection } from '../data/dataset.js';
 import { describeModel, modelDisagreement, type ModelOptions, type ModelSettings, showSetting } from '../model/config.js';
 import type { Dtype } from '../model/float-array.js';
+import type { ModelChoice } from '../model/model.js';
+import { completeSpec, formatCompact } from '../model/stack/index.js';
 import type { AdamOptions } from '../optim/adam.js';
 import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
@@ -18,7 +20,7 @@ import { dataDifference, type DataIdentity } from './data-identity.js';
 /** Everything that decides what is trained. */
 export interface TrainSettings {
   readonly kernels: KernelChoice;
-  readonly model: ModelOptions;
+  readonly model: ModelChoice;
   readonly dtype: Dtype;
   readonly seed: number;
   readonly rng: RngKind;
@@ -30,6 +32,8 @@ export interface TrainSettings {
 
 /** What a resumed run asks for, setting by setting; a setting left out comes from the checkpoint. */
 export interface ResumeRequest extends Partial<ModelSettings>, Partial<AdamOptions> {
+  /** A layer stack asked for by name or description (the seed's network is asked for by its settings). */
+  stack?: ModelChoice & { kind: 'stack' };
   kernels?: KernelChoice;
   dtype?: Dtype;
   seed?: number;
@@ -60,9 +64,7 @@ export function resumedSettings(request: ResumeRequest, meta: CheckpointMeta, di
     if (given !== undefined && JSON.stringify(given) !== JSON.stringify(saved)) refuse(setting, saved, given);
     return saved;
   };
-  const model: ModelOptions = { conv1: meta.config.conv1, conv2: meta.config.conv2 };
-  const modelDiffers = modelDisagreement(request, model);
-  if (modelDiffers !== null) refuse(modelDiffers.setting, modelDiffers.own, modelDiffers.given);
+  const model = checkpointModelChoice(meta, request, refuse);
   const savedData = meta.dataFlags as DataSelection;
   for (const [setting, value] of Object.entries(request.data)) {
     if (value !== undefined) agree(setting, value, (savedData as Record<string, unknown>)[setting]);
@@ -83,6 +85,25 @@ export function resumedSettings(request: ResumeRequest, meta: CheckpointMeta, di
     },
     data: savedData,
   };
+}
+
+/** The checkpoint's network, after checking that the model the request names (if any) is that one. */
+function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, refuse: (setting: string, saved: unknown, given: unknown) => never): ModelChoice {
+  if (meta.spec !== undefined) {
+    const saved = formatCompact(meta.spec.layers);
+    const seedSetting = (Object.keys(request) as (keyof ResumeRequest)[]).find((k) => ['filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2'].includes(k) && request[k] !== undefined);
+    if (seedSetting !== undefined) refuse('model', saved, 'seed');
+    if (request.stack !== undefined) {
+      const given = formatCompact(completeSpec(request.stack.layers, meta.spec).layers);
+      if (given !== saved) refuse('model', saved, given);
+    }
+    return { kind: 'stack', layers: meta.spec };
+  }
+  const options: ModelOptions = { conv1: meta.config!.conv1, conv2: meta.config!.conv2 };
+  if (request.stack !== undefined) refuse('model', 'seed', formatCompact(request.stack.layers.layers));
+  const differs = modelDisagreement(request, options);
+  if (differs !== null) refuse(differs.setting, differs.own, differs.given);
+  return { kind: 'seed', options };
 }
 
 /** `epochs` counts the epochs already done, so a resume must ask for more than the checkpoint has. */

@@ -1,9 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import { type Backend, createBackend, type KernelChoice } from '../kernels/index.js';
-import { deriveDims, type ModelConfig, type ModelDims, type ModelOptions } from '../model/config.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import { initParameters } from '../model/init.js';
-import { parameterLayout, type ParameterLayout } from '../model/parameters.js';
+import { checkSlotMemory } from '../model/stack/index.js';
+import { buildModel, initModel, type Model, type ModelChoice, modelShape, type ModelShape } from '../model/model.js';
 import type { AdamOptions } from '../optim/adam.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -17,7 +16,7 @@ import { allFinite, NumericalFault } from './numerical-fault.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
-  readonly model: ModelOptions;
+  readonly model: ModelChoice;
   readonly dtype: Dtype;
   readonly epochs: number;
   readonly batchSize: number;
@@ -74,14 +73,20 @@ export interface RunResult {
 }
 
 /**
+ * What the batch's gradient slots may take. Beyond it the wasm memory (4 GiB in all) or a machine
+ * like the ones this runs on would not hold them with the rest; say so before allocating.
+ */
+const SLOT_MEMORY_LIMIT_BYTES = 2 ** 31;
+
+/**
  * Mini-batch Adam, data-parallel: for each batch the pool writes one gradient per sample into its
  * slot while this thread sums the completed slots in sample order; once all are in, it divides
  * and applies Adam to the shared parameters before the next batch is dispatched.
  */
 export class Trainer {
-  readonly config: ModelConfig;
-  readonly dims: ModelDims;
-  readonly layout: ParameterLayout;
+  /** The network for this data, and its parameters' names, offsets and count. */
+  readonly model: Model;
+  readonly layout: ModelShape;
   readonly adam: Optimizer;
   readonly streams: RandomStreams;
   private readonly state: SharedState;
@@ -102,18 +107,13 @@ export class Trainer {
     readonly options: TrainOptions,
     private readonly backend: Backend,
   ) {
-    this.config = {
-      ...options.model,
-      imageHeight: dataset.train.height,
-      imageWidth: dataset.train.width,
-      classes: dataset.classes,
-    };
-    this.dims = deriveDims(this.config);
-    this.layout = parameterLayout(this.dims);
+    this.model = buildModel(options.model, { input: [1, dataset.train.height, dataset.train.width], classes: dataset.classes });
+    this.layout = modelShape(this.model);
     const batchSlots = Math.min(options.batchSize, Math.max(1, dataset.train.count));
-    this.state = createSharedState(this.config, backend, dataset.train, dataset.test, this.layout.total, batchSlots);
+    checkSlotMemory(batchSlots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
+    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, batchSlots);
     this.streams = createRandomStreams(options.rng, options.seed);
-    initParameters(this.state.params, this.layout, this.dims, this.streams);
+    initModel(this.model, this.state.params, this.streams);
     this.adam = backend.adam(options.adam, this.layout.total);
     this.meanGrad = backend.allocShared(this.layout.total);
     this.slotSum = backend.slotSum(this.state.gradSlots, this.layout.total);

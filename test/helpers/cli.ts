@@ -73,3 +73,9 @@ export function temporaryDirectories(prefix: string): () => string {
     return dir;
   };
 }
+
+/** train --json's stdout: the model summary line, then one object per epoch. */
+export function trainJson(stdout: string): { model: { parameters: number; rows: unknown[] }; epochs: Record<string, number>[] } {
+  const [first, ...rest] = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return { model: first.model, epochs: rest };
+}

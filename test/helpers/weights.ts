@@ -1,12 +1,13 @@
-import { readNpz } from '../../src/data/npz.js';
+import { openNpz } from '../../src/data/npz.js';
 
-/** The six seed arrays of a saved weights file, as raw bytes, for bitwise comparison. */
+/** Every parameter array of a saved weights file (the seed's names or nn.Sequential's), as raw bytes, for bitwise comparison. */
 export async function weightBytes(path: string): Promise<Buffer> {
-  const arrays = await readNpz(path);
-  return Buffer.concat(
-    ['kern', 'kb', 'kern2', 'kb2', 'w', 'b'].map((k) => {
-      const d = arrays.get(k)!.data;
-      return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-    }),
-  );
+  const archive = await openNpz(path);
+  const names = archive.keys.filter((k) => ['kern', 'kb', 'kern2', 'kb2', 'w', 'b'].includes(k) || /^\d+\.(weight|bias)$/.test(k));
+  const parts: Buffer[] = [];
+  for (const name of names) {
+    const d = (await archive.read(name)).data;
+    parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return Buffer.concat(parts);
 }

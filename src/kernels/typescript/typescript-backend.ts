@@ -1,6 +1,8 @@
-import type { ModelDims } from '../../model/config.js';
+import { deriveDims } from '../../model/config.js';
 import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float-array.js';
+import type { Model } from '../../model/model.js';
 import { Network } from '../../model/network.js';
+import { deriveStackDims, StackNetwork } from '../../model/stack/index.js';
 import { Adam, type AdamOptions } from '../../optim/adam.js';
 import { JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer } from '../../optim/optimizer.js';
@@ -8,8 +10,8 @@ import type { Backend, BackendHandle } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 
 /**
- * The reference implementations, in either precision: the network of model/, the slot sum and
- * Adam of optim/. Shared values are plain SharedArrayBuffers.
+ * The reference implementations, in either precision: the networks of model/ (the seed's, and
+ * any layer stack), the slot sum and Adam of optim/. Shared values are plain SharedArrayBuffers.
  */
 export class TypeScriptBackend implements Backend {
   readonly kind = 'typescript';
@@ -24,8 +26,9 @@ export class TypeScriptBackend implements Backend {
     return allocSharedFloat(this.dtype, length);
   }
 
-  sampleKernels(dims: ModelDims): SampleKernels {
-    return new Network(dims, this.dtype);
+  sampleKernels(model: Model): SampleKernels {
+    if (model.kind === 'seed') return new Network(deriveDims(model.config), this.dtype);
+    return new StackNetwork(deriveStackDims(model.spec), this.dtype);
   }
 
   slotSum(slots: FloatArray, parameterCount: number): SlotSum {

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
-import type { ModelDims } from '../../model/config.js';
+import { deriveDims } from '../../model/config.js';
+import type { Model } from '../../model/model.js';
+import { SettingError } from '../../util/errors.js';
 import type { FloatArray } from '../../model/float-array.js';
 import type { AdamOptions } from '../../optim/adam.js';
 import type { SlotSum } from '../../optim/average-slots.js';
@@ -56,8 +58,9 @@ export class WasmBackend implements Backend, WasmHandle {
     return allocFloat32(this.memory, length);
   }
 
-  sampleKernels(dims: ModelDims): SampleKernels {
-    return WasmNetwork.create(this, dims);
+  sampleKernels(model: Model): SampleKernels {
+    if (model.kind !== 'seed') throw new StacksNotSupported();
+    return WasmNetwork.create(this, deriveDims(model.config));
   }
 
   slotSum(slots: FloatArray, parameterCount: number): SlotSum {
@@ -66,6 +69,14 @@ export class WasmBackend implements Backend, WasmHandle {
 
   adam(options: AdamOptions, parameterCount: number): Optimizer {
     return new WasmAdam(this, options, parameterCount);
+  }
+}
+
+/** These kernels compute the seed's network only, so far; layer stacks take the TypeScript ones. */
+export class StacksNotSupported extends SettingError {
+  constructor() {
+    super('kernels', (name) => `${name('kernels')} wasm computes the seed network only; layer stacks use ${name('kernels')} typescript`);
+    this.name = 'StacksNotSupported';
   }
 }
 

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import type { Dataset } from '../data/dataset.js';
+import { MODEL_SETTINGS } from '../model/config.js';
+import { buildModel, type Model, type ModelChoice } from '../model/model.js';
+import { ModelSpecError, parseDescription, parseSpecJson, PRESET_NAMES } from '../model/stack/index.js';
+import { SettingError, UserError } from '../util/errors.js';
+import { type ModelFlags, modelOptionsFrom } from './model-options.js';
+
+/** --model, shared by the commands that build a network from scratch (train, bench). */
+export function withModelChoice<T>(y: Argv<T>) {
+  return y.option('model', {
+    type: 'string',
+    defaultDescription: 'seed',
+    describe:
+      `the network: a preset (${PRESET_NAMES.join(', ')}), the compact form (e.g. conv16k8s2p3,relu,maxpool2s1,flatten,dense32,relu,dense), ` +
+      'or FILE.json; docs/models.md has the grammar. --filters1 ... --stride2 size the seed network only',
+    group: 'Model:',
+  });
+}
+
+export interface ModelChoiceFlags extends ModelFlags {
+  model?: string;
+}
+
+/** The network the flags ask for: the seed's (sized by its own flags) unless --model names another. */
+export function modelChoiceFrom(a: ModelChoiceFlags): ModelChoice {
+  const text = a.model?.trim();
+  if (text === undefined || text === 'seed') return { kind: 'seed', options: modelOptionsFrom(a) };
+  const seedFlag = MODEL_SETTINGS.find((setting) => a[setting] !== undefined);
+  if (seedFlag !== undefined) {
+    throw new SettingError(seedFlag, (name) => `${name(seedFlag)} sizes the seed network; ${name('model')} ${text} describes its own layers`);
+  }
+  return { kind: 'stack', layers: withModelFlag(text, () => (text.endsWith('.json') ? parseSpecJson(readJson(text)) : parseDescription(text))) };
+}
+
+/** The network for the data, or one line naming --model and what does not fit. */
+export function modelForData(choice: ModelChoice, dataset: Dataset, given: string | undefined): Model {
+  const shape = { input: [1, dataset.train.height, dataset.train.width] as const, classes: dataset.classes };
+  return given === undefined ? buildModel(choice, shape) : withModelFlag(given, () => buildModel(choice, shape));
+}
+
+function withModelFlag<T>(text: string, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (e instanceof ModelSpecError) throw new UserError(`--model ${text}: ${e.message}`);
+    throw e;
+  }
+}
+
+function readJson(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`--model ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}

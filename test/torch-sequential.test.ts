@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { parseNpy } from '../src/data/npy.js';
+import { openNpz } from '../src/data/npz.js';
+import { encodeNpy } from '../src/data/npz-write.js';
+import { allocFloat } from '../src/model/float-array.js';
+import { completeSpec, deriveStackDims, parseSpecJson, StackNetwork } from '../src/model/stack/index.js';
+import { howItEnded, runCli, temporaryDirectories } from './helpers/cli.js';
+import { readNpzString } from './helpers/npz-string.js';
+import { relativeError } from './helpers/relative-error.js';
+
+// Debian's python3-torch installs for the system interpreter, which .ci/run installs too.
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = new URL('../scripts/torch_logits.py', import.meta.url).pathname;
+const torchImportable = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const fresh = temporaryDirectories('torch');
+
+// Odd on purpose: non-square kernels and padding, strides that do not divide, overlapping pools, tanh.
+const ODD = 'conv3k5x3p2x1,tanh,maxpool3x2s1x2,conv4k3s2x1,relu,flatten,dense12,tanh,dense';
+
+describe.skipIf(!torchImportable)('train --save of a layer stack loads into torch.nn.Sequential (scripts/torch_logits.py)', () => {
+  for (const model of ['opacus-mnist-tanh', ODD]) {
+    it(`${model}: load_state_dict(strict) takes every tensor and PyTorch's logits equal shardtrain's (float64, 1e-12)`, async () => {
+      const dir = fresh();
+      const weights = join(dir, 'w.npz');
+      const run = runCli(['train', '--model', model, '--dtype', 'float64', '--epochs', '1', '--train-count', '150', '--test-count', '20', '--threads', '2', '--save', weights]);
+      expect(run.status, howItEnded(run)).toBe(0);
+
+      const archive = await openNpz(weights);
+      const spec = completeSpec(parseSpecJson(await readNpzString(weights, 'architecture')), { input: [1, 28, 28], classes: 10 });
+      const net = new StackNetwork(deriveStackDims(spec), 'float64');
+      const params = allocFloat('float64', net.layout.total);
+      for (const t of net.layout.tensors) {
+        const a = await archive.read(t.name);
+        expect(a.shape, t.name).toEqual(t.shape);
+        params.set(a.data as Float64Array, t.offset);
+      }
+
+      const { test } = loadEmbeddedMnist();
+      const count = 6;
+      const images = new Float64Array(count * 784);
+      for (let i = 0; i < images.length; i++) images[i] = test.pixels[i] / test.divisor;
+      const imagesPath = join(dir, 'images.npy');
+      writeFileSync(imagesPath, encodeNpy(images, [count, 1, 28, 28]));
+      const logitsPath = join(dir, 'logits.npy');
+      const torch = spawnSync(PYTHON, [SCRIPT, weights, imagesPath, logitsPath], { encoding: 'utf8' });
+      expect(torch.status, torch.stderr).toBe(0);
+      const theirs = parseNpy(new Uint8Array(readFileSync(logitsPath))).data as Float64Array;
+
+      const ours = allocFloat('float64', 10);
+      for (let i = 0; i < count; i++) {
+        net.sampleLogits(params, test, i, ours);
+        expect(relativeError(ours, theirs.subarray(i * 10, (i + 1) * 10)), `image ${i}`).toBeLessThan(1e-12);
+      }
+    });
+  }
+});
