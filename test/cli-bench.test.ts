@@ -24,7 +24,7 @@ describe('shardtrain bench', () => {
     const r = JSON.parse(json.stdout);
     expect(r.machine).toMatchObject({ logicalCores: expect.any(Number), availableParallelism: expect.any(Number), nodeVersion: process.version });
     expect(r.machine.cpuModel.length).toBeGreaterThan(0);
-    expect(r).toMatchObject({ kernels: expect.any(String), dtype: 'float32', batchSize: 20, steps: 2, warmup: 1, repeat: 2, parameters: 9586, multiplyAddsPerSample: 1_420_272 });
+    expect(r).toMatchObject({ model: 'seed (conv16k8,relu,conv8k4s2,relu,flatten,dense10)', kernels: expect.any(String), dtype: 'float32', batchSize: 20, steps: 2, warmup: 1, repeat: 2, parameters: 9586, multiplyAddsPerSample: 1_420_272 });
     expect(r.gradientSlotBytes).toBe(20 * 9586 * 4);
     expect(r.results.map((t: { threads: number }) => t.threads)).toEqual([1, 2, 3]);
     for (const t of r.results) {
@@ -86,6 +86,12 @@ describe('shardtrain bench', () => {
     expect(two.speedup).toBeCloseTo(two.samplesPerSec.median / one.samplesPerSec.median, 9);
   });
 
+  it('--model benches any layer stack and names it', () => {
+    const r = runCli(['bench', '--model', 'conv4k3,tanh,maxpool2,flatten,dense', '--threads', '1', '--steps', '2', '--warmup', '1', '--repeat', '1', '--batch-size', '20', '--train-count', '100', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ model: 'conv4k3,tanh,maxpool2,flatten,dense10', kernels: 'typescript', parameters: 6810 });
+  });
+
   it('refuses bad options in one line', () => {
     for (const [args, message] of [
       [['--threads', '1,two'], /--threads must be a comma-separated list/],
@@ -93,6 +99,7 @@ describe('shardtrain bench', () => {
       [['--batch-size', '500', '--train-count', '100'], /--batch-size 500: the data has only 100 training images/],
       [['--plot', join(dir, 'x.png')], /--plot .*x\.png: the file name must end in \.svg/],
       [['--steps'], /^shardtrain: --steps needs a value$/],
+      [['--model', 'conv4k3,relu,dense'], /^shardtrain: --model conv4k3,relu,dense: layer 3 \(dense10\): dense needs a flat input/],
     ] as const) {
       expectRefused(runCli(['bench', ...args]), message);
     }

@@ -9,6 +9,7 @@ export function formatBenchTable(r: BenchResult): string {
   const mib = (r.gradientSlotBytes / 2 ** 20).toFixed(2);
   const lines = [
     `machine: ${m.cpuModel}, ${m.logicalCores} logical cores, available parallelism ${m.availableParallelism}, Node ${m.nodeVersion}, ${m.os}`,
+    `model ${r.model}\n` +
     `kernels ${r.kernels}, ${r.dtype}, batch ${r.batchSize}; ${r.parameters} parameters, gradient slots ${mib} MiB; ` +
       `${r.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample`,
     `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s)`,

@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { epochBatches } from '../train/batches.js';
 import { type StepTiming, TimingTotals } from '../train/step-timing.js';
+import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 
 export interface ThroughputRun {
@@ -12,6 +13,8 @@ export interface ThroughputRun {
   readonly parameters: number;
   readonly multiplyAddsPerSample: number;
   readonly kernels: string;
+  /** The network, in the compact form. */
+  readonly model: string;
 }
 
 /** A trainer ready to be timed; the caller closes it. */
@@ -68,6 +71,7 @@ export async function measureThroughput(
       parameters: trainer.layout.total,
       multiplyAddsPerSample: trainer.layout.multiplyAddsPerSample,
       kernels: trainer.kernelName,
+      model: describeModelLayers(trainer.model),
     };
   } finally {
     await trainer.close();

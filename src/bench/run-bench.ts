@@ -43,6 +43,7 @@ export interface ThreadResult {
 export interface BenchResult {
   readonly machine: MachineInfo;
   readonly kernels: string;
+  readonly model: string;
   readonly dtype: string;
   readonly batchSize: number;
   readonly steps: number;
@@ -79,7 +80,7 @@ export async function runBench(
   const runs = new Map<number, ThroughputRun[]>(threadCounts.map((t) => [t, []]));
   const total = threadCounts.length * options.repeat;
   let done = 0;
-  let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels'> | null = null;
+  let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   for (let r = 0; r < options.repeat; r++) {
     const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
     for (const threads of order) {
@@ -110,6 +111,7 @@ export async function runBench(
   return {
     machine,
     kernels: info!.kernels,
+    model: info!.model,
     dtype: train.dtype,
     batchSize: train.batchSize,
     steps: options.steps,

@@ -12,6 +12,7 @@ import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
+import { modelForData, withModelChoice } from './model-choice.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
 
 function threadList(v: string | number): number[] {
@@ -38,7 +39,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
-  return requireFlagValues(withDataOptions(withModelOptions(bench)));
+  return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));
 }
 
 type BenchArgs = Awaited<ReturnType<ReturnType<typeof benchBuilder>['parseAsync']>>;
@@ -50,6 +51,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   }
   const settings = settingsFromFlags(a);
   const dataset = await loadData(settings.data);
+  modelForData(settings.model, dataset, a.model);
   if (dataset.train.count < a.batchSize) {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
   }

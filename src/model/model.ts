@@ -2,7 +2,7 @@ import { deriveDims, type ModelConfig, type ModelOptions } from './config.js';
 import type { FloatArray } from './float-array.js';
 import { initParameters, type NormalSource } from './init.js';
 import { parameterLayout } from './parameters.js';
-import { completeSpec, type DataShape, deriveStackDims, initStackParameters, type LayerList, type NetworkSpec, sequentialLayout, type Summary, summarize } from './stack/index.js';
+import { completeSpec, type DataShape, deriveStackDims, initStackParameters, type LayerList, type NetworkSpec, sequentialLayout, type Summary, summarize, formatCompact } from './stack/index.js';
 import { convSpec } from './stack/spec.js';
 
 /**
@@ -85,4 +85,9 @@ function seedAsStack(config: ModelConfig): NetworkSpec {
 /** The Keras-like table of any model: each layer's output shape, parameters and multiply-adds. */
 export function modelSummary(model: Model): Summary {
   return summarize(deriveStackDims(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
+}
+
+/** The model in one line: the compact form of its layers, marked when it is the seed network. */
+export function describeModelLayers(model: Model): string {
+  return model.kind === 'seed' ? `seed (${formatCompact(seedAsStack(model.config).layers)})` : formatCompact(model.spec.layers);
 }
