@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { expectRefused, runCli, temporaryDirectories, withOverrides, trainJson } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, temporaryDirectories, trainJson, withOverrides } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('train');
 const MODELS = new URL('./fixtures/models/', import.meta.url).pathname;
@@ -30,6 +30,13 @@ describe('shardtrain train', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(trainJson(r.stdout).model.parameters, String(model)).toBe(parameters);
     }
+  });
+
+  it('a reader that closes the pipe early (| head -1) ends the run quietly, exit 0, no stack trace', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" train --epochs 2 ${tiny.join(' ')} | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^shardtrain: embedded MNIST/);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('--json prints the model summary, then one JSON object per epoch, on stdout and nothing else', () => {

@@ -24,6 +24,11 @@ function fail(error: unknown): never {
 }
 
 async function main(): Promise<void> {
+  // A reader that stops early (`| head`) closes the pipe: that ends the output, it is no error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const args = hideBin(process.argv);
   refuseRepeatedFlags(args);
   await yargs(args)
