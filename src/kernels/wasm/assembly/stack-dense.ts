@@ -1,0 +1,95 @@
+import { la, lf, L } from './stack-config';
+import { hsum, madd } from './simd';
+
+// A stack's dense layer on flat vectors: in is (NIN), out (NOUT), both padded with +0 to whole
+// vectors; the weight (NOUT,NIN) and bias are read in place from the parameters, in their
+// Sequential layout (rows need not be 16-byte aligned: wasm loads need no alignment).
+
+/** out[o] = b[o] + sum_i w[o,i] * in[i] */
+export function denseForward(l: usize, params: usize): void {
+  const n = lf(l, L.NIN), K = lf(l, L.NOUT);
+  const inp = la(l, L.IN), out = la(l, L.OUT);
+  const w = params + (<usize>lf(l, L.O_W) << 2);
+  const b = params + (<usize>lf(l, L.O_B) << 2);
+  const n4 = n & ~3;
+  const rowBytes = <usize>n << 2;
+  let k = 0;
+  // Four outputs per pass share each load of `in` and run four accumulator chains (as ./dense.ts).
+  for (; k + 4 <= K; k += 4) {
+    const r0 = w + <usize>k * rowBytes;
+    const r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+    for (let i = 0; i < n4; i += 4) {
+      const at = <usize>i << 2;
+      const a = v128.load(inp + at);
+      acc0 = madd(a, v128.load(r0 + at), acc0);
+      acc1 = madd(a, v128.load(r1 + at), acc1);
+      acc2 = madd(a, v128.load(r2 + at), acc2);
+      acc3 = madd(a, v128.load(r3 + at), acc3);
+    }
+    let s0 = hsum(acc0), s1 = hsum(acc1), s2 = hsum(acc2), s3 = hsum(acc3);
+    for (let i = n4; i < n; i++) {
+      const at = <usize>i << 2;
+      const a = load<f32>(inp + at);
+      s0 += a * load<f32>(r0 + at);
+      s1 += a * load<f32>(r1 + at);
+      s2 += a * load<f32>(r2 + at);
+      s3 += a * load<f32>(r3 + at);
+    }
+    const o = <usize>k << 2;
+    store<f32>(out + o, load<f32>(b + o) + s0);
+    store<f32>(out + o, load<f32>(b + o, 4) + s1, 4);
+    store<f32>(out + o, load<f32>(b + o, 8) + s2, 8);
+    store<f32>(out + o, load<f32>(b + o, 12) + s3, 12);
+  }
+  for (; k < K; k++) {
+    const row = w + <usize>k * rowBytes;
+    let acc = f32x4.splat(0);
+    for (let i = 0; i < n4; i += 4) acc = madd(v128.load(inp + (<usize>i << 2)), v128.load(row + (<usize>i << 2)), acc);
+    let s = hsum(acc);
+    for (let i = n4; i < n; i++) s += load<f32>(inp + (<usize>i << 2)) * load<f32>(row + (<usize>i << 2));
+    store<f32>(out + (<usize>k << 2), load<f32>(b + (<usize>k << 2)) + s);
+  }
+}
+
+/**
+ * Differentiates denseForward; writes the weight and bias gradients into the slot and, when din is
+ * wanted, overwrites it.
+ *   db[o] = g[o];  dw[o,i] = g[o] * in[i];  din[i] = sum_o w[o,i] * g[o]
+ */
+export function denseBackward(l: usize, params: usize, slot: usize): void {
+  const n = lf(l, L.NIN), K = lf(l, L.NOUT);
+  const inp = la(l, L.IN), dout = la(l, L.DOUT), din = la(l, L.DIN);
+  const w = params + (<usize>lf(l, L.O_W) << 2);
+  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const db = slot + (<usize>lf(l, L.O_B) << 2);
+  for (let k = 0; k < K; k++) store<f32>(db + (<usize>k << 2), load<f32>(dout + (<usize>k << 2)));
+  const n4 = n & ~3;
+  const rowBytes = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const a = v128.load(inp + at);
+    let acc = zero;
+    for (let k = 0; k < K; k++) {
+      const g = v128.load32_splat(dout + (<usize>k << 2));
+      const row = <usize>k * rowBytes + at;
+      // + 0 turns g * 0 = -0 into the +0 that the reference's zeroed accumulator holds.
+      v128.store(dw + row, madd(g, a, zero));
+      acc = madd(v128.load(w + row), g, acc);
+    }
+    if (din != 0) v128.store(din + at, acc);
+  }
+  for (let i = n4; i < n; i++) {
+    const at = <usize>i << 2;
+    const a = load<f32>(inp + at);
+    let acc: f32 = 0;
+    for (let k = 0; k < K; k++) {
+      const g = load<f32>(dout + (<usize>k << 2));
+      const row = <usize>k * rowBytes + at;
+      store<f32>(dw + row, g * a + 0);
+      acc += load<f32>(w + row) * g;
+    }
+    if (din != 0) store<f32>(din + at, acc);
+  }
+}
