@@ -29,6 +29,10 @@ const cases: [string, ImageShape, number][] = [
   ['conv8k1,relu,conv3k2x1p0x1,flatten,dense', [5, 6, 7], 2],
   ['conv4k3p1,flatten,flatten,dense', [1, 6, 6], 2],
   ['conv16k8s2p3,relu,maxpool2s1,conv32k4s2,relu,maxpool2s1,flatten,dense32,relu,dense', [1, 20, 17], 3],
+  // The register-blocked versions away from opacus-mnist: first layer (no input gradient), padding,
+  // channel counts that are not whole blocks of 16.
+  ['conv16k3s2,relu,flatten,dense', [16, 7, 8], 3],
+  ['conv20k3,relu,conv16k2p1,relu,conv32k3s2,tanh,flatten,dense', [3, 10, 9], 3],
 ];
 
 async function backends(): Promise<WasmBackend[]> {

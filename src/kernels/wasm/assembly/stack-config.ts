@@ -41,8 +41,9 @@ export const enum L {
   IN, OUT, DIN, DOUT,
   // Parameter offsets in floats (weight, bias), in the flat parameter and gradient buffers.
   O_W, O_B,
-  // Scratch: repacked weights (forward, backward), padded bias, maxpool's argmax, a list.
-  WF, WB, BP, ARG, LIST,
+  // Scratch: repacked weights (forward, backward), padded bias, maxpool's argmax, a conv's list of
+  // nonzero output gradients and its weight gradient in the scatter versions' layout.
+  WF, WB, BP, ARG, LIST, DWS,
   COUNT,
 }
 

@@ -45,6 +45,12 @@ export function convForwardPlain(l: usize): void {
  */
 export function convBackwardPlain(l: usize, slot: usize): void {
   biasGradient(l, slot);
+  weightGradientPlain(l, slot);
+  inputGradientPlain(l);
+}
+
+/** dw[f,c,ky,kx] = sum_{oy,ox} dout[oy,ox,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c], one lane group of filters at a time. */
+export function weightGradientPlain(l: usize, slot: usize): void {
   const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
   const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
@@ -71,8 +77,16 @@ export function convBackwardPlain(l: usize, slot: usize): void {
       }
     }
   }
+}
+
+/** din[oy*SH-PH+ky, ox*SW-PW+kx, c] += wb[ky,kx,f,c] * dout[oy,ox,f] over the nonzero dout; din is overwritten. */
+export function inputGradientPlain(l: usize): void {
   const din = la(l, L.DIN);
   if (din == 0) return;
+  const H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
+  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
+  const dout = la(l, L.DOUT);
   clear(din, H * W * CP);
   const wb = la(l, L.WB);
   for (let oy = 0; oy < OH; oy++) {

@@ -1,0 +1,131 @@
+import { la, lf, L } from './stack-config';
+import { madd, storeLanes } from './simd';
+import { clear } from './stack-conv-plain';
+
+// The register-blocked versions of a stack's convolution (stack-conv.ts says when they run), for
+// inputs of many channels behind a ReLU or a pool. Layouts as in stack-conv-plain.ts.
+//   blockForward  each output's 16 filter lanes in four accumulators held in registers through its
+//                 whole window, walking only the nonzero channels of each input position (a
+//                 bitmask, ctz): about half of a ReLU'd input is exact zeros, which add only +-0.
+//   listBackward  per filter, its nonzero output gradients gathered into LIST as (byte offset of the
+//                 window's corner, g), then visited once per tap and block of 16 input channels,
+//                 with the tap's weights and its four weight-gradient sums in registers
+//                 (./conv2-plain.ts's tapBackward16 for any stack). No padding: every tap of every
+//                 window is inside the input.
+
+/** Bit c set where channel c (< CP <= 32) of the position at p is nonzero. */
+@inline function nonzeroChannels(p: usize, CP: i32): u32 {
+  const zero = f32x4.splat(0);
+  let m: u32 = 0;
+  for (let g = 0; g < CP; g += 4) m |= <u32>i32x4.bitmask(f32x4.ne(v128.load(p + (<usize>g << 2)), zero)) << g;
+  return m;
+}
+
+/** out[oy,ox,f] = b[f] + sum_{ky,kx,c} wf[ky,kx,c,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c]; FP a multiple of 16, CP at most 32. */
+export function blockForward(l: usize): void {
+  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
+  const OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
+  const inp = la(l, L.IN), out = la(l, L.OUT), wf = la(l, L.WF), bp = la(l, L.BP);
+  const channelBytes = <usize>FP << 2; // from one input channel's weights to the next's
+  for (let oy = 0; oy < OH; oy++) {
+    const y0 = oy * SH - PH;
+    const kyStart = max(0, -y0), kyEnd = min(KH, H - y0);
+    for (let ox = 0; ox < OW; ox++) {
+      const x0 = ox * SW - PW;
+      const kxStart = max(0, -x0), kxEnd = min(KW, W - x0);
+      const o = out + (<usize>((oy * OW + ox) * FP) << 2);
+      for (let fb = 0; fb < FP; fb += 16) {
+        const b = bp + (<usize>fb << 2);
+        let acc0 = v128.load(b), acc1 = v128.load(b, 16), acc2 = v128.load(b, 32), acc3 = v128.load(b, 48);
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          for (let kx = kxStart; kx < kxEnd; kx++) {
+            const src = inp + (<usize>(((y0 + ky) * W + x0 + kx) * CP) << 2);
+            const w = wf + (<usize>((ky * KW + kx) * C * FP + fb) << 2);
+            let m = nonzeroChannels(src, CP);
+            while (m != 0) {
+              const c = <usize>ctz(m);
+              m &= m - 1;
+              const v = v128.load32_splat(src + (c << 2));
+              const wc = w + c * channelBytes;
+              acc0 = madd(v, v128.load(wc), acc0);
+              acc1 = madd(v, v128.load(wc, 16), acc1);
+              acc2 = madd(v, v128.load(wc, 32), acc2);
+              acc3 = madd(v, v128.load(wc, 48), acc3);
+            }
+          }
+        }
+        const p = o + (<usize>fb << 2);
+        v128.store(p, acc0);
+        v128.store(p, acc1, 16);
+        v128.store(p, acc2, 32);
+        v128.store(p, acc3, 48);
+      }
+    }
+  }
+}
+
+/**
+ * The weight gradient and, when din is wanted, the input gradient (overwritten) over the nonzero
+ * output gradients; CP a multiple of 16, no padding.
+ *   dw[f,c,ky,kx] = sum g * in[corner + (ky,kx), c];  din[corner + (ky,kx), c] += wb[ky,kx,f,c] * g
+ */
+export function listBackward(l: usize, slot: usize): void {
+  const C = lf(l, L.C), W = lf(l, L.W), CP = lf(l, L.CP), H = lf(l, L.H);
+  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW);
+  const inp = la(l, L.IN), din = la(l, L.DIN), dout = la(l, L.DOUT), wb = la(l, L.WB), list = la(l, L.LIST);
+  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const cStride = <usize>(KH * KW) << 2;
+  if (din != 0) clear(din, H * W * CP);
+  for (let f = 0; f < F; f++) {
+    let n = 0;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const g = load<f32>(dout + (<usize>((oy * OW + ox) * FP + f) << 2));
+        const entry = list + (<usize>n << 3);
+        store<u32>(entry, <u32>((oy * SH * W + ox * SW) * CP) << 2);
+        store<f32>(entry, g, 4);
+        n += i32(g != 0);
+      }
+    }
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++) {
+        const tap = <usize>((ky * W + kx) * CP) << 2;
+        for (let cb = 0; cb < CP; cb += 16) {
+          const at = tap + (<usize>cb << 2);
+          const w = wb + (<usize>(((ky * KW + kx) * F + f) * CP + cb) << 2);
+          const dst = dw + (<usize>(((f * C + cb) * KH + ky) * KW + kx) << 2);
+          tapBackward16(inp + at, din == 0 ? 0 : din + at, w, list, n, dst, cStride, C - cb);
+        }
+      }
+    }
+  }
+}
+
+/** One tap and 16 input channels of listBackward: its n entries, weights and sums in registers. */
+@inline function tapBackward16(a: usize, d: usize, w: usize, list: usize, n: i32, dst: usize, cStride: usize, C: i32): void {
+  const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  for (let e = 0; e < n; e++) {
+    const entry = list + (<usize>e << 3);
+    const at = <usize>load<u32>(entry);
+    const g = v128.load32_splat(entry, 4);
+    const s = a + at;
+    acc0 = madd(g, v128.load(s), acc0);
+    acc1 = madd(g, v128.load(s, 16), acc1);
+    acc2 = madd(g, v128.load(s, 32), acc2);
+    acc3 = madd(g, v128.load(s, 48), acc3);
+    if (d != 0) {
+      const p = d + at;
+      v128.store(p, madd(g, w0, v128.load(p)));
+      v128.store(p, madd(g, w1, v128.load(p, 16)), 16);
+      v128.store(p, madd(g, w2, v128.load(p, 32)), 32);
+      v128.store(p, madd(g, w3, v128.load(p, 48)), 48);
+    }
+  }
+  storeLanes(acc0, dst, cStride, C);
+  storeLanes(acc1, dst + 4 * cStride, cStride, C - 4);
+  storeLanes(acc2, dst + 8 * cStride, cStride, C - 8);
+  storeLanes(acc3, dst + 12 * cStride, cStride, C - 12);
+}
