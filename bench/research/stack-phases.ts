@@ -6,6 +6,7 @@
 // training (so the ReLU zeros the kernels skip are a real run's). The variants alternate run by run
 // in one process; each figure is the median over --runs.
 //   npm run build && node dist/bench/research/stack-phases.js [--preset opacus-mnist] [--samples 1000] [--runs 5]
+//     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0]
 import { median } from '../../src/bench/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
@@ -20,7 +21,10 @@ import {
 import { createRandomStreams } from '../../src/rng/streams.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import { readScriptFlags } from '../script-flags.js';
-import { allocFloat32, createWasmBackend, WasmAdam, WasmSlotSum, WasmStackNetwork } from '../../src/kernels/wasm/index.js';
+import { readFile } from 'node:fs/promises';
+import {
+  allocFloat32, createWasmBackend, WasmAdam, WasmBackend, type WasmModule, WasmSlotSum, WasmStackNetwork,
+} from '../../src/kernels/wasm/index.js';
 import type { ImageSource } from '../../src/kernels/sample-kernels.js';
 
 const flags = readScriptFlags({
@@ -32,12 +36,16 @@ const flags = readScriptFlags({
     runs: { default: '5', describe: 'timed runs of each variant, alternating, after one untimed' },
     'train-epochs': { default: '1', describe: "epochs of training before timing, so that the ReLU zeros are a real run's" },
     typescript: { default: '1', describe: '0 leaves the (slow) TypeScript reference out' },
+    other: { default: '', describe: "another build's kernels-relaxed-simd.wasm, timed as 'fma other' beside the fast versions (A/B of a kernel change)" },
+    plain: { default: '1', describe: '0 leaves the plain versions out' },
   },
 });
 const SAMPLES = flags.integer('samples', 1);
 const RUNS = flags.integer('runs', 1);
 const TRAIN_EPOCHS = flags.integer('train-epochs', 0);
 const WITH_TS = flags.integer('typescript', 0) > 0;
+const WITH_PLAIN = flags.integer('plain', 0) > 0;
+const OTHER = flags.text('other');
 const preset = flags.text('preset');
 const description = isPresetName(preset) ? PRESETS[preset] : preset;
 
@@ -105,13 +113,20 @@ function dilate(pixels: Uint8Array, H: number, W: number): Uint8Array {
   return from;
 }
 
+/** A relaxed-SIMD backend on its own memory from another build's module file. */
+async function backendFromFile(path: string): Promise<WasmBackend> {
+  const api = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } }).WebAssembly;
+  const memory = (await createWasmBackend({ simd: 'relaxed-simd-fma' })).memory;
+  return new WasmBackend(memory, await api.compile(await readFile(path)), 'relaxed-simd-fma');
+}
+
 /** Phase names: input, each layer forward, loss, each layer backward (last first). */
 const PHASES = ['input', ...dims.layers.map((l) => `${l.position} ${l.text} fwd`), 'loss', ...[...dims.layers].reverse().map((l) => `${l.position} ${l.text} bwd`)];
 
 type Timer = (images: ImageSource, t: Float64Array) => void;
 
 /** A wasm variant's phases, each layer's kernel called alone as sampleGradient calls them in turn. */
-function wasmTimer(backend: typeof fast, plain: boolean): { phases: Timer; whole: Timer } {
+function wasmTimer(backend: WasmBackend, plain: boolean): { phases: Timer; whole: Timer } {
   const net = WasmStackNetwork.create(backend, dims, { plain });
   const params = allocFloat32(backend.memory, layout.total);
   params.set(trained);
@@ -220,6 +235,8 @@ const variants: [string, { phases: Timer; whole: Timer }][] = [
   ['simd plain', wasmTimer(plainSimd, true)],
 ];
 if (fast.simd !== 'relaxed-simd-fma') variants.splice(0, 2);
+if (!WITH_PLAIN) variants.splice(0, variants.length, ...variants.filter(([name]) => !name.endsWith('plain')));
+if (OTHER !== '') variants.splice(1, 0, ['fma other', wasmTimer(await backendFromFile(OTHER), false)]);
 if (WITH_TS) variants.push(['typescript', typescriptTimer()]);
 
 for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dilated, divisor: digits.divisor }]] as [string, ImageSource][]) {

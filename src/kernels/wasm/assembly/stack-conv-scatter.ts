@@ -6,7 +6,8 @@ import { clear } from './stack-conv-plain';
 // nonzero values only: an image is mostly exact zeros (MNIST ~80%), and a zero adds only +-0 terms.
 // Input value (y,x,c) meets tap (ky,kx) at output (oy,ox) = ((y+PH-ky)/SH, (x+PW-kx)/SW) when both
 // divide evenly and land in the output, so each value adds v * wf[ky,kx,c,:] to the FP lanes of the
-// outputs it reaches. Layouts as in stack-conv-plain.ts; dws is (KH,KW,C,FP).
+// outputs it reaches. Layouts as in stack-conv-plain.ts, with CP = 4 (stack-conv.ts runs these
+// only then); dws is (KH,KW,C,FP).
 
 /** The outputs [lo, hi] along one axis that input coordinate `at` reaches; hi < lo when none. */
 @inline function reachLo(at: i32, pad: i32, kernel: i32, stride: i32): i32 {
@@ -30,30 +31,42 @@ import { clear } from './stack-conv-plain';
   }
 }
 
-/** out[oy,ox,f] = b[f] + sum over nonzero in[y,x,c] of in[y,x,c] * wf[y+PH-oy*SH, x+PW-ox*SW, c, f] */
-export function scatterForward(l: usize): void {
-  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
+/**
+ * The loop both versions share: for every nonzero input value v = in[y,x,c] and every output
+ * (oy,ox) it reaches through tap (ky,kx), forward adds v * wf[ky,kx,c,:] to out[oy,ox,:], and the
+ * weight gradient adds v * dout[oy,ox,:] to dws[ky,kx,c,:]. An input position is one vector (CP
+ * is 4), skipped whole when all its channels are zero.
+ */
+@inline function scatter(l: usize, outputs: usize, taps: usize, forward: bool): void {
+  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W);
   const OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
-  const inp = la(l, L.IN), out = la(l, L.OUT), wf = la(l, L.WF), bp = la(l, L.BP);
-  const positionBytes = <usize>FP << 2;
-  for (let p: usize = 0, end = <usize>(OH * OW) * positionBytes; p < end; p += 16) {
-    v128.store(out + p, v128.load(bp + p % positionBytes));
-  }
+  const inp = la(l, L.IN);
+  const zero = f32x4.splat(0);
+  const outputBytes = <usize>FP << 2; // one output position
+  const tapBytes = <usize>(C * FP) << 2; // one tap of wf or dws
   for (let y = 0; y < H; y++) {
     const oyLo = reachLo(y, PH, KH, SH), oyHi = reachHi(y, PH, SH, OH);
     for (let x = 0; x < W; x++) {
+      const src = inp + (<usize>((y * W + x) << 2) << 2);
+      let m = i32x4.bitmask(f32x4.ne(v128.load(src), zero));
+      if (m == 0) continue;
       const oxLo = reachLo(x, PW, KW, SW), oxHi = reachHi(x, PW, SW, OW);
-      const src = inp + (<usize>((y * W + x) * CP) << 2);
-      for (let c = 0; c < C; c++) {
-        const v = load<f32>(src + (<usize>c << 2));
-        if (v == 0) continue;
-        const vs = f32x4.splat(v);
+      while (m != 0) {
+        const c = ctz(m);
+        m &= m - 1;
+        const vs = v128.load32_splat(src + (<usize>c << 2));
         for (let oy = oyLo; oy <= oyHi; oy++) {
           const ky = y + PH - oy * SH;
+          let kx = x + PW - oxLo * SW;
+          let o = <usize>((oy * OW + oxLo) * FP) << 2;
+          let t = <usize>(((ky * KW + kx) * C + c) * FP) << 2;
+          const tapStep = <usize>SW * tapBytes;
           for (let ox = oxLo; ox <= oxHi; ox++) {
-            const kx = x + PW - ox * SW;
-            addScaled(out + (<usize>((oy * OW + ox) * FP) << 2), wf + (<usize>(((ky * KW + kx) * C + c) * FP) << 2), vs, FP);
+            if (forward) addScaled(outputs + o, taps + t, vs, FP);
+            else addScaled(taps + t, outputs + o, vs, FP);
+            o += outputBytes;
+            t -= tapStep;
           }
         }
       }
@@ -61,36 +74,26 @@ export function scatterForward(l: usize): void {
   }
 }
 
+/** out[oy,ox,f] = b[f] + sum over nonzero in[y,x,c] of in[y,x,c] * wf[y+PH-oy*SH, x+PW-ox*SW, c, f] */
+export function scatterForward(l: usize): void {
+  const out = la(l, L.OUT), wf = la(l, L.WF), bp = la(l, L.BP);
+  const positionBytes = <usize>lf(l, L.FP) << 2;
+  for (let p: usize = 0, end = <usize>(lf(l, L.OH) * lf(l, L.OW)) * positionBytes; p < end; p += 16) {
+    v128.store(out + p, v128.load(bp + p % positionBytes));
+  }
+  scatter(l, out, wf, true);
+}
+
 /**
  * dw[f,c,ky,kx] = sum over nonzero in[y,x,c] of in[y,x,c] * dout[oy,ox,f], (oy,ox) the outputs the
  * value reaches through tap (ky,kx): summed in dws (KH,KW,C,FP), then written to the slot.
  */
 export function scatterWeightGradient(l: usize, slot: usize): void {
-  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
-  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
-  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
-  const inp = la(l, L.IN), dout = la(l, L.DOUT), dws = la(l, L.DWS);
-  clear(dws, KH * KW * C * FP);
-  for (let y = 0; y < H; y++) {
-    const oyLo = reachLo(y, PH, KH, SH), oyHi = reachHi(y, PH, SH, OH);
-    for (let x = 0; x < W; x++) {
-      const oxLo = reachLo(x, PW, KW, SW), oxHi = reachHi(x, PW, SW, OW);
-      const src = inp + (<usize>((y * W + x) * CP) << 2);
-      for (let c = 0; c < C; c++) {
-        const v = load<f32>(src + (<usize>c << 2));
-        if (v == 0) continue;
-        const vs = f32x4.splat(v);
-        for (let oy = oyLo; oy <= oyHi; oy++) {
-          const ky = y + PH - oy * SH;
-          for (let ox = oxLo; ox <= oxHi; ox++) {
-            const kx = x + PW - ox * SW;
-            addScaled(dws + (<usize>(((ky * KW + kx) * C + c) * FP) << 2), dout + (<usize>((oy * OW + ox) * FP) << 2), vs, FP);
-          }
-        }
-      }
-    }
-  }
-  const taps = KH * KW;
+  const C = lf(l, L.C), F = lf(l, L.F), FP = lf(l, L.FP);
+  const taps = lf(l, L.KH) * lf(l, L.KW);
+  const dout = la(l, L.DOUT), dws = la(l, L.DWS);
+  clear(dws, taps * C * FP);
+  scatter(l, dout, dws, false);
   const dw = slot + (<usize>lf(l, L.O_W) << 2);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
