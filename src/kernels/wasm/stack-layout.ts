@@ -6,7 +6,7 @@ export const NET_FIELDS = ['LAYERS', 'IMG_C', 'IMG_H', 'IMG_W', 'PIXELS', 'TABLE
 /** assembly/stack-config.ts `L`, in order; keep the two in step. */
 export const LAYER_FIELDS = [
   'KIND', 'C', 'H', 'W', 'CP', 'F', 'OH', 'OW', 'FP', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'NIN', 'NOUT',
-  'IN', 'OUT', 'DIN', 'DOUT', 'O_W', 'O_B', 'WF', 'WB', 'BP', 'ARG', 'LIST', 'DWS',
+  'IN', 'OUT', 'DIN', 'DOUT', 'O_W', 'O_B', 'WF', 'WB', 'BP', 'ARG', 'LIST', 'DWS', 'MASK',
 ] as const;
 type NetField = (typeof NET_FIELDS)[number];
 type LayerField = (typeof LAYER_FIELDS)[number];
@@ -100,6 +100,8 @@ function layerRecord(l: StackLayer, params: SequentialLayout, buffers: Record_, 
       r.DWS = take(KH * KW * C * FP * 4);
       // The list backward's nonzero output gradients of one filter: (byte offset, g) per output.
       r.LIST = take(l.conv.OH * l.conv.OW * 8);
+      // The register-blocked forward's nonzero-channel bitmask of each input position.
+      r.MASK = take(l.conv.H * l.conv.W * 4);
       break;
     }
     case 'maxpool': {

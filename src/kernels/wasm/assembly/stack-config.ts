@@ -42,8 +42,9 @@ export const enum L {
   // Parameter offsets in floats (weight, bias), in the flat parameter and gradient buffers.
   O_W, O_B,
   // Scratch: repacked weights (forward, backward), padded bias, maxpool's argmax, a conv's list of
-  // nonzero output gradients and its weight gradient in the scatter versions' layout.
-  WF, WB, BP, ARG, LIST, DWS,
+  // nonzero output gradients, its weight gradient in the scatter versions' layout, and its input
+  // positions' nonzero-channel bitmasks.
+  WF, WB, BP, ARG, LIST, DWS, MASK,
   COUNT,
 }
 
