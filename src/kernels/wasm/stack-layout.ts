@@ -100,8 +100,9 @@ function layerRecord(l: StackLayer, params: SequentialLayout, buffers: Record_, 
       r.DWS = take(KH * KW * C * FP * 4);
       // The list backward's nonzero output gradients of one filter: (byte offset, g) per output.
       r.LIST = take(l.conv.OH * l.conv.OW * 8);
-      // The register-blocked forward's nonzero-channel bitmask of each input position.
-      r.MASK = take(l.conv.H * l.conv.W * 4);
+      // The register-blocked forward's nonzero-channel bitmask of each input position (u32), or the
+      // window versions' nonzero-pixel bitmask of each input row and channel (u64).
+      r.MASK = take(Math.max(l.conv.H * l.conv.W * 4, l.conv.H * C * 8));
       break;
     }
     case 'maxpool': {
