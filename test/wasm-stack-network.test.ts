@@ -33,6 +33,8 @@ const cases: [string, ImageShape, number][] = [
   // channel counts that are not whole blocks of 16.
   ['conv16k3s2,relu,flatten,dense', [16, 7, 8], 3],
   ['conv20k3,relu,conv16k2p1,relu,conv32k3s2,tanh,flatten,dense', [3, 10, 9], 3],
+  // Filter counts ending in a block of 8 or 4 lanes (12 = 8 + 4, 20 = 16 + 4).
+  ['conv8k3,relu,conv12k3p1,relu,conv20k2s2,flatten,dense', [1, 10, 11], 3],
   // The window versions with several channels, kernels that are not a power of two wide, padding,
   // and two blocks of 16 filters.
   ['conv16k5x3s2x1p2x1,relu,flatten,dense', [3, 12, 10], 3],

@@ -9,6 +9,7 @@
 //     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0]
 import { median } from '../../src/bench/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
 import { convBackward, convForward } from '../../src/model/layers/conv.js';
 import { maxpoolBackward, maxpoolForward } from '../../src/model/layers/maxpool.js';
@@ -23,7 +24,7 @@ import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import { readScriptFlags } from '../script-flags.js';
 import { readFile } from 'node:fs/promises';
 import {
-  allocFloat32, createWasmBackend, WasmAdam, WasmBackend, type WasmModule, WasmSlotSum, WasmStackNetwork,
+  allocFloat32, createWasmBackend, WasmAdam, WasmBackend, type WasmModule, WasmNetwork, WasmSlotSum, WasmStackNetwork,
 } from '../../src/kernels/wasm/index.js';
 import type { ImageSource } from '../../src/kernels/sample-kernels.js';
 
@@ -238,6 +239,24 @@ if (fast.simd !== 'relaxed-simd-fma') variants.splice(0, 2);
 if (!WITH_PLAIN) variants.splice(0, variants.length, ...variants.filter(([name]) => !name.endsWith('plain')));
 if (OTHER !== '') variants.splice(1, 0, ['fma other', wasmTimer(await backendFromFile(OTHER), false)]);
 if (WITH_TS) variants.push(['typescript', typescriptTimer()]);
+if (description === PRESETS.seed) variants.splice(1, 0, ['fma seed', seedTimer()]);
+
+/** The seed's own WasmNetwork on the same weights: whole sampleGradient calls only (its phases are not the stack's). */
+function seedTimer(): { phases: Timer; whole: Timer } {
+  const net = WasmNetwork.create(fast, deriveDims({ ...SEED_MODEL, imageHeight: digits.height, imageWidth: digits.width, classes: dataset.classes }));
+  const params = allocFloat32(fast.memory, layout.total);
+  params.set(trained);
+  net.prepare(params);
+  const slot = allocFloat32(fast.memory, layout.total);
+  return {
+    phases: () => {},
+    whole: (images, t) => {
+      const started = performance.now();
+      for (let i = 0; i < SAMPLES; i++) net.sampleGradient(params, images, i, digits.labels[i], slot);
+      t[0] += performance.now() - started;
+    },
+  };
+}
 
 for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dilated, divisor: digits.divisor }]] as [string, ImageSource][]) {
   const perPhase = variants.map(() => PHASES.map((): number[] => []));

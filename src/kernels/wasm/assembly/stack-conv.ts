@@ -11,8 +11,7 @@ import { fitsWindows, windowForward, windowWeightGradient } from './stack-conv-w
 //                    windows  at most 4 input channels, an image's, filters in whole blocks of 16,
 //                             windows of at most 64 bits (stack-conv-windows.ts);
 //                    scatter  at most 4 input channels otherwise (stack-conv-scatter.ts);
-//                    blocks   5 to 32 input channels, filters in whole blocks of 16
-//                             (stack-conv-blocks.ts);
+//                    blocks   5 to 32 input channels (stack-conv-blocks.ts);
 //   weight gradient  plain    any shape;
 //                    windows  as the forward's windows (it reads the masks the forward made);
 //                    scatter  at most 4 input channels otherwise;
@@ -29,7 +28,7 @@ export function convForward(l: usize, plain: bool): void {
   if (plain) convForwardPlain(l);
   else if (fewChannels(l) && fitsWindows(l)) windowForward(l);
   else if (fewChannels(l)) scatterForward(l);
-  else if (lf(l, L.CP) <= 32 && lf(l, L.FP) % 16 == 0) blockForward(l);
+  else if (lf(l, L.CP) <= 32) blockForward(l);
   else convForwardPlain(l);
 }
 
