@@ -1,5 +1,6 @@
 import { la, lf, L } from './stack-config';
 import { mask4, relu4 } from './simd';
+import { tanh4 } from './stack-tanh';
 
 // Elementwise layers and flatten. Activations and their gradients are NIN floats (the padded
 // count: (H,W,CP), or a flat vector rounded up to whole vectors), padded lanes +0.
@@ -21,14 +22,20 @@ export function reluBackward(l: usize): void {
 }
 
 /**
- * out = tanh(in), computed in f64 by AssemblyScript's Math.tanh (musl's, arithmetic only: no
- * tables, so the module keeps no data segments) and rounded once to f32, as the reference rounds
- * V8's Math.tanh.
+ * out = tanh(in). Versions: plain, in f64 by AssemblyScript's Math.tanh (musl's, arithmetic only:
+ * no tables, so the module keeps no data segments) and rounded once to f32, as the reference rounds
+ * V8's Math.tanh; fast, four lanes in f32 (stack-tanh.ts, within 2 ulp of the plain one):
+ * opacus-mnist-tanh's first tanh, 3,136 values, 45.7 -> 6.6 us per MNIST sample, FMA build
+ * (`node dist/bench/research/stack-phases.js --preset opacus-mnist-tanh`, fast against plain).
  */
-export function tanhForward(l: usize): void {
+export function tanhForward(l: usize, plain: bool): void {
   const inp = la(l, L.IN), out = la(l, L.OUT);
   const end = <usize>lf(l, L.NIN) << 2;
-  for (let i: usize = 0; i < end; i += 4) store<f32>(out + i, <f32>Math.tanh(<f64>load<f32>(inp + i)));
+  if (plain) {
+    for (let i: usize = 0; i < end; i += 4) store<f32>(out + i, <f32>Math.tanh(<f64>load<f32>(inp + i)));
+  } else {
+    for (let i: usize = 0; i < end; i += 16) v128.store(out + i, tanh4(v128.load(inp + i)));
+  }
 }
 
 /** din = dout * (1 - out^2), in f64 and rounded once, as the reference computes it. */

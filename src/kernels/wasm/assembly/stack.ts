@@ -26,7 +26,7 @@ export function layerForward(l: usize, params: usize, plain: bool): void {
     case Kind.CONV: convForward(l, plain); break;
     case Kind.MAXPOOL: maxpoolForward(l); break;
     case Kind.RELU: reluForward(l); break;
-    case Kind.TANH: tanhForward(l); break;
+    case Kind.TANH: tanhForward(l, plain); break;
     case Kind.FLATTEN: flattenForward(l); break;
     case Kind.DENSE: denseForward(l, params); break;
   }
