@@ -75,10 +75,37 @@ export function denseBackward(l: usize, params: usize, slot: usize): void {
     const at = <usize>i << 2;
     const a0 = v128.load(inp + at), a1 = v128.load(inp + at, 16), a2 = v128.load(inp + at, 32), a3 = v128.load(inp + at, 48);
     let acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
-    for (let k = 0; k < K; k++) {
+    // Even and odd outputs in two sets of chains, which halves the wait on FMA latency (3.8 -> 2.7
+    // us, same figure and command as above).
+    let odd0 = zero, odd1 = zero, odd2 = zero, odd3 = zero;
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
       const g = v128.load32_splat(dout + (<usize>k << 2));
+      const h = v128.load32_splat(dout + (<usize>k << 2), 4);
       const row = <usize>k * rowBytes + at;
       // + 0 turns g * 0 = -0 into the +0 that the reference's zeroed accumulator holds.
+      const d = dw + row;
+      v128.store(d, madd(g, a0, zero));
+      v128.store(d, madd(g, a1, zero), 16);
+      v128.store(d, madd(g, a2, zero), 32);
+      v128.store(d, madd(g, a3, zero), 48);
+      v128.store(d + rowBytes, madd(h, a0, zero));
+      v128.store(d + rowBytes, madd(h, a1, zero), 16);
+      v128.store(d + rowBytes, madd(h, a2, zero), 32);
+      v128.store(d + rowBytes, madd(h, a3, zero), 48);
+      const r = w + row;
+      acc0 = madd(v128.load(r), g, acc0);
+      acc1 = madd(v128.load(r, 16), g, acc1);
+      acc2 = madd(v128.load(r, 32), g, acc2);
+      acc3 = madd(v128.load(r, 48), g, acc3);
+      odd0 = madd(v128.load(r + rowBytes), h, odd0);
+      odd1 = madd(v128.load(r + rowBytes, 16), h, odd1);
+      odd2 = madd(v128.load(r + rowBytes, 32), h, odd2);
+      odd3 = madd(v128.load(r + rowBytes, 48), h, odd3);
+    }
+    if (k < K) {
+      const g = v128.load32_splat(dout + (<usize>k << 2));
+      const row = <usize>k * rowBytes + at;
       const d = dw + row;
       v128.store(d, madd(g, a0, zero));
       v128.store(d, madd(g, a1, zero), 16);
@@ -90,6 +117,10 @@ export function denseBackward(l: usize, params: usize, slot: usize): void {
       acc2 = madd(v128.load(r, 32), g, acc2);
       acc3 = madd(v128.load(r, 48), g, acc3);
     }
+    acc0 = f32x4.add(acc0, odd0);
+    acc1 = f32x4.add(acc1, odd1);
+    acc2 = f32x4.add(acc2, odd2);
+    acc3 = f32x4.add(acc3, odd3);
     if (din != 0) {
       v128.store(din + at, acc0);
       v128.store(din + at, acc1, 16);
