@@ -110,3 +110,29 @@ describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('WasmStackNetwork %s =
     }
   }
 });
+
+describe('WasmStackNetwork: each sample a pure function of params, image and label', () => {
+  it('bitwise the same gradient whatever ran before it, on another instance, in either order', async () => {
+    const backend = await createWasmBackend();
+    for (const [description, input, classes] of cases) {
+      const { dims, params: ref, images } = randomStack(description, input, classes, 'float32', 12, 4);
+      const [[, source]] = imageSets(images.pixels, input);
+      const params = allocFloat32(backend.memory, ref.length);
+      params.set(ref);
+      const one = WasmStackNetwork.create(backend, dims);
+      const two = WasmStackNetwork.create(backend, dims);
+      one.prepare(params);
+      two.prepare(params);
+      const n = one.layout.total;
+      const [a, b, c] = [allocFloat32(backend.memory, n), allocFloat32(backend.memory, n), allocFloat32(backend.memory, n)];
+      const lossA = one.sampleGradient(params, source, 0, 1, a);
+      one.sampleGradient(params, images, 3, 0, c);
+      one.sampleGradient(params, source, 2, 1, c);
+      const lossB = one.sampleGradient(params, source, 0, 1, b);
+      expect(lossB, description).toBe(lossA);
+      expect(Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength)), description).toBe(true);
+      expect(two.sampleGradient(params, source, 0, 1, c), description).toBe(lossA);
+      expect(Buffer.from(c.buffer, c.byteOffset, c.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength)), description).toBe(true);
+    }
+  });
+});
