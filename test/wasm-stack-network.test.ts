@@ -49,7 +49,7 @@ async function backends(): Promise<WasmBackend[]> {
 }
 
 /** The image sets of test/wasm-network.test.ts: bytes with ~75% zeros (as MNIST), float32, float64, a framed band. */
-function imageSets(pixels: Float64Array, [C, H, W]: ImageShape): [string, ImageSource][] {
+function imageSets(pixels: Float64Array, [, H, W]: ImageShape): [string, ImageSource][] {
   const rand = lcg(5);
   const bytes = Uint8Array.from({ length: pixels.length }, () => (rand() < 0.75 ? 0 : Math.floor(rand() * 256)));
   const framed = bytes.map((v, p) => {
@@ -57,7 +57,6 @@ function imageSets(pixels: Float64Array, [C, H, W]: ImageShape): [string, ImageS
     const x = p % W;
     return 3 * y >= H && 3 * y < 2 * H && 3 * x >= W && 3 * x < 2 * W ? v : 0;
   });
-  void C;
   return [
     ['uint8/255', { pixels: bytes, divisor: 255 }],
     ['float32', { pixels: Float32Array.from(pixels), divisor: 1 }],

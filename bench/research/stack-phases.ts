@@ -4,9 +4,9 @@
 // Real embedded MNIST digits, and the same digits dilated (a 3x3 maximum, applied until about half
 // the pixels are nonzero, as in Fashion-MNIST) for dense data. Weights after --train-epochs of
 // training (so the ReLU zeros the kernels skip are a real run's). The variants alternate run by run
-// in one process; each figure is the median over --runs.
+// in one process; each figure is the median (or minimum) over --runs.
 //   npm run build && node dist/bench/research/stack-phases.js [--preset opacus-mnist] [--samples 1000] [--runs 5]
-//     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0]
+//     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0] [--stat median|min]
 import { median } from '../../src/bench/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
@@ -39,6 +39,7 @@ const flags = readScriptFlags({
     typescript: { default: '1', describe: '0 leaves the (slow) TypeScript reference out' },
     other: { default: '', describe: "another build's kernels-relaxed-simd.wasm, timed as 'fma other' beside the fast versions (A/B of a kernel change)" },
     plain: { default: '1', describe: '0 leaves the plain versions out' },
+    stat: { default: 'median', describe: 'median or min over the runs (min: steadier when other processes share the cores)' },
   },
 });
 const SAMPLES = flags.integer('samples', 1);
@@ -47,6 +48,9 @@ const TRAIN_EPOCHS = flags.integer('train-epochs', 0);
 const WITH_TS = flags.integer('typescript', 0) > 0;
 const WITH_PLAIN = flags.integer('plain', 0) > 0;
 const OTHER = flags.text('other');
+const STAT = flags.text('stat');
+if (STAT !== 'median' && STAT !== 'min') flags.refuse(`--stat takes median or min, got '${STAT}'`);
+const stat = (xs: number[]) => (STAT === 'min' ? Math.min(...xs) : median(xs));
 const preset = flags.text('preset');
 const description = isPresetName(preset) ? PRESETS[preset] : preset;
 
@@ -273,10 +277,10 @@ for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dila
       perWhole[v].push((w[0] * 1000) / SAMPLES);
     });
   }
-  console.log(`\n${description} on ${dataName}: µs per sample, median of ${RUNS} alternating runs of ${SAMPLES} samples`);
-  const rows = [...PHASES.map((name, q) => [name, ...variants.map((_, v) => median(perPhase[v][q]))] as const)];
-  rows.push(['sum of phases', ...variants.map((_, v) => PHASES.reduce((a, __, q) => a + median(perPhase[v][q]), 0))]);
-  rows.push(['sampleGradient', ...variants.map((_, v) => median(perWhole[v]))]);
+  console.log(`\n${description} on ${dataName}: µs per sample, ${STAT} of ${RUNS} alternating runs of ${SAMPLES} samples`);
+  const rows = [...PHASES.map((name, q) => [name, ...variants.map((_, v) => stat(perPhase[v][q]))] as const)];
+  rows.push(['sum of phases', ...variants.map((_, v) => PHASES.reduce((a, __, q) => a + stat(perPhase[v][q]), 0))]);
+  rows.push(['sampleGradient', ...variants.map((_, v) => stat(perWhole[v]))]);
   const width = Math.max(...rows.map((r) => String(r[0]).length));
   console.log(`${''.padEnd(width)} ${variants.map(([n]) => n.padStart(11)).join('')}`);
   for (const [name, ...values] of rows) console.log(`${String(name).padEnd(width)} ${values.map((v) => (v as number).toFixed(2).padStart(11)).join('')}`);
