@@ -15,8 +15,8 @@ import { fitsWindows, windowForward, windowWeightGradient } from './stack-conv-w
 //   weight gradient  plain    any shape;
 //                    windows  as the forward's windows (it reads the masks the forward made);
 //                    scatter  at most 4 input channels otherwise;
-//                    list     channels in whole blocks of 16 and no padding, with the input
-//                             gradient in the same pass (stack-conv-blocks.ts);
+//                    list     more than 4 input channels and no padding, with the input gradient
+//                             in the same pass (stack-conv-blocks.ts);
 //   input gradient   plain    any shape but the list version's.
 
 /** Whether the input is an image's few channels, mostly exact zeros: the scatter versions' case. */
@@ -34,7 +34,7 @@ export function convForward(l: usize, plain: bool): void {
 
 export function convBackward(l: usize, slot: usize, plain: bool): void {
   biasGradient(l, slot);
-  if (!plain && lf(l, L.CP) % 16 == 0 && lf(l, L.PH) == 0 && lf(l, L.PW) == 0) {
+  if (!plain && !fewChannels(l) && lf(l, L.PH) == 0 && lf(l, L.PW) == 0) {
     listBackward(l, slot);
     return;
   }
