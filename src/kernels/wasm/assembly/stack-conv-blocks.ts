@@ -3,11 +3,11 @@ import { madd, storeLanes } from './simd';
 import { clear } from './stack-conv-plain';
 
 // The register-blocked versions of a stack's convolution (stack-conv.ts says when they run), for
-// inputs of many channels behind a ReLU or a pool. Layouts as in stack-conv-plain.ts.
-//   blockForward  each output's 16 filter lanes (or the last 8 or 4) in accumulators held in registers through its
-//                 whole window, walking only the nonzero channels of each input position (bitmasks
-//                 made once per call, ctz): about half of a ReLU'd input is exact zeros, which add
-//                 only +-0.
+// inputs of more than 4 channels behind a ReLU or a pool. Layouts as in stack-conv-plain.ts.
+//   blockForward  each output's filter lanes, 16 at a time (8 or 4 for the rest), in accumulators
+//                 held in registers through its whole window, walking only the nonzero channels of
+//                 each input position (bitmasks made once per call, ctz): about half of a ReLU'd
+//                 input is exact zeros, which add only +-0.
 //   listBackward  per filter, its nonzero output gradients gathered into LIST as (byte offset of the
 //                 window's corner, g), then visited once per tap and block of 16 input channels
 //                 (or the last 8 or 4), with the tap's weights and weight-gradient sums in registers
@@ -149,21 +149,33 @@ export function listBackward(l: usize, slot: usize): void {
         // 6 channels in: 136 -> 19 us per MNIST sample against the plain versions, FMA build).
         const w = wb + (<usize>(((ky * KW + kx) * F + f) * CP) << 2);
         const dst = dw + (<usize>(((f * C) * KH + ky) * KW + kx) << 2);
+        const a = inp + tap;
         const d = din == 0 ? 0 : din + tap;
         let cb = 0;
-        for (; cb + 16 <= CP; cb += 16) tapBackward(inp + tap + (<usize>cb << 2), d == 0 ? 0 : d + (<usize>cb << 2), w + (<usize>cb << 2), list, n, dst + <usize>cb * cStride, cStride, C - cb, 16);
+        for (; cb + 16 <= CP; cb += 16) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 16);
         if (cb + 8 <= CP) {
-          tapBackward(inp + tap + (<usize>cb << 2), d == 0 ? 0 : d + (<usize>cb << 2), w + (<usize>cb << 2), list, n, dst + <usize>cb * cStride, cStride, C - cb, 8);
+          tapBackward(a, d, w, list, n, dst, cStride, C, cb, 8);
           cb += 8;
         }
-        if (cb < CP) tapBackward(inp + tap + (<usize>cb << 2), d == 0 ? 0 : d + (<usize>cb << 2), w + (<usize>cb << 2), list, n, dst + <usize>cb * cStride, cStride, C - cb, 4);
+        if (cb < CP) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 4);
       }
     }
   }
 }
 
-/** One tap and `lanes` input channels (16, 8 or 4, a constant at each call) of listBackward: its n entries, weights and sums in registers. */
-@inline function tapBackward(a: usize, d: usize, w: usize, list: usize, n: i32, dst: usize, cStride: usize, C: i32, lanes: i32): void {
+/**
+ * One tap and input channels cb..cb+lanes (lanes 16, 8 or 4, a constant at each call) of
+ * listBackward: its n entries, with the weights and sums in registers. tapIn, tapDin, tapW and
+ * tapDst are the tap's addresses for channel 0 (tapDin 0 when din is not wanted).
+ */
+@inline function tapBackward(
+  tapIn: usize, tapDin: usize, tapW: usize, list: usize, n: i32, tapDst: usize, cStride: usize, channels: i32, cb: i32, lanes: i32,
+): void {
+  const a = tapIn + (<usize>cb << 2);
+  const d = tapDin == 0 ? 0 : tapDin + (<usize>cb << 2);
+  const w = tapW + (<usize>cb << 2);
+  const dst = tapDst + <usize>cb * cStride;
+  const C = channels - cb;
   const zero = f32x4.splat(0);
   const w0 = v128.load(w);
   const w1 = lanes >= 8 ? v128.load(w, 16) : zero;
