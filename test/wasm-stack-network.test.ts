@@ -39,6 +39,9 @@ const cases: [string, ImageShape, number][] = [
   // and two blocks of 16 filters.
   ['conv16k5x3s2x1p2x1,relu,flatten,dense', [3, 12, 10], 3],
   ['conv32k3p1,relu,maxpool2,flatten,dense', [2, 9, 9], 3],
+  // Windows behind another layer (the input gradient wanted), and an image too wide for them.
+  ['conv4k3,relu,conv16k3p1,relu,flatten,dense', [2, 8, 9], 3],
+  ['conv16k3s2,relu,maxpool2,flatten,dense', [1, 40, 66], 3],
 ];
 
 async function backends(): Promise<WasmBackend[]> {
