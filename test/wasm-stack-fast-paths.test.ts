@@ -7,13 +7,14 @@ import { lcg } from './helpers/random-model.js';
 import { testNormals } from './helpers/random-stack.js';
 import { relativeError } from './helpers/relative-error.js';
 
-// Each fast version of the stack kernels (assembly/stack-conv.ts lists them) against the plain
-// versions, on the shapes that really run: the presets on real MNIST digits, and on the same
+// Each fast version of the stack kernels (assembly/stack-conv.ts lists the convolution's; 2x2
+// pools and tanh have one each) against the plain versions, on the shapes that really run: the presets on real MNIST digits, and on the same
 // digits with every pixel made nonzero (dense data, as Fashion-MNIST's half-nonzero images push
 // the scatter versions towards). The fast versions skip only exact zeros, whose terms are +-0, but
 // sum in another order (the scatter versions by input, the list backward's input gradient by
 // filter), so they agree to float32 reassociation; the register-blocked forward and the list
-// backward's weight gradient add the same terms in the same order as the plain ones.
+// backward's weight gradient add the same terms in the same order as the plain ones, and the 2x2
+// pool makes the same comparisons; tanh's fast version is within 2 ulp of the plain one.
 const TOLERANCE = 1e-5;
 const SAMPLES = 24;
 

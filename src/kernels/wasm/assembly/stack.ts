@@ -24,7 +24,7 @@ export function stackBackward(n: usize, params: usize, slot: usize): void {
 export function layerForward(l: usize, params: usize, plain: bool): void {
   switch (lf(l, L.KIND)) {
     case Kind.CONV: convForward(l, plain); break;
-    case Kind.MAXPOOL: maxpoolForward(l); break;
+    case Kind.MAXPOOL: maxpoolForward(l, plain); break;
     case Kind.RELU: reluForward(l); break;
     case Kind.TANH: tanhForward(l, plain); break;
     case Kind.FLATTEN: flattenForward(l); break;
