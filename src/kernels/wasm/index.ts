@@ -6,3 +6,4 @@ export { allocFloat32 } from './shared-memory.js';
 export { WasmNetwork } from './wasm-network.js';
 export { WasmAdam } from './adam.js';
 export { WasmSlotSum } from './slot-sum.js';
+export { WasmStackNetwork, type WasmStackOptions } from './wasm-stack-network.js';

@@ -12,6 +12,13 @@ export interface KernelExports {
   denseBackward(cfg: number, params: number, slot: number): void;
   conv2Backward(cfg: number, slot: number): void;
   conv1Backward(cfg: number, slot: number): void;
+  /** Any layer stack: `n` is an instance's configuration block (stack-layout.ts), `l` one layer's record in it. */
+  stackLoadInput(n: number, kind: number, divisor: number): void;
+  stackPrepare(n: number, params: number): void;
+  stackForward(n: number, params: number): void;
+  stackBackward(n: number, params: number, slot: number): void;
+  layerForward(l: number, params: number, plain: number): void;
+  layerBackward(l: number, params: number, slot: number, plain: number): void;
   addSlots(sum: number, slots: number, n: number, from: number, to: number): void;
   meanOfSum(mean: number, sum: number, n: number, count: number): void;
   adamUpdate(

@@ -25,3 +25,8 @@ export function backward(c: usize, params: usize, slot: usize): void {
   conv2Backward(c, slot);
   conv1Backward(c, slot);
 }
+
+// Any layer stack (stack.ts).
+export { stackLoadInput } from './stack-input';
+export { stackPrepare } from './stack-prepare';
+export { stackForward, stackBackward, layerForward, layerBackward } from './stack';

@@ -1,0 +1,213 @@
+import { la, lf, L } from './stack-config';
+import { madd, storeLanes } from './simd';
+import { clear } from './stack-conv-plain';
+
+// The register-blocked versions of a stack's convolution (stack-conv.ts says when they run), for
+// inputs of more than 4 channels behind a ReLU or a pool. Layouts as in stack-conv-plain.ts.
+//   blockForward  each output's filter lanes, 16 at a time (8 or 4 for the rest), in accumulators
+//                 held in registers through its whole window, walking only the nonzero channels of
+//                 each input position (bitmasks made once per call, ctz): about half of a ReLU'd
+//                 input is exact zeros, which add only +-0.
+//   listBackward  per filter, its nonzero output gradients gathered into LIST as (byte offset of the
+//                 window's corner, g), then visited once per tap and block of 16 input channels
+//                 (or the last 8 or 4), with the tap's weights and weight-gradient sums in registers
+//                 (./conv2-plain.ts's tapBackward16 for any stack). No padding: every tap of every
+//                 window is inside the input.
+
+/** Bit c set where channel c (< CP <= 32) of the position at p is nonzero. */
+@inline function nonzeroChannels(p: usize, CP: i32): u32 {
+  const zero = f32x4.splat(0);
+  let m: u32 = 0;
+  for (let g = 0; g < CP; g += 4) m |= <u32>i32x4.bitmask(f32x4.ne(v128.load(p + (<usize>g << 2)), zero)) << g;
+  return m;
+}
+
+/** out[oy,ox,f] = b[f] + sum_{ky,kx,c} wf[ky,kx,c,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c]; CP at most 32. */
+export function blockForward(l: usize): void {
+  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W), CP = lf(l, L.CP);
+  const OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
+  const inp = la(l, L.IN), out = la(l, L.OUT), masks = la(l, L.MASK);
+  const positionBytes = <usize>CP << 2;
+  for (let p = 0; p < H * W; p++) store<u32>(masks + (<usize>p << 2), nonzeroChannels(inp + <usize>p * positionBytes, CP));
+  // With no padded channels, a window row's positions are one run of channels, in the input as in
+  // wf: one mask and one walk per row instead of one per position, whose loop exits mispredict
+  // (opacus-mnist's conv32k4s2, with the masks made once per call: 19.5 -> 13.2 us per MNIST
+  // sample, FMA build; `node dist/bench/research/stack-phases.js --other <previous build>`).
+  const rows = C == CP && KW * CP <= 64;
+  for (let oy = 0; oy < OH; oy++) {
+    const y0 = oy * SH - PH;
+    const kyStart = max(0, -y0), kyEnd = min(KH, H - y0);
+    for (let ox = 0; ox < OW; ox++) {
+      const x0 = ox * SW - PW;
+      const kxStart = max(0, -x0), kxEnd = min(KW, W - x0);
+      const o = out + (<usize>((oy * OW + ox) * FP) << 2);
+      // Blocks of 16 filter lanes, then one of 8 and one of 4 for the rest (the seed's conv8k4s2,
+      // 8 filters: 50 -> 17 us per MNIST sample against the plain version's one chain, FMA build).
+      let fb = 0;
+      for (; fb + 16 <= FP; fb += 16) blockPass(l, o, fb, 16, y0, x0, kyStart, kyEnd, kxStart, kxEnd, rows);
+      if (fb + 8 <= FP) {
+        blockPass(l, o, fb, 8, y0, x0, kyStart, kyEnd, kxStart, kxEnd, rows);
+        fb += 8;
+      }
+      if (fb < FP) blockPass(l, o, fb, 4, y0, x0, kyStart, kyEnd, kxStart, kxEnd, rows);
+    }
+  }
+}
+
+/** One output's filter lanes fb..fb+lanes of blockForward; `lanes` (16, 8 or 4) is a constant at each call. */
+@inline function blockPass(
+  l: usize, o: usize, fb: i32, lanes: i32, y0: i32, x0: i32, kyStart: i32, kyEnd: i32, kxStart: i32, kxEnd: i32, rows: bool,
+): void {
+  const C = lf(l, L.C), W = lf(l, L.W), CP = lf(l, L.CP), FP = lf(l, L.FP), KW = lf(l, L.KW);
+  const inp = la(l, L.IN), wf = la(l, L.WF), masks = la(l, L.MASK);
+  const channelBytes = <usize>FP << 2; // from one input channel's weights to the next's
+  const positionBytes = <usize>CP << 2;
+  const b = la(l, L.BP) + (<usize>fb << 2);
+  const zero = f32x4.splat(0);
+  let acc0 = v128.load(b);
+  let acc1 = lanes >= 8 ? v128.load(b, 16) : zero;
+  let acc2 = lanes >= 16 ? v128.load(b, 32) : zero;
+  let acc3 = lanes >= 16 ? v128.load(b, 48) : zero;
+  for (let ky = kyStart; ky < kyEnd; ky++) {
+    const first = (y0 + ky) * W + x0 + kxStart;
+    const src = inp + <usize>first * positionBytes;
+    const w = wf + (<usize>((ky * KW + kxStart) * C * FP + fb) << 2);
+    const count = kxEnd - kxStart;
+    if (rows) {
+      let m: u64 = 0;
+      for (let j = 0; j < count; j++) m |= <u64>load<u32>(masks + (<usize>(first + j) << 2)) << <u64>(j * CP);
+      while (m != 0) {
+        const c = <usize>ctz(m);
+        m &= m - 1;
+        const v = v128.load32_splat(src + (c << 2));
+        const wc = w + c * channelBytes;
+        acc0 = madd(v, v128.load(wc), acc0);
+        if (lanes >= 8) acc1 = madd(v, v128.load(wc, 16), acc1);
+        if (lanes >= 16) {
+          acc2 = madd(v, v128.load(wc, 32), acc2);
+          acc3 = madd(v, v128.load(wc, 48), acc3);
+        }
+      }
+      continue;
+    }
+    for (let k = 0; k < count; k++) {
+      let m = load<u32>(masks + (<usize>(first + k) << 2));
+      const s = src + <usize>k * positionBytes;
+      const wk = w + <usize>(k * C) * channelBytes;
+      while (m != 0) {
+        const c = <usize>ctz(m);
+        m &= m - 1;
+        const v = v128.load32_splat(s + (c << 2));
+        const wc = wk + c * channelBytes;
+        acc0 = madd(v, v128.load(wc), acc0);
+        if (lanes >= 8) acc1 = madd(v, v128.load(wc, 16), acc1);
+        if (lanes >= 16) {
+          acc2 = madd(v, v128.load(wc, 32), acc2);
+          acc3 = madd(v, v128.load(wc, 48), acc3);
+        }
+      }
+    }
+  }
+  const p = o + (<usize>fb << 2);
+  v128.store(p, acc0);
+  if (lanes >= 8) v128.store(p, acc1, 16);
+  if (lanes >= 16) {
+    v128.store(p, acc2, 32);
+    v128.store(p, acc3, 48);
+  }
+}
+
+/**
+ * The weight gradient and, when din is wanted, the input gradient (overwritten) over the nonzero
+ * output gradients; no padding.
+ *   dw[f,c,ky,kx] = sum g * in[corner + (ky,kx), c];  din[corner + (ky,kx), c] += wb[ky,kx,f,c] * g
+ */
+export function listBackward(l: usize, slot: usize): void {
+  const C = lf(l, L.C), W = lf(l, L.W), CP = lf(l, L.CP), H = lf(l, L.H);
+  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW);
+  const inp = la(l, L.IN), din = la(l, L.DIN), dout = la(l, L.DOUT), wb = la(l, L.WB), list = la(l, L.LIST);
+  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const cStride = <usize>(KH * KW) << 2;
+  if (din != 0) clear(din, H * W * CP);
+  for (let f = 0; f < F; f++) {
+    let n = 0;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const g = load<f32>(dout + (<usize>((oy * OW + ox) * FP + f) << 2));
+        const entry = list + (<usize>n << 3);
+        store<u32>(entry, <u32>((oy * SH * W + ox * SW) * CP) << 2);
+        store<f32>(entry, g, 4);
+        n += i32(g != 0);
+      }
+    }
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++) {
+        const tap = <usize>((ky * W + kx) * CP) << 2;
+        // Blocks of 16 input channels, then one of 8 and one of 4 for the rest (LeNet-5's conv16k5,
+        // 6 channels in: 136 -> 19 us per MNIST sample against the plain versions, FMA build).
+        const w = wb + (<usize>(((ky * KW + kx) * F + f) * CP) << 2);
+        const dst = dw + (<usize>(((f * C) * KH + ky) * KW + kx) << 2);
+        const a = inp + tap;
+        const d = din == 0 ? 0 : din + tap;
+        let cb = 0;
+        for (; cb + 16 <= CP; cb += 16) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 16);
+        if (cb + 8 <= CP) {
+          tapBackward(a, d, w, list, n, dst, cStride, C, cb, 8);
+          cb += 8;
+        }
+        if (cb < CP) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 4);
+      }
+    }
+  }
+}
+
+/**
+ * One tap and input channels cb..cb+lanes (lanes 16, 8 or 4, a constant at each call) of
+ * listBackward: its n entries, with the weights and sums in registers. tapIn, tapDin, tapW and
+ * tapDst are the tap's addresses for channel 0 (tapDin 0 when din is not wanted).
+ */
+@inline function tapBackward(
+  tapIn: usize, tapDin: usize, tapW: usize, list: usize, n: i32, tapDst: usize, cStride: usize, channels: i32, cb: i32, lanes: i32,
+): void {
+  const a = tapIn + (<usize>cb << 2);
+  const d = tapDin == 0 ? 0 : tapDin + (<usize>cb << 2);
+  const w = tapW + (<usize>cb << 2);
+  const dst = tapDst + <usize>cb * cStride;
+  const C = channels - cb;
+  const zero = f32x4.splat(0);
+  const w0 = v128.load(w);
+  const w1 = lanes >= 8 ? v128.load(w, 16) : zero;
+  const w2 = lanes >= 16 ? v128.load(w, 32) : zero;
+  const w3 = lanes >= 16 ? v128.load(w, 48) : zero;
+  let acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+  for (let e = 0; e < n; e++) {
+    const entry = list + (<usize>e << 3);
+    const at = <usize>load<u32>(entry);
+    const g = v128.load32_splat(entry, 4);
+    const s = a + at;
+    acc0 = madd(g, v128.load(s), acc0);
+    if (lanes >= 8) acc1 = madd(g, v128.load(s, 16), acc1);
+    if (lanes >= 16) {
+      acc2 = madd(g, v128.load(s, 32), acc2);
+      acc3 = madd(g, v128.load(s, 48), acc3);
+    }
+    if (d != 0) {
+      const p = d + at;
+      v128.store(p, madd(g, w0, v128.load(p)));
+      if (lanes >= 8) v128.store(p, madd(g, w1, v128.load(p, 16)), 16);
+      if (lanes >= 16) {
+        v128.store(p, madd(g, w2, v128.load(p, 32)), 32);
+        v128.store(p, madd(g, w3, v128.load(p, 48)), 48);
+      }
+    }
+  }
+  // C, the channels left from this block on, is more than lanes - 4: every lane group stored has one.
+  storeLanes(acc0, dst, cStride, C);
+  if (lanes >= 8) storeLanes(acc1, dst + 4 * cStride, cStride, C - 4);
+  if (lanes >= 16) {
+    storeLanes(acc2, dst + 8 * cStride, cStride, C - 8);
+    storeLanes(acc3, dst + 12 * cStride, cStride, C - 12);
+  }
+}
