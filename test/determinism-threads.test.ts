@@ -60,12 +60,12 @@ describe('layer stacks: bitwise the same weights for any thread count', () => {
   // The Opacus CNN, and an odd stack: non-square kernels and padding, strides that do not divide, overlapping pools, tanh.
   const models = ['opacus-mnist', 'conv3k5x3p2x1,tanh,maxpool3x2s1x2,conv4k3s2x1,relu,flatten,dense12,tanh,dense'];
   for (const description of models) {
-    for (const dtype of ['float32', 'float64'] as const) {
-      it(`${description} ${dtype} typescript kernels: 1, 2, 3 and 4 threads, 2 epochs of 250 samples, and a repeat`, async () => {
+    for (const [dtype, kernels] of [['float32', 'wasm'], ['float32', 'typescript'], ['float64', 'typescript']] as const) {
+      it(`${description} ${dtype} ${kernels} kernels: 1, 2, 3 and 4 threads, 2 epochs of 250 samples, and a repeat`, async () => {
         const model: ModelChoice = { kind: 'stack', layers: parseDescription(description) };
-        const one = await trainedBytes(1, dtype, 'typescript', model);
+        const one = await trainedBytes(1, dtype, kernels, model);
         for (const threads of [2, 3, 4, 2]) {
-          const other = await trainedBytes(threads, dtype, 'typescript', model);
+          const other = await trainedBytes(threads, dtype, kernels, model);
           expect(Buffer.compare(Buffer.from(other.weights), Buffer.from(one.weights)), `${threads} threads`).toBe(0);
           expect(other.losses).toEqual(one.losses);
           expect(other.threadsUsed, `threads that computed samples with ${threads} threads`).toBeGreaterThan(1);

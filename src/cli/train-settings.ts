@@ -48,7 +48,7 @@ export function settingsFromFlags(a: SettingFlags): TrainSettings {
   const dtype = a.dtype ?? d.dtype;
   const model = modelChoiceFrom(a);
   return {
-    kernels: resolveKernels(a.kernels ?? 'auto', dtype, model.kind),
+    kernels: resolveKernels(a.kernels ?? 'auto', dtype),
     model,
     dtype,
     seed: a.seed ?? d.seed,

@@ -1,10 +1,9 @@
 // The one place that knows every kernel backend: a new backend is a folder here and a line in each function.
 import type { Dtype } from '../model/float-array.js';
-import type { Model } from '../model/model.js';
 import { SettingError } from '../util/errors.js';
 import type { Backend, BackendHandle, KernelChoice } from './backend.js';
 import { TypeScriptBackend } from './typescript/typescript-backend.js';
-import { createWasmBackend, StacksNotSupported, wasmBackendFrom } from './wasm/wasm-backend.js';
+import { createWasmBackend, wasmBackendFrom } from './wasm/wasm-backend.js';
 
 export { type Backend, type BackendHandle, KERNEL_CHOICES, type KernelChoice } from './backend.js';
 export type { ImageSource, SampleKernels } from './sample-kernels.js';
@@ -20,14 +19,10 @@ export class UnsupportedDtype extends SettingError {
   }
 }
 
-/**
- * 'auto': WebAssembly SIMD for float32, the TypeScript reference for float64 (and, so far, for
- * layer stacks, which the wasm kernels do not compute yet).
- */
-export function resolveKernels(requested: KernelChoice | 'auto', dtype: Dtype, model: Model['kind'] = 'seed'): KernelChoice {
-  if (requested === 'auto') return dtype === 'float32' && model === 'seed' ? 'wasm' : 'typescript';
+/** 'auto': WebAssembly SIMD for float32, the TypeScript reference for float64. */
+export function resolveKernels(requested: KernelChoice | 'auto', dtype: Dtype): KernelChoice {
+  if (requested === 'auto') return dtype === 'float32' ? 'wasm' : 'typescript';
   if (requested === 'wasm' && dtype !== 'float32') throw new UnsupportedDtype(requested, dtype);
-  if (requested === 'wasm' && model !== 'seed') throw new StacksNotSupported();
   return requested;
 }
 

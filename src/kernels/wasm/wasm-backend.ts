@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
 import { deriveDims } from '../../model/config.js';
 import type { Model } from '../../model/model.js';
-import { SettingError } from '../../util/errors.js';
 import type { FloatArray } from '../../model/float-array.js';
 import type { AdamOptions } from '../../optim/adam.js';
 import type { SlotSum } from '../../optim/average-slots.js';
@@ -16,6 +15,8 @@ import { allocFloat32, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory
 import { WasmSlotSum } from './slot-sum.js';
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
 import { WasmNetwork } from './wasm-network.js';
+import { WasmStackNetwork } from './wasm-stack-network.js';
+import { deriveStackDims } from '../../model/stack/index.js';
 
 export type { WasmSimd } from './module-files.js';
 
@@ -58,9 +59,10 @@ export class WasmBackend implements Backend, WasmHandle {
     return allocFloat32(this.memory, length);
   }
 
+  /** The seed network keeps its own kernels: through the general stack kernels it took twice as long. */
   sampleKernels(model: Model): SampleKernels {
-    if (model.kind !== 'seed') throw new StacksNotSupported();
-    return WasmNetwork.create(this, deriveDims(model.config));
+    if (model.kind === 'seed') return WasmNetwork.create(this, deriveDims(model.config));
+    return WasmStackNetwork.create(this, deriveStackDims(model.spec));
   }
 
   slotSum(slots: FloatArray, parameterCount: number): SlotSum {
@@ -69,14 +71,6 @@ export class WasmBackend implements Backend, WasmHandle {
 
   adam(options: AdamOptions, parameterCount: number): Optimizer {
     return new WasmAdam(this, options, parameterCount);
-  }
-}
-
-/** These kernels compute the seed's network only, so far; layer stacks take the TypeScript ones. */
-export class StacksNotSupported extends SettingError {
-  constructor() {
-    super('kernels', (name) => `${name('kernels')} wasm computes the seed network only; layer stacks use ${name('kernels')} typescript`);
-    this.name = 'StacksNotSupported';
   }
 }
 
