@@ -6,7 +6,7 @@ import { parameterLayout } from '../model/parameters.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
-import { loadData, withDataOptions } from './data-options.js';
+import { dataSelectionFrom, loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
@@ -31,7 +31,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   if (a.trainCount !== undefined) throw new UserError(`--train-count does nothing in eval, which evaluates only the test images; leave it out`);
   // The weights first: a bad file is refused before any data is read.
   const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
-  const dataset = await loadData(a);
+  const dataset = await loadData(dataSelectionFrom(a));
   const { test } = dataset;
   if (test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate');
   const config = weights.configFor(test.height, test.width, `the test images of ${dataset.source}`);

@@ -6,11 +6,12 @@ import { type KernelChoice, resolveKernels } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import type { DataSelection } from '../data/dataset.js';
+import type { DataFlags } from './data-options.js';
 import { resumedSettings, type TrainSettings } from '../train/resume.js';
 import { type ModelFlags, modelOptionsFrom } from './model-options.js';
 
 /** The flags that decide what is trained; a checkpoint records them all. */
-export interface SettingFlags extends ModelFlags, DataSelection {
+export interface SettingFlags extends ModelFlags, DataFlags {
   dtype?: Dtype;
   seed?: number;
   rng?: RngKind;
@@ -26,7 +27,7 @@ export interface SettingFlags extends ModelFlags, DataSelection {
 export const DEFAULT_SETTINGS = DEFAULT_TRAIN_OPTIONS;
 
 /** Data flags as a checkpoint stores them: the path made absolute, absent flags left out. */
-function dataSelectionOf(a: DataSelection): DataSelection {
+function dataSelectionOf(a: DataFlags): DataSelection {
   const d: DataSelection = {
     data: a.data === undefined ? undefined : resolve(a.data),
     trainImagesKey: a.trainImagesKey,
@@ -35,6 +36,7 @@ function dataSelectionOf(a: DataSelection): DataSelection {
     testLabelsKey: a.testLabelsKey,
     pixelDivisor: a.pixelDivisor,
     imageSize: a.imageSize,
+    channelsLayout: a.channels,
     trainCount: a.trainCount,
     testCount: a.testCount,
   };
