@@ -43,7 +43,10 @@ const KEY_SETS: { owner: string; keys: Record<Role, string> }[] = [
   { owner: "Keras'", keys: { trainImages: 'x_train', trainLabels: 'y_train', testImages: 'x_test', testLabels: 'y_test' } },
 ];
 
-/** Reads one role's array; images are asked for in shared memory so they are never copied again. */
+/**
+ * Reads one role's array; images are asked for in shared memory so they are never copied again,
+ * except colour images stored channel-last, which are reordered into a second shared copy.
+ */
 type ReadRole = (role: Role, shared: boolean) => Promise<RawArray>;
 
 export async function loadDataset(options: DataOptions): Promise<Dataset> {
