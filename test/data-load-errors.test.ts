@@ -85,7 +85,13 @@ describe('loadDataset: .npz contents', () => {
     ['int32 pixel 300', 'bad_int_pixels.npz', {}, "key 'trainimages': integer pixels of dtype i4 must lie in 0..255 (image 5 row 3 column 4 is 300)"],
     ['empty training set', 'bad_empty_train.npz', {}, "key 'trainimages': no images: the training set is empty (shape (0, 4, 5))"],
     ['train 4x5 but test 5x4', 'bad_size_mismatch.npz', {}, "training images ('trainimages') are 4x5 but test images ('testimages') are 5x4"],
-    ['three-channel images', 'bad_rgb.npz', {}, "key 'trainimages': images of shape (6, 4, 5, 3) have 3 channels; only grayscale (one channel) is supported"],
+    // 4 rows and 3 channels: both axes could be RGB(A) channels, so the shape does not say which.
+    [
+      'channels (N,4,5,3): RGB 4x5 or RGBA 5x3',
+      'bad_rgb.npz',
+      {},
+      "key 'trainimages': images of shape (6, 4, 5, 3) are 4x5 with 3 channels if the channels come last (N, H, W, C), or 5x3 with 4 channels if they come first (N, C, H, W); give channels layout last or first",
+    ],
     ['flat (N,D) without imageShape', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need image shape HxW (with H*W = 20)"],
     ['flat (N,D) with a wrong imageShape', 'ds_flat.npz', { imageShape: [5, 5] }, "key 'trainimages': image shape 5x5 does not fit flat images of shape (6, 20) (25 != 20)"],
     ['imageShape given for images that are not flat', 'ds_seed.npz', { imageShape: [4, 5] }, "key 'trainimages': images of shape (6, 4, 5) are not flat, so image shape 4x5 would do nothing; leave it out"],

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { type DataSelection, takeFirst, type Dataset } from '../data/dataset.js';
+import { type ChannelsLayout, type DataSelection, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
 import { loadDataset } from '../data/load-data.js';
 import { UserError } from '../util/errors.js';
@@ -19,6 +19,11 @@ export function withDataOptions<T>(y: Argv<T>) {
     .option('test-labels-key', { type: 'string', describe: 'array name of the test labels', group: 'Data:' })
     .option('pixel-divisor', { type: 'number', describe: 'the network sees pixel / divisor (default: 255 for uint8, 1 for floats in [0,1])', coerce: positiveNumber('pixel-divisor'), group: 'Data:' })
     .option('image-size', { type: 'string', describe: 'HxW of the images when they are stored flat as (N, H*W)', coerce: heightByWidth('image-size'), group: 'Data:' })
+    .option('channels', {
+      choices: ['first', 'last'] as const,
+      describe: 'where the channel axis of 4-D images is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)',
+      group: 'Data:',
+    })
     .option('train-count', { type: 'number', describe: 'use the first N training images (default: all)', coerce: nonNegativeInt('train-count'), group: 'Data:' })
     .option('test-count', { type: 'number', describe: 'use the first N test images (default: all)', coerce: nonNegativeInt('test-count'), group: 'Data:' });
 }
@@ -31,7 +36,19 @@ const DATA_FILE_FLAGS: [keyof DataSelection, string][] = [
   ['testLabelsKey', '--test-labels-key'],
   ['pixelDivisor', '--pixel-divisor'],
   ['imageSize', '--image-size'],
+  ['channelsLayout', '--channels'],
 ];
+
+/**
+ * The data flags as yargs hands them over. The flag is --channels, but the setting is
+ * channelsLayout: elsewhere `channels` is a count of channels.
+ */
+export type DataFlags = Omit<DataSelection, 'channelsLayout'> & { channels?: ChannelsLayout };
+
+export function dataSelectionFrom(a: DataFlags): DataSelection {
+  const { channels, ...rest } = a;
+  return channels === undefined ? rest : { ...rest, channelsLayout: channels };
+}
 
 export async function loadData(a: DataSelection): Promise<Dataset> {
   if (a.data === undefined) {
@@ -48,6 +65,7 @@ export async function loadData(a: DataSelection): Promise<Dataset> {
           keys: anyKey ? keys : undefined,
           pixelDivisor: a.pixelDivisor,
           imageShape: a.imageSize,
+          channelsLayout: a.channelsLayout,
         });
   return {
     ...full,

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { imageShapeText } from '../data/dataset.js';
 import { evaluateOnPool } from '../eval/evaluate-on-pool.js';
 import { readWeightsFile } from '../io/load-weights.js';
 import { deriveDims } from '../model/config.js';
@@ -6,7 +7,7 @@ import { parameterLayout } from '../model/parameters.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
-import { loadData, withDataOptions } from './data-options.js';
+import { dataSelectionFrom, loadData, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
@@ -31,9 +32,11 @@ export async function runEval(a: EvalArgs): Promise<void> {
   if (a.trainCount !== undefined) throw new UserError(`--train-count does nothing in eval, which evaluates only the test images; leave it out`);
   // The weights first: a bad file is refused before any data is read.
   const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
-  const dataset = await loadData(a);
+  const dataset = await loadData(dataSelectionFrom(a));
   const { test } = dataset;
   if (test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate');
+  // eval reads the seed network's weights, which take gray images.
+  if (test.channels !== 1) throw new UserError(`${dataset.source}: the images have ${test.channels} channels (${imageShapeText(test)}), and the weights' network takes 1 (gray images)`);
   const config = weights.configFor(test.height, test.width, `the test images of ${dataset.source}`);
   if (dataset.classes !== weights.classes) {
     throw new UserError(

@@ -36,7 +36,7 @@ export function modelChoiceFrom(a: ModelChoiceFlags): ModelChoice {
 
 /** The network for the data, or one line naming --model and what does not fit. */
 export function modelForData(choice: ModelChoice, dataset: Dataset, given: string | undefined): Model {
-  const shape = { input: [1, dataset.train.height, dataset.train.width] as const, classes: dataset.classes };
+  const shape = { input: [dataset.train.channels, dataset.train.height, dataset.train.width] as const, classes: dataset.classes };
   return given === undefined ? buildModel(choice, shape) : withModelFlag(given, () => buildModel(choice, shape));
 }
 

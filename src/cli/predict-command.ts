@@ -12,9 +12,11 @@ import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 
 const EPILOG = [
   'The network expects what MNIST looks like: white digits on a black background. Give --invert for dark digits on a light background.',
-  'PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits. Colour becomes luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")),',
-  'divided by the largest value of the bit depth. Transparent pixels are background: after --invert each pixel is multiplied by its opacity (over black).',
-  '.npy: one image (H, W) or a stack (N, H, W); uint8 is divided by 255, floats must lie in [0, 1].',
+  'PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth. A network of 3 channels gets the R, G and B planes',
+  '(a gray image as three equal planes); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")).',
+  'Transparent pixels are background: after --invert each value is multiplied by its opacity (over black). Alpha is never a channel.',
+  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W).',
+  'The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
   '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
 ].join('\n');
 
@@ -24,8 +26,9 @@ export function predictBuilder<T>(y: Argv<T>) {
     .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
     .option('image-size', { type: 'string', describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
+    .option('channels', { choices: ['first', 'last'] as const, describe: 'where the channel axis of .npy arrays is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
-    .group(['invert', 'resize', 'image-size', 'json'], 'Prediction:')
+    .group(['invert', 'resize', 'image-size', 'channels', 'json'], 'Prediction:')
     .epilog(EPILOG);
   return requireFlagValues(predicting);
 }
@@ -42,10 +45,14 @@ export async function runPredict(a: PredictArgs): Promise<void> {
     );
   }
   const known = weights.imageSize ?? given;
-  const images = (a.images as string[]).flatMap((path) => readImageFile(path, { networkWidth: known?.[1] }));
+  // Every weights file shardtrain reads today is for a gray network.
+  const channels = 1;
+  const images = (a.images as string[]).flatMap((path) =>
+    readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels }),
+  );
   const config = known ? weights.configFor(known[0], known[1], '--image-size') : configFromInputs(weights, images);
   const prepared = images.map((image) =>
-    prepareInput(image, { height: config.imageHeight, width: config.imageWidth, invert: a.invert, resize: a.resize }),
+    prepareInput(image, { channels, height: config.imageHeight, width: config.imageWidth, invert: a.invert, resize: a.resize }),
   );
   const predictions = predictImages(config, weights.dtype, weights.params, prepared.map((p) => p.pixels));
   if (!a.invert) {

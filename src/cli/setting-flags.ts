@@ -31,6 +31,7 @@ const FLAG_OF_SETTING: Record<string, string> = {
   pixelDivisor: 'pixel-divisor',
   imageShape: 'image-size',
   imageSize: 'image-size',
+  channelsLayout: 'channels',
   trainCount: 'train-count',
   testCount: 'test-count',
   resume: 'resume',

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Dataset } from '../data/dataset.js';
+import { type Dataset, imageShapeText } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { saveWeights } from '../io/weights-file.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
@@ -178,7 +178,7 @@ function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | nul
   const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.adamStep}`;
   const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
-    `shardtrain: ${source}, ${train.count} train / ${test.count} test ${train.height}x${train.width} images, ` +
+    `shardtrain: ${source}, ${train.count} train / ${test.count} test ${imageShapeText(train)} images, ` +
     `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
   );
 }

@@ -7,11 +7,12 @@ import type { ModelChoice } from '../model/model.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import type { DataSelection } from '../data/dataset.js';
+import type { DataFlags } from './data-options.js';
 import { resumedSettings, type TrainSettings } from '../train/resume.js';
 import { type ModelChoiceFlags, modelChoiceFrom } from './model-choice.js';
 
 /** The flags that decide what is trained; a checkpoint records them all. */
-export interface SettingFlags extends ModelChoiceFlags, DataSelection {
+export interface SettingFlags extends ModelChoiceFlags, DataFlags {
   dtype?: Dtype;
   seed?: number;
   rng?: RngKind;
@@ -27,7 +28,7 @@ export interface SettingFlags extends ModelChoiceFlags, DataSelection {
 export const DEFAULT_SETTINGS = DEFAULT_TRAIN_OPTIONS;
 
 /** Data flags as a checkpoint stores them: the path made absolute, absent flags left out. */
-function dataSelectionOf(a: DataSelection): DataSelection {
+function dataSelectionOf(a: DataFlags): DataSelection {
   const d: DataSelection = {
     data: a.data === undefined ? undefined : resolve(a.data),
     trainImagesKey: a.trainImagesKey,
@@ -36,6 +37,7 @@ function dataSelectionOf(a: DataSelection): DataSelection {
     testLabelsKey: a.testLabelsKey,
     pixelDivisor: a.pixelDivisor,
     imageSize: a.imageSize,
+    channelsLayout: a.channels,
     trainCount: a.trainCount,
     testCount: a.testCount,
   };

@@ -3,16 +3,25 @@
  * worker reads the same pages instead of holding a float copy. The network sees pixel / divisor.
  */
 export interface ImageSet {
-  /** count*height*width pixels, row-major, backed by a SharedArrayBuffer. */
+  /**
+   * count*channels*height*width pixels, backed by a SharedArrayBuffer. Each image is stored
+   * channel-major, (C,H,W) as in PyTorch's NCHW, whatever layout the file had, so a network reads
+   * image i as the imageValues(set) values from i*imageValues(set) on.
+   */
   readonly pixels: Uint8Array | Float32Array | Float64Array;
   /** count labels in 0..classes-1, backed by a SharedArrayBuffer. */
   readonly labels: Int32Array;
   readonly count: number;
+  /** 1 for gray images (every IDX file, the embedded digits), 3 for RGB. */
+  readonly channels: number;
   readonly height: number;
   readonly width: number;
   /** 255 for byte pixels (the seed's image/255), 1 for float pixels already in [0,1]. */
   readonly divisor: number;
 }
+
+/** 'last' is (N,H,W,C) as Keras and TensorFlow store images, 'first' is (N,C,H,W) as PyTorch does. */
+export type ChannelsLayout = 'first' | 'last';
 
 /** Which data and how much of it, as a run asks for it and a checkpoint records it. */
 export interface DataSelection {
@@ -24,6 +33,8 @@ export interface DataSelection {
   testLabelsKey?: string;
   pixelDivisor?: number;
   imageSize?: [number, number];
+  /** Where the channel axis of (N,H,W,C) or (N,C,H,W) arrays is, when their shape does not say. */
+  channelsLayout?: ChannelsLayout;
   trainCount?: number;
   testCount?: number;
 }
@@ -44,10 +55,20 @@ export function toShared<T extends Uint8Array | Float32Array | Float64Array | In
   return shared;
 }
 
+/** How many values one image of the set holds: channels*height*width. */
+export function imageValues(set: Pick<ImageSet, 'channels' | 'height' | 'width'>): number {
+  return set.channels * set.height * set.width;
+}
+
+/** '28x28' for gray images, '3x32x32' (CxHxW) for images with channels. */
+export function imageShapeText(set: Pick<ImageSet, 'channels' | 'height' | 'width'>): string {
+  return set.channels === 1 ? `${set.height}x${set.width}` : `${set.channels}x${set.height}x${set.width}`;
+}
+
 /** The first `count` images of a set (a view: no copy). */
 export function takeFirst(set: ImageSet, count: number): ImageSet {
   if (count >= set.count) return set;
-  const size = set.height * set.width;
+  const size = imageValues(set);
   return {
     ...set,
     count,

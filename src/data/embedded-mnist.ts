@@ -52,6 +52,7 @@ function allocateSet(count: number): ImageSet & { pixels: Uint8Array } {
     pixels: new Uint8Array(new SharedArrayBuffer(count * PIXELS)),
     labels: new Int32Array(new SharedArrayBuffer(count * 4)),
     count,
+    channels: 1,
     height: SIDE,
     width: SIDE,
     divisor: 255,

@@ -1,14 +1,18 @@
 /**
- * The inputs of `shardtrain predict`: PNG images (png-image.ts) and .npy arrays holding one
- * grayscale image (H, W) or a stack (N, H, W) (also (N, H, W, 1) and (N, 1, H, W)). The kind is
- * told by the file's first bytes, not its name. Pixel values: uint8 (and other integers in 0..255)
- * are divided by 255, booleans are 0/1, floats must already lie in [0, 1].
+ * The inputs of `shardtrain predict`: PNG images (png-image.ts) and .npy arrays. An array is one
+ * gray image (H, W), a stack (N, H, W, C) or (N, C, H, W) told apart as training data is
+ * (image-layout.ts), and a 3-D array is a stack of gray images (N, H, W) for a gray network but one
+ * image (H, W, C) or (C, H, W) for a network with channels. The kind of file is told by its first
+ * bytes, not its name. Pixel values: uint8 (and other integers in 0..255) are divided by 255,
+ * booleans are 0/1, floats must already lie in [0, 1].
  *
  * Every problem is one UserError line naming the file.
  */
 import { readFileSync } from 'node:fs';
+import type { ChannelsLayout } from './dataset.js';
+import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
 import { parseNpy, type NpyArray } from './npy.js';
-import { decodePng, PNG_SIGNATURE } from './png-image.js';
+import { decodePng, luma, PNG_SIGNATURE } from './png-image.js';
 import { UserError } from '../util/errors.js';
 
 export interface InputImage {
@@ -16,20 +20,30 @@ export interface InputImage {
   readonly name: string;
   readonly file: string;
   readonly index: number | null;
+  readonly channels: number;
   readonly height: number;
   readonly width: number;
-  /** height*width values in [0, 1] as stored (1 is white). */
-  readonly luminance: Float64Array;
+  /** channels*height*width values in [0, 1] as stored (1 is white), one plane per channel: (C,H,W). */
+  readonly values: Float64Array;
+  /**
+   * What a gray network sees, height*width values: `values` for a gray image, the BT.601 luma of
+   * the stored samples for an RGB one (png-image.ts), null for other channel counts.
+   */
+  readonly luminance: Float64Array | null;
   /** Opacity in [0, 1] (PNG only), or null. */
   readonly alpha: Float64Array | null;
 }
 
 export interface ReadImageOptions {
+  /** The channels of the network's input (default 1): whether a 3-D array is a stack or one image. */
+  readonly networkChannels?: number;
   /**
-   * The network's input width, when known: a 3-D array whose last axis is 3 or 4 and not this width
-   * is refused as a colour image (H, W, C) rather than read as a stack of narrow images.
+   * The network's input width, when known: for a gray network, a 3-D array whose last axis is 3 or
+   * 4 and not this width is refused as a colour image (H, W, C) rather than read as a stack of narrow images.
    */
   readonly networkWidth?: number;
+  /** Where the channel axis is, for arrays whose shape does not say (image-layout.ts). */
+  readonly channelsLayout?: ChannelsLayout;
 }
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -75,56 +89,68 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
   const fail = (problem: string): never => {
     throw new UserError(`${path}: ${problem}`);
   };
-  let count: number;
-  let height: number;
-  let width: number;
+  const gray = (options.networkChannels ?? 1) === 1;
+  let layout: ImageShape;
   let stacked = true;
-  if (s.length === 2) [count, height, width, stacked] = [1, s[0], s[1], false];
-  else if (s.length === 3) {
+  if (s.length === 2) [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];
+  else if (s.length === 3 && gray) {
     if ((s[2] === 3 || s[2] === 4) && s[2] !== options.networkWidth) {
-      fail(`an array of shape ${shape} looks like one colour image (H, W, ${s[2]}); predict reads grayscale arrays (H, W) or (N, H, W): convert it, or save it as a PNG`);
+      fail(`an array of shape ${shape} looks like one colour image (H, W, ${s[2]}); for a gray network predict reads arrays (H, W) or (N, H, W): convert it, or save it as a PNG`);
     }
-    [count, height, width] = [s[0], s[1], s[2]];
-  } else if (s.length === 4 && s[3] === 1) [count, height, width] = [s[0], s[1], s[2]];
-  else if (s.length === 4 && s[1] === 1) [count, height, width] = [s[0], s[2], s[3]];
-  else return fail(`an array of shape ${shape}; predict reads one grayscale image (H, W) or a stack (N, H, W)`);
+    layout = { count: s[0], channels: 1, height: s[1], width: s[2], channelsLast: false };
+  } else if (s.length === 3) [layout, stacked] = [channelsReading(s, options.channelsLayout, path), false];
+  else if (s.length === 4) layout = channelsReading(s, options.channelsLayout, path);
+  else return fail(`an array of shape ${shape}; predict reads one image (H, W), (H, W, C) or (C, H, W), or a stack (N, H, W), (N, H, W, C) or (N, C, H, W)`);
+  const { count, channels, height, width } = layout;
   if (count === 0) fail(`an array of shape ${shape} holds no images`);
-  if (height === 0 || width === 0) fail(`an array of shape ${shape} holds empty ${height}x${width} images`);
+  if (height === 0 || width === 0 || channels === 0) fail(`an array of shape ${shape} holds empty ${channels === 1 ? '' : `${channels}x`}${height}x${width} images`);
 
-  const pixels = toUnitRange(a, path, height * width, width);
-  const size = height * width;
-  return Array.from({ length: count }, (_, i) => ({
-    name: stacked ? `${path}[${i}]` : path,
-    file: path,
-    index: stacked ? i : null,
-    height,
-    width,
-    luminance: pixels.subarray(i * size, (i + 1) * size),
-    alpha: null,
-  }));
+  const { stored, max } = storedValues(a, path, layout);
+  const planes = layout.channelsLast && channels > 1 ? channelsLastToFirst(stored, new Float64Array(stored.length), layout) : stored;
+  // A division, like the training data's image/255, so a digit here and in the test set give the same bits.
+  const values = planes.map((v) => v / max);
+  const plane = height * width;
+  const size = channels * plane;
+  return Array.from({ length: count }, (_, i) => {
+    const own = values.subarray(i * size, (i + 1) * size);
+    return {
+      name: stacked ? `${path}[${i}]` : path,
+      file: path,
+      index: stacked ? i : null,
+      channels,
+      height,
+      width,
+      values: own,
+      luminance: channels === 1 ? own : channels === 3 ? lumaPlane(planes.subarray(i * size, (i + 1) * size), plane, max) : null,
+      alpha: null,
+    };
+  });
 }
 
-function toUnitRange(a: NpyArray, path: string, imageSize: number, width: number): Float64Array {
+/** The array's numbers as stored, checked to be pixels, and what 1 (white) is: 1 for floats and booleans, 255 for integers. */
+function storedValues(a: NpyArray, path: string, layout: ImageShape): { stored: Float64Array; max: number } {
   const data = a.data;
   const out = new Float64Array(data.length);
-  const at = (i: number) => {
-    const inImage = i % imageSize;
-    return `image ${Math.floor(i / imageSize)} row ${Math.floor(inImage / width)} column ${inImage % width}`;
-  };
+  const at = (i: number) => pixelPosition(i, layout);
   if (a.dtype === 'f2' || a.dtype === 'f4' || a.dtype === 'f8') {
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as number;
       if (!(v >= 0 && v <= 1)) throw new UserError(`${path}: float pixels must lie in [0, 1], but ${at(i)} is ${v}`);
       out[i] = v;
     }
-    return out;
+    return { stored: out, max: 1 };
   }
-  const divisor = a.dtype === 'b1' ? 1 : 255;
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]);
     if (!(v >= 0 && v <= 255)) throw new UserError(`${path}: integer pixels must lie in 0..255, but ${at(i)} is ${data[i]} (dtype ${a.dtype})`);
-    // A division, like the training data's image/255, so a digit here and in the test set give the same bits.
-    out[i] = v / divisor;
+    out[i] = v;
   }
+  return { stored: out, max: a.dtype === 'b1' ? 1 : 255 };
+}
+
+/** The luma of one (3,H,W) image of stored samples: the same numbers as for a PNG with those samples. */
+function lumaPlane(rgb: Float64Array, plane: number, max: number): Float64Array {
+  const out = new Float64Array(plane);
+  for (let p = 0; p < plane; p++) out[p] = luma(rgb[p], rgb[plane + p], rgb[2 * plane + p], max);
   return out;
 }

@@ -7,10 +7,11 @@
  */
 import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { SettingError, UserError } from '../util/errors.js';
-import { toShared, type Dataset, type ImageSet } from './dataset.js';
+import { UserError } from '../util/errors.js';
+import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from './dataset.js';
 import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
-import { parseNpy, type NpyData, type NpyDtype } from './npy.js';
+import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
+import { parseNpy } from './npy.js';
 import { openNpz } from './npz.js';
 
 export interface DataOptions {
@@ -22,6 +23,8 @@ export interface DataOptions {
   pixelDivisor?: number;
   /** [height, width]; required for flat (N, D) arrays. */
   imageShape?: [number, number];
+  /** Where the channel axis of 4-D arrays is, when their shape does not say (image-layout.ts). */
+  channelsLayout?: ChannelsLayout;
 }
 
 /**
@@ -40,16 +43,10 @@ const KEY_SETS: { owner: string; keys: Record<Role, string> }[] = [
   { owner: "Keras'", keys: { trainImages: 'x_train', trainLabels: 'y_train', testImages: 'x_test', testLabels: 'y_test' } },
 ];
 
-/** One array as read, before it is checked: `file` and `key` (absent for IDX files) name it in messages. */
-interface RawArray {
-  file: string;
-  key?: string;
-  dtype: NpyDtype;
-  shape: number[];
-  data: NpyData;
-}
-
-/** Reads one role's array; images are asked for in shared memory so they are never copied again. */
+/**
+ * Reads one role's array; images are asked for in shared memory so they are never copied again,
+ * except colour images stored channel-last, which are reordered into a second shared copy.
+ */
 type ReadRole = (role: Role, shared: boolean) => Promise<RawArray>;
 
 export async function loadDataset(options: DataOptions): Promise<Dataset> {
@@ -58,10 +55,11 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
   // One array at a time, so at most one decompressed member is alive beside the shared copies.
   const train = toImageSet(await read('trainImages', true), await read('trainLabels', false), options, 'training');
   const test = toImageSet(await read('testImages', true), await read('testLabels', false), options, 'test');
-  if (train.set.height !== test.set.height || train.set.width !== test.set.width) {
-    throw new UserError(
-      `${options.path}: training images (${nameOf(train.images)}) are ${train.set.height}x${train.set.width} but test images (${nameOf(test.images)}) are ${test.set.height}x${test.set.width}`,
-    );
+  const [a, b] = [train.set, test.set];
+  if (a.channels !== b.channels || a.height !== b.height || a.width !== b.width) {
+    // Gray against colour reads better as 1x5x6 against 3x5x6 than as 5x6 against 3x5x6.
+    const size = (set: ImageSet) => (a.channels === b.channels ? imageShapeText(set) : `${set.channels}x${set.height}x${set.width}`);
+    throw new UserError(`${options.path}: training images (${nameOf(train.images)}) are ${size(a)} but test images (${nameOf(test.images)}) are ${size(b)}`);
   }
   checkTestClassesTrained(test.set.labels, train.maxLabel, test.labels);
   return { train: train.set, test: test.set, classes: train.maxLabel + 1, source: resolve(options.path) };
@@ -75,14 +73,14 @@ function checkTestClassesTrained(labels: Int32Array, trainMax: number, where: Ra
   }
 }
 
-/** One line for logs and the CLI: where from, how many, what size, how many classes. */
+/** One line for logs and the CLI: where from, how many, what size (CxHxW with channels), how many classes. */
 export function describeDataset(d: Dataset): string {
   const pixels = (set: ImageSet) => {
     const type = set.pixels instanceof Uint8Array ? 'uint8' : set.pixels instanceof Float32Array ? 'float32' : 'float64';
     return set.divisor === 1 ? type : `${type}/${set.divisor}`;
   };
   const kinds = pixels(d.train) === pixels(d.test) ? pixels(d.train) : `${pixels(d.train)} train, ${pixels(d.test)} test`;
-  return `${d.source}: ${d.train.count} train + ${d.test.count} test images, ${d.train.height}x${d.train.width}, ${d.classes} classes, ${kinds} pixels`;
+  return `${d.source}: ${d.train.count} train + ${d.test.count} test images, ${imageShapeText(d.train)}, ${d.classes} classes, ${kinds} pixels`;
 }
 
 function checkOptions(options: DataOptions): void {
@@ -92,10 +90,8 @@ function checkOptions(options: DataOptions): void {
   if (s !== undefined && !(s.length === 2 && s.every((n) => Number.isSafeInteger(n) && n > 0))) {
     throw new UserError(`image shape must be two positive integers (height, width), got ${s.join('x')}`);
   }
-}
-
-function whereOf(a: { file: string; key?: string }): string {
-  return a.key === undefined ? a.file : `${a.file}: key '${a.key}'`;
+  const l = options.channelsLayout;
+  if (l !== undefined && l !== 'first' && l !== 'last') throw new UserError(`channels layout must be 'first' or 'last', got ${String(l)}`);
 }
 
 function nameOf(a: { file: string; key?: string }): string {
@@ -189,77 +185,15 @@ function resolveKeys(found: string[], options: DataOptions, what: string): Recor
 // Checks and conversion of one split.
 
 function toImageSet(images: RawArray, labels: RawArray, options: DataOptions, split: string) {
-  const { count, height, width } = imageLayout(images, options, split);
-  const { pixels, divisor } = toPixels(images, options, height * width, width);
+  const shape = imageShapeOf(images, options, split);
+  const { pixels, divisor } = toPixels(images, options, shape);
+  const { count, channels, height, width } = shape;
   const { values, maxLabel } = toLabels(labels, split);
   if (values.length !== count) {
     throw new UserError(`${options.path}: ${split} images (${nameOf(images)}) number ${count} but ${split} labels (${nameOf(labels)}) number ${values.length}`);
   }
-  const set: ImageSet = { pixels, labels: values, count, height, width, divisor };
+  const set: ImageSet = { pixels, labels: values, count, channels, height, width, divisor };
   return { set, images, labels, maxLabel };
-}
-
-/** (N,H,W), (N,H,W,1) and (N,1,H,W) share one memory layout; (N,D) needs the user's H and W. */
-function imageLayout(a: RawArray, options: DataOptions, split: string): { count: number; height: number; width: number } {
-  const fail = (problem: string): never => {
-    throw new UserError(`${whereOf(a)}: ${problem}`);
-  };
-  const s = a.shape;
-  const shapeText = `(${s.join(', ')})`;
-  let layout: { count: number; height: number; width: number };
-  if (s.length === 3) layout = { count: s[0], height: s[1], width: s[2] };
-  else if (s.length === 4 && s[3] === 1) layout = { count: s[0], height: s[1], width: s[2] };
-  else if (s.length === 4 && s[1] === 1) layout = { count: s[0], height: s[2], width: s[3] };
-  else if (s.length === 4) return fail(`images of shape ${shapeText} have ${Math.min(s[1], s[3])} channels; only grayscale (one channel) is supported`);
-  else if (s.length === 2) {
-    const shape = options.imageShape;
-    if (!shape) throw new SettingError('imageShape', (name) => `${whereOf(a)}: flat images of shape ${shapeText} need ${name('imageShape')} HxW (with H*W = ${s[1]})`);
-    if (shape[0] * shape[1] !== s[1]) return fail(`image shape ${shape[0]}x${shape[1]} does not fit flat images of shape ${shapeText} (${shape[0] * shape[1]} != ${s[1]})`);
-    layout = { count: s[0], height: shape[0], width: shape[1] };
-  } else return fail(`images must have shape (N, H, W), (N, H, W, 1), (N, 1, H, W) or (N, D), not ${shapeText}`);
-  const given = options.imageShape;
-  if (given && s.length !== 2) {
-    throw new SettingError('imageShape', (name) => `${whereOf(a)}: images of shape ${shapeText} are not flat, so ${name('imageShape')} ${given[0]}x${given[1]} would do nothing; leave it out`);
-  }
-  if (layout.count === 0) fail(`no images: the ${split} set is empty (shape ${shapeText})`);
-  if (layout.height === 0 || layout.width === 0) fail(`images of ${layout.height}x${layout.width} pixels are empty (shape ${shapeText})`);
-  return layout;
-}
-
-/** Bytes stay bytes (divisor 255); floats stay floats and must be finite, and in [0,1] unless a divisor says otherwise. */
-function toPixels(a: RawArray, options: DataOptions, imageSize: number, width: number): { pixels: Uint8Array | Float32Array | Float64Array; divisor: number } {
-  const given = options.pixelDivisor;
-  const data = a.data;
-  const at = (i: number) => pixelAt(i, imageSize, width);
-  if (a.dtype === 'u1') return { pixels: inShared(data as Uint8Array), divisor: given ?? 255 };
-  if (data instanceof Float32Array || data instanceof Float64Array) {
-    checkFloatPixels(a, data, given === undefined, at);
-    return { pixels: inShared(data), divisor: given ?? 1 };
-  }
-  // Other integer types (int16/int64 exports of 0..255 data, booleans) become bytes, checked to fit.
-  const bytes = new Uint8Array(new SharedArrayBuffer(data.length));
-  for (let i = 0; i < data.length; i++) {
-    const v = Number(data[i]);
-    if (v < 0 || v > 255) throw new UserError(`${whereOf(a)}: integer pixels of dtype ${a.dtype} must lie in 0..255 (${at(i)} is ${v})`);
-    bytes[i] = v;
-  }
-  return { pixels: bytes, divisor: given ?? (a.dtype === 'b1' ? 1 : 255) };
-}
-
-function checkFloatPixels(a: RawArray, data: Float32Array | Float64Array, needUnitRange: boolean, at: (i: number) => string): void {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (!Number.isFinite(v)) throw new UserError(`${whereOf(a)}: ${at(i)} is ${v} (pixels must be finite)`);
-    if (needUnitRange && (v < 0 || v > 1)) {
-      throw new UserError(`${whereOf(a)}: float pixels must lie in [0, 1] when no pixel divisor is given, but ${at(i)} is ${v} (set the pixel divisor, e.g. 255 for 0..255 data)`);
-    }
-  }
-}
-
-/** "image 3 row 2 column 17" lets the user find the value; a flat index would not. */
-function pixelAt(flatIndex: number, imageSize: number, width: number): string {
-  const inImage = flatIndex % imageSize;
-  return `image ${Math.floor(flatIndex / imageSize)} row ${Math.floor(inImage / width)} column ${inImage % width}`;
 }
 
 function toLabels(a: RawArray, split: string): { values: Int32Array; maxLabel: number } {
@@ -285,9 +219,4 @@ function toLabels(a: RawArray, split: string): { values: Int32Array; maxLabel: n
     if (v > maxLabel) maxLabel = v;
   }
   return { values, maxLabel };
-}
-
-/** Arrays read with `shared` are already in shared memory; anything else is copied there once. */
-function inShared<T extends Uint8Array | Float32Array | Float64Array>(a: T): T {
-  return a.buffer instanceof SharedArrayBuffer ? a : toShared(a);
 }

@@ -1,6 +1,8 @@
 /**
- * Decodes a PNG into what the network can use: one luminance value per pixel in [0, 1], and the
- * opacity in [0, 1] when the image has any (alpha channel, or a tRNS chunk).
+ * Decodes a PNG into what a network can use: its channels in [0, 1], one plane each, (C,H,W); one
+ * luminance value per pixel for a gray network; and the opacity in [0, 1] when the image has any
+ * (alpha channel, or a tRNS chunk). Gray and gray+alpha PNGs have 1 channel; RGB, RGBA and palette
+ * PNGs have 3 (R, G, B); alpha is never a channel.
  *
  * Decoding is pngjs's (all colour types, bit depths 1-16, palettes, interlacing, CRC checks). pngjs
  * hands back RGBA samples for every colour type; read with skipRescale, 16-bit samples keep all 16
@@ -24,9 +26,13 @@ const LUMA_G = 0.587;
 const LUMA_B = 0.114;
 
 export interface DecodedPicture {
+  /** 1 (gray) or 3 (R, G, B). */
+  readonly channels: number;
   readonly height: number;
   readonly width: number;
-  /** height*width values in [0, 1], row-major; 1 is white. */
+  /** channels*height*width values in [0, 1], one row-major plane per channel; 1 is white. */
+  readonly values: Float64Array;
+  /** height*width values in [0, 1], row-major: `values` itself for a gray image. */
   readonly luminance: Float64Array;
   /** height*width opacities in [0, 1], or null for an image without transparency. */
   readonly alpha: Float64Array | null;
@@ -46,14 +52,27 @@ export function decodePng(bytes: Uint8Array, path: string): DecodedPicture {
   const colorType: number = png.colorType;
   const max = colorType === 3 ? 255 : 2 ** depth - 1;
   const count = width * height;
+  // pngjs has already expanded gray to R = G = B; the colour type says whether there was colour.
+  const channels = colorType === 0 || colorType === 4 ? 1 : 3;
   const luminance = new Float64Array(count);
+  const values = channels === 1 ? luminance : new Float64Array(3 * count);
   const alpha = png.alpha ? new Float64Array(count) : null;
   for (let i = 0; i < count; i++) {
     const r = data[4 * i];
     const g = data[4 * i + 1];
     const b = data[4 * i + 2];
-    luminance[i] = r === g && g === b ? r / max : (LUMA_R * r + LUMA_G * g + LUMA_B * b) / max;
+    luminance[i] = luma(r, g, b, max);
+    if (channels === 3) {
+      values[i] = r / max;
+      values[count + i] = g / max;
+      values[2 * count + i] = b / max;
+    }
     if (alpha) alpha[i] = data[4 * i + 3] / max;
   }
-  return { height, width, luminance, alpha };
+  return { channels, height, width, values, luminance, alpha };
+}
+
+/** BT.601 luma of stored samples scaled by `max`; gray (r = g = b) stays exactly r / max. */
+export function luma(r: number, g: number, b: number, max: number): number {
+  return r === g && g === b ? r / max : (LUMA_R * r + LUMA_G * g + LUMA_B * b) / max;
 }

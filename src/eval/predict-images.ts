@@ -10,9 +10,9 @@ export interface Prediction {
 }
 
 /**
- * The class probabilities of each image (height*width values in [0, 1]). Runs on this thread with
- * the reference kernels: predict handles a few images, and starting a pool would cost more than
- * classifying them.
+ * The class probabilities of each image (channels*height*width values in [0, 1], (C,H,W)). Runs
+ * on this thread with the reference kernels: predict handles a few images, and starting a pool
+ * would cost more than classifying them.
  */
 export function predictImages(config: ModelConfig, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Prediction[] {
   const dims = deriveDims(config);

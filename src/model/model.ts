@@ -4,6 +4,7 @@ import { initParameters, type NormalSource } from './init.js';
 import { parameterLayout } from './parameters.js';
 import { completeSpec, type DataShape, deriveStackDims, initStackParameters, type LayerList, type NetworkSpec, sequentialLayout, type Summary, summarize, formatCompact } from './stack/index.js';
 import { convSpec } from './stack/spec.js';
+import { SettingError } from '../util/errors.js';
 
 /**
  * Which network a run trains, before the data is known: the article's (the `seed` network, with
@@ -32,6 +33,14 @@ export interface ModelShape {
   readonly multiplyAddsPerSample: number;
 }
 
+/** The seed network reads one gray value per pixel. */
+export class GrayOnly extends SettingError {
+  constructor(readonly channels: number) {
+    super('model', (name) => `the images have ${channels} channels and the seed network takes gray images: describe a network for them with ${name('model')}`);
+    this.name = 'GrayOnly';
+  }
+}
+
 /** The model for this data; throws a SettingError or ModelSpecError when it does not fit. */
 export function buildModel(choice: ModelChoice, data: DataShape): Model {
   if (choice.kind === 'stack') {
@@ -39,6 +48,7 @@ export function buildModel(choice: ModelChoice, data: DataShape): Model {
     deriveStackDims(spec);
     return { kind: 'stack', spec };
   }
+  if (data.input[0] !== 1) throw new GrayOnly(data.input[0]);
   const config: ModelConfig = { ...choice.options, imageHeight: data.input[1], imageWidth: data.input[2], classes: data.classes };
   deriveDims(config);
   return { kind: 'seed', config };

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Dataset, ImageSet } from '../data/dataset.js';
+import { type Dataset, type ImageSet, imageShapeText } from '../data/dataset.js';
 
 /** What a resumed run must agree on about its data, down to the bytes. */
 export interface DataIdentity {
   readonly source: string;
   readonly trainCount: number;
   readonly testCount: number;
+  /** Absent in checkpoints written before images had channels, which were all gray (1). */
+  readonly channels?: number;
   readonly height: number;
   readonly width: number;
   readonly classes: number;
@@ -26,6 +28,7 @@ export function dataIdentity(d: Dataset): DataIdentity {
     source: d.source,
     trainCount: d.train.count,
     testCount: d.test.count,
+    channels: d.train.channels,
     height: d.train.height,
     width: d.train.width,
     classes: d.classes,
@@ -39,8 +42,10 @@ export function dataDifference(saved: DataIdentity, now: DataIdentity): string |
   if (saved.trainCount !== now.trainCount || saved.testCount !== now.testCount) {
     return `the checkpoint was trained on ${saved.trainCount} train / ${saved.testCount} test images, this data has ${now.trainCount} / ${now.testCount}`;
   }
-  if (saved.height !== now.height || saved.width !== now.width) {
-    return `the checkpoint's images are ${saved.height}x${saved.width}, these are ${now.height}x${now.width}`;
+  const [was, is] = [saved.channels ?? 1, now.channels ?? 1];
+  if (was !== is || saved.height !== now.height || saved.width !== now.width) {
+    const size = (c: number, d: DataIdentity) => (was === is ? imageShapeText({ channels: c, height: d.height, width: d.width }) : `${c}x${d.height}x${d.width}`);
+    return `the checkpoint's images are ${size(was, saved)}, these are ${size(is, now)}`;
   }
   if (saved.classes !== now.classes) return `the checkpoint has ${saved.classes} classes, this data ${now.classes}`;
   if (saved.divisor !== now.divisor) return `the checkpoint divided pixels by ${saved.divisor}, this data by ${now.divisor}`;

@@ -107,7 +107,7 @@ export class Trainer {
     readonly options: TrainOptions,
     private readonly backend: Backend,
   ) {
-    this.model = buildModel(options.model, { input: [1, dataset.train.height, dataset.train.width], classes: dataset.classes });
+    this.model = buildModel(options.model, { input: [dataset.train.channels, dataset.train.height, dataset.train.width], classes: dataset.classes });
     this.layout = modelShape(this.model);
     const batchSlots = Math.min(options.batchSize, Math.max(1, dataset.train.count));
     checkSlotMemory(batchSlots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
