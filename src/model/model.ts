@@ -86,7 +86,7 @@ export function modelClasses(model: Model): number {
 }
 
 /** The seed's network written as the layer stack it is (same function, same flat parameter order). */
-function seedAsStack(config: ModelConfig): NetworkSpec {
+export function seedAsStack(config: ModelConfig): NetworkSpec {
   const conv = (c: ModelConfig['conv1']) => convSpec(c.filters, [c.kernelHeight, c.kernelWidth], [c.stride, c.stride]);
   const layers = [conv(config.conv1), { type: 'relu' }, conv(config.conv2), { type: 'relu' }, { type: 'flatten' }, { type: 'dense', out: config.classes }] as const;
   return { input: [1, config.imageHeight, config.imageWidth], classes: config.classes, layers };
