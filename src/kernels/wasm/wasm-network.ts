@@ -7,9 +7,8 @@ import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from
 import { type NetworkLayout, networkLayout } from './network-layout.js';
 import { addressOf, allocBytes } from './shared-memory.js';
 import type { WasmMemory } from './wasm-api.js';
+import { ImageStaging, preparedAddress } from './image-staging.js';
 
-/** assembly/input.ts PixelKind */
-const PIXEL_KIND = { u8: 0, f32: 1, f64: 2 } as const;
 
 /**
  * The network of model/network.ts in float32 WebAssembly SIMD, one sample at a time, on the shared
@@ -35,7 +34,7 @@ export class WasmNetwork implements SampleKernels {
   private readonly scratch: NetworkLayout;
   private readonly logits: Float32Array;
   private readonly dlogits: Float32Array;
-  private readonly staging: { u8: Uint8Array; f32: Float32Array; f64: Float64Array };
+  private readonly staging: ImageStaging;
   private preparedAt = -1;
 
   private constructor(
@@ -57,11 +56,7 @@ export class WasmNetwork implements SampleKernels {
     const pixels = dims.conv1.H * dims.conv1.W;
     this.logits = new Float32Array(buffer, a.LOGITS, dims.classes);
     this.dlogits = new Float32Array(buffer, a.DLOGITS, dims.classes);
-    this.staging = {
-      u8: new Uint8Array(buffer, a.PIXELS, pixels),
-      f32: new Float32Array(buffer, a.PIXELS, pixels),
-      f64: new Float64Array(buffer, a.PIXELS, pixels),
-    };
+    this.staging = new ImageStaging(buffer, a.PIXELS, pixels);
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */
@@ -108,33 +103,10 @@ export class WasmNetwork implements SampleKernels {
 
   /** Copies image `index` into the scratch and lets the kernels convert it and list its nonzero pixels. */
   loadInput(images: ImageSource, index: number): void {
-    const size = this.dims.conv1.H * this.dims.conv1.W;
-    const { pixels, divisor } = images;
-    const from = index * size;
-    if (!(index >= 0 && from + size <= pixels.length)) throw new RangeError(`image ${index} is outside the ${pixels.length / size} images`);
-    let kind: number;
-    if (pixels instanceof Uint8Array) {
-      this.staging.u8.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.u8;
-    } else if (pixels instanceof Float32Array) {
-      this.staging.f32.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.f32;
-    } else {
-      this.staging.f64.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.f64;
-    }
-    this.kernels.loadInput(this.configAddress, kind, divisor);
+    this.kernels.loadInput(this.configAddress, this.staging.stage(images, index), images.divisor);
   }
 
   private preparedParams(params: FloatArray): number {
-    const at = addressOf(this.memory, params, 'params', this.layout.total);
-    if (at !== this.preparedAt) {
-      throw new Error(
-        this.preparedAt < 0
-          ? 'WasmNetwork.prepare(params) was never called: call it once per job, before the first sample'
-          : `params at address ${at} are not the ones prepared (address ${this.preparedAt}): call prepare(params) first`,
-      );
-    }
-    return at;
+    return preparedAddress(addressOf(this.memory, params, 'params', this.layout.total), this.preparedAt, 'WasmNetwork');
   }
 }

@@ -7,9 +7,8 @@ import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from
 import { addressOf, allocBytes } from './shared-memory.js';
 import { type StackLayout, stackLayout } from './stack-layout.js';
 import type { WasmMemory } from './wasm-api.js';
+import { ImageStaging, preparedAddress } from './image-staging.js';
 
-/** assembly/input.ts PixelKind */
-const PIXEL_KIND = { u8: 0, f32: 1, f64: 2 } as const;
 
 export interface WasmStackOptions {
   /** Run the plain version of every layer, whatever the shape: the tests' oracle for the fast ones. */
@@ -32,7 +31,7 @@ export class WasmStackNetwork implements SampleKernels {
   readonly scratch: StackLayout;
   private readonly logits: Float32Array;
   private readonly dlogits: Float32Array;
-  private readonly staging: { u8: Uint8Array; f32: Float32Array; f64: Float64Array };
+  private readonly staging: ImageStaging;
   private preparedAt = -1;
 
   private constructor(
@@ -56,7 +55,7 @@ export class WasmStackNetwork implements SampleKernels {
     this.dlogits = new Float32Array(buffer, this.scratch.dlogits, dims.classes);
     const size = dims.inputSize;
     const at = this.scratch.pixels;
-    this.staging = { u8: new Uint8Array(buffer, at, size), f32: new Float32Array(buffer, at, size), f64: new Float64Array(buffer, at, size) };
+    this.staging = new ImageStaging(buffer, at, size);
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */
@@ -97,33 +96,10 @@ export class WasmStackNetwork implements SampleKernels {
 
   /** Copies image `index` into the staging area and lets the kernels convert it into the first layer's input. */
   loadInput(images: ImageSource, index: number): void {
-    const size = this.dims.inputSize;
-    const { pixels, divisor } = images;
-    const from = index * size;
-    if (!(index >= 0 && from + size <= pixels.length)) throw new RangeError(`image ${index} is outside the ${pixels.length / size} images`);
-    let kind: number;
-    if (pixels instanceof Uint8Array) {
-      this.staging.u8.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.u8;
-    } else if (pixels instanceof Float32Array) {
-      this.staging.f32.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.f32;
-    } else {
-      this.staging.f64.set(pixels.subarray(from, from + size));
-      kind = PIXEL_KIND.f64;
-    }
-    this.kernels.stackLoadInput(this.configAddress, kind, divisor);
+    this.kernels.stackLoadInput(this.configAddress, this.staging.stage(images, index), images.divisor);
   }
 
   private preparedParams(params: FloatArray): number {
-    const at = addressOf(this.memory, params, 'params', this.layout.total);
-    if (at !== this.preparedAt) {
-      throw new Error(
-        this.preparedAt < 0
-          ? 'WasmStackNetwork.prepare(params) was never called: call it once per job, before the first sample'
-          : `params at address ${at} are not the ones prepared (address ${this.preparedAt}): call prepare(params) first`,
-      );
-    }
-    return at;
+    return preparedAddress(addressOf(this.memory, params, 'params', this.layout.total), this.preparedAt, 'WasmStackNetwork');
   }
 }
