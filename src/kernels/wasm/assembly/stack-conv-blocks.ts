@@ -150,7 +150,7 @@ export function listBackward(l: usize, slot: usize): void {
         const w = wb + (<usize>(((ky * KW + kx) * F + f) * CP) << 2);
         const dst = dw + (<usize>(((f * C) * KH + ky) * KW + kx) << 2);
         const a = inp + tap;
-        const d = din == 0 ? 0 : din + tap;
+        const d: usize = din == 0 ? 0 : din + tap;
         let cb = 0;
         for (; cb + 16 <= CP; cb += 16) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 16);
         if (cb + 8 <= CP) {
@@ -172,7 +172,7 @@ export function listBackward(l: usize, slot: usize): void {
   tapIn: usize, tapDin: usize, tapW: usize, list: usize, n: i32, tapDst: usize, cStride: usize, channels: i32, cb: i32, lanes: i32,
 ): void {
   const a = tapIn + (<usize>cb << 2);
-  const d = tapDin == 0 ? 0 : tapDin + (<usize>cb << 2);
+  const d: usize = tapDin == 0 ? 0 : tapDin + (<usize>cb << 2);
   const w = tapW + (<usize>cb << 2);
   const dst = tapDst + <usize>cb * cStride;
   const C = channels - cb;
