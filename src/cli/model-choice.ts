@@ -13,8 +13,9 @@ export function withModelChoice<T>(y: Argv<T>) {
     type: 'string',
     defaultDescription: 'seed',
     describe:
-      `the network: a preset (${PRESET_NAMES.join(', ')}), the compact form (e.g. conv16k8s2p3,relu,maxpool2s1,flatten,dense32,relu,dense), ` +
-      'or FILE.json; docs/models.md has the grammar. --filters1 ... --stride2 size the seed network only',
+      `the network: a preset (${PRESET_NAMES.join(', ')}), FILE.json, or layers joined by commas, each conv<out>k<h>[x<w>][s<h>[x<w>]][p<h>[x<w>]], ` +
+      'maxpool<h>[x<w>][s<h>[x<w>]], relu, tanh, flatten or dense[<out>] (e.g. conv16k8s2p3,relu,maxpool2s1,flatten,dense32,relu,dense; ' +
+      'docs/models.md). --filters1 ... --stride2 size the seed network only',
     group: 'Model:',
   });
 }
