@@ -36,4 +36,22 @@ describe('train --init FILE.npz', () => {
     ];
     for (const [args, message] of cases) expectRefused(runCli(['train', '--init', SEED_WEIGHTS, '--epochs', '1', ...args]), message);
   });
+
+  it('a layer stack saved by train --save: continues as that network, bitwise the saved weights at a negligible rate; other model flags are refused', async () => {
+    const dir = fresh();
+    const saved = join(dir, 'stack.npz');
+    const model = 'conv4k3,tanh,maxpool2,flatten,dense';
+    const small = ['--train-count', '100', '--test-count', '40', '--dtype', 'float64'];
+    const first = runCli(['train', '--model', model, '--epochs', '1', ...small, '--save', saved, '--json']);
+    expect(first.status, first.stderr).toBe(0);
+    const again = runCli(['train', '--init', saved, '--lr', '1e-300', '--epochs', '1', ...small, '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    const [before, after] = [trainJson(first.stdout), trainJson(again.stdout)];
+    expect(after.model).toEqual(before.model);
+    expect(after.epochs[0].testCorrect).toBe(before.epochs[0].testCorrect);
+    expect(after.epochs[0].testLoss).toBe(before.epochs[0].testLoss);
+    expectRefused(runCli(['train', '--init', saved, '--filters1', '4', ...small]), /^shardtrain: --init .*stack\.npz: --filters1 sizes the seed network, and the file holds another$/);
+    expectRefused(runCli(['train', '--init', saved, '--model', 'opacus-mnist', ...small]), /^shardtrain: --init .*: --model opacus-mnist describes another network than the file's \(conv4k3,tanh,maxpool2,flatten,dense10\); leave --model out$/);
+    expectRefused(runCli(['train', '--init', SEED_WEIGHTS, '--model', 'opacus-mnist', ...small]), /^shardtrain: --init .*: the file holds the seed network's weights; leave out --model opacus-mnist$/);
+  });
 });

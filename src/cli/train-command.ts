@@ -25,7 +25,11 @@ import { checkOutputs, checkResumeDirectory } from './train-checks.js';
 import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelSummary } from '../model/model.js';
-import { formatSummary } from '../model/stack/index.js';
+import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
+import { openNpz } from '../data/npz.js';
+import { holdsStackWeights, readStackWeights } from '../io/stack-weights.js';
+import { MODEL_SETTINGS } from '../model/config.js';
+import type { FloatArray } from '../model/float-array.js';
 
 /** The longest --timeout a timer can keep (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
@@ -48,7 +52,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every); a DIR that holds one already is refused: continue it with --resume', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
-    .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch in the seed's names); the model follows the file", group: 'Checkpoints and faults:' })
+    .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch: in the seed's names, or a state_dict in nn.Sequential's with the architecture as JSON); the model follows the file", group: 'Checkpoints and faults:' })
     .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
     .option('lr', { type: 'number', defaultDescription: String(d.adam.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
     .option('beta1', { type: 'number', defaultDescription: String(d.adam.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
@@ -83,11 +87,8 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   // Hashing the data is only needed to write or check a checkpoint.
   const identity = checkpointDir !== undefined ? dataIdentity(dataset) : null;
   if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
-  if (a.init !== undefined && settings.model.kind === 'stack') {
-    throw new UserError(`--init ${a.init}: only weights of the seed network can be started from so far; leave out --model ${a.model}`);
-  }
-  const initial = a.init === undefined ? null : await initialWeights(a, a.init, dataset);
-  const choice: ModelChoice = initial !== null ? { kind: 'seed', options: initial.model } : settings.model;
+  const initial = a.init === undefined ? null : await initialWeights(a, a.init, settings, dataset);
+  const choice: ModelChoice = initial?.choice ?? settings.model;
   const model = await withDataSource(settings.data.data, async () => modelForData(choice, dataset, a.model));
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), model: choice, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
@@ -153,7 +154,25 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
 }
 
 /** --init: the file decides the network; model flags that are given must describe the same one. */
-async function initialWeights(a: TrainArgs, path: string, dataset: Dataset): Promise<LoadedWeights> {
+async function initialWeights(a: TrainArgs, path: string, settings: TrainSettings, dataset: Dataset): Promise<{ choice: ModelChoice; params: FloatArray }> {
+  const archive = await openNpz(path);
+  if (holdsStackWeights(archive)) {
+    const seedFlag = MODEL_SETTINGS.find((setting) => a[setting] !== undefined);
+    if (seedFlag !== undefined) throw new UserError(`--init ${path}: --${seedFlag} sizes the seed network, and the file holds another`);
+    const weights = await readStackWeights(archive, settings.dtype);
+    const fromFile = formatCompact(weights.spec.layers);
+    if (settings.model.kind === 'stack') {
+      const given = formatCompact(completeSpec(settings.model.layers, weights.spec).layers);
+      if (given !== fromFile) throw new UserError(`--init ${path}: --model ${a.model} describes another network than the file's (${fromFile}); leave --model out`);
+    }
+    return { choice: { kind: 'stack', layers: weights.spec }, params: weights.params };
+  }
+  if (settings.model.kind === 'stack') throw new UserError(`--init ${path}: the file holds the seed network's weights; leave out --model ${a.model}`);
+  const weights = await seedWeights(a, path, dataset);
+  return { choice: { kind: 'seed', options: weights.model }, params: weights.params };
+}
+
+async function seedWeights(a: TrainArgs, path: string, dataset: Dataset): Promise<LoadedWeights> {
   const { dtype } = settingsFromFlags(a);
   const weights = await loadWeights(path, {
     dtype,

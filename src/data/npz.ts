@@ -18,6 +18,8 @@ export interface NpzArchive {
    * the array's final buffer, so a 47 MB image array is not also held as a decompressed copy.
    */
   read(key: string, options?: ParseNpyOptions): Promise<NpyArray>;
+  /** A str scalar (numpy's `<U<n>`, shape ()), such as a saved layer stack's `architecture`. */
+  readText(key: string): Promise<string>;
 }
 
 /** Opens an archive and lists its arrays without decompressing any of them. */
@@ -56,7 +58,31 @@ export async function openNpz(path: string): Promise<NpzArchive> {
         throw new UserError(`${where}: corrupted or truncated zip member (${message})`);
       }
     },
+    async readText(key: string): Promise<string> {
+      const where = `${path}: key '${key}'`;
+      const entry = members.get(key);
+      if (!entry) throw new UserError(`${where}: no such array (keys found: ${[...members.keys()].join(', ') || 'none'})`);
+      return decodeNpyText(await entry.async('uint8array'), where);
+    },
   };
+}
+
+/** The text of a `.npy` str scalar: little-endian UTF-32 code points, NUL-padded. */
+function decodeNpyText(bytes: Uint8Array, where: string): string {
+  const dataOffset = npyDataOffset(bytes, where);
+  if (dataOffset === undefined || dataOffset > bytes.length) throw new UserError(`${where}: truncated .npy header`);
+  const header = new TextDecoder('latin1').decode(bytes.subarray(bytes[6] === 1 ? 10 : 12, dataOffset));
+  if (!/'descr':\s*'<U\d+'/.test(header) || !/'shape':\s*\(\)/.test(header)) {
+    throw new UserError(`${where}: expected a text scalar (a numpy str, dtype '<U'), got the array ${header.trim()}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let text = '';
+  for (let at = dataOffset; at + 4 <= bytes.length; at += 4) {
+    const code = view.getUint32(at, true);
+    if (code === 0) break;
+    text += String.fromCodePoint(code);
+  }
+  return text;
 }
 
 /**
