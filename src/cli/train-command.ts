@@ -22,7 +22,8 @@ import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './par
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkResumeDirectory } from './train-checks.js';
-import { DEFAULT_SETTINGS, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
+import { settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelSummary } from '../model/model.js';
 import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
@@ -36,7 +37,7 @@ const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
-  const d = DEFAULT_SETTINGS;
+  const d = DEFAULT_TRAIN_OPTIONS;
   const training = y
     .option('epochs', { type: 'number', default: d.epochs, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
     .option('batch-size', { type: 'number', defaultDescription: String(d.batchSize), describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })

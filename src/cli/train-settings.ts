@@ -25,8 +25,6 @@ export interface SettingFlags extends ModelChoiceFlags, DataFlags {
   kernels?: KernelChoice | 'auto';
 }
 
-export const DEFAULT_SETTINGS = DEFAULT_TRAIN_OPTIONS;
-
 /** Data flags as a checkpoint stores them: the path made absolute, absent flags left out. */
 function dataSelectionOf(a: DataFlags): DataSelection {
   const d: DataSelection = {
@@ -46,7 +44,7 @@ function dataSelectionOf(a: DataFlags): DataSelection {
 
 /** A fresh run: the flags, with the seed's defaults where they are absent. */
 export function settingsFromFlags(a: SettingFlags): TrainSettings {
-  const d = DEFAULT_SETTINGS;
+  const d = DEFAULT_TRAIN_OPTIONS;
   const dtype = a.dtype ?? d.dtype;
   const model = modelChoiceFrom(a);
   return {

@@ -76,11 +76,6 @@ export function initModel(model: Model, params: FloatArray, rng: NormalSource): 
   }
 }
 
-/** (channels, height, width) of the model's input. */
-export function modelInput(model: Model): readonly [number, number, number] {
-  return model.kind === 'seed' ? [1, model.config.imageHeight, model.config.imageWidth] : model.spec.input;
-}
-
 export function modelClasses(model: Model): number {
   return model.kind === 'seed' ? model.config.classes : model.spec.classes;
 }

@@ -6,7 +6,7 @@
  * count, the epochs to reach and where checkpoints go may change.
  */
 import type { DataSelection } from '../data/dataset.js';
-import { describeModel, modelDisagreement, type ModelOptions, type ModelSettings, showSetting } from '../model/config.js';
+import { describeModel, MODEL_SETTINGS, modelDisagreement, type ModelOptions, type ModelSettings, showSetting } from '../model/config.js';
 import type { Dtype } from '../model/float-array.js';
 import type { ModelChoice } from '../model/model.js';
 import { completeSpec, formatCompact } from '../model/stack/index.js';
@@ -91,7 +91,7 @@ export function resumedSettings(request: ResumeRequest, meta: CheckpointMeta, di
 function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, refuse: (setting: string, saved: unknown, given: unknown) => never): ModelChoice {
   if (meta.spec !== undefined) {
     const saved = formatCompact(meta.spec.layers);
-    const seedSetting = (Object.keys(request) as (keyof ResumeRequest)[]).find((k) => ['filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2'].includes(k) && request[k] !== undefined);
+    const seedSetting = MODEL_SETTINGS.find((setting) => request[setting] !== undefined);
     if (seedSetting !== undefined) refuse('model', saved, 'seed');
     if (request.stack !== undefined) {
       const given = formatCompact(completeSpec(request.stack.layers, meta.spec).layers);
