@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SEED_MODEL, type ModelConfig } from '../src/model/config.js';
-import { allocFloat } from '../src/model/float-array.js';
 import { softmaxCrossEntropy } from '../src/model/softmax-cross-entropy.js';
+import { expectFiniteDifferences } from './helpers/finite-difference.js';
 import { caseName, lcg, makeModel } from './helpers/random-model.js';
 
 const conv = (filters: number, kh: number, kw: number, stride: number) => ({
@@ -22,42 +22,11 @@ const cases: ModelConfig[] = [
   { imageHeight: 7, imageWidth: 15, classes: 5, conv1: conv(2, 4, 6, 1), conv2: conv(2, 2, 3, 2) },
 ];
 
-/** Central differences of one sample's loss against every parameter (or `sample` of them per tensor). */
+/** Central differences of one sample's loss against every parameter (or `perTensor` of them per tensor). */
 function checkCase(config: ModelConfig, perTensor: number | null): void {
   const { net, params, images, dims } = makeModel(config, 'float64', 7);
-  const grad = allocFloat('float64', net.layout.total);
-  const logits = allocFloat('float64', dims.classes);
-  const label = 1 % dims.classes;
-  const lossAt = (): number => {
-    net.sampleLogits(params, images, 0, logits);
-    return softmaxCrossEntropy(null, logits, label, dims.classes);
-  };
-  const loss = net.sampleGradient(params, images, 0, label, grad);
-  expect(loss).toBeCloseTo(lossAt(), 14);
-  const pick = lcg(3);
-  const h = 1e-6;
-  for (const t of net.layout.tensors) {
-    const indices =
-      perTensor === null || perTensor >= t.length
-        ? Array.from({ length: t.length }, (_, i) => i)
-        : Array.from({ length: perTensor }, () => Math.floor(pick() * t.length));
-    let maxErr = 0;
-    let maxGrad = 0;
-    for (const i of indices) {
-      const at = t.offset + i;
-      const saved = params[at];
-      params[at] = saved + h;
-      const up = lossAt();
-      params[at] = saved - h;
-      const down = lossAt();
-      params[at] = saved;
-      const numeric = (up - down) / (2 * h);
-      maxErr = Math.max(maxErr, Math.abs(numeric - grad[at]));
-      maxGrad = Math.max(maxGrad, Math.abs(grad[at]));
-    }
-    expect(maxGrad, `${t.name} gradient is all zero: the check would prove nothing`).toBeGreaterThan(1e-6);
-    expect(maxErr / maxGrad, `${t.name}`).toBeLessThan(1e-6);
-  }
+  const c = { net, params: params as Float64Array, images, classes: dims.classes, sample: 0, label: 1 % dims.classes };
+  expectFiniteDifferences(c, perTensor, lcg(3));
 }
 
 describe('per-sample gradient = central finite differences (float64)', () => {

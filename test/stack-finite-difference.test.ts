@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { allocFloat } from '../src/model/float-array.js';
+import { describe, it } from 'vitest';
 import type { ImageShape } from '../src/model/stack/spec.js';
-import { softmaxCrossEntropy } from '../src/model/softmax-cross-entropy.js';
+import { expectFiniteDifferences } from './helpers/finite-difference.js';
 import { lcg } from './helpers/random-model.js';
 import { randomStack } from './helpers/random-stack.js';
 
@@ -25,37 +24,7 @@ const cases: Case[] = [
 /** Central differences of one sample's loss against every parameter (or `perTensor` picked ones). */
 function checkCase(c: Case, perTensor: number | null): void {
   const { net, params, images, dims } = randomStack(c.layers, c.input, c.classes, 'float64', 11);
-  const grad = allocFloat('float64', net.layout.total);
-  const logits = allocFloat('float64', dims.classes);
-  const sample = 1;
-  const label = 2 % dims.classes;
-  const lossAt = (): number => {
-    net.sampleLogits(params, images, sample, logits);
-    return softmaxCrossEntropy(null, logits, label, dims.classes);
-  };
-  const loss = net.sampleGradient(params, images, sample, label, grad);
-  expect(loss).toBeCloseTo(lossAt(), 14);
-  const pick = lcg(5);
-  const h = 1e-6;
-  for (const t of net.layout.tensors) {
-    const indices =
-      perTensor === null || perTensor >= t.length ? Array.from({ length: t.length }, (_, i) => i) : Array.from({ length: perTensor }, () => Math.floor(pick() * t.length));
-    let maxErr = 0;
-    let maxGrad = 0;
-    for (const i of indices) {
-      const at = t.offset + i;
-      const saved = params[at];
-      params[at] = saved + h;
-      const up = lossAt();
-      params[at] = saved - h;
-      const down = lossAt();
-      params[at] = saved;
-      maxErr = Math.max(maxErr, Math.abs((up - down) / (2 * h) - grad[at]));
-      maxGrad = Math.max(maxGrad, Math.abs(grad[at]));
-    }
-    expect(maxGrad, `${t.name} gradient is all zero: the check would prove nothing`).toBeGreaterThan(1e-6);
-    expect(maxErr / maxGrad, t.name).toBeLessThan(1e-6);
-  }
+  expectFiniteDifferences({ net, params: params as Float64Array, images, classes: dims.classes, sample: 1, label: 2 % dims.classes }, perTensor, lcg(5));
 }
 
 describe('stack per-sample gradient = central finite differences (float64)', () => {
