@@ -1,17 +1,21 @@
 // shardtrain (wasm and TypeScript kernels) against PyTorch on this CPU, side by side in one run:
 // steady-state training samples/s of the seed's network (or --model), float32, batch 100, on the
 // embedded digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
-// thread count, then again) so that machine noise hits all alike; ratios use the medians.
-//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--repeats 5] [--steps 200] [--ts-steps 10]
+// thread count, then again) so that machine noise hits all alike; ratios use the medians. With
+// --dp both train privately (DP-SGD: Poisson sampling, per-sample clipping, noise, SGD with
+// momentum; PyTorch's per-sample gradients by functorch's vmap), and the TypeScript kernels sit out.
+//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--repeats 5] [--steps 200] [--ts-steps 10] [--dp] [--batch-size 100]
+import { SEED_ADAM } from '../src/optim/adam.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median } from '../src/bench/median.js';
+import { median } from '../src/util/median.js';
 import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { KernelChoice } from '../src/kernels/index.js';
 import { buildModel, type ModelChoice, seedAsStack } from '../src/model/model.js';
 import { parseDescription, specToJson } from '../src/model/stack/index.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
+import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../src/train/defaults.js';
+import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
 import { readScriptFlags } from './script-flags.js';
 
 const flags = readScriptFlags({
@@ -24,6 +28,8 @@ const flags = readScriptFlags({
     warmup: { default: '10', describe: 'untimed steps first' },
     threads: { default: '1,2', describe: 'thread counts, comma-separated' },
     model: { default: 'seed', describe: 'the network: a preset or the compact form, as train --model takes it' },
+    dp: { default: 'no', describe: "'yes': private training on both sides (see above)" },
+    'batch-size': { default: String(DEFAULT_TRAIN_OPTIONS.batchSize), describe: 'samples per step (with --dp: the expected batch is N/ceil(N/batch))' },
   },
 });
 const repeats = flags.integer('repeats', 1);
@@ -32,6 +38,10 @@ const typescriptSteps = flags.integer('ts-steps', 1);
 const threadCounts = flags.integers('threads', 1);
 const warmup = flags.integer('warmup', 0);
 const modelText = flags.text('model');
+const privateTraining = flags.text('dp') === 'yes';
+const batchSize = flags.integer('batch-size', 1);
+const privacy: PrivacySettings = { ...PRIVATE_TRAIN_DEFAULTS.privacy, noise: 1 };
+const sgd = PRIVATE_TRAIN_DEFAULTS.sgd;
 
 /** The first python3 that imports torch (Debian's python3-torch lives under /usr/bin). */
 function findTorchPython(): string | null {
@@ -46,8 +56,12 @@ if (python === null) process.stderr.write('PyTorch not found (apt-get install py
 const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', import.meta.url));
 
 function pytorch(threads: number): number {
-  const { batchSize, adam } = DEFAULT_TRAIN_OPTIONS;
-  const setup = ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps].map(String);
+  const adam = SEED_ADAM;
+  const setup = (
+    privateTraining
+      ? ['--batch-size', batchSize, '--dp', '--clip', privacy.clip, '--noise', privacy.noise, '--lr', sgd.lr, '--momentum', sgd.momentum]
+      : ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps]
+  ).map(String);
   const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
@@ -59,7 +73,8 @@ const model = buildModel(choice, { input: [1, dataset.train.height, dataset.trai
 // PyTorch builds the same layers from the same JSON that train --save writes.
 const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
 async function shardtrain(threads: number, kernels: KernelChoice, timedSteps: number, seed: number): Promise<number> {
-  const options = { ...DEFAULT_TRAIN_OPTIONS, model: choice, kernels, epochs: 1, dropLast: true, threads, seed };
+  const common = { ...DEFAULT_TRAIN_OPTIONS, model: choice, kernels, epochs: 1, dropLast: true, threads, seed, batchSize };
+  const options = privateTraining ? { ...common, privacy, optimizer: { kind: 'sgd' as const, ...sgd } } : common;
   return (await measureThroughput(dataset, options, warmup, timedSteps)).samplesPerSec;
 }
 
@@ -74,13 +89,14 @@ const record = (who: Contender, threads: number, rate: number) => {
 for (let r = 0; r < repeats; r++) {
   for (const threads of r % 2 === 0 ? threadCounts : [...threadCounts].reverse()) {
     record('shardtrain wasm', threads, await shardtrain(threads, 'wasm', steps, r));
-    record('shardtrain TypeScript', threads, await shardtrain(threads, 'typescript', typescriptSteps, r));
+    if (!privateTraining) record('shardtrain TypeScript', threads, await shardtrain(threads, 'typescript', typescriptSteps, r));
     if (python !== null) record('PyTorch', threads, pytorch(threads));
   }
 }
 
 const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? [NaN]);
-console.log(`\nsteady-state training samples/s, ${modelText}, float32, batch ${DEFAULT_TRAIN_OPTIONS.batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
+const kind = privateTraining ? 'private (DP-SGD)' : 'ordinary';
+console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
 for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
   if (!results.has(`${who}@${threadCounts[0]}`)) continue;
@@ -98,5 +114,5 @@ if (threadCounts.length > 1) {
   const [a, b] = [threadCounts[0], threadCounts[threadCounts.length - 1]];
   console.log(`shardtrain wasm, ${b} threads / ${a}: ${(med('shardtrain wasm', b) / med('shardtrain wasm', a)).toFixed(2)}x`);
   if (python !== null) console.log(`PyTorch, ${b} threads / ${a}: ${(med('PyTorch', b) / med('PyTorch', a)).toFixed(2)}x`);
-  console.log(`shardtrain wasm / TypeScript at ${a} thread(s): ${(med('shardtrain wasm', a) / med('shardtrain TypeScript', a)).toFixed(1)}x`);
+  if (!privateTraining) console.log(`shardtrain wasm / TypeScript at ${a} thread(s): ${(med('shardtrain wasm', a) / med('shardtrain TypeScript', a)).toFixed(1)}x`);
 }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeNpz } from '../src/data/npz-write.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { type CliResult, expectRefused, howItEnded, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
@@ -49,10 +50,31 @@ describe('train --checkpoint / --resume', () => {
     expect(partial.status, partial.stderr).toBe(0);
     const checkpoint = await loadCheckpoint(join(dir, 'run'));
     expect(checkpoint.meta.position).toMatchObject({ epoch: 1, batch: 0 });
-    expect(checkpoint.meta.adamStep).toBe(5);
+    expect(checkpoint.meta.step).toBe(5);
     const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--save', join(dir, 'resumed.npz')]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/resuming at epoch 2, step 5/);
+    expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+  });
+
+  it('a version 1 checkpoint (Adam only, written before SGD) resumes as it did', async () => {
+    const dir = fresh();
+    const straight = runCli(['train', ...data, '--epochs', '2', '--save', join(dir, 'straight.npz')]);
+    expect(straight.status, straight.stderr).toBe(0);
+    expect(runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'run')]).status).toBe(0);
+    const c = await loadCheckpoint(join(dir, 'run'));
+    const { step, optimizer, ...rest } = c.meta;
+    const { kind: _kind, ...adam } = optimizer as typeof optimizer & { kind: 'adam' };
+    const meta = new TextEncoder().encode(JSON.stringify({ ...rest, version: 1, adamStep: step, adam }));
+    const shape = [c.params.length];
+    await writeNpz(join(dir, 'run', 'checkpoint.npz'), {
+      params: { data: c.params, shape },
+      adam_m: { data: c.buffers.adam_m, shape },
+      adam_v: { data: c.buffers.adam_v, shape },
+      meta: { data: meta, shape: [meta.length] },
+    });
+    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--save', join(dir, 'resumed.npz')]);
+    expect(resumed.status, resumed.stderr).toBe(0);
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
   });
 
@@ -63,9 +85,9 @@ describe('train --checkpoint / --resume', () => {
     const c = await loadCheckpoint(dir);
     expect(c.params).toBeInstanceOf(Float64Array);
     expect(c.params.length).toBe(9586);
-    expect(c.adamM.length).toBe(9586);
-    expect(c.adamV.some((v) => v > 0)).toBe(true);
-    expect(c.meta).toMatchObject({ adamStep: 5, dtype: 'float64', kernels: 'typescript', kernelVariant: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
+    expect(c.buffers.adam_m.length).toBe(9586);
+    expect(c.buffers.adam_v.some((v: number) => v > 0)).toBe(true);
+    expect(c.meta).toMatchObject({ step: 5, dtype: 'float64', kernels: 'typescript', kernelVariant: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
     expect(c.meta.config).toMatchObject({ imageHeight: 28, imageWidth: 28, classes: 10, conv1: { filters: 16 } });
     expect(c.meta.data).toMatchObject({ trainCount: 250, testCount: 40 });
     expect(c.meta.data.sha256).toMatch(/^[0-9a-f]{64}$/);

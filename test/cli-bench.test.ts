@@ -37,7 +37,7 @@ describe('shardtrain bench', () => {
       expect(t.efficiency).toBeCloseTo(t.speedup / t.threads, 9);
       expect(t.gflops).toBeCloseTo((s.median * 1_420_272 * 2) / 1e9, 9);
       expect(t.oversubscribed).toBe(t.threads > r.machine.availableParallelism);
-      for (const key of ['computeMs', 'waitMs', 'dispatchMs', 'reduceMs', 'adamMs', 'emptyTaskMs']) {
+      for (const key of ['computeMs', 'waitMs', 'dispatchMs', 'reduceMs', 'updateMs', 'emptyTaskMs']) {
         expect(t.perStep[key], key).toBeGreaterThanOrEqual(0);
       }
       // A step's parallel part (compute + dispatch) can't be faster than the samples allow.
@@ -45,6 +45,17 @@ describe('shardtrain bench', () => {
     }
     expect(r.results[0].perStep.waitMs).toBe(0); // one thread waits for nobody
     expect(r.results[0].speedup).toBe(1);
+  });
+
+  it('--dp times private training alternately with ordinary training, and gives their ratio', () => {
+    const r = runCli(['bench', '--threads', '1,2', '--steps', '2', '--warmup', '1', '--repeat', '1', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '0', '--dp']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(4);
+    expect(r.stdout).toMatch(/^ +threads +private\/s +min-max +of ordinary$/m);
+    expect(r.stdout).toMatch(/^ +2 +\d+ +\d+-\d+ +\d\.\d{3}x$/m);
+    const json = JSON.parse(runCli(['bench', '--threads', '1', '--steps', '2', '--warmup', '1', '--repeat', '1', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '0', '--dp', '--json']).stdout);
+    const t = json.results[0];
+    expect(t.private.ratio).toBeCloseTo(t.private.samplesPerSec.median / t.samplesPerSec.median, 9);
   });
 
   it('shows progress on stderr while it runs', () => {
@@ -74,7 +85,7 @@ describe('shardtrain bench', () => {
     expect(r.stdout).toMatch(/^machine: .*available parallelism \d+, Node v/m);
     expect(r.stdout).toMatch(new RegExp(`^ +${over}\\* +\\d+ `, 'm'));
     expect(r.stdout).toMatch(/\* oversubscribed/);
-    expect(r.stdout).toMatch(/compute +wait +dispatch +reduce +adam +empty/);
+    expect(r.stdout).toMatch(/compute +wait +dispatch +reduce +update +empty/);
   });
 
   it('measures the speedup over the fewest threads, whatever order --threads lists them in', () => {

@@ -51,7 +51,7 @@ describe('Ctrl-C and SIGTERM', () => {
       expect(readdirSync(checkpoint)).toEqual(['checkpoint.npz']);
       const saved = await loadCheckpoint(checkpoint);
       const stoppedAt = Number(/after step (\d+)/.exec(r.stderr)![1]);
-      expect(saved.meta.adamStep).toBe(stoppedAt);
+      expect(saved.meta.step).toBe(stoppedAt);
       expect(stoppedAt).toBeLessThan(36); // 12 steps per epoch, 3 epochs: it did stop early
 
       const resumed = runCli(['train', '--resume', checkpoint, '--epochs', '3', '--save', join(dir, 'resumed.npz')]);

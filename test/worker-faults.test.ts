@@ -45,7 +45,7 @@ describe('a worker fault in the middle of a step is retried once on fresh worker
       expect(lines[0]).toMatch(/the last good state is checkpointed in/);
       // Steps 1 and 2 were applied, step 3 was not.
       const c = await loadCheckpoint(dir);
-      expect(c.meta.adamStep).toBe(2);
+      expect(c.meta.step).toBe(2);
       expect(c.meta.position).toMatchObject({ epoch: 0, batch: 2 });
       expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
     });
@@ -79,7 +79,7 @@ describe('a non-finite loss or gradient stops training', () => {
     const step = Number(match![2]);
     expect(step).toBeLessThanOrEqual(5);
     const c = await loadCheckpoint(dir);
-    expect(c.meta.adamStep).toBe(step - 1);
+    expect(c.meta.step).toBe(step - 1);
     expect(c.params.every((v) => Number.isFinite(v))).toBe(true);
   });
 });

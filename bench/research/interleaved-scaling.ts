@@ -5,7 +5,7 @@
 // seconds or minutes apart (shardtrain bench, compare-pytorch.js). Between its blocks a trainer's
 // threads sleep: its step session is ended, and the first step of its next block is not timed.
 //   npm run build && node dist/bench/research/interleaved-scaling.js [--threads 1,2] [--blocks 40] [--steps 25] [--warmup 40]
-import { median } from '../../src/bench/median.js';
+import { median } from '../../src/util/median.js';
 import { type WarmTrainer, warmTrainer } from '../../src/bench/measure-throughput.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';

@@ -4,7 +4,7 @@
 // reference in float32. Real embedded MNIST digits, with weights after --train-epochs of training
 // (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
 //   npm run build && node dist/bench/research/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
-import { median } from '../../src/bench/median.js';
+import { median } from '../../src/util/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
@@ -14,7 +14,7 @@ import { Network } from '../../src/model/network.js';
 import { parameterLayout, parameterViews } from '../../src/model/parameters.js';
 import { reluBackward, reluForward } from '../../src/model/relu.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
-import { Adam } from '../../src/optim/adam.js';
+import { Adam, SEED_ADAM } from '../../src/optim/adam.js';
 import { averageSlots } from '../../src/optim/average-slots.js';
 import { createRandomStreams } from '../../src/rng/streams.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
@@ -70,7 +70,7 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
   const net = WasmNetwork.create(backend, dims);
   const slots = allocFloat32(backend.memory, BATCH * layout.total);
   const mean = allocFloat32(backend.memory, layout.total);
-  const adam = new WasmAdam(backend, DEFAULT_TRAIN_OPTIONS.adam, layout.total);
+  const adam = new WasmAdam(backend, SEED_ADAM, layout.total);
   const slotSum = new WasmSlotSum(backend, slots, layout.total);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, train.count);
@@ -242,7 +242,7 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
     const mean = new Float32Array(n);
     const sum = new Float64Array(n);
     const params = Float32Array.from(trained);
-    const adam = new Adam(DEFAULT_TRAIN_OPTIONS.adam, 'float32', n);
+    const adam = new Adam(SEED_ADAM, 'float32', n);
     return { average: time(() => averageSlots(mean, slots, BATCH, sum)), adam: time(() => adam.update(params, mean)) };
   }
   const slots = allocFloat32(backend.memory, BATCH * n);
@@ -250,7 +250,7 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
   const mean = allocFloat32(backend.memory, n);
   const params = allocFloat32(backend.memory, n);
   params.set(trained);
-  const adam = new WasmAdam(backend, DEFAULT_TRAIN_OPTIONS.adam, n);
+  const adam = new WasmAdam(backend, SEED_ADAM, n);
   const slotSum = new WasmSlotSum(backend, slots, n);
   const average = () => {
     slotSum.add(0, BATCH);

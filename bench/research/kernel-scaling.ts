@@ -6,7 +6,7 @@
 // caches, clocks, the hypervisor).
 //   npm run build && node dist/bench/research/kernel-scaling.js [--threads 2] [--runs 5] [--seconds 1]
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { median } from '../../src/bench/median.js';
+import { median } from '../../src/util/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { allocFloat32, createWasmBackend, WasmNetwork } from '../../src/kernels/wasm/index.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';

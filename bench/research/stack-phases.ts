@@ -7,7 +7,8 @@
 // in one process; each figure is the median (or minimum) over --runs.
 //   npm run build && node dist/bench/research/stack-phases.js [--preset opacus-mnist] [--samples 1000] [--runs 5]
 //     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0] [--stat median|min]
-import { median } from '../../src/bench/median.js';
+import { SEED_ADAM } from '../../src/optim/adam.js';
+import { median } from '../../src/util/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
@@ -72,7 +73,7 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
   const net = WasmStackNetwork.create(fast, dims);
   const slots = allocFloat32(fast.memory, BATCH * layout.total);
   const mean = allocFloat32(fast.memory, layout.total);
-  const adam = new WasmAdam(fast, DEFAULT_TRAIN_OPTIONS.adam, layout.total);
+  const adam = new WasmAdam(fast, SEED_ADAM, layout.total);
   const slotSum = new WasmSlotSum(fast, slots, layout.total);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, digits.count);

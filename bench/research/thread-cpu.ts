@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { warmTrainer } from '../../src/bench/measure-throughput.js';
-import { median } from '../../src/bench/median.js';
+import { median } from '../../src/util/median.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';

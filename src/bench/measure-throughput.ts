@@ -1,5 +1,4 @@
 import type { Dataset } from '../data/dataset.js';
-import { epochBatches } from '../train/batches.js';
 import { type StepTiming, TimingTotals } from '../train/step-timing.js';
 import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
@@ -20,7 +19,7 @@ export interface ThroughputRun {
 /** A trainer ready to be timed; the caller closes it. */
 export interface WarmTrainer {
   readonly trainer: Trainer;
-  /** One step on the next full batch of epoch 0's order, going round it as often as asked. */
+  /** The next step of epoch 0 (a full batch, or a private run's Poisson draw), going round it as often as asked. */
   step(totals?: TimingTotals): Promise<StepTiming>;
 }
 
@@ -32,10 +31,9 @@ export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmu
   const trainer = await Trainer.create(dataset, options);
   try {
     trainer.setEpochOrder(0);
-    const batches = epochBatches(dataset.train.count, options.batchSize, true);
-    if (batches.length === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
+    if (trainer.stepsPerEpoch === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
     let next = 0;
-    const warm: WarmTrainer = { trainer, step: (totals) => trainer.step(batches[next++ % batches.length], totals) };
+    const warm: WarmTrainer = { trainer, step: (totals) => trainer.stepOfEpoch(next++ % trainer.stepsPerEpoch, totals) };
     for (let s = 0; s < warmupSteps; s++) await warm.step();
     return warm;
   } catch (e) {

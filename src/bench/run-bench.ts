@@ -2,8 +2,9 @@ import type { Dataset } from '../data/dataset.js';
 import { floatArrayFor } from '../model/float-array.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { describeMachine, type MachineInfo } from './machine.js';
-import { median } from './median.js';
+import { median } from '../util/median.js';
 import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
+import type { PrivacySettings } from '../privacy/privacy-settings.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];
@@ -12,6 +13,8 @@ export interface BenchOptions {
   readonly repeat: number;
   /** Empty tasks timed per thread count to measure piscina's own overhead. */
   readonly emptyTasks: number;
+  /** Also time private training with these settings, alternating with ordinary training (bench --dp). */
+  readonly privacy?: PrivacySettings;
 }
 
 /** Mean milliseconds per step, split by where the time went. */
@@ -23,7 +26,7 @@ export interface StepBreakdown {
   /** Dispatch to last result, minus the slowest computation: messaging and wake-ups. */
   readonly dispatchMs: number;
   readonly reduceMs: number;
-  readonly adamMs: number;
+  readonly updateMs: number;
   /** Round trip of one empty task on every thread (piscina's own cost per job). */
   readonly emptyTaskMs: number;
 }
@@ -38,6 +41,8 @@ export interface ThreadResult {
   /** 2 FLOPs per multiply-add of the model's dense count, per second. */
   readonly gflops: number;
   readonly perStep: StepBreakdown;
+  /** bench --dp: private training's samples/s, and its median over ordinary training's. */
+  readonly private?: { readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] }; readonly ratio: number };
 }
 
 export interface BenchResult {
@@ -78,7 +83,8 @@ export async function runBench(
   // Ascending, so that the speedup is over the fewest threads, whatever order they were listed in.
   const threadCounts = [...options.threadCounts].sort((x, y) => x - y);
   const runs = new Map<number, ThroughputRun[]>(threadCounts.map((t) => [t, []]));
-  const total = threadCounts.length * options.repeat;
+  const privateRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+  const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   for (let r = 0; r < options.repeat; r++) {
@@ -88,6 +94,10 @@ export async function runBench(
       info = run;
       runs.get(threads)!.push(run);
       onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+      if (options.privacy === undefined) continue;
+      const privateRun = await measureThroughput(dataset, { ...train, privacy: options.privacy, threads, epochs: 1 }, options.warmup, options.steps);
+      privateRuns.get(threads)!.push(privateRun.samplesPerSec);
+      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
     }
   }
   const machine = describeMachine();
@@ -98,6 +108,8 @@ export async function runBench(
     const rates = list.map((x) => x.samplesPerSec);
     const m = median(rates);
     const speedup = m / base;
+    const privateRates = privateRuns.get(threads)!;
+    const privateMedian = median(privateRates);
     return {
       threads,
       oversubscribed: threads > machine.availableParallelism,
@@ -106,6 +118,9 @@ export async function runBench(
       efficiency: speedup / (threads / baseThreads),
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
+      ...(options.privacy === undefined
+        ? {}
+        : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: privateMedian / m } }),
     };
   });
   return {
@@ -133,7 +148,7 @@ function breakdown(list: readonly ThroughputRun[]): StepBreakdown {
     waitMs: sum((x) => x.timing.waitMs),
     dispatchMs: sum((x) => x.timing.dispatchMs),
     reduceMs: sum((x) => x.timing.reduceMs),
-    adamMs: sum((x) => x.timing.adamMs),
+    updateMs: sum((x) => x.timing.updateMs),
     emptyTaskMs: list.reduce((acc, x) => acc + x.emptyTaskMs, 0) / list.length,
   };
 }

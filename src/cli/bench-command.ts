@@ -13,7 +13,11 @@ import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { modelForData, withModelChoice } from './model-choice.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
+import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
+import type { PrivacySettings } from '../privacy/privacy-settings.js';
+
+/** What bench --dp times: the work of a private step does not depend on these values. */
+const BENCH_PRIVACY: PrivacySettings = { ...PRIVATE_TRAIN_DEFAULTS.privacy, noise: 1 };
 
 function threadList(v: string | number): number[] {
   const parts = String(v).split(',').map((p) => p.trim());
@@ -38,7 +42,8 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('seed', { type: 'number', default: DEFAULT_TRAIN_OPTIONS.seed, describe: 'seed of the initial weights and the sample order', coerce: nonNegativeInt('seed', 2 ** 32 - 1) })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
-    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot'], 'Bench:');
+    .option('dp', { type: 'boolean', default: false, describe: `also time private training (DP-SGD: clip ${BENCH_PRIVACY.clip}, noise ${BENCH_PRIVACY.noise}, Poisson sampling at the batch size) alternately with ordinary training, and give the ratio` })
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));
 }
 
@@ -56,13 +61,13 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
   }
   const threadCounts = a.threads ?? defaultThreadCounts();
-  const progress = new BenchProgressView(threadCounts.length * a.repeat);
+  const progress = new BenchProgressView(threadCounts.length * a.repeat * (a.dp ? 2 : 1));
   let result;
   try {
     result = await runBench(
       dataset,
-      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, adam: settings.adam, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed },
-      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks },
+      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed },
+      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks, ...(a.dp ? { privacy: BENCH_PRIVACY } : {}) },
       (p) => progress.update(p),
     );
   } finally {

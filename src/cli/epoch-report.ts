@@ -14,7 +14,20 @@ export function formatEpochLine(r: EpochReport): string {
     `test acc ${r.test.correct}/${r.test.total} (${percent(r.test.correct, r.test.total)})`,
     `${Math.round(r.samplesPerSec)} samples/s`,
     `${r.seconds.toFixed(1)} s`,
+    ...privacyCells(r),
   ].join('  ');
+}
+
+/** Private training: the epsilon spent so far, and the epoch's per-sample norms that pick the clip. */
+function privacyCells(r: EpochReport): string[] {
+  if (r.privacy === undefined || r.norms === undefined) return [];
+  const p = r.privacy;
+  const covered = p.covered ? '' : ' if Poisson-sampled';
+  return [
+    `epsilon ${p.epsilon.toPrecision(4)} (delta ${p.delta}, ${p.accountant}${covered})`,
+    `clipped ${(100 * r.norms.clippedFraction).toFixed(1)}%`,
+    `median norm ${r.norms.median.toPrecision(3)}`,
+  ];
 }
 
 /** One JSON object per epoch for programs. */
@@ -31,5 +44,6 @@ export function epochJson(r: EpochReport): string {
     steps: r.steps,
     samplesPerSec: r.samplesPerSec,
     seconds: r.seconds,
+    ...(r.privacy === undefined ? {} : { privacy: r.privacy, norms: r.norms }),
   });
 }

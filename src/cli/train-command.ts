@@ -14,16 +14,21 @@ import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
+import { describeGuarantee, privacyLine } from './privacy-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
 import { withModelOptions } from './model-options.js';
 import { modelForData, withModelChoice } from './model-choice.js';
-import { nonNegativeInt, positiveInt, positiveNumber, unitInterval } from './parse-values.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkResumeDirectory } from './train-checks.js';
-import { settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
+import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
+import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
+import { withOptimizerOptions } from './optimizer-options.js';
+import { withPrivacyOptions } from './privacy-options.js';
+import { poissonSchedule, type PrivacySettings, resolvePrivacy } from '../privacy/privacy-settings.js';
+import { epochBatches } from '../train/batches.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelSummary } from '../model/model.js';
 import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
@@ -38,9 +43,10 @@ const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
   const d = DEFAULT_TRAIN_OPTIONS;
+  const p = PRIVATE_TRAIN_DEFAULTS;
   const training = y
-    .option('epochs', { type: 'number', default: d.epochs, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
-    .option('batch-size', { type: 'number', defaultDescription: String(d.batchSize), describe: 'samples whose gradients are averaged per Adam step', coerce: positiveInt('batch-size', 1_000_000) })
+    .option('epochs', { type: 'number', defaultDescription: `${d.epochs} (${p.epochs} with --dp)`, describe: 'train until this many epochs are done (a resumed run counts the ones before)', coerce: positiveInt('epochs', 1_000_000) })
+    .option('batch-size', { type: 'number', defaultDescription: `${d.batchSize} (${p.batchSize} with --dp)`, describe: "samples whose gradients are averaged per optimizer step (with --dp's Poisson sampling, the most the expected batch may be)", coerce: positiveInt('batch-size', 1_000_000) })
     .option('drop-last', { type: 'boolean', defaultDescription: String(d.dropLast), describe: "drop a final partial batch (the seed's behaviour) instead of training it" })
     .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
     .option('dtype', { choices: ['float32', 'float64'] as const, defaultDescription: d.dtype, describe: 'precision of parameters, gradients and activations' })
@@ -54,12 +60,8 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch: in the seed's names, or a state_dict in nn.Sequential's with the architecture as JSON); the model follows the file", group: 'Checkpoints and faults:' })
-    .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' })
-    .option('lr', { type: 'number', defaultDescription: String(d.adam.lr), describe: 'Adam learning rate', coerce: positiveNumber('lr'), group: 'Adam:' })
-    .option('beta1', { type: 'number', defaultDescription: String(d.adam.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Adam:' })
-    .option('beta2', { type: 'number', defaultDescription: String(d.adam.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Adam:' })
-    .option('eps', { type: 'number', defaultDescription: String(d.adam.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Adam:' });
-  return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(training))));
+    .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' });
+  return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(withPrivacyOptions(withOptimizerOptions(training))))));
 }
 
 type TrainArgs = Awaited<ReturnType<ReturnType<typeof trainBuilder>['parseAsync']>>;
@@ -77,8 +79,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (a.resume !== undefined) checkResumeDirectory(a.resume);
   const resumed: Checkpoint | null = a.resume === undefined ? null : await loadCheckpoint(a.resume);
   const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
-  validateSeed(settings.rng, settings.seed, a.epochs);
-  if (resumed !== null) checkEpochsLeft(resumed.meta, a.epochs, a.resume!);
+  const epochs = epochsOf(a, settings);
+  validateSeed(settings.rng, settings.seed, epochs);
+  if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!);
   const checkpointDir = checkOutputs(a);
 
   const dataset = await loadData(settings.data);
@@ -91,8 +94,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, settings, dataset);
   const choice: ModelChoice = initial?.choice ?? settings.model;
   const model = await withDataSource(settings.data.data, async () => modelForData(choice, dataset, a.model));
+  const privacy = privacyOf(settings, dataset.train.count, epochs);
   const trainer = await withDataSource(settings.data.data, () =>
-    Trainer.create(dataset, { ...trainOptionsOf(settings), model: choice, epochs: a.epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
+    Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
   if (initial !== null) trainer.setParams(initial.params);
   if (resumed !== null) {
@@ -112,7 +116,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const out = (line: string) => process.stdout.write(line + '\n');
   const progress = new EpochProgress();
   try {
-    if (!a.json) out(`${headerLine(trainer, a.threads, resumed, a.init)}\n${formatSummary(modelSummary(model))}`);
+    if (!a.json) out(`${headerLine(trainer, a.threads, resumed, a.init)}\n${privacyLine(trainer)}${formatSummary(modelSummary(model))}`);
     else out(JSON.stringify({ model: modelSummary(model) }));
     interrupts.whileRunning(() => trainer.requestStop());
     let result;
@@ -120,7 +124,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
       result = await trainer.run({
         onBatch: (p) => progress.update(p),
         onStep: async (t) => {
-          if (a.checkpointEvery !== undefined && t.adam.step % a.checkpointEvery === 0) await writeCheckpoint();
+          if (a.checkpointEvery !== undefined && t.optimizer.step % a.checkpointEvery === 0) await writeCheckpoint();
         },
         onEpoch: async (r) => {
           progress.clear();
@@ -140,12 +144,14 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     if (result.interrupted) {
       await writeCheckpoint();
       const kept = checkpointDir !== undefined ? `, checkpoint written to ${checkpointDir} (continue with --resume ${checkpointDir})` : '';
-      throw new UserError(`interrupted after step ${trainer.adam.step}${kept}`, INTERRUPTED_EXIT_CODE);
+      throw new UserError(`interrupted after step ${trainer.optimizer.step}${kept}`, INTERRUPTED_EXIT_CODE);
     }
-    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.model);
+    const guarantee = trainer.dpSgd?.guarantee(trainer.optimizer.step);
+    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.model, guarantee);
     const last = result.reports[result.reports.length - 1]?.test;
     if (!a.json && last !== undefined) {
       out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
+      if (guarantee !== undefined) out(describeGuarantee(guarantee));
       if (a.save !== undefined) out(`weights saved to ${a.save}`);
     }
   } finally {
@@ -190,12 +196,19 @@ async function seedWeights(a: TrainArgs, path: string, dataset: Dataset): Promis
 }
 
 function trainOptionsOf(s: TrainSettings) {
-  return { model: s.model, dtype: s.dtype, kernels: s.kernels, batchSize: s.batchSize, dropLast: s.dropLast, adam: s.adam, rng: s.rng, seed: s.seed };
+  return { model: s.model, dtype: s.dtype, kernels: s.kernels, batchSize: s.batchSize, dropLast: s.dropLast, optimizer: s.optimizer, rng: s.rng, seed: s.seed };
+}
+
+/** Private training's settings for this data, the noise calibrated to a target epsilon over all `epochs` epochs. */
+function privacyOf(s: TrainSettings, samples: number, epochs: number): PrivacySettings | undefined {
+  if (s.privacy === undefined) return undefined;
+  const stepsPerEpoch = s.privacy.sampling === 'poisson' ? poissonSchedule(samples, s.batchSize).stepsPerEpoch : epochBatches(samples, s.batchSize, s.dropLast).length;
+  return resolvePrivacy(s.privacy, samples, s.batchSize, epochs * stepsPerEpoch);
 }
 
 function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {
   const { train, test, source, classes } = trainer.dataset;
-  const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.adamStep}`;
+  const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.step}`;
   const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
     `shardtrain: ${source}, ${train.count} train / ${test.count} test ${imageShapeText(train)} images, ` +

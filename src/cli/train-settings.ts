@@ -10,18 +10,17 @@ import type { DataSelection } from '../data/dataset.js';
 import type { DataFlags } from './data-options.js';
 import { resumedSettings, type TrainSettings } from '../train/resume.js';
 import { type ModelChoiceFlags, modelChoiceFrom } from './model-choice.js';
+import { type OptimizerFlags, optimizerFromFlags } from './optimizer-options.js';
+import { type PrivacyFlags, privacyFlagsGiven, privacyFromFlags } from './privacy-options.js';
+import { PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 
 /** The flags that decide what is trained; a checkpoint records them all. */
-export interface SettingFlags extends ModelChoiceFlags, DataFlags {
+export interface SettingFlags extends ModelChoiceFlags, DataFlags, OptimizerFlags, PrivacyFlags {
   dtype?: Dtype;
   seed?: number;
   rng?: RngKind;
   batchSize?: number;
   dropLast?: boolean;
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
   kernels?: KernelChoice | 'auto';
 }
 
@@ -47,26 +46,29 @@ export function settingsFromFlags(a: SettingFlags): TrainSettings {
   const d = DEFAULT_TRAIN_OPTIONS;
   const dtype = a.dtype ?? d.dtype;
   const model = modelChoiceFrom(a);
+  const privacy = privacyFromFlags(a);
   return {
     kernels: resolveKernels(a.kernels ?? 'auto', dtype),
     model,
     dtype,
     seed: a.seed ?? d.seed,
     rng: a.rng ?? d.rng,
-    batchSize: a.batchSize ?? d.batchSize,
+    batchSize: a.batchSize ?? (privacy === null ? d.batchSize : PRIVATE_TRAIN_DEFAULTS.batchSize),
     dropLast: a.dropLast ?? d.dropLast,
-    adam: { lr: a.lr ?? d.adam.lr, beta1: a.beta1 ?? d.adam.beta1, beta2: a.beta2 ?? d.adam.beta2, eps: a.eps ?? d.adam.eps },
+    optimizer: optimizerFromFlags(a, privacy !== null),
+    ...(privacy === null ? {} : { privacy }),
     data: dataSelectionOf(a),
   };
 }
 
 /** A resumed run: the checkpoint's settings, checked against the flags given (train/resume.ts). */
 export function settingsFromCheckpoint(a: SettingFlags, meta: CheckpointMeta, dir: string): TrainSettings {
-  const { kernels, dtype, seed, rng, batchSize, dropLast, lr, beta1, beta2, eps } = a;
+  const { kernels, dtype, seed, rng, batchSize, dropLast, optimizer, lr, momentum, beta1, beta2, eps, dp } = a;
   const { filters1, kernel1, stride1, filters2, kernel2, stride2 } = a;
   const request = {
     kernels: kernels === 'auto' ? undefined : kernels,
-    dtype, seed, rng, batchSize, dropLast, lr, beta1, beta2, eps,
+    dtype, seed, rng, batchSize, dropLast, optimizer, lr, momentum, beta1, beta2, eps,
+    dp, privacy: privacyFlagsGiven(a),
     filters1, kernel1, stride1, filters2, kernel2, stride2,
     stack: stackChoiceOf(a),
     data: dataSelectionOf(a),
@@ -80,4 +82,9 @@ function stackChoiceOf(a: SettingFlags): (ModelChoice & { kind: 'stack' }) | und
   const { filters1, kernel1, stride1, filters2, kernel2, stride2, model } = a;
   const choice = modelChoiceFrom({ filters1, kernel1, stride1, filters2, kernel2, stride2, model });
   return choice.kind === 'stack' ? choice : undefined;
+}
+
+/** Epochs to reach: --epochs, or the default of ordinary or private training. */
+export function epochsOf(a: { epochs?: number }, settings: TrainSettings): number {
+  return a.epochs ?? (settings.privacy === undefined ? DEFAULT_TRAIN_OPTIONS.epochs : PRIVATE_TRAIN_DEFAULTS.epochs);
 }

@@ -3,6 +3,7 @@ import type { FloatArray } from '../model/float-array.js';
 import type { Model, ModelShape } from '../model/model.js';
 import { specToJson } from '../model/stack/index.js';
 import { NpyText, type NpzWriteArray, writeNpz } from '../data/npz-write.js';
+import type { PrivacyGuarantee } from '../privacy/privacy-settings.js';
 
 /**
  * Saves trained weights as an .npz that `np.load` opens, in the dtype trained. The seed network:
@@ -11,9 +12,16 @@ import { NpyText, type NpzWriteArray, writeNpz } from '../data/npz-write.js';
  *   image_shape (H, W), classes (), conv1 and conv2 (filters, kernel_h, kernel_w, stride).
  * A layer stack: torch.nn.Sequential's state_dict names and layouts (`0.weight` (out,in,kh,kw),
  * `0.bias`, ...), plus `architecture`, the network as JSON.
+ * Weights trained privately also hold `privacy`: the guarantee they were released under, as JSON.
  * Written atomically: a crash leaves the old file or the new one, never half of one.
  */
-export async function saveWeights(path: string, params: FloatArray, layout: Pick<ModelShape, 'tensors'>, model: Model): Promise<void> {
+export async function saveWeights(
+  path: string,
+  params: FloatArray,
+  layout: Pick<ModelShape, 'tensors'>,
+  model: Model,
+  privacy?: PrivacyGuarantee,
+): Promise<void> {
   const arrays: Record<string, NpzWriteArray> = {};
   for (const t of layout.tensors) {
     arrays[t.name] = { data: params.slice(t.offset, t.offset + t.length), shape: [...t.shape] };
@@ -22,6 +30,7 @@ export async function saveWeights(path: string, params: FloatArray, layout: Pick
   // A layer stack's tensors already carry torch.nn.Sequential's names and layouts; the architecture
   // is the JSON of docs/models.md, a str that np.load returns as it is (no pickle).
   else arrays.architecture = { data: new NpyText(JSON.stringify(specToJson(model.spec))), shape: [] };
+  if (privacy !== undefined) arrays.privacy = { data: new NpyText(JSON.stringify(privacy)), shape: [] };
   await writeNpz(path, arrays);
 }
 

@@ -1,8 +1,7 @@
 import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import type { AdamOptions } from '../optim/adam.js';
 import type { SlotSum } from '../optim/average-slots.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import type { SampleKernels } from './sample-kernels.js';
 import type { WasmHandle } from './wasm/wasm-backend.js';
 
@@ -30,5 +29,6 @@ export interface Backend {
   sampleKernels(model: Model): SampleKernels;
   /** The main thread's sum of a batch's gradient slots (`slots` from allocShared). */
   slotSum(slots: FloatArray, parameterCount: number): SlotSum;
-  adam(options: AdamOptions, parameterCount: number): Optimizer;
+  /** The update rule `settings` names, in this backend's implementation. */
+  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer;
 }

@@ -20,6 +20,11 @@ export interface SampleKernels {
   prepare(params: FloatArray): void;
   /** Loss of image `index`; its gradient is written into `gradSlot` (overwritten, not accumulated). */
   sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number;
+  /**
+   * The L2 norm of a gradient slot over all parameters; with `maxNorm` > 0 the slot is also
+   * scaled in place to norm at most `maxNorm` (privacy/clip.ts says how).
+   */
+  clipGradient(gradSlot: FloatArray, maxNorm: number): number;
   /** Logits of image `index` into `logits` (length classes). */
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void;
 }

@@ -6,6 +6,7 @@ import type { ModelDims } from './config.js';
 import { parameterLayout, type ParameterLayout, type ParameterViews, parameterViews } from './parameters.js';
 import { reluBackward, reluForward } from './relu.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
+import { clipGradient } from '../privacy/clip.js';
 
 /**
  * The seed's network in plain TypeScript, the reference every other kernel is tested against:
@@ -66,6 +67,10 @@ export class Network implements SampleKernels {
     reluBackward(this.da1, this.da1, this.a1, this.a1.length);
     conv2dBackward(null, g.kern, g.kb, this.da1, this.x, p.kern, c1);
     return loss;
+  }
+
+  clipGradient(gradSlot: FloatArray, maxNorm: number): number {
+    return clipGradient(gradSlot, maxNorm);
   }
 
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {

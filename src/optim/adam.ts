@@ -1,4 +1,5 @@
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+import type { Optimizer, OptimizerSettings } from './optimizer.js';
 
 export interface AdamOptions {
   readonly lr: number;
@@ -15,7 +16,8 @@ export const SEED_ADAM: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps:
  *   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t),  p -= lr_t * m / (sqrt(v) + eps).
  * Each expression keeps the seed's operation order so that float64 runs round as numpy does.
  */
-export class Adam {
+export class Adam implements Optimizer {
+  readonly settings: OptimizerSettings;
   readonly m: FloatArray;
   readonly v: FloatArray;
   /** Updates applied so far (the seed's e*nbatch + nb + 1 after the update). */
@@ -26,8 +28,14 @@ export class Adam {
     dtype: Dtype,
     size: number,
   ) {
+    const { lr, beta1, beta2, eps } = options;
+    this.settings = { kind: 'adam', lr, beta1, beta2, eps };
     this.m = allocFloat(dtype, size);
     this.v = allocFloat(dtype, size);
+  }
+
+  get buffers(): Readonly<Record<string, FloatArray>> {
+    return { adam_m: this.m, adam_v: this.v };
   }
 
   /** One update of params by the gradient of the loss (descent). */

@@ -21,6 +21,10 @@ export interface SharedState {
   readonly gradSlots: FloatArray;
   /** Per-sample training loss of the current batch, by position in the batch. */
   readonly batchLosses: Float64Array;
+  /** What the threads do to each slot once computed: measure its norm, and clip it (below). */
+  readonly perSample: PerSampleWork;
+  /** Per batch position: the L2 norm of its gradient before clipping, when perSample.measureNorms. */
+  readonly sampleNorms: Float64Array;
   /** The training order of the current epoch: batch position -> training image index. */
   readonly order: Int32Array;
   /** Per test image: its loss and the predicted class, written by evaluation tasks. */
@@ -37,6 +41,19 @@ export interface SharedState {
   /** What each pool thread rebuilds the run's kernel backend from. */
   readonly backend: BackendHandle;
 }
+
+/**
+ * Work on each sample's gradient that belongs in the pool threads (it is as parallel as the
+ * gradients): private training clips every slot to `clipNorm`, and both it and the gradient
+ * statistics need each slot's norm.
+ */
+export interface PerSampleWork {
+  readonly measureNorms: boolean;
+  /** 0: no clipping. */
+  readonly clipNorm: number;
+}
+
+export const NO_PER_SAMPLE_WORK: PerSampleWork = { measureNorms: false, clipNorm: 0 };
 
 export const TRAIN_COUNTER = 0;
 export const TEST_COUNTER = 1;
@@ -57,6 +74,7 @@ export function createSharedState(
   test: ImageSet,
   parameterCount: number,
   batchSize: number,
+  perSample: PerSampleWork = NO_PER_SAMPLE_WORK,
 ): SharedState {
   const alloc = (length: number): FloatArray => backend.allocShared(length);
   return {
@@ -67,6 +85,8 @@ export function createSharedState(
     params: alloc(parameterCount),
     gradSlots: alloc(batchSize * parameterCount),
     batchLosses: sharedFloat64(batchSize),
+    perSample,
+    sampleNorms: sharedFloat64(perSample.measureNorms ? batchSize : 0),
     order: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),

@@ -69,13 +69,15 @@ export class WorkerContext {
   }
 
   private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId }: StepOrder): number {
-    const { params, batchLosses, order, train, slotAttempts } = this.state;
+    const { params, batchLosses, order, train, slotAttempts, sampleNorms } = this.state;
+    const { measureNorms, clipNorm } = this.state.perSample;
     const fault = this.injectedFault;
     return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
         if (fault !== null && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
         const image = order[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
+        if (measureNorms) sampleNorms[i] = this.kernels.clipGradient(this.slots[i], clipNorm);
         // Publishes the slot to the main thread, which sums slots as they complete (the
         // sequentially consistent store orders the slot's writes before it).
         Atomics.store(slotAttempts, i, attemptId);

@@ -63,9 +63,9 @@ export function createRandomStreams(kind: RngKind, seed: number): RandomStreams 
   return kind === 'numpy' ? new NumpyStreams(seed) : new ShardtrainStreams(seed);
 }
 
-function checkEpoch(epoch: number): void {
+function checkEpoch(epoch: number, what = 'epoch'): void {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_UINT32) {
-    throw new RangeError(`epoch must be an integer in [0, 2^32-1], got ${epoch}`);
+    throw new RangeError(`${what} must be an integer in [0, 2^32-1], got ${epoch}`);
   }
 }
 
@@ -98,6 +98,8 @@ class NumpyStreams implements RandomStreams {
 // for the same (seed, epoch).
 const PURPOSE_INIT = 1;
 const PURPOSE_SHUFFLE = 2;
+const PURPOSE_SAMPLING = 3;
+const PURPOSE_NOISE = 4;
 // Arbitrary odd salts so that small tags and epochs are spread over all 32
 // bits before they are combined with the seed.
 const PURPOSE_SALT = 0x632be5ab;
@@ -114,6 +116,16 @@ function deriveStream(seed: number, purpose: number, epoch: number): Xoshiro128S
   const e = mix32((epoch ^ EPOCH_SALT) | 0);
   const w = [1, 2, 3, 4].map((i) => mix32(mix32(splitmix32(seed, i) ^ p) ^ e));
   return new Xoshiro128StarStar(w[0], w[1], w[2], w[3]);
+}
+
+/**
+ * The stream of private training's step `step` (counting from 1) for `purpose`: which samples the
+ * step takes, or the noise it adds. A function of (seed, purpose, step) only, whatever the stream
+ * kind, so a resumed run and any thread count draw the same.
+ */
+export function stepStream(seed: number, purpose: 'sampling' | 'noise', step: number): Xoshiro128StarStar {
+  checkEpoch(step, 'step');
+  return deriveStream(seed, purpose === 'sampling' ? PURPOSE_SAMPLING : PURPOSE_NOISE, step);
 }
 
 class ShardtrainStreams implements RandomStreams {

@@ -6,7 +6,8 @@ import type { ModelConfig } from '../model/config.js';
 import type { Model } from '../model/model.js';
 import type { NetworkSpec } from '../model/stack/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import type { AdamOptions } from '../optim/adam.js';
+import type { OptimizerSettings } from '../optim/optimizer.js';
+import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import { UserError } from '../util/errors.js';
@@ -14,7 +15,7 @@ import type { DataIdentity } from './data-identity.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.npz';
 const FORMAT = 'shardtrain-checkpoint';
-const VERSION = 1;
+const VERSION = 2;
 
 /** Where training stands: the next batch to run. */
 export interface TrainingPosition {
@@ -32,7 +33,8 @@ export interface CheckpointMeta {
   readonly format: typeof FORMAT;
   readonly version: number;
   readonly position: TrainingPosition;
-  readonly adamStep: number;
+  /** Optimizer steps done: the Adam step count, and private training's count of mechanism uses. */
+  readonly step: number;
   /** The network: the seed's configuration, or a layer stack's spec (exactly one is present). */
   readonly config?: ModelConfig;
   readonly spec?: NetworkSpec;
@@ -43,7 +45,9 @@ export interface CheckpointMeta {
   readonly kernelVariant: string;
   readonly batchSize: number;
   readonly dropLast: boolean;
-  readonly adam: AdamOptions;
+  readonly optimizer: OptimizerSettings;
+  /** Private training's settings; the guarantee follows from them and `step`. */
+  readonly privacy?: PrivacySettings;
   /** The random streams are functions of (kind, seed, epoch), so these are their whole state. */
   readonly rng: RngKind;
   readonly seed: number;
@@ -55,8 +59,28 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   readonly meta: CheckpointMeta;
   readonly params: FloatArray;
-  readonly adamM: FloatArray;
-  readonly adamV: FloatArray;
+  /** The optimizer's state by name (Optimizer.buffers): adam_m and adam_v, or sgd_velocity. */
+  readonly buffers: Readonly<Record<string, FloatArray>>;
+  /** Private training: the per-sample norms of the epoch so far, so that its statistics survive a resume. */
+  readonly epochNorms?: Float64Array;
+}
+
+/** Version 1 knew only Adam, under other field names. */
+interface CheckpointMetaV1 extends Omit<CheckpointMeta, 'step' | 'optimizer' | 'version'> {
+  readonly version: 1;
+  readonly adamStep: number;
+  readonly adam: Omit<OptimizerSettings & { kind: 'adam' }, 'kind'>;
+}
+
+function upgrade(meta: CheckpointMeta | CheckpointMetaV1): CheckpointMeta {
+  if (meta.version !== 1) return meta as CheckpointMeta;
+  const { adamStep, adam, ...rest } = meta as CheckpointMetaV1;
+  return { ...rest, version: VERSION, step: adamStep, optimizer: { kind: 'adam', ...adam } };
+}
+
+/** The arrays an optimizer of this kind keeps (as its class names them in Optimizer.buffers). */
+function bufferNames(settings: OptimizerSettings): string[] {
+  return settings.kind === 'adam' ? ['adam_m', 'adam_v'] : ['sgd_velocity'];
 }
 
 /**
@@ -67,10 +91,11 @@ export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> 
   mkdirSync(dir, { recursive: true });
   const shape = [c.params.length];
   const metaBytes = new TextEncoder().encode(JSON.stringify(c.meta));
+  const buffers = Object.fromEntries(Object.entries(c.buffers).map(([name, values]) => [name, { data: values.slice(), shape }]));
   await writeNpz(join(dir, CHECKPOINT_FILE), {
     params: { data: c.params.slice(), shape },
-    adam_m: { data: c.adamM.slice(), shape },
-    adam_v: { data: c.adamV.slice(), shape },
+    ...buffers,
+    ...(c.epochNorms === undefined ? {} : { epoch_norms: { data: c.epochNorms, shape: [c.epochNorms.length] } }),
     meta: { data: metaBytes, shape: [metaBytes.length] },
   });
 }
@@ -86,46 +111,67 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const fail = (problem: string): never => {
     throw new UserError(`${path}: ${problem}`);
   };
-  for (const key of ['params', 'adam_m', 'adam_v', 'meta']) {
-    if (!archive.keys.includes(key)) fail(`not a shardtrain checkpoint (no '${key}' array; found ${archive.keys.join(', ')})`);
-  }
-  let meta: CheckpointMeta;
+  const missing = (key: string) => fail(`not a shardtrain checkpoint (no '${key}' array; found ${archive.keys.join(', ')})`);
+  for (const key of ['params', 'meta']) if (!archive.keys.includes(key)) missing(key);
+  let saved: CheckpointMeta | CheckpointMetaV1;
   try {
-    meta = JSON.parse(new TextDecoder().decode((await archive.read('meta')).data as Uint8Array)) as CheckpointMeta;
+    saved = JSON.parse(new TextDecoder().decode((await archive.read('meta')).data as Uint8Array)) as CheckpointMeta | CheckpointMetaV1;
   } catch {
     return fail("not a shardtrain checkpoint (its 'meta' is not JSON)");
   }
-  if (meta.format !== FORMAT || meta.version !== VERSION) fail(`not a version ${VERSION} shardtrain checkpoint`);
+  if (saved.format !== FORMAT || !(saved.version === 1 || saved.version === VERSION)) fail(`not a version 1 or ${VERSION} shardtrain checkpoint`);
+  const meta = upgrade(saved);
   const wanted = meta.dtype === 'float32' ? 'f4' : 'f8';
-  const arrays: FloatArray[] = [];
-  for (const key of ['params', 'adam_m', 'adam_v']) {
+  const read = async (key: string): Promise<FloatArray> => {
+    if (!archive.keys.includes(key)) missing(key);
     const a = await archive.read(key);
     if (a.dtype !== wanted) fail(`'${key}' is ${a.dtype}, the checkpoint says ${meta.dtype}`);
-    arrays.push(a.data as FloatArray);
+    return a.data as FloatArray;
+  };
+  const params = await read('params');
+  const buffers: Record<string, FloatArray> = {};
+  for (const name of bufferNames(meta.optimizer)) {
+    buffers[name] = await read(name);
+    if (buffers[name].length !== params.length) fail(`'${name}' holds ${buffers[name].length} values for ${params.length} parameters`);
   }
-  const [params, adamM, adamV] = arrays;
-  if (adamM.length !== params.length || adamV.length !== params.length) fail('parameter and Adam moment sizes differ');
-  return { meta, params, adamM, adamV };
+  if (meta.privacy === undefined) return { meta, params, buffers };
+  if (!archive.keys.includes('epoch_norms')) missing('epoch_norms');
+  const norms = await archive.read('epoch_norms');
+  if (norms.dtype !== 'f8') fail(`'epoch_norms' is ${norms.dtype}, not f8`);
+  return { meta, params, buffers, epochNorms: norms.data as Float64Array };
 }
 
 /** The checkpoint of a trainer as it stands between steps. */
 export function checkpointOf(
   trainer: {
     readonly model: Model;
-    readonly options: { dtype: Dtype; kernels?: KernelChoice; batchSize: number; dropLast: boolean; adam: AdamOptions; rng: RngKind; seed: number };
+    readonly options: {
+      dtype: Dtype;
+      kernels?: KernelChoice;
+      batchSize: number;
+      dropLast: boolean;
+      optimizer: OptimizerSettings;
+      privacy?: PrivacySettings;
+      rng: RngKind;
+      seed: number;
+    };
     readonly kernelName: string;
-    snapshot(): { params: FloatArray; adamM: FloatArray; adamV: FloatArray; position: TrainingPosition; adamStep: number };
+    snapshot(): { params: FloatArray; buffers: Readonly<Record<string, FloatArray>>; epochNorms?: Float64Array; position: TrainingPosition; step: number };
   },
   data: DataIdentity,
   dataFlags: Record<string, unknown>,
 ): Checkpoint {
-  const { params, adamM, adamV, position, adamStep } = trainer.snapshot();
-  const { dtype, batchSize, dropLast, adam, rng, seed } = trainer.options;
+  const { params, buffers, epochNorms, position, step } = trainer.snapshot();
+  const { dtype, batchSize, dropLast, optimizer, privacy, rng, seed } = trainer.options;
   const kernels = trainer.options.kernels ?? 'typescript';
+  const model = trainer.model.kind === 'seed' ? { config: trainer.model.config } : { spec: trainer.model.spec };
   return {
-    meta: { format: FORMAT, version: VERSION, position, adamStep, ...(trainer.model.kind === 'seed' ? { config: trainer.model.config } : { spec: trainer.model.spec }), dtype, kernels, kernelVariant: trainer.kernelName, batchSize, dropLast, adam, rng, seed, data, dataFlags },
+    meta: {
+      format: FORMAT, version: VERSION, position, step, ...model, dtype, kernels, kernelVariant: trainer.kernelName,
+      batchSize, dropLast, optimizer, ...(privacy === undefined ? {} : { privacy }), rng, seed, data, dataFlags,
+    },
     params,
-    adamM,
-    adamV,
+    buffers,
+    ...(epochNorms === undefined ? {} : { epochNorms }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The resume rules. A checkpoint fixes everything that decides what is trained: the model, the
- * data, the dtype and kernels, the random streams, the batch and Adam's settings. A resumed run
+ * data, the dtype and kernels, the random streams, the batch, the optimizer's settings and private
+ * training's. A resumed run
  * takes them all from it; a setting the run asks for must agree with the checkpoint, because
  * continuing with another model, optimiser or data would not be the same training. The thread
  * count, the epochs to reach and where checkpoints go may change.
@@ -11,6 +12,8 @@ import type { Dtype } from '../model/float-array.js';
 import type { ModelChoice } from '../model/model.js';
 import { completeSpec, formatCompact } from '../model/stack/index.js';
 import type { AdamOptions } from '../optim/adam.js';
+import type { OptimizerKind, OptimizerSettings } from '../optim/optimizer.js';
+import type { PrivacyRequest, PrivacySettings } from '../privacy/privacy-settings.js';
 import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import { type NameSetting, SettingError } from '../util/errors.js';
@@ -26,7 +29,9 @@ export interface TrainSettings {
   readonly rng: RngKind;
   readonly batchSize: number;
   readonly dropLast: boolean;
-  readonly adam: AdamOptions;
+  readonly optimizer: OptimizerSettings;
+  /** Private training: as asked for by a fresh run, or a checkpoint's settings (the noise resolved). */
+  readonly privacy?: PrivacyRequest;
   readonly data: DataSelection;
 }
 
@@ -40,6 +45,11 @@ export interface ResumeRequest extends Partial<ModelSettings>, Partial<AdamOptio
   rng?: RngKind;
   batchSize?: number;
   dropLast?: boolean;
+  optimizer?: OptimizerKind;
+  momentum?: number;
+  /** Private training asked for (--dp), and any of its settings given. */
+  dp?: boolean;
+  privacy?: Partial<PrivacyRequest>;
   /** Only the data settings given; each must be the checkpoint's. */
   data: DataSelection;
 }
@@ -77,14 +87,36 @@ export function resumedSettings(request: ResumeRequest, meta: CheckpointMeta, di
     rng: agree('rng', request.rng, meta.rng),
     batchSize: agree('batchSize', request.batchSize, meta.batchSize),
     dropLast: agree('dropLast', request.dropLast, meta.dropLast),
-    adam: {
-      lr: agree('lr', request.lr, meta.adam.lr),
-      beta1: agree('beta1', request.beta1, meta.adam.beta1),
-      beta2: agree('beta2', request.beta2, meta.adam.beta2),
-      eps: agree('eps', request.eps, meta.adam.eps),
-    },
+    optimizer: checkpointOptimizer(meta.optimizer, request, agree),
+    ...checkpointPrivacy(meta.privacy, request, agree),
     data: savedData,
   };
+}
+
+type Agree = <T>(setting: string, given: T | undefined, saved: T) => T;
+
+function checkpointOptimizer(saved: OptimizerSettings, request: ResumeRequest, agree: Agree): OptimizerSettings {
+  agree('optimizer', request.optimizer, saved.kind);
+  const lr = agree('lr', request.lr, saved.lr);
+  if (saved.kind === 'sgd') {
+    for (const setting of ['beta1', 'beta2', 'eps'] as const) agree(setting, request[setting], undefined);
+    return { kind: 'sgd', lr, momentum: agree('momentum', request.momentum, saved.momentum) };
+  }
+  agree('momentum', request.momentum, undefined);
+  const { beta1, beta2, eps } = saved;
+  return { kind: 'adam', lr, beta1: agree('beta1', request.beta1, beta1), beta2: agree('beta2', request.beta2, beta2), eps: agree('eps', request.eps, eps) };
+}
+
+/** A private run continues private with its own settings; an ordinary one cannot become private. */
+function checkpointPrivacy(saved: PrivacySettings | undefined, request: ResumeRequest, agree: Agree): { privacy?: PrivacySettings } {
+  const asked = request.privacy ?? {};
+  if (saved === undefined) {
+    if (request.dp === true) agree('dp', true, undefined);
+    for (const [setting, value] of Object.entries(asked)) agree(setting, value, undefined);
+    return {};
+  }
+  for (const [setting, value] of Object.entries(asked)) agree(setting, value, (saved as unknown as Record<string, unknown>)[setting]);
+  return { privacy: saved };
 }
 
 /** The checkpoint's network, after checking that the model the request names (if any) is that one. */

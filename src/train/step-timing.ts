@@ -9,8 +9,8 @@ export interface StepTiming {
   readonly fastestThreadMs: number;
   /** The main thread's reduce after the last slot came in: dividing the sum it built during the step. */
   readonly reduceMs: number;
-  /** Adam on the averaged gradient (main thread). */
-  readonly adamMs: number;
+  /** The optimizer's update by the averaged gradient (main thread). */
+  readonly updateMs: number;
   readonly samples: number;
 }
 
@@ -24,7 +24,7 @@ export class TimingTotals {
   /** Sum over steps of the slowest task's computation. */
   computeMs = 0;
   reduceMs = 0;
-  adamMs = 0;
+  updateMs = 0;
   readonly samplesByThread = new Map<number, number>();
 
   add(step: StepTiming, job: JobTiming): void {
@@ -34,7 +34,7 @@ export class TimingTotals {
     this.computeMs += step.slowestThreadMs;
     this.waitMs += step.slowestThreadMs - step.fastestThreadMs;
     this.reduceMs += step.reduceMs;
-    this.adamMs += step.adamMs;
+    this.updateMs += step.updateMs;
     for (const t of job.threads) {
       if (t.samples > 0) this.samplesByThread.set(t.threadId, (this.samplesByThread.get(t.threadId) ?? 0) + t.samples);
     }
@@ -46,14 +46,14 @@ export class TimingTotals {
   }
 }
 
-export function stepTiming(job: JobTiming, samples: number, reduceMs: number, adamMs: number): StepTiming {
+export function stepTiming(job: JobTiming, samples: number, reduceMs: number, updateMs: number): StepTiming {
   const working = job.threads.filter((t) => t.samples > 0).map((t) => t.computeMs);
   return {
     parallelMs: job.wallMs,
     slowestThreadMs: working.length > 0 ? Math.max(...working) : 0,
     fastestThreadMs: working.length > 0 ? Math.min(...working) : 0,
     reduceMs,
-    adamMs,
+    updateMs,
     samples,
   };
 }

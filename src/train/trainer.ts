@@ -3,15 +3,19 @@ import { type Backend, createBackend, type KernelChoice } from '../kernels/index
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import { checkSlotMemory } from '../model/stack/index.js';
 import { buildModel, initModel, type Model, type ModelChoice, modelShape, type ModelShape } from '../model/model.js';
-import type { AdamOptions } from '../optim/adam.js';
-import type { SlotSum } from '../optim/average-slots.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import type { JobTiming } from '../parallel/tasks.js';
+import { DpSgd } from '../privacy/dp-sgd.js';
+import type { PrivacyGuarantee, PrivacySettings } from '../privacy/privacy-settings.js';
+import { poissonSchedule } from '../privacy/privacy-settings.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
-import { type Batch, epochBatches } from './batches.js';
+import { type BatchPlan, PoissonBatches, ShuffledBatches } from './batch-plan.js';
+import { BatchGradient } from './batch-gradient.js';
+import type { Batch } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
+import { EpochNorms, type NormStatistics } from './norm-statistics.js';
 import { allFinite, NumericalFault } from './numerical-fault.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
@@ -22,9 +26,13 @@ export interface TrainOptions {
   readonly batchSize: number;
   readonly dropLast: boolean;
   readonly threads: number;
-  readonly adam: AdamOptions;
+  readonly optimizer: OptimizerSettings;
   readonly rng: RngKind;
   readonly seed: number;
+  /** DP-SGD; ordinary training without it. */
+  readonly privacy?: PrivacySettings;
+  /** Fewer gradient slots than a batch needs (tests of batches trained in rounds). */
+  readonly maxSlots?: number;
   /** Fault handling of the pool (watchdog); defaults suit real runs. */
   readonly pool?: Partial<CoordinatorOptions>;
   /** Default 'typescript'. */
@@ -50,6 +58,9 @@ export interface EpochReport {
   readonly seconds: number;
   /** Where the training steps' time went. */
   readonly timing: TimingTotals;
+  /** Private training: what the run has spent after this epoch, and the epoch's per-sample norms before clipping. */
+  readonly privacy?: PrivacyGuarantee;
+  readonly norms?: NormStatistics;
 }
 
 export interface BatchProgress {
@@ -79,21 +90,25 @@ export interface RunResult {
 const SLOT_MEMORY_LIMIT_BYTES = 2 ** 31;
 
 /**
- * Mini-batch Adam, data-parallel: for each batch the pool writes one gradient per sample into its
- * slot while this thread sums the completed slots in sample order; once all are in, it divides
- * and applies Adam to the shared parameters before the next batch is dispatched.
+ * Mini-batch training, data-parallel: for each batch the pool writes one gradient per sample into
+ * its slot while this thread sums the completed slots in sample order; once all are in, it divides
+ * and applies the optimizer to the shared parameters before the next batch is dispatched. Private
+ * training (DP-SGD) differs in three places: the threads clip each slot, the batches come from
+ * Poisson sampling, and the sum gets Gaussian noise and a public divisor (privacy/dp-sgd.ts).
  */
 export class Trainer {
   /** The network for this data, and its parameters' names, offsets and count. */
   readonly model: Model;
   readonly layout: ModelShape;
-  readonly adam: Optimizer;
+  readonly optimizer: Optimizer;
   readonly streams: RandomStreams;
+  /** Private training's noise, divisor and accounting; null for ordinary training. */
+  readonly dpSgd: DpSgd | null;
+  private readonly plan: BatchPlan;
   private readonly state: SharedState;
-  /** Sums the batch's slots on this thread as the pool completes them. */
-  private readonly slotSum: SlotSum;
   private readonly coordinator: Coordinator;
-  private readonly meanGrad: FloatArray;
+  private readonly gradient: BatchGradient;
+  private readonly epochNorms: EpochNorms | null;
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
   private stopRequested = false;
 
@@ -107,17 +122,25 @@ export class Trainer {
     readonly options: TrainOptions,
     private readonly backend: Backend,
   ) {
+    const { privacy, batchSize, dropLast, seed } = options;
+    const samples = dataset.train.count;
     this.model = buildModel(options.model, { input: [dataset.train.channels, dataset.train.height, dataset.train.width], classes: dataset.classes });
     this.layout = modelShape(this.model);
-    const batchSlots = Math.min(options.batchSize, Math.max(1, dataset.train.count));
-    checkSlotMemory(batchSlots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
-    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, batchSlots);
-    this.streams = createRandomStreams(options.rng, options.seed);
+    this.streams = createRandomStreams(options.rng, seed);
+    this.plan =
+      privacy?.sampling === 'poisson'
+        ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize))
+        : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
+    const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
+    checkSlotMemory(slots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
+    const perSample = { measureNorms: privacy !== undefined, clipNorm: privacy?.clip ?? 0 };
+    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, slots, perSample);
     initModel(this.model, this.state.params, this.streams);
-    this.adam = backend.adam(options.adam, this.layout.total);
-    this.meanGrad = backend.allocShared(this.layout.total);
-    this.slotSum = backend.slotSum(this.state.gradSlots, this.layout.total);
+    this.optimizer = backend.optimizer(options.optimizer, this.layout.total);
+    this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, this.layout.total);
+    this.epochNorms = privacy === undefined ? null : new EpochNorms(privacy.clip);
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
+    this.gradient = new BatchGradient(this.coordinator, this.state, backend, this.dpSgd, this.epochNorms);
   }
 
   get params(): FloatArray {
@@ -129,18 +152,23 @@ export class Trainer {
     return this.positionNow;
   }
 
+  /** Optimizer steps per epoch. */
+  get stepsPerEpoch(): number {
+    return this.plan.steps;
+  }
+
   /** Starts from given weights (--init) instead of the initialisation. */
   setParams(values: ArrayLike<number>): void {
     this.state.params.set(values);
   }
 
-  /** Continues from a checkpoint: parameters, Adam moments and step, and the position in the epoch. */
+  /** Continues from a checkpoint: parameters, optimizer state and step, and the position in the epoch. */
   restore(c: Checkpoint): void {
     this.state.params.set(c.params);
-    this.adam.m.set(c.adamM);
-    this.adam.v.set(c.adamV);
-    this.adam.step = c.meta.adamStep;
+    for (const [name, buffer] of Object.entries(this.optimizer.buffers)) buffer.set(c.buffers[name]);
+    this.optimizer.step = c.meta.step;
     this.positionNow = c.meta.position;
+    if (c.epochNorms !== undefined) this.epochNorms?.restore(c.epochNorms);
   }
 
   /** Finish the step in flight, then return from run() with interrupted: true. */
@@ -162,24 +190,22 @@ export class Trainer {
 
   /** Runs the rest of the current epoch; null when stopped on request before its end. */
   private async trainEpoch(listener: TrainListener): Promise<EpochReport | null> {
-    const { train } = this.dataset;
-    const { batchSize, dropLast } = this.options;
     const epoch = this.positionNow.epoch;
     this.setEpochOrder(epoch);
-    const batches = epochBatches(train.count, batchSize, dropLast);
+    const steps = this.plan.steps;
     const timing = new TimingTotals();
     const started = performance.now();
     const samplesBefore = this.positionNow.epochSamples;
-    for (let b = this.positionNow.batch; b < batches.length; b++) {
+    for (let b = this.positionNow.batch; b < steps; b++) {
       if (this.stopRequested) return null;
-      const batch = batches[b];
-      await this.step(batch, timing);
-      let lossSum = this.positionNow.epochLossSum;
-      for (let i = 0; i < batch.count; i++) lossSum += this.state.batchLosses[i];
-      this.positionNow = { epoch, batch: b + 1, epochLossSum: lossSum, epochSamples: this.positionNow.epochSamples + batch.count };
+      const batch = this.plan.batch(b, this.optimizer.step + 1, this.state.order);
+      const { lossSum } = await this.trainStep(batch, timing);
+      const p = this.positionNow;
+      this.positionNow = { epoch, batch: b + 1, epochLossSum: p.epochLossSum + lossSum, epochSamples: p.epochSamples + batch.count };
       const elapsedSec = (performance.now() - started) / 1000;
       const samplesNow = this.positionNow.epochSamples - samplesBefore;
-      listener.onBatch?.({ epoch: epoch + 1, samplesDone: this.positionNow.epochSamples, samplesTotal: train.count, samplesPerSec: samplesNow / elapsedSec });
+      const samplesTotal = this.dataset.train.count;
+      listener.onBatch?.({ epoch: epoch + 1, samplesDone: Math.min(this.positionNow.epochSamples, samplesTotal), samplesTotal, samplesPerSec: samplesNow / elapsedSec });
       await listener.onStep?.(this);
     }
     const trainSeconds = (performance.now() - started) / 1000;
@@ -192,36 +218,47 @@ export class Trainer {
       trainLoss: epochSamples > 0 ? epochLossSum / epochSamples : NaN,
       test,
       samples: epochSamples,
-      steps: batches.length,
+      steps,
       samplesPerSec: timing.samples / trainSeconds,
       seconds: (performance.now() - started) / 1000,
       timing,
+      ...(this.dpSgd === null ? {} : { privacy: this.dpSgd.guarantee(this.optimizer.step), norms: this.epochNorms!.take() }),
     };
   }
 
   /** Lays out epoch `epoch`'s sample order, as run() does when the epoch starts; step() runs batches of it. */
   setEpochOrder(epoch: number): void {
-    this.state.order.set(this.streams.epochPermutation(epoch, this.dataset.train.count));
+    this.plan.startEpoch(epoch, this.state.order);
+  }
+
+  /** Step `index` of the current epoch as run() takes it (a private run draws its batch), for the bench. */
+  async stepOfEpoch(index: number, totals?: TimingTotals): Promise<StepTiming> {
+    return (await this.trainStep(this.plan.batch(index, this.optimizer.step + 1, this.state.order), totals)).timing;
+  }
+
+  /** One optimizer step on the batch at positions [start, start+count) of the current order. */
+  async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
+    return (await this.trainStep(batch, totals)).timing;
   }
 
   /**
-   * One Adam step on the batch at positions [start, start+count) of the current order. A
-   * non-finite loss or averaged gradient throws NumericalFault before anything is applied, so
-   * the parameters stay the last good ones.
+   * The step, and its samples' summed loss. A non-finite loss or averaged gradient throws
+   * NumericalFault before anything is applied, so the parameters stay the last good ones.
    */
-  async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
-    const job = await this.coordinator.gradients(batch.start, batch.count, this.adam.step + 1, this.slotSum);
+  private async trainStep(batch: Batch, totals?: TimingTotals): Promise<{ timing: StepTiming; lossSum: number }> {
+    const step = this.optimizer.step + 1;
+    const fault = (what: string) => new NumericalFault(step, this.positionNow.epoch, this.positionNow.batch, what);
+    const { job, lossSum } = await this.gradient.sum(batch, step);
+    if (!Number.isFinite(lossSum)) throw fault('a non-finite training loss');
     const reduceStart = performance.now();
-    this.slotSum.finish(this.meanGrad, batch.count);
-    const adamStart = performance.now();
-    const fault = (what: string) => new NumericalFault(this.adam.step + 1, this.positionNow.epoch, this.positionNow.batch, what);
-    if (!allFinite(this.state.batchLosses, batch.count)) throw fault('a non-finite training loss');
-    if (!allFinite(this.meanGrad)) throw fault('a non-finite averaged gradient');
-    this.adam.update(this.state.params, this.meanGrad);
-    const adamEnd = performance.now();
-    const timing = stepTiming(job, batch.count, adamStart - reduceStart, adamEnd - adamStart);
+    const mean = this.gradient.finish(batch.count, step);
+    const updateStart = performance.now();
+    if (!allFinite(mean)) throw fault('a non-finite averaged gradient');
+    this.optimizer.update(this.state.params, mean);
+    const updateEnd = performance.now();
+    const timing = stepTiming(job, batch.count, updateStart - reduceStart, updateEnd - updateStart);
     totals?.add(timing, job);
-    return timing;
+    return { timing, lossSum };
   }
 
   /** Mean loss and correct count over the test set, computed on the pool. */
@@ -248,8 +285,9 @@ export class Trainer {
   }
 
   /** The state a checkpoint needs from the trainer itself. */
-  snapshot(): Pick<Checkpoint, 'params' | 'adamM' | 'adamV'> & { position: TrainingPosition; adamStep: number } {
-    return { params: this.state.params, adamM: this.adam.m, adamV: this.adam.v, position: this.positionNow, adamStep: this.adam.step };
+  snapshot(): Pick<Checkpoint, 'params' | 'buffers' | 'epochNorms'> & { position: TrainingPosition; step: number } {
+    const norms = this.epochNorms === null ? {} : { epochNorms: this.epochNorms.values };
+    return { params: this.state.params, buffers: this.optimizer.buffers, ...norms, position: this.positionNow, step: this.optimizer.step };
   }
 
   close(): Promise<void> {

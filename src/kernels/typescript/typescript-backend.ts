@@ -3,9 +3,10 @@ import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float
 import type { Model } from '../../model/model.js';
 import { Network } from '../../model/network.js';
 import { deriveStackDims, StackNetwork } from '../../model/stack/index.js';
-import { Adam, type AdamOptions } from '../../optim/adam.js';
+import { Adam } from '../../optim/adam.js';
 import { JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
-import type { Optimizer } from '../../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
+import { Sgd } from '../../optim/sgd.js';
 import type { Backend, BackendHandle } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 
@@ -35,7 +36,8 @@ export class TypeScriptBackend implements Backend {
     return new JsSlotSum(slots, parameterCount);
   }
 
-  adam(options: AdamOptions, parameterCount: number): Optimizer {
-    return new Adam(options, this.dtype, parameterCount);
+  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
+    if (settings.kind === 'adam') return new Adam(settings, this.dtype, parameterCount);
+    return new Sgd(settings, this.dtype, parameterCount);
   }
 }

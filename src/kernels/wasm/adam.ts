@@ -1,5 +1,5 @@
 import type { AdamOptions } from '../../optim/adam.js';
-import type { Optimizer } from '../../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
 import { cachedKernels, type WasmModuleAndMemory } from './kernel-exports.js';
 import { addressOf, allocFloat32 } from './shared-memory.js';
 
@@ -8,6 +8,7 @@ import { addressOf, allocFloat32 } from './shared-memory.js';
  * its moments in the shared memory. params and grad must be views into that memory too.
  */
 export class WasmAdam implements Optimizer {
+  readonly settings: OptimizerSettings;
   readonly m: Float32Array;
   readonly v: Float32Array;
   step = 0;
@@ -17,8 +18,14 @@ export class WasmAdam implements Optimizer {
     readonly options: AdamOptions,
     size: number,
   ) {
+    const { lr, beta1, beta2, eps } = options;
+    this.settings = { kind: 'adam', lr, beta1, beta2, eps };
     this.m = allocFloat32(backend.memory, size);
     this.v = allocFloat32(backend.memory, size);
+  }
+
+  get buffers(): Readonly<Record<string, Float32Array>> {
+    return { adam_m: this.m, adam_v: this.v };
   }
 
   update(params: Float32Array, grad: Float32Array): void {

@@ -1,4 +1,4 @@
-import type { SlotSum } from '../../optim/average-slots.js';
+import { Rounds, type SlotSum } from '../../optim/average-slots.js';
 import { cachedKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { addressOf, allocBytes } from './shared-memory.js';
 
@@ -19,6 +19,7 @@ export class WasmSlotSum implements SlotSum {
   private readonly sumAt: number;
   private readonly slotsAt: number;
   private readonly slotCount: number;
+  private readonly rounds: Rounds;
 
   constructor(
     private readonly backend: WasmModuleAndMemory,
@@ -29,17 +30,26 @@ export class WasmSlotSum implements SlotSum {
     this.slotsAt = addressOf(backend.memory, slots, 'slots', n);
     this.slotCount = Math.floor(slots.length / n);
     this.sumAt = allocBytes(backend.memory, n * 8);
+    this.rounds = new Rounds(() => new Float64Array(this.backend.memory.buffer, this.sumAt, this.n));
   }
 
   add(from: number, to: number): void {
     if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= this.slotCount)) {
       throw new RangeError(`no gradient slots ${from}..${to - 1} of ${this.slotCount}`);
     }
-    for (let s = from; s < to; s += SLOTS_PER_PASS) this.kernels.addSlots(this.sumAt, this.slotsAt, this.n, s, Math.min(to, s + SLOTS_PER_PASS));
+    const fresh = this.rounds.beforeAdd(from);
+    for (let s = from; s < to; s += SLOTS_PER_PASS) {
+      this.kernels.addSlots(this.sumAt, this.slotsAt, this.n, s, Math.min(to, s + SLOTS_PER_PASS), fresh && s === 0);
+    }
   }
 
-  finish(mean: Float32Array, count: number): void {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`cannot average ${count} slots`);
-    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', this.n), this.sumAt, this.n, count);
+  carry(): void {
+    this.rounds.carry();
+  }
+
+  finish(mean: Float32Array, divisor: number, noise?: Float64Array): void {
+    if (!(divisor > 0)) throw new RangeError(`cannot divide the sum by ${divisor}`);
+    this.rounds.finish(noise);
+    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', this.n), this.sumAt, this.n, divisor);
   }
 }

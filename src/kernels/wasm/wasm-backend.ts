@@ -3,9 +3,9 @@ import v8 from 'node:v8';
 import { deriveDims } from '../../model/config.js';
 import type { Model } from '../../model/model.js';
 import type { FloatArray } from '../../model/float-array.js';
-import type { AdamOptions } from '../../optim/adam.js';
 import type { SlotSum } from '../../optim/average-slots.js';
-import type { Optimizer } from '../../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
+import { Sgd } from '../../optim/sgd.js';
 import type { Backend } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 import { WasmAdam } from './adam.js';
@@ -69,8 +69,10 @@ export class WasmBackend implements Backend, WasmHandle {
     return new WasmSlotSum(this, slots as Float32Array, parameterCount);
   }
 
-  adam(options: AdamOptions, parameterCount: number): Optimizer {
-    return new WasmAdam(this, options, parameterCount);
+  /** SGD's update is a few operations per parameter: the reference's JS serves both backends. */
+  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
+    if (settings.kind === 'adam') return new WasmAdam(this, settings, parameterCount);
+    return new Sgd(settings, 'float32', parameterCount);
   }
 }
 

@@ -69,6 +69,10 @@ export abstract class WasmSampleKernels implements SampleKernels {
     return loss;
   }
 
+  clipGradient(gradSlot: FloatArray, maxNorm: number): number {
+    return this.kernels.clipSlot(addressOf(this.memory, gradSlot, 'gradSlot', this.parameterCount), this.parameterCount, maxNorm);
+  }
+
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {
     const p = this.preparedParams(params);
     this.loadInput(images, index);

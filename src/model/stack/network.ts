@@ -8,6 +8,7 @@ import { reluBackward, reluForward } from '../relu.js';
 import { softmaxCrossEntropy } from '../softmax-cross-entropy.js';
 import type { StackDims } from './dims.js';
 import { type LayerParameters, layerParameterViews, type SequentialLayout, sequentialLayout } from './parameters.js';
+import { clipGradient } from '../../privacy/clip.js';
 
 /**
  * Any layer stack in plain TypeScript, one sample at a time: the reference the fast kernels are
@@ -68,6 +69,10 @@ export class StackNetwork implements SampleKernels {
     const loss = softmaxCrossEntropy(this.dlogits, this.acts[layers.length], label, this.dims.classes);
     for (let i = layers.length - 1; i >= 0; i--) this.backwardLayer(i);
     return loss;
+  }
+
+  clipGradient(gradSlot: FloatArray, maxNorm: number): number {
+    return clipGradient(gradSlot, maxNorm);
   }
 
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {

@@ -15,17 +15,17 @@
 /**
  * The sums of optim/average-slots.ts fed a run of slots at a time, so that the main thread can add
  * the slots that are complete while the workers still compute the rest of the batch: slots
- * [from, to) are added to sum[j] (f64) in sample order, and a run from slot 0 starts the sum from
- * slot 0's values. Per element that is the reference's exact sequence of f64 operations, so
+ * [from, to) are added to sum[j] (f64) in sample order, and a `fresh` run (from slot 0) starts the
+ * sum from slot 0's values; one that is not fresh adds slot 0 to what the sum holds (a batch larger
+ * than the slots goes through them in rounds). Per element that is the reference's exact sequence of f64 operations, so
  * meanOfSum gives bitwise its mean. slots is slot 0's address; slots are n floats apart. Sixteen
  * floats of the sum stay in eight f64x2 registers while every slot of the run is added to them, so
  * the sum is loaded and stored once per run rather than once per slot; the caller keeps runs short
  * (optim.ts says why).
  */
-export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): void {
+export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32, fresh: bool): void {
   const slotBytes = <usize>n << 2;
   const firstAt = slots + <usize>from * slotBytes;
-  const fresh = from == 0;
   const skip = fresh ? 1 : 0;
   const n16 = n & ~15;
   for (let j = 0; j < n16; j += 16) {
@@ -65,16 +65,16 @@ export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32): 
   }
 }
 
-/** mean[j] = <f32>(sum[j] / count), the last step of the average. */
-export function meanOfSum(mean: usize, sum: usize, n: i32, count: i32): void {
-  const divisor = f64x2.splat(<f64>count);
+/** mean[j] = <f32>(sum[j] / divisor), the last step of the average. */
+export function meanOfSum(mean: usize, sum: usize, n: i32, by: f64): void {
+  const divisor = f64x2.splat(by);
   const n4 = n & ~3;
   for (let j = 0; j < n4; j += 4) {
     const at = sum + (<usize>j << 3);
     v128.store(mean + (<usize>j << 2), narrow(f64x2.div(v128.load(at), divisor), f64x2.div(v128.load(at, 16), divisor)));
   }
   for (let j = n4; j < n; j++) {
-    store<f32>(mean + (<usize>j << 2), <f32>(load<f64>(sum + (<usize>j << 3)) / <f64>count));
+    store<f32>(mean + (<usize>j << 2), <f32>(load<f64>(sum + (<usize>j << 3)) / by));
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../src/bench/median.js';
+import { median } from '../src/util/median.js';
 
 describe('median', () => {
   it('odd count: the middle value, whatever the input order', () => {

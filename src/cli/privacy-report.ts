@@ -1,0 +1,28 @@
+import type { PrivacyGuarantee } from '../privacy/privacy-settings.js';
+import type { Trainer } from '../train/trainer.js';
+
+/** Under the header of a private run: what it does to each step, and what it will have spent (empty for ordinary runs). */
+export function privacyLine(trainer: Trainer): string {
+  const dp = trainer.dpSgd;
+  if (dp === null) return '';
+  const { clip, noise, delta, accountant, sampling, secureNoise, targetEpsilon } = dp.settings;
+  const steps = trainer.options.epochs * trainer.stepsPerEpoch;
+  const planned = dp.guarantee(steps);
+  const batches =
+    sampling === 'poisson'
+      ? `Poisson sampling at rate ${dp.sampleRate.toPrecision(4)} (expected batch ${dp.divisor.toPrecision(6)})`
+      : `shuffled batches of ${trainer.options.batchSize} (not what the accountant assumes)`;
+  const calibrated = targetEpsilon === undefined ? '' : ` (the least for epsilon ${targetEpsilon})`;
+  return (
+    `private: clip ${clip}, noise multiplier ${noise.toPrecision(6)}${calibrated}${secureNoise ? ' from the OS generator' : ''}, ${batches}; ` +
+    `${steps} steps spend epsilon ${planned.epsilon.toPrecision(4)} at delta ${delta} (${accountant})\n`
+  );
+}
+
+/** The closing line of a private run: the guarantee the weights were trained under. */
+export function describeGuarantee(g: PrivacyGuarantee): string {
+  const what = `(${g.epsilon.toPrecision(4)}, ${g.delta})-differentially private by the ${g.accountant} accountant`;
+  const steps = `${g.steps} steps, sample rate ${g.sampleRate.toPrecision(4)}, noise multiplier ${g.noise.toPrecision(6)}, clip ${g.clip}`;
+  if (g.covered) return `privacy: ${what} (${steps})`;
+  return `privacy: not covered: the accountant assumes Poisson sampling and this run took shuffled batches; with Poisson sampling it would be ${what} (${steps})`;
+}

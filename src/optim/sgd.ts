@@ -1,0 +1,47 @@
+import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
+import type { Optimizer, OptimizerSettings } from './optimizer.js';
+
+export interface SgdOptions {
+  readonly lr: number;
+  /** 0 for plain gradient descent. */
+  readonly momentum: number;
+}
+
+/**
+ * Stochastic gradient descent with momentum as torch.optim.SGD computes it (no dampening, no
+ * Nesterov, no weight decay): the first update takes velocity = grad, later ones
+ * velocity = momentum * velocity + grad, and then params -= lr * velocity. The published private
+ * recipes use it, so a run can be compared with theirs. Cheap enough per step that every backend
+ * shares this one implementation: each value is computed in f64 and stored once in the
+ * parameters' precision.
+ */
+export class Sgd implements Optimizer {
+  readonly settings: OptimizerSettings;
+  readonly velocity: FloatArray;
+  step = 0;
+
+  constructor(
+    readonly options: SgdOptions,
+    dtype: Dtype,
+    size: number,
+  ) {
+    this.settings = { kind: 'sgd', lr: options.lr, momentum: options.momentum };
+    this.velocity = allocFloat(dtype, size);
+  }
+
+  get buffers(): Readonly<Record<string, FloatArray>> {
+    return { sgd_velocity: this.velocity };
+  }
+
+  update(params: FloatArray, grad: FloatArray): void {
+    const { lr, momentum } = this.options;
+    const velocity = this.velocity;
+    const first = this.step === 0;
+    this.step++;
+    for (let j = 0; j < params.length; j++) {
+      const v = first ? grad[j] : momentum * velocity[j] + grad[j];
+      velocity[j] = v;
+      params[j] -= lr * velocity[j];
+    }
+  }
+}

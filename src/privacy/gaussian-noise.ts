@@ -1,0 +1,64 @@
+import { randomFillSync } from 'node:crypto';
+import { stepStream } from '../rng/streams.js';
+
+/** Where a private step's Gaussian noise comes from. */
+export interface NoiseSource {
+  /** True when the same seed and step give the same noise (not so for the operating system's). */
+  readonly reproducible: boolean;
+  /** out[j] += stddev * z_j for independent standard normals z_j. */
+  add(out: Float64Array, stddev: number, step: number): void;
+}
+
+/** The default: a stream of (seed, step), so weights are bitwise the same for any thread count and on a resume. */
+export class SeededNoise implements NoiseSource {
+  readonly reproducible = true;
+  constructor(private readonly seed: number) {}
+
+  add(out: Float64Array, stddev: number, step: number): void {
+    const rng = stepStream(this.seed, 'noise', step);
+    for (let j = 0; j < out.length; j++) out[j] += stddev * rng.normal();
+  }
+}
+
+/** Uniform words per refill of SecureNoise's buffer. */
+const SECURE_WORDS = 8192;
+
+/**
+ * --secure-noise: normals from the operating system's cryptographic generator, for weights that
+ * will be released. A seeded stream is predictable by whoever knows the seed, and then the noise
+ * protects nothing. Marsaglia's polar method on 53-bit uniforms, as the seeded stream uses.
+ */
+export class SecureNoise implements NoiseSource {
+  readonly reproducible = false;
+  private readonly words = new Uint32Array(SECURE_WORDS);
+  private next = SECURE_WORDS;
+
+  add(out: Float64Array, stddev: number): void {
+    for (let j = 0; j < out.length; j += 2) {
+      const [a, b] = this.normalPair();
+      out[j] += stddev * a;
+      if (j + 1 < out.length) out[j + 1] += stddev * b;
+    }
+  }
+
+  private normalPair(): [number, number] {
+    for (;;) {
+      const x = 2 * this.uniform() - 1;
+      const y = 2 * this.uniform() - 1;
+      const r2 = x * x + y * y;
+      if (r2 >= 1 || r2 === 0) continue;
+      const f = Math.sqrt((-2 * Math.log(r2)) / r2);
+      return [f * x, f * y];
+    }
+  }
+
+  private uniform(): number {
+    if (this.next + 2 > SECURE_WORDS) {
+      randomFillSync(this.words);
+      this.next = 0;
+    }
+    const a = this.words[this.next++] >>> 5;
+    const b = this.words[this.next++] >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+}

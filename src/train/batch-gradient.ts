@@ -1,0 +1,65 @@
+import type { Backend } from '../kernels/index.js';
+import type { FloatArray } from '../model/float-array.js';
+import type { SlotSum } from '../optim/average-slots.js';
+import type { Coordinator } from '../parallel/coordinator.js';
+import type { SharedState } from '../parallel/shared-state.js';
+import type { JobTiming } from '../parallel/tasks.js';
+import type { DpSgd } from '../privacy/dp-sgd.js';
+import type { Batch } from './batches.js';
+import type { EpochNorms } from './norm-statistics.js';
+
+/**
+ * A step's gradient, from the pool's per-sample slots to the vector the optimizer applies: the
+ * main thread sums the slots as they complete, then divides the sum by the batch size or, in
+ * private training, adds the noise and divides by the public divisor.
+ */
+export class BatchGradient {
+  /** Sums the batch's slots on this thread as the pool completes them. */
+  private readonly slotSum: SlotSum;
+  private readonly mean: FloatArray;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly state: SharedState,
+    backend: Backend,
+    private readonly dpSgd: DpSgd | null,
+    private readonly epochNorms: EpochNorms | null,
+  ) {
+    const n = state.params.length;
+    this.slotSum = backend.slotSum(state.gradSlots, n);
+    this.mean = backend.allocShared(n);
+  }
+
+  /**
+   * Computes and sums the gradients of the batch at positions [start, start+count) of the order,
+   * for optimizer step `step`; returns the samples' summed loss. A batch larger than the slots (a
+   * large Poisson draw) is computed in rounds of at most that many samples, each carried into the
+   * next, which sums in the same sample order as a single round would.
+   */
+  async sum(batch: Batch, step: number): Promise<{ job: JobTiming; lossSum: number }> {
+    const slots = this.state.batchSize;
+    let job: JobTiming = { wallMs: 0, dispatchedAt: performance.timeOrigin + performance.now(), threads: [] };
+    let lossSum = 0;
+    for (let done = 0; done < batch.count; done += slots) {
+      const count = Math.min(slots, batch.count - done);
+      if (done > 0) this.slotSum.carry();
+      const computing = this.coordinator.gradients(batch.start + done, count, step, this.slotSum);
+      // The step is posted by now (gradients() posts before its first await): draw its noise meanwhile.
+      if (done === 0) this.dpSgd?.prepareNoise(step);
+      const round = await computing;
+      job = { ...round, wallMs: job.wallMs + round.wallMs, dispatchedAt: done === 0 ? round.dispatchedAt : job.dispatchedAt };
+      const losses = this.state.batchLosses;
+      for (let i = 0; i < count; i++) lossSum += losses[i];
+      this.epochNorms?.add(this.state.sampleNorms, count);
+    }
+    return { job, lossSum };
+  }
+
+  /** The vector the optimizer applies, once sum() has taken the batch's `count` samples. */
+  finish(count: number, step: number): FloatArray {
+    const dp = this.dpSgd;
+    if (dp === null) this.slotSum.finish(this.mean, count);
+    else this.slotSum.finish(this.mean, dp.divisor, dp.noiseFor(step));
+    return this.mean;
+  }
+}

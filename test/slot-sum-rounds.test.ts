@@ -1,0 +1,99 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allocFloat32, createWasmBackend, type WasmBackend, WasmSlotSum } from '../src/kernels/wasm/index.js';
+import { averageSlots, JsSlotSum, type SlotSum } from '../src/optim/average-slots.js';
+import { lcg } from './helpers/random-model.js';
+
+// Batches larger than the gradient slots go through them in rounds (Poisson draws above the cap),
+// and private training adds noise and divides by a public constant: both sums must be exactly the
+// one-round sum, in sample order.
+
+let wasm: WasmBackend;
+beforeAll(async () => {
+  wasm = await createWasmBackend();
+});
+
+function randomValues(length: number, seed: number): Float32Array {
+  const rand = lcg(seed);
+  return Float32Array.from({ length }, () => (rand() < 0.3 ? 0 : (rand() * 2 - 1) * 10 ** Math.floor(rand() * 6 - 4)));
+}
+
+interface Sums {
+  slots: Float32Array;
+  mean: Float32Array;
+  sum: SlotSum;
+}
+
+function makeSums(kind: 'js' | 'wasm', n: number, slotCount: number): Sums {
+  if (kind === 'js') {
+    const slots = new Float32Array(n * slotCount);
+    return { slots, mean: new Float32Array(n), sum: new JsSlotSum(slots, n) };
+  }
+  const slots = allocFloat32(wasm.memory, n * slotCount);
+  return { slots, mean: allocFloat32(wasm.memory, n), sum: new WasmSlotSum(wasm, slots, n) };
+}
+
+function expectSameBits(actual: Float32Array, expected: Float32Array): void {
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const first = a.findIndex((bits, i) => bits !== e[i]);
+  expect(first === -1 ? 'all equal' : `[${first}]: ${actual[first]} != ${expected[first]}`).toBe('all equal');
+}
+
+describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
+  const n = 35;
+  const batch = 23;
+
+  it(`n=${n} batch=${batch} through 5 slots in rounds 5,5,5,5,3 = one round of 23, bitwise`, () => {
+    const all = randomValues(n * batch, 7);
+    const expected = new Float32Array(n);
+    averageSlots(expected, all, batch, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, n, 5);
+    for (let done = 0; done < batch; done += 5) {
+      const count = Math.min(5, batch - done);
+      if (done > 0) sum.carry();
+      slots.set(all.subarray(done * n, (done + count) * n));
+      sum.add(0, 2);
+      if (count > 2) sum.add(2, count);
+    }
+    sum.finish(mean, batch);
+    expectSameBits(mean, expected);
+  });
+
+  it('a retried round starts again from the carried sum, not from zero or from its first attempt', () => {
+    const all = randomValues(n * 10, 11);
+    const expected = new Float32Array(n);
+    averageSlots(expected, all, 10, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, n, 5);
+    slots.set(all.subarray(0, 5 * n));
+    sum.add(0, 5);
+    sum.carry();
+    slots.set(all.subarray(5 * n, 10 * n));
+    sum.add(0, 3); // the attempt that failed after 3 slots
+    sum.add(0, 5); // the retry
+    sum.finish(mean, 10);
+    expectSameBits(mean, expected);
+  });
+
+  it('noise is added to the sum before the division by a divisor that need not be the count', () => {
+    const all = randomValues(n * 4, 3);
+    const noise = Float64Array.from({ length: n }, (_, j) => j - 17.25);
+    const sum64 = new Float64Array(n);
+    for (let s = 0; s < 4; s++) for (let j = 0; j < n; j++) sum64[j] = s === 0 ? all[j] : sum64[j] + all[s * n + j];
+    const expected = Float32Array.from(sum64, (x, j) => (x + noise[j]) / 4.5);
+    const { slots, mean, sum } = makeSums(kind, n, 4);
+    slots.set(all);
+    sum.add(0, 4);
+    sum.finish(mean, 4.5, noise);
+    expectSameBits(mean, expected);
+  });
+
+  it('a batch of no samples sums to zero (a Poisson draw can be empty), even after a batch that was not', () => {
+    const { slots, mean, sum } = makeSums(kind, n, 2);
+    slots.set(randomValues(n * 2, 5));
+    sum.add(0, 2);
+    sum.finish(mean, 2);
+    const noise = Float64Array.from({ length: n }, (_, j) => j);
+    sum.finish(mean, 8, noise);
+    expectSameBits(mean, Float32Array.from(noise, (x) => x / 8));
+  });
+});
