@@ -12,15 +12,13 @@ import { formatPredictionLine, predictJson } from './predict-report.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 
 const EPILOG = [
-  'Weights: what train --save writes, for the seed network (its own array names) or any layer stack (torch.nn.Sequential tensors and the',
-  "architecture as JSON), and the same written by PyTorch with np.savez. The file says the network's input: channels, height and width.",
+  // One entry per paragraph: yargs wraps each to the terminal's width.
+  "Weights: what train --save writes, for the seed network (its own array names) or any layer stack (torch.nn.Sequential tensors with the architecture as JSON), and the same written by PyTorch with np.savez. The file says what the network takes: channels, height and width.",
   'A gray network trained on MNIST expects white digits on a black background: give --invert for dark digits on a light background.',
-  'PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth; RGB as planes (C,H,W), as PyTorch\'s ToTensor.',
-  'A network of 3 channels gets colour as it is and a gray image as three equal planes (as Pillow\'s convert("RGB"), which torchvision\'s ImageFolder applies);',
-  'a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")). The output marks each converted image.',
+  "PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth; colour as (C,H,W) planes, as PyTorch's ToTensor gives it.",
+  'A network of 3 channels gets colour as it is and a gray image as three equal planes (as Pillow\'s convert("RGB"), which torchvision\'s ImageFolder applies); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")). The output marks each converted image.',
   'Transparent pixels are background: after --invert each value is multiplied by its opacity (over black). Alpha is never a channel.',
-  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W).',
-  'The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
+  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
   '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
 ].join('\n');
 
