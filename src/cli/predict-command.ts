@@ -52,6 +52,7 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   const images = (a.images as string[]).flatMap((path) =>
     readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels }),
   );
+  // Only the seed's files can lack an image size: a stack's architecture always has one.
   const model = known ? weights.modelFor(known[0], known[1], '--image-size') : modelFromInputs(weights.seed!, images);
   const [height, width] = model.kind === 'seed' ? [model.config.imageHeight, model.config.imageWidth] : model.spec.input.slice(1);
   const prepared = images.map((image) => prepareInput(image, { channels, height, width, invert: a.invert, resize: a.resize }));
