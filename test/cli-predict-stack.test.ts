@@ -116,11 +116,11 @@ describe.skipIf(!torchImportable)("predict with layer stacks gives the probabili
   });
 });
 
+// Channel counts it cannot convert are refused as test/predict-channels.test.ts shows.
 describe('predict refuses what a stack cannot take, in one line with exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['an image of another size', [join(PREDICT, 'seven_rgb8.png')], /seven_rgb8\.png: the image is 28x28 but the network takes 5x6 images; give --resize to resample it/],
     ['an --image-size the architecture contradicts', ['--image-size', '28', join(CHANNELS, 'rgb8.png')], /--image-size 28x28 contradicts .*w\.npz, which is for 5x6 images \(its 'architecture'\); leave --image-size out$/],
-    ['two channels', ['--channels', 'last', join(CHANNELS, 'image_hwc2_u1.npy')], /image_hwc2_u1\.npy: the image has 2 channels but the network takes 3; predict turns RGB into gray and gray into RGB, nothing else$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => expectRefused(runCli(['predict', '--weights', oddWeights, ...args]), message));
