@@ -1,5 +1,5 @@
 // predict's inputs with channels, at the function level (readImageFile, prepareInput) for a network
-// of 3 channels (test/cli-predict-stack.test.ts runs them through one). Fixtures and the values numpy
+// of 3 channels (test/cli-eval-predict-stack.test.ts runs them through one). Fixtures and the values numpy
 // says each must give: scripts/make_channel_fixtures.py.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
