@@ -212,10 +212,10 @@ describe('shardtrain predict output for people', () => {
     expect(lines[11]).toMatch(/^seven_40x36\.png {2}class 7 {2}p 0\.99\d\d {2}probabilities( \d\.\d{4}){10} {2}\(resized from 40x36\)$/);
   });
 
-  it('--help says the network expects white digits on black and what --invert, --resize and colour do', () => {
+  it('--help says which weights it reads, that MNIST networks expect white digits on black, and what --invert, --resize and colour do', () => {
     const r = runCli(['predict', '--help']);
     expect(r.status).toBe(0);
-    for (const text of ['--weights', '--invert', '--resize', '--image-size', '--json', '--dtype', 'white digits on a black background', '0.299 R + 0.587 G + 0.114 B', 'area averaging']) {
+    for (const text of ['--weights', '--invert', '--resize', '--image-size', '--json', '--dtype', 'white digits on a black background', '0.299 R + 0.587 G + 0.114 B', 'three equal planes', 'layer stack', 'area averaging']) {
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(text); // yargs wraps the epilog
     }
   });

@@ -178,7 +178,7 @@ describe('loadWeights refuses bad weights files in one line naming the file and 
   const config = { image_shape: ints([28, 28], [2]), classes: ints([10], []), conv1: ints([16, 8, 8, 1], [4]), conv2: ints([8, 4, 4, 2], [4]) };
   // Thunks: the golden arrays are read in beforeAll, after the cases are collected.
   const cases: [string, () => Record<string, NpzWriteArray | undefined>, RegExp][] = [
-    ['missing arrays', () => ({ kb2: undefined, w: undefined }), /: no array 'kb2', 'w'; weights need kern, kb, kern2, kb2, w, b \(arrays found: kern, kb, kern2, b\)$/],
+    ['missing arrays', () => ({ kb2: undefined, w: undefined }), /: no array 'kb2', 'w'; weights need kern, kb, kern2, kb2, w, b, or a layer stack's tensors \(0\.weight, \.\.\.\) and 'architecture' \(arrays found: kern, kb, kern2, b\)$/],
     ['integer weights', () => ({ kern: { data: new Int32Array(1024), shape: [16, 8, 8] } }), /: array 'kern' has dtype int32; weights must be float16, float32 or float64$/],
     ['a NaN', () => ({ w: copyOf('w', (d) => (d[1 * 81 + 2 * 9 + 2] = NaN)) }), /: array 'w' holds NaN at \(0, 1, 2, 2\)$/],
     ['an infinity', () => ({ kb: copyOf('kb', (d) => (d[3] = -Infinity)) }), /: array 'kb' holds -Infinity at \(3,\)$/],

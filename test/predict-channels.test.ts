@@ -1,6 +1,6 @@
 // predict's inputs with channels, at the function level (readImageFile, prepareInput) for a network
-// of 3 channels, which no weights file describes yet. Fixtures and the values numpy says each must
-// give: scripts/make_channel_fixtures.py.
+// of 3 channels (test/cli-eval-predict-stack.test.ts runs them through one). Fixtures and the values numpy
+// says each must give: scripts/make_channel_fixtures.py.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

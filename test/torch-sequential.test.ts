@@ -1,22 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { parseNpy } from '../src/data/npy.js';
 import { openNpz } from '../src/data/npz.js';
-import { encodeNpy } from '../src/data/npz-write.js';
 import { allocFloat } from '../src/model/float-array.js';
 import { completeSpec, deriveStackDims, parseSpecJson, StackNetwork } from '../src/model/stack/index.js';
 import { howItEnded, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { readNpzString } from './helpers/npz-string.js';
+import { torchImportable, torchLogits, writeTorchStateDict } from './helpers/python.js';
 import { relativeError } from './helpers/relative-error.js';
 
-// Debian's python3-torch installs for the system interpreter, which .ci/run installs too.
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = new URL('../scripts/torch_logits.py', import.meta.url).pathname;
-const SCRIPTS = new URL('../scripts/', import.meta.url).pathname;
-const torchImportable = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const fresh = temporaryDirectories('torch');
 
 // Odd on purpose: non-square kernels and padding, strides that do not divide, overlapping pools, tanh.
@@ -44,12 +36,7 @@ describe.skipIf(!torchImportable)('train --save of a layer stack loads into torc
       const count = 6;
       const images = new Float64Array(count * 784);
       for (let i = 0; i < images.length; i++) images[i] = test.pixels[i] / test.divisor;
-      const imagesPath = join(dir, 'images.npy');
-      writeFileSync(imagesPath, encodeNpy(images, [count, 1, 28, 28]));
-      const logitsPath = join(dir, 'logits.npy');
-      const torch = spawnSync(PYTHON, [SCRIPT, weights, imagesPath, logitsPath], { encoding: 'utf8' });
-      expect(torch.status, torch.stderr).toBe(0);
-      const theirs = parseNpy(new Uint8Array(readFileSync(logitsPath))).data as Float64Array;
+      const [theirs] = torchLogits(dir, [{ weights, images, shape: [count, 1, 28, 28] }]);
 
       const ours = allocFloat('float64', 10);
       for (let i = 0; i < count; i++) {
@@ -64,7 +51,7 @@ describe.skipIf(!torchImportable)('train --init reads a state_dict PyTorch wrote
   it('opacus-mnist-tanh initialised by torch: with a negligible learning rate the first epoch scores what PyTorch predicts', async () => {
     const dir = fresh();
     const weights = join(dir, 'torch.npz');
-    const architecture = JSON.stringify({
+    const architecture = {
       input: [1, 28, 28],
       classes: 10,
       layers: [
@@ -72,18 +59,8 @@ describe.skipIf(!torchImportable)('train --init reads a state_dict PyTorch wrote
         { type: 'conv', out: 32, kernel: [4, 4], stride: [2, 2], padding: [0, 0] }, { type: 'tanh' }, { type: 'maxpool', kernel: [2, 2], stride: [1, 1] },
         { type: 'flatten' }, { type: 'dense', out: 32 }, { type: 'tanh' }, { type: 'dense', out: 10 },
       ],
-    });
-    const write = [
-      'import json, sys, numpy as np, torch',
-      `sys.path.insert(0, ${JSON.stringify(SCRIPTS)})`,
-      'from torch_sequential import build',
-      'torch.manual_seed(3)',
-      'text = sys.argv[2]',
-      'model = build(json.loads(text))',
-      'np.savez(sys.argv[1], architecture=np.array(text), **{k: v.detach().numpy() for k, v in model.state_dict().items()})',
-    ].join('\n');
-    const made = spawnSync(PYTHON, ['-c', write, weights, architecture], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
+    };
+    writeTorchStateDict(weights, architecture, 3, 'float64');
 
     const count = 60;
     const run = runCli(['train', '--init', weights, '--lr', '1e-300', '--epochs', '1', '--dtype', 'float64', '--train-count', '100', '--test-count', String(count), '--json']);
@@ -94,12 +71,7 @@ describe.skipIf(!torchImportable)('train --init reads a state_dict PyTorch wrote
     const { test } = loadEmbeddedMnist();
     const images = new Float64Array(count * 784);
     for (let i = 0; i < images.length; i++) images[i] = test.pixels[i] / test.divisor;
-    const imagesPath = join(dir, 'images.npy');
-    writeFileSync(imagesPath, encodeNpy(images, [count, 1, 28, 28]));
-    const logitsPath = join(dir, 'logits.npy');
-    const torch = spawnSync(PYTHON, [SCRIPT, weights, imagesPath, logitsPath], { encoding: 'utf8' });
-    expect(torch.status, torch.stderr).toBe(0);
-    const logits = parseNpy(new Uint8Array(readFileSync(logitsPath))).data as Float64Array;
+    const [logits] = torchLogits(dir, [{ weights, images, shape: [count, 1, 28, 28] }]);
     let correct = 0;
     for (let i = 0; i < count; i++) {
       const row = Array.from(logits.subarray(i * 10, (i + 1) * 10));

@@ -1,9 +1,8 @@
 import type { Argv } from 'yargs';
 import { imageShapeText } from '../data/dataset.js';
 import { evaluateOnPool } from '../eval/evaluate-on-pool.js';
-import { readWeightsFile } from '../io/load-weights.js';
-import { deriveDims } from '../model/config.js';
-import { parameterLayout } from '../model/parameters.js';
+import { readSavedNetwork } from '../io/saved-network.js';
+import { modelShape } from '../model/model.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
@@ -26,27 +25,29 @@ export function evalBuilder<T>(y: Argv<T>) {
 
 type EvalArgs = Awaited<ReturnType<ReturnType<typeof evalBuilder>['parseAsync']>>;
 
-/** Test loss, accuracy, per-class accuracy and the confusion matrix of saved weights. */
+/** Test loss, accuracy, per-class accuracy and the confusion matrix of saved weights, of the seed network or any layer stack. */
 export async function runEval(a: EvalArgs): Promise<void> {
   // Hidden from the help but shared with train: refused rather than silently ignored.
   if (a.trainCount !== undefined) throw new UserError(`--train-count does nothing in eval, which evaluates only the test images; leave it out`);
   // The weights first: a bad file is refused before any data is read.
-  const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
+  const weights = await readSavedNetwork(a.weights, weightsOptionsFrom(a));
   const dataset = await loadData(dataSelectionFrom(a));
   const { test } = dataset;
   if (test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate');
-  // eval reads the seed network's weights, which take gray images.
-  if (test.channels !== 1) throw new UserError(`${dataset.source}: the images have ${test.channels} channels (${imageShapeText(test)}), and the weights' network takes 1 (gray images)`);
-  const config = weights.configFor(test.height, test.width, `the test images of ${dataset.source}`);
+  if (test.channels !== weights.channels) {
+    const takes = weights.channels === 1 ? '1 (gray images)' : String(weights.channels);
+    throw new UserError(`${dataset.source}: the images have ${test.channels} channel${test.channels === 1 ? '' : 's'} (${imageShapeText(test)}), and the weights' network takes ${takes}`);
+  }
+  const model = weights.modelFor(test.height, test.width, `the test images of ${dataset.source}`);
   if (dataset.classes !== weights.classes) {
     throw new UserError(
       `${weights.path}: the weights classify ${weights.classes} classes but the labels of ${dataset.source} name ${dataset.classes} (0..${dataset.classes - 1})`,
     );
   }
-  const layout = parameterLayout(deriveDims(config));
-  if (layout.total !== weights.params.length) throw new Error(`layout of ${layout.total} parameters for ${weights.params.length} loaded`);
+  const { total } = modelShape(model);
+  if (total !== weights.params.length) throw new Error(`layout of ${total} parameters for ${weights.params.length} loaded`);
   const kernels = resolveKernels(a.kernels, weights.dtype);
-  const result = await evaluateOnPool({ kind: 'seed', config }, weights.dtype, weights.params, test, a.threads, kernels);
-  const subject = { weights, config, parameters: layout.total, data: dataset.source, threads: a.threads };
+  const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels);
+  const subject = { weights, model, images: test, parameters: total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');
 }

@@ -1,34 +1,32 @@
+import { imageShapeText } from '../data/dataset.js';
 import type { TestEvaluation } from '../eval/evaluate-on-pool.js';
-import type { WeightsFile } from '../io/load-weights.js';
-import type { ModelConfig } from '../model/config.js';
+import type { SavedNetwork } from '../io/saved-network.js';
+import { type Model, modelClasses } from '../model/model.js';
 import { percent } from './epoch-report.js';
+import { describeNetwork, networkJson } from './network-report.js';
 
 /** What was evaluated, for both output formats. */
 export interface EvalSubject {
-  readonly weights: WeightsFile;
-  readonly config: ModelConfig;
+  readonly weights: SavedNetwork;
+  readonly model: Model;
+  /** The test images' (channels, height, width). */
+  readonly images: { readonly channels: number; readonly height: number; readonly width: number };
   readonly parameters: number;
   readonly data: string;
   readonly threads: number;
 }
 
-export function describeConfigSource(w: WeightsFile): string {
-  return w.configSource === 'config arrays'
-    ? 'configuration from its arrays'
-    : `configuration inferred from the array shapes, strides ${w.model.conv1.stride} and ${w.model.conv2.stride}`;
-}
-
 /** For people: a header, the overall result, per-class accuracy, the confusion matrix. */
 export function formatEvalTable(s: EvalSubject, r: TestEvaluation): string {
-  const { config: c } = s;
+  const classes = modelClasses(s.model);
   const lines = [
-    `shardtrain: weights ${s.weights.path} (${s.weights.storedDtype}, ${describeConfigSource(s.weights)}), ${s.parameters} parameters, computed in ${s.weights.dtype}; ` +
-      `${s.data}, ${r.total} test ${c.imageHeight}x${c.imageWidth} images, ${c.classes} classes; ${s.threads} thread(s)`,
+    `shardtrain: weights ${s.weights.path} (${s.weights.storedDtype}, ${describeNetwork(s.weights, s.model)}), ${s.parameters} parameters, computed in ${s.weights.dtype}; ` +
+      `${s.data}, ${r.total} test ${imageShapeText(s.images)} images, ${classes} classes; ${s.threads} thread(s)`,
     `test loss ${r.loss.toFixed(4)}  accuracy ${r.correct}/${r.total} (${percent(r.correct, r.total)})`,
     '',
   ];
   const countWidth = Math.max(5, String(r.total).length);
-  const labelWidth = Math.max(5, String(c.classes - 1).length);
+  const labelWidth = Math.max(5, String(classes - 1).length);
   const row = (label: string, count: number, correct: number) =>
     `${label.padStart(labelWidth)}  ${String(count).padStart(countWidth)}  ${String(correct).padStart(Math.max(7, countWidth))}  ${percent(correct, count).padStart(8)}`;
   lines.push(`${'class'.padStart(labelWidth)}  ${'count'.padStart(countWidth)}  ${'correct'.padStart(Math.max(7, countWidth))}  ${'accuracy'.padStart(8)}`);
@@ -36,7 +34,7 @@ export function formatEvalTable(s: EvalSubject, r: TestEvaluation): string {
   lines.push(row('all', r.total, r.correct), '');
 
   lines.push('confusion matrix (rows: true class, columns: predicted class)');
-  const cell = Math.max(String(c.classes - 1).length, ...r.confusion.flat().map((v) => String(v).length)) + 1;
+  const cell = Math.max(String(classes - 1).length, ...r.confusion.flat().map((v) => String(v).length)) + 1;
   const corner = 'true\\pred';
   lines.push(corner + r.confusion.map((_, k) => String(k).padStart(cell)).join(''));
   r.confusion.forEach((counts, label) => lines.push(String(label).padStart(corner.length) + counts.map((v) => String(v).padStart(cell)).join('')));
@@ -46,11 +44,7 @@ export function formatEvalTable(s: EvalSubject, r: TestEvaluation): string {
 /** For programs: one JSON object. */
 export function evalJson(s: EvalSubject, r: TestEvaluation): string {
   return JSON.stringify({
-    weights: s.weights.path,
-    storedDtype: s.weights.storedDtype,
-    dtype: s.weights.dtype,
-    configSource: s.weights.configSource,
-    config: s.config,
+    ...networkJson(s.weights, s.model),
     parameters: s.parameters,
     data: s.data,
     threads: s.threads,

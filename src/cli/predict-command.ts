@@ -2,8 +2,9 @@ import type { Argv } from 'yargs';
 import { readImageFile, type InputImage } from '../data/image-file.js';
 import { predictImages } from '../eval/predict-images.js';
 import { prepareInput } from '../eval/prepare-input.js';
-import { readWeightsFile, type WeightsFile } from '../io/load-weights.js';
-import type { ModelConfig } from '../model/config.js';
+import type { WeightsFile } from '../io/load-weights.js';
+import { readSavedNetwork } from '../io/saved-network.js';
+import type { Model } from '../model/model.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
 import { heightByWidth } from './parse-values.js';
@@ -11,12 +12,13 @@ import { formatPredictionLine, predictJson } from './predict-report.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 
 const EPILOG = [
-  'The network expects what MNIST looks like: white digits on a black background. Give --invert for dark digits on a light background.',
-  'PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth. A network of 3 channels gets the R, G and B planes',
-  '(a gray image as three equal planes); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")).',
+  // One entry per paragraph: yargs wraps each to the terminal's width.
+  "Weights: what train --save writes, for the seed network (its own array names) or any layer stack (torch.nn.Sequential tensors with the architecture as JSON), and the same written by PyTorch with np.savez. The file says what the network takes: channels, height and width.",
+  'A gray network trained on MNIST expects white digits on a black background: give --invert for dark digits on a light background.',
+  "PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth; colour as (C,H,W) planes, as PyTorch's ToTensor gives it.",
+  'A network of 3 channels gets colour as it is and a gray image as three equal planes (as Pillow\'s convert("RGB"), which torchvision\'s ImageFolder applies); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")). The output marks each converted image.',
   'Transparent pixels are background: after --invert each value is multiplied by its opacity (over black). Alpha is never a channel.',
-  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W).',
-  'The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
+  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
   '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
 ].join('\n');
 
@@ -37,37 +39,38 @@ type PredictArgs = Awaited<ReturnType<ReturnType<typeof predictBuilder>['parseAs
 
 /** The predicted class and class probabilities of each image. Every input is read and checked before anything is printed. */
 export async function runPredict(a: PredictArgs): Promise<void> {
-  const weights = await readWeightsFile(a.weights, weightsOptionsFrom(a));
+  const weights = await readSavedNetwork(a.weights, weightsOptionsFrom(a));
   const given = a.imageSize as [number, number] | undefined;
   if (given && weights.imageSize && (given[0] !== weights.imageSize[0] || given[1] !== weights.imageSize[1])) {
+    const where = weights.source === 'architecture' ? "its 'architecture'" : "array 'image_shape'";
     throw new UserError(
-      `--image-size ${given[0]}x${given[1]} contradicts ${weights.path}, which is for ${weights.imageSize[0]}x${weights.imageSize[1]} images (array 'image_shape'); leave --image-size out`,
+      `--image-size ${given[0]}x${given[1]} contradicts ${weights.path}, which is for ${weights.imageSize[0]}x${weights.imageSize[1]} images (${where}); leave --image-size out`,
     );
   }
   const known = weights.imageSize ?? given;
-  // Every weights file shardtrain reads today is for a gray network.
-  const channels = 1;
+  const { channels } = weights;
   const images = (a.images as string[]).flatMap((path) =>
     readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels }),
   );
-  const config = known ? weights.configFor(known[0], known[1], '--image-size') : configFromInputs(weights, images);
-  const prepared = images.map((image) =>
-    prepareInput(image, { channels, height: config.imageHeight, width: config.imageWidth, invert: a.invert, resize: a.resize }),
-  );
-  const predictions = predictImages(config, weights.dtype, weights.params, prepared.map((p) => p.pixels));
-  if (!a.invert) {
+  // Only the seed's files can lack an image size: a stack's architecture always has one.
+  const model = known ? weights.modelFor(known[0], known[1], '--image-size') : modelFromInputs(weights.seed!, images);
+  const [height, width] = model.kind === 'seed' ? [model.config.imageHeight, model.config.imageWidth] : model.spec.input.slice(1);
+  const prepared = images.map((image) => prepareInput(image, { channels, height, width, invert: a.invert, resize: a.resize }));
+  const predictions = await predictImages(model, weights.dtype, weights.params, prepared.map((p) => p.pixels));
+  // The polarity hint is about MNIST-like digits, which only a gray network reads.
+  if (!a.invert && channels === 1) {
     for (const p of prepared) {
       if (p.meanValue > 0.5) {
         process.stderr.write(`shardtrain: warning: ${p.source.name} is mostly light (mean ${p.meanValue.toFixed(2)}); the network expects white digits on black like MNIST: give --invert for dark digits on light\n`);
       }
     }
   }
-  if (a.json) process.stdout.write(predictJson(weights, config, { invert: a.invert, resize: a.resize }, prepared, predictions) + '\n');
+  if (a.json) process.stdout.write(predictJson(weights, model, { invert: a.invert, resize: a.resize }, prepared, predictions) + '\n');
   else for (let i = 0; i < prepared.length; i++) process.stdout.write(formatPredictionLine(prepared[i], predictions[i]) + '\n');
 }
 
-/** A file without image_shape: the inputs' own size, when they agree on one that fits w. */
-function configFromInputs(weights: WeightsFile, images: InputImage[]): ModelConfig {
+/** Seed weights without image_shape: the inputs' own size, when they agree on one that fits w. */
+function modelFromInputs(weights: WeightsFile, images: InputImage[]): Model {
   const fits = weights.fittingImageSizes;
   const fitText = fits ? `${range(fits.heights)} x ${range(fits.widths)}` : '';
   const sizes = [...new Set(images.map((i) => `${i.height}x${i.width}`))];
@@ -88,7 +91,7 @@ function configFromInputs(weights: WeightsFile, images: InputImage[]): ModelConf
     );
   }
   try {
-    return weights.configFor(first.height, first.width, first.name);
+    return { kind: 'seed', config: weights.configFor(first.height, first.width, first.name) };
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${e.message}; or resample with --resize --image-size HxW`);
     throw e;

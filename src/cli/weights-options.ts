@@ -6,19 +6,19 @@ import { positiveInt } from './parse-values.js';
 /**
  * Flags of the commands that read a weights file. The strides have no default here: a file with
  * configuration arrays knows its own (and a contradicting flag is refused), a file without them
- * gets the seed's 1 and 2 unless told otherwise.
+ * gets the seed's 1 and 2 unless told otherwise, and a layer stack's architecture gives its own.
  */
 export function withWeightsOptions<T>(y: Argv<T>) {
   return y
     .option('weights', {
       type: 'string',
       demandOption: true,
-      describe: 'an .npz of kern, kb, kern2, kb2, w, b: from train --save, the seed\'s numpy code or PyTorch (float16/32/64)',
+      describe: "an .npz from train --save, the seed's numpy code or PyTorch (np.savez): the seed network's kern, kb, kern2, kb2, w, b, or a layer stack's nn.Sequential tensors with its architecture (float16/32/64)",
       group: 'Weights:',
     })
     .option('dtype', { choices: ['float32', 'float64'] as const, describe: 'compute in this precision (default: the weights\' own)', group: 'Weights:' })
-    .option('stride1', { type: 'number', describe: 'first convolution stride, for files without configuration arrays (default 1)', coerce: positiveInt('stride1', 4096), group: 'Weights:' })
-    .option('stride2', { type: 'number', describe: 'second convolution stride, for files without configuration arrays (default 2)', coerce: positiveInt('stride2', 4096), group: 'Weights:' });
+    .option('stride1', { type: 'number', describe: "first convolution stride, for the seed network's files without configuration arrays (default 1)", coerce: positiveInt('stride1', 4096), group: 'Weights:' })
+    .option('stride2', { type: 'number', describe: "second convolution stride, for the seed network's files without configuration arrays (default 2)", coerce: positiveInt('stride2', 4096), group: 'Weights:' });
 }
 
 export interface WeightsFlags {

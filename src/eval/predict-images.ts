@@ -1,6 +1,6 @@
-import { deriveDims, type ModelConfig } from '../model/config.js';
+import { createBackend } from '../kernels/index.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
-import { Network } from '../model/network.js';
+import { type Model, modelClasses } from '../model/model.js';
 import { argmax, softmax } from '../model/softmax-cross-entropy.js';
 
 export interface Prediction {
@@ -10,16 +10,17 @@ export interface Prediction {
 }
 
 /**
- * The class probabilities of each image (channels*height*width values in [0, 1], (C,H,W)). Runs
- * on this thread with the reference kernels: predict handles a few images, and starting a pool
- * would cost more than classifying them.
+ * The class probabilities of each image (the model's channels*height*width values in [0, 1],
+ * (C,H,W)), for the seed network or any layer stack. Runs on this thread with the reference
+ * kernels: predict handles a few images, and starting a pool would cost more than classifying them.
  */
-export function predictImages(config: ModelConfig, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Prediction[] {
-  const dims = deriveDims(config);
-  const network = new Network(dims, dtype);
-  const logits = allocFloat(dtype, dims.classes);
+export async function predictImages(model: Model, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Promise<Prediction[]> {
+  const network = (await createBackend('typescript', dtype)).sampleKernels(model);
+  network.prepare(params);
+  const classes = modelClasses(model);
+  const logits = allocFloat(dtype, classes);
   return images.map((pixels) => {
     network.sampleLogits(params, { pixels, divisor: 1 }, 0, logits);
-    return { predicted: argmax(logits, dims.classes), probabilities: softmax(logits, dims.classes) };
+    return { predicted: argmax(logits, classes), probabilities: softmax(logits, classes) };
   });
 }

@@ -13,12 +13,17 @@ export interface PrepareOptions {
   readonly resize: boolean;
 }
 
+/** RGB to a gray network as its luminance; gray to an RGB network as three equal planes. */
+export type ChannelConversion = 'luminance' | 'replicated';
+
 export interface PreparedImage {
   readonly source: InputImage;
   /** channels*height*width values in [0, 1], (C,H,W): what the network sees. */
   readonly pixels: Float64Array;
   /** The size before resampling, or null when none was needed. */
   readonly resizedFrom: readonly [number, number] | null;
+  /** How the image's channels became the network's: null when they were its own. */
+  readonly conversion: ChannelConversion | null;
   /** Mean of `pixels`: MNIST digits are mostly black background, so well above 0.5 hints at the wrong polarity. */
   readonly meanValue: number;
 }
@@ -27,14 +32,15 @@ export interface PreparedImage {
  * Turns a decoded image into the network's input. First its channels: an image with the network's
  * channel count is taken as it is; an RGB image goes to a gray network as its luminance (as
  * before networks had channels); a gray image goes to an RGB network as three equal planes, which
- * is what gray is in RGB. Anything else is refused. The network was trained on MNIST: white digits
- * (1) on a black background (0). Inversion comes next, then transparency: each channel of a pixel
+ * is what gray is in RGB and what torchvision's ImageFolder loader (Pillow's convert('RGB')) feeds
+ * such a network. Anything else is refused. A gray network is usually MNIST's: white digits (1) on
+ * a black background (0). Inversion comes next, then transparency: each channel of a pixel
  * is multiplied by its opacity, so transparent pixels are background (black) whatever the
  * polarity, which for an image not inverted is compositing over black. Resampling comes last, on
  * these final values, plane by plane.
  */
 export function prepareInput(image: InputImage, o: PrepareOptions): PreparedImage {
-  const values = inNetworkChannels(image, o.channels);
+  const { values, conversion } = inNetworkChannels(image, o.channels);
   const { alpha } = image;
   const plane = image.height * image.width;
   let pixels: Float64Array = new Float64Array(values.length);
@@ -59,17 +65,17 @@ export function prepareInput(image: InputImage, o: PrepareOptions): PreparedImag
   }
   let sum = 0;
   for (let i = 0; i < pixels.length; i++) sum += pixels[i];
-  return { source: image, pixels, resizedFrom, meanValue: sum / pixels.length };
+  return { source: image, pixels, resizedFrom, conversion, meanValue: sum / pixels.length };
 }
 
-function inNetworkChannels(image: InputImage, channels: number): Float64Array {
-  if (image.channels === channels) return image.values;
-  if (channels === 1 && image.luminance !== null) return image.luminance;
+function inNetworkChannels(image: InputImage, channels: number): { values: Float64Array; conversion: ChannelConversion | null } {
+  if (image.channels === channels) return { values: image.values, conversion: null };
+  if (channels === 1 && image.luminance !== null) return { values: image.luminance, conversion: 'luminance' };
   if (channels === 3 && image.channels === 1) {
     const plane = image.values.length;
     const rgb = new Float64Array(3 * plane);
     for (let c = 0; c < 3; c++) rgb.set(image.values, c * plane);
-    return rgb;
+    return { values: rgb, conversion: 'replicated' };
   }
   const has = `${image.channels} channel${image.channels === 1 ? '' : 's'}`;
   throw new UserError(

@@ -1,10 +1,11 @@
 /**
- * Reads a weights file into the flat parameter layout (model/parameters.ts), whoever wrote it:
+ * Reads the seed network's weights into its flat parameter layout (model/parameters.ts), whoever wrote them:
  * `train --save` (the six arrays plus configuration arrays), the seed's numpy program, or PyTorch
  * (np.savez of the state dict in the seed's names; kern may keep Conv2d's (F,1,KH,KW) shape and w
  * Linear's flat (classes, D) shape). Arrays other than the seed's six and the four configuration
  * arrays are ignored, so a file that also carries images or gradients still loads.
  *
+ * A layer stack's weights are stack-weights.ts's; saved-network.ts tells the two apart.
  * Every problem is one UserError line naming the file and, where there is one, the array.
  */
 import { openNpz, type NpzArchive } from '../data/npz.js';
@@ -65,7 +66,12 @@ export interface LoadedWeights extends WeightsFile {
 
 /** Reads and checks a weights file; the configuration is complete once an image size is known. */
 export async function readWeightsFile(path: string, options: LoadWeightsOptions = {}): Promise<WeightsFile> {
-  const archive = await openNpz(path);
+  return readSeedWeights(await openNpz(path), options);
+}
+
+/** readWeightsFile on an archive already open (to tell the seed's weights from a layer stack's first). */
+export async function readSeedWeights(archive: NpzArchive, options: LoadWeightsOptions = {}): Promise<WeightsFile> {
+  const path = archive.path;
   const arrays = await readParameterArrays(archive);
   const facts = inferFromShapes(path, arrays);
   const stored = await readStoredConfig(archive);
@@ -114,7 +120,7 @@ export async function loadWeights(path: string, options: LoadWeightsOptions = {}
   return { ...file, config: file.configFor(size[0], size[1], options.imagesName) };
 }
 
-const NUMPY_NAMES: Record<NpyDtype, string> = {
+export const NUMPY_NAMES: Record<NpyDtype, string> = {
   u1: 'uint8', i1: 'int8', u2: 'uint16', i2: 'int16', u4: 'uint32', i4: 'int32', u8: 'uint64', i8: 'int64',
   f2: 'float16', f4: 'float32', f8: 'float64', b1: 'bool',
 };
@@ -122,11 +128,11 @@ const NUMPY_NAMES: Record<NpyDtype, string> = {
 async function readParameterArrays(archive: NpzArchive): Promise<Record<ParameterName, NpyArray>> {
   const { path, keys } = archive;
   if (keys.length === 0) {
-    throw new UserError(`${path}: holds no arrays; weights are an .npz of kern, kb, kern2, kb2, w, b (a PyTorch checkpoint must be exported with np.savez in these names)`);
+    throw new UserError(`${path}: holds no arrays; weights are an .npz of kern, kb, kern2, kb2, w, b, or a layer stack's state_dict and 'architecture' (PyTorch's exported with np.savez)`);
   }
   const missing = PARAMETER_NAMES.filter((n) => !keys.includes(n));
   if (missing.length > 0) {
-    throw new UserError(`${path}: no array ${missing.map((n) => `'${n}'`).join(', ')}; weights need kern, kb, kern2, kb2, w, b (arrays found: ${keys.join(', ')})`);
+    throw new UserError(`${path}: no array ${missing.map((n) => `'${n}'`).join(', ')}; weights need kern, kb, kern2, kb2, w, b, or a layer stack's tensors (0.weight, ...) and 'architecture' (arrays found: ${keys.join(', ')})`);
   }
   const arrays = {} as Record<ParameterName, NpyArray>;
   for (const name of PARAMETER_NAMES) {

@@ -9,6 +9,7 @@ import type { NpzArchive } from '../data/npz.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { completeSpec, deriveStackDims, ModelSpecError, type NetworkSpec, parseSpecJson, sequentialLayout } from '../model/stack/index.js';
 import { UserError } from '../util/errors.js';
+import { NUMPY_NAMES, type StoredDtype } from './load-weights.js';
 
 const SEQUENTIAL_TENSOR = /^\d+\.(weight|bias)$/;
 
@@ -16,6 +17,8 @@ export interface StackWeights {
   readonly spec: NetworkSpec;
   readonly params: FloatArray;
   readonly dtype: Dtype;
+  /** The tensors' dtype in the file, 'mixed' when they differ. */
+  readonly storedDtype: StoredDtype;
 }
 
 /** True when the archive holds a layer stack's weights rather than the seed network's. */
@@ -47,18 +50,21 @@ export async function readStackWeights(archive: NpzArchive, dtype?: Dtype): Prom
   for (const t of layout.tensors) {
     if (!archive.keys.includes(t.name)) throw new UserError(`${path}: the architecture needs '${t.name}' ${shape(t.shape)}, which the file lacks`);
     const a = await archive.read(t.name);
-    if (a.dtype !== 'f4' && a.dtype !== 'f8') throw new UserError(`${path}: '${t.name}' is ${a.dtype}; weights are float32 or float64`);
+    // float16 (a model.half() state_dict) arrives widened to float32, as the seed's weights do.
+    if (a.dtype !== 'f2' && a.dtype !== 'f4' && a.dtype !== 'f8') throw new UserError(`${path}: '${t.name}' is ${NUMPY_NAMES[a.dtype]}; weights are float16, float32 or float64`);
     if (shape(a.shape) !== shape(t.shape)) throw new UserError(`${path}: '${t.name}' is ${shape(a.shape)}, the architecture makes it ${shape(t.shape)}`);
-    arrays.push({ tensor: t, data: a.data as Float32Array | Float64Array });
+    arrays.push({ tensor: t, stored: a.dtype, data: a.data as Float32Array | Float64Array });
   }
-  const chosen: Dtype = dtype ?? (arrays.some((a) => a.data instanceof Float64Array) ? 'float64' : 'float32');
+  const kinds = new Set(arrays.map((a) => a.stored));
+  const storedDtype: StoredDtype = kinds.size > 1 ? 'mixed' : ({ f2: 'float16', f4: 'float32', f8: 'float64' } as const)[[...kinds][0] as 'f2' | 'f4' | 'f8'];
+  const chosen: Dtype = dtype ?? (kinds.has('f8') ? 'float64' : 'float32');
   const params = allocFloat(chosen, layout.total);
   for (const { tensor, data } of arrays) {
     const bad = data.findIndex((v) => !Number.isFinite(v) || (chosen === 'float32' && !Number.isFinite(Math.fround(v))));
     if (bad >= 0) throw new UserError(`${path}: '${tensor.name}' value ${bad} is ${data[bad]}, not a finite ${chosen}`);
     params.set(data, tensor.offset);
   }
-  return { spec, params, dtype: chosen };
+  return { spec, params, dtype: chosen, storedDtype };
 }
 
 const shape = (s: readonly number[]): string => `(${s.join(',')})`;
