@@ -25,7 +25,7 @@ describe('Ctrl-C during opacus-mnist training', () => {
     expect(readdirSync(checkpoint)).toEqual(['checkpoint.npz']);
     expect(existsSync(join(dir, 'early.npz'))).toBe(false);
     const saved = await loadCheckpoint(checkpoint);
-    expect(saved.meta.adamStep).toBe(stoppedAt);
+    expect(saved.meta.step).toBe(stoppedAt);
     expect(saved.meta.spec?.layers).toHaveLength(10);
 
     const resumed = runCli(['train', '--resume', checkpoint, '--epochs', '3', '--save', join(dir, 'resumed.npz')]);
