@@ -37,6 +37,13 @@ const FLAG_OF_SETTING: Record<string, string> = {
   resume: 'resume',
   init: 'init',
   resize: 'resize',
+  noise: 'noise',
+  targetEpsilon: 'target-epsilon',
+  sampleRate: 'sample-rate',
+  trainSize: 'train-size',
+  steps: 'steps',
+  delta: 'delta',
+  accountant: 'accountant',
 };
 
 /** '--kernel1' for a setting a flag sets; the domain's words for one no flag sets ('image height'). */
