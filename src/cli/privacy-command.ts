@@ -64,10 +64,8 @@ function scheduleFrom(a: PrivacyArgs): Schedule {
   }
   const sampleRate = a.sampleRate!;
   if (a.steps !== undefined) return { sampleRate, steps: a.steps };
-  // A rate outside (0, 1] is the accountant's to refuse, naming it; the steps would be meaningless.
-  const steps = sampleRate > 0 && sampleRate <= 1 ? stepsOfEpochs(a.epochs!, sampleRate) : 1;
-  if (steps < 1) throw new UserError(`--epochs ${a.epochs} at --sample-rate ${sampleRate} is less than one step`);
-  return { sampleRate, steps, epochs: a.epochs };
+  // A rate outside (0, 1] gives no sensible step count, but the accountant refuses the rate first.
+  return { sampleRate, steps: stepsOfEpochs(a.epochs!, sampleRate), epochs: a.epochs };
 }
 
 interface PrivacyReport {
