@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drawPoissonBatch, poissonSlots } from '../src/privacy/poisson-sampling.js';
-import { poissonSchedule } from '../src/privacy/privacy-settings.js';
+import { poissonSchedule } from '../src/privacy/poisson-schedule.js';
 
 describe('Poisson sampling', () => {
   it('each step draws its own batch from (seed, step) alone: the same again, another for another step or seed', () => {

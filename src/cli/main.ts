@@ -7,6 +7,7 @@ import { refuseRepeatedFlags } from './repeated-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
+import { privacyBuilder, runPrivacy } from './privacy-command.js';
 import { messageForUser } from './setting-flags.js';
 import { runTrain, trainBuilder } from './train-command.js';
 
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
     .command('eval', 'test loss, accuracy, per-class accuracy and confusion matrix of saved weights', evalBuilder, runEval)
     .command('predict <images..>', 'classify PNG images and .npy arrays with saved weights', predictBuilder, runPredict)
     .command('bench', 'measure how training throughput scales with the thread count', benchBuilder, runBenchCommand)
-    .demandCommand(1, 'name a command: train, eval, predict or bench')
+    .command('privacy', 'the epsilon DP-SGD spends for a noise multiplier, or the noise multiplier for a target epsilon', privacyBuilder, runPrivacy)
+    .demandCommand(1, 'name a command: train, eval, predict, bench or privacy')
     .strict()
     .recommendCommands()
     .help()

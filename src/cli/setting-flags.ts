@@ -47,6 +47,9 @@ const FLAG_OF_SETTING: Record<string, string> = {
   resume: 'resume',
   init: 'init',
   resize: 'resize',
+  sampleRate: 'sample-rate',
+  trainSize: 'train-size',
+  steps: 'steps',
 };
 
 /** '--kernel1' for a setting a flag sets; the domain's words for one no flag sets ('image height'). */

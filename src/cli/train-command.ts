@@ -27,7 +27,8 @@ import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-set
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withOptimizerOptions } from './optimizer-options.js';
 import { withPrivacyOptions } from './privacy-options.js';
-import { poissonSchedule, type PrivacySettings, resolvePrivacy } from '../privacy/privacy-settings.js';
+import { poissonSchedule } from '../privacy/poisson-schedule.js';
+import { type PrivacySettings, resolvePrivacy } from '../privacy/privacy-settings.js';
 import { epochBatches } from '../train/batches.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelSummary } from '../model/model.js';

@@ -1,8 +1,130 @@
-// PLACEHOLDER until the rdp helper's module lands: not to be committed.
+import { type NameSetting, SettingError } from '../util/errors.js';
+import { rdpEpsilon } from './rdp.js';
+
+/**
+ * The accountants: each turns a mechanism (Poisson sampling at `sampleRate`, Gaussian noise of
+ * multiplier `noise`, `steps` steps) and a delta into the epsilon it spends. Which one a run uses
+ * is its `accountant` setting; everything else reaches them through this table.
+ */
+
 export type AccountantKind = 'rdp' | 'prv';
 export const ACCOUNTANT_KINDS: readonly AccountantKind[] = ['rdp', 'prv'];
-export const ACCOUNTANTS: Record<AccountantKind, (m: { sampleRate: number; noise: number; steps: number }, delta: number) => { epsilon: number }> = {
-  rdp: () => ({ epsilon: NaN }),
-  prv: () => ({ epsilon: NaN }),
+
+export interface Mechanism {
+  /** The probability with which each step takes each training sample. */
+  readonly sampleRate: number;
+  /** The noise multiplier sigma: noise N(0, (sigma x clip)^2) on the sum of clipped gradients. */
+  readonly noise: number;
+  readonly steps: number;
+}
+
+/** What an accountant finds: epsilon, and what it learnt on the way (rdp: the best order). */
+export interface Spending {
+  readonly epsilon: number;
+  readonly [detail: string]: number;
+}
+
+export type Accountant = (mechanism: Mechanism, delta: number) => Spending;
+
+export const ACCOUNTANTS: Record<AccountantKind, Accountant> = {
+  rdp: ({ sampleRate, noise, steps }, delta) => {
+    const { epsilon, order } = rdpEpsilon(sampleRate, noise, steps, delta);
+    return { epsilon, order };
+  },
+  prv: () => {
+    throw new SettingError('accountant', (name) => `${name('accountant')} prv is not available in this build yet; use rdp`);
+  },
 };
-export function noiseForTarget(..._: unknown[]): number { return NaN; }
+
+/** The epsilon `mechanism` spends at `delta` by accountant `kind`, its settings checked first. */
+export function epsilonSpent(kind: AccountantKind, mechanism: Mechanism, delta: number): Spending {
+  checkNoise(mechanism.noise);
+  checkSchedule(mechanism.sampleRate, mechanism.steps, 0);
+  checkDelta(delta);
+  return ACCOUNTANTS[kind](mechanism, delta);
+}
+
+/** Noise multipliers above this are taken for an unreachable target, as in Opacus. */
+const MAX_NOISE = 1e6;
+
+/**
+ * The noise multiplier that spends at most `targetEpsilon` (and within `tolerance` of it) over
+ * `steps` steps at `sampleRate`: the bisection of Opacus's get_noise_multiplier, step for step,
+ * so that its published figures come out the same. It doubles the upper end from 10 (so 20 is the
+ * first noise tried) until that spends no more than the target, then halves [low, high] keeping
+ * epsilon(high) <= target, and returns high.
+ */
+export function noiseForTarget(
+  kind: AccountantKind,
+  targetEpsilon: number,
+  delta: number,
+  sampleRate: number,
+  steps: number,
+  tolerance = 0.01,
+): number {
+  if (!(targetEpsilon > 0 && targetEpsilon < Infinity)) {
+    throw new SettingError('targetEpsilon', (name) => `${name('targetEpsilon')} must be a positive number, got ${describe(targetEpsilon)}`);
+  }
+  checkDelta(delta);
+  checkSchedule(sampleRate, steps, 1);
+  if (!(tolerance > 0)) throw new RangeError(`epsilon tolerance ${tolerance} is not positive`);
+  const epsilonAt = (noise: number) => ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta).epsilon;
+
+  let low = 0;
+  let high = 10;
+  let epsilonHigh = Infinity;
+  while (epsilonHigh > targetEpsilon) {
+    high *= 2;
+    epsilonHigh = epsilonAt(high);
+    if (high > MAX_NOISE) throw unreachable(kind, targetEpsilon, delta, sampleRate, steps, high, epsilonHigh);
+  }
+  // The interval halves each time, so this ends; the bound only guards against a non-monotone accountant.
+  for (let halvings = 0; targetEpsilon - epsilonHigh > tolerance && halvings < 200; halvings++) {
+    const noise = (low + high) / 2;
+    const epsilon = epsilonAt(noise);
+    if (epsilon < targetEpsilon) {
+      high = noise;
+      epsilonHigh = epsilon;
+    } else {
+      low = noise;
+    }
+  }
+  return high;
+}
+
+function unreachable(kind: AccountantKind, target: number, delta: number, sampleRate: number, steps: number, noise: number, epsilon: number) {
+  const where = (name: NameSetting) => `${name('targetEpsilon')} ${target} at ${name('delta')} ${delta} (${steps} steps at sample rate ${sampleRate}, ${kind} accountant)`;
+  // The doubling overshoots the cap, so its last noise may reach the target yet lie above it.
+  return epsilon <= target
+    ? new SettingError('targetEpsilon', (name) => `${where(name)} needs a noise multiplier above ${MAX_NOISE}`)
+    : new SettingError(
+        'targetEpsilon',
+        (name) => `${where(name)} cannot be reached: even ${name('noise')} ${noise} spends epsilon ${epsilon.toPrecision(4)}, about the smallest reachable`,
+      );
+}
+
+function checkNoise(noise: number): void {
+  if (!(noise > 0 && noise < Infinity)) {
+    throw new SettingError('noise', (name) => `${name('noise')} must be a positive number (the noise multiplier sigma), got ${describe(noise)}`);
+  }
+}
+
+/** `minSteps` is 0 where nothing spent is a fine answer (an epsilon), 1 where a noise is sought. */
+function checkSchedule(sampleRate: number, steps: number, minSteps: number): void {
+  if (!(sampleRate > 0 && sampleRate <= 1)) {
+    throw new SettingError('sampleRate', (name) => `${name('sampleRate')} must be above 0 and at most 1, got ${describe(sampleRate)}`);
+  }
+  if (!Number.isSafeInteger(steps) || steps < minSteps) {
+    throw new SettingError('steps', (name) => `${name('steps')} must be a whole number of at least ${minSteps}, got ${describe(steps)}`);
+  }
+}
+
+function checkDelta(delta: number): void {
+  if (!(delta > 0 && delta < 1)) {
+    throw new SettingError('delta', (name) => `${name('delta')} must be above 0 and below 1, got ${describe(delta)}`);
+  }
+}
+
+function describe(v: number): string {
+  return Number.isNaN(v) ? 'a value that is not a number' : String(v);
+}

@@ -1,6 +1,7 @@
-import { ACCOUNTANTS } from './accountant.js';
+import { epsilonSpent } from './accountant.js';
+import { poissonSchedule } from './poisson-schedule.js';
 import { type NoiseSource, SecureNoise, SeededNoise } from './gaussian-noise.js';
-import { type PrivacyGuarantee, type PrivacySettings, poissonSchedule } from './privacy-settings.js';
+import type { PrivacyGuarantee, PrivacySettings } from './privacy-settings.js';
 
 /**
  * The main thread's half of DP-SGD (the pool threads clip each sample's gradient in its slot):
@@ -56,7 +57,7 @@ export class DpSgd {
   /** What `steps` steps of this run have spent, by its accountant. */
   guarantee(steps: number): PrivacyGuarantee {
     const { noise, clip, delta, accountant, sampling } = this.settings;
-    const epsilon = steps === 0 ? 0 : ACCOUNTANTS[accountant]({ sampleRate: this.sampleRate, noise, steps }, delta).epsilon;
+    const epsilon = epsilonSpent(accountant, { sampleRate: this.sampleRate, noise, steps }, delta).epsilon;
     return { epsilon, delta, accountant, noise, clip, sampleRate: this.sampleRate, steps, sampling, covered: sampling === 'poisson' };
   }
 }

@@ -1,5 +1,6 @@
 import { SettingError } from '../util/errors.js';
 import { type AccountantKind, noiseForTarget } from './accountant.js';
+import { poissonSchedule } from './poisson-schedule.js';
 
 /** How a private run takes its batches: Poisson sampling (what the accountants assume) or the epoch's shuffle. */
 export type Sampling = 'poisson' | 'shuffle';
@@ -35,16 +36,6 @@ export interface PrivacyGuarantee {
    * such a run would have spent, not a guarantee for this one.
    */
   readonly covered: boolean;
-}
-
-/**
- * Poisson sampling as Opacus sets it up from a batch size: an epoch is ceil(N/B) steps and each
- * takes a sample with probability 1/ceil(N/B), so an epoch sees N samples on average and the
- * expected batch, N/ceil(N/B), is at most B.
- */
-export function poissonSchedule(samples: number, batchSize: number): { sampleRate: number; stepsPerEpoch: number } {
-  const stepsPerEpoch = Math.ceil(samples / batchSize);
-  return { sampleRate: 1 / stepsPerEpoch, stepsPerEpoch };
 }
 
 /** Private training as asked for: the noise given, or a target epsilon to calibrate it to. */

@@ -9,7 +9,7 @@ import { createSharedState, type SharedState } from '../parallel/shared-state.js
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
 import type { PrivacyGuarantee, PrivacySettings } from '../privacy/privacy-settings.js';
-import { poissonSchedule } from '../privacy/privacy-settings.js';
+import { poissonSchedule } from '../privacy/poisson-schedule.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type BatchPlan, PoissonBatches, ShuffledBatches } from './batch-plan.js';
 import { BatchGradient } from './batch-gradient.js';

@@ -1,0 +1,115 @@
+import type { Argv } from 'yargs';
+import { ACCOUNTANT_KINDS, type AccountantKind, epsilonSpent, noiseForTarget, type Spending } from '../privacy/accountant.js';
+import { poissonSchedule, stepsOfEpochs } from '../privacy/poisson-schedule.js';
+import { UserError } from '../util/errors.js';
+import { requireFlagValues } from './flag-values.js';
+import { positiveInt } from './parse-values.js';
+
+// The noise, rate, delta and target are checked by the accountant, which names them as settings:
+// the messages then read the same here and in train.
+export function privacyBuilder<T>(y: Argv<T>) {
+  const privacy = y
+    .option('noise', { type: 'number', describe: 'noise multiplier sigma: each step adds N(0, (sigma x clip)^2) to the sum of clipped gradients' })
+    .option('target-epsilon', { type: 'number', describe: 'instead of --noise: find the noise multiplier that spends at most this epsilon (to within 0.01, as Opacus)' })
+    .option('sample-rate', { type: 'number', describe: 'probability q with which a step takes each training sample (Poisson sampling)' })
+    .option('batch-size', { type: 'number', describe: 'instead of --sample-rate, with --train-size: q = 1/ceil(N/B), as Opacus sets it', coerce: positiveInt('batch-size', 1_000_000_000) })
+    .option('train-size', { type: 'number', describe: 'training samples N, with --batch-size', coerce: positiveInt('train-size', 1_000_000_000_000) })
+    .option('steps', { type: 'number', describe: 'optimizer steps taken', coerce: positiveInt('steps', 1_000_000_000_000) })
+    .option('epochs', { type: 'number', describe: 'instead of --steps: E x ceil(N/B) steps with --batch-size, floor(E/q) with --sample-rate', coerce: positiveInt('epochs', 1_000_000) })
+    .option('delta', { type: 'number', describe: 'delta of the (epsilon, delta) guarantee, usually below 1/N for N training samples' })
+    .option('accountant', { choices: ACCOUNTANT_KINDS, default: 'rdp' as AccountantKind, describe: "rdp: Renyi DP at Opacus's orders 1.1 to 63, the best of them; prv: privacy loss random variables, usually a smaller epsilon" })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
+    .group(['noise', 'target-epsilon', 'sample-rate', 'batch-size', 'train-size', 'steps', 'epochs', 'delta'], 'Mechanism:')
+    .group(['accountant', 'json'], 'Output:');
+  return requireFlagValues(privacy);
+}
+
+type PrivacyArgs = Awaited<ReturnType<ReturnType<typeof privacyBuilder>['parseAsync']>>;
+
+/** How the sample rate and steps were given, for the report. */
+interface Schedule {
+  readonly sampleRate: number;
+  readonly steps: number;
+  readonly batchSize?: number;
+  readonly trainSize?: number;
+  readonly epochs?: number;
+}
+
+/** Epsilon for a noise multiplier, or the noise multiplier for a target epsilon. */
+export function runPrivacy(a: PrivacyArgs): void {
+  if ((a.noise === undefined) === (a.targetEpsilon === undefined)) {
+    throw new UserError('give either --noise (to get epsilon) or --target-epsilon (to get the noise multiplier)');
+  }
+  if (a.delta === undefined) throw new UserError('give --delta, the delta of the (epsilon, delta) guarantee (below 1/N, the training set size)');
+  const schedule = scheduleFrom(a);
+  const kind = a.accountant;
+  const noise = a.noise ?? noiseForTarget(kind, a.targetEpsilon!, a.delta, schedule.sampleRate, schedule.steps);
+  const spent = epsilonSpent(kind, { sampleRate: schedule.sampleRate, noise, steps: schedule.steps }, a.delta);
+  const report: PrivacyReport = { kind, delta: a.delta, noise, targetEpsilon: a.targetEpsilon, schedule, spent };
+  process.stdout.write(`${a.json ? JSON.stringify(privacyJson(report)) : formatPrivacy(report)}\n`);
+}
+
+function scheduleFrom(a: PrivacyArgs): Schedule {
+  const byBatch = a.batchSize !== undefined || a.trainSize !== undefined;
+  if (byBatch && a.sampleRate !== undefined) throw new UserError('give --sample-rate, or --batch-size with --train-size, not both');
+  if (!byBatch && a.sampleRate === undefined) throw new UserError('give --sample-rate, or --batch-size with --train-size');
+  if (byBatch && (a.batchSize === undefined || a.trainSize === undefined)) {
+    throw new UserError(`--${a.batchSize === undefined ? 'train-size' : 'batch-size'} needs --${a.batchSize === undefined ? 'batch-size' : 'train-size'} too: the sample rate is 1/ceil(N/B)`);
+  }
+  if ((a.steps === undefined) === (a.epochs === undefined)) throw new UserError('give either --steps or --epochs');
+  if (byBatch) {
+    const { sampleRate, stepsPerEpoch } = poissonSchedule(a.trainSize!, a.batchSize!);
+    const steps = a.steps ?? a.epochs! * stepsPerEpoch;
+    return { sampleRate, steps, batchSize: a.batchSize, trainSize: a.trainSize, epochs: a.epochs };
+  }
+  const sampleRate = a.sampleRate!;
+  if (a.steps !== undefined) return { sampleRate, steps: a.steps };
+  // A rate outside (0, 1] gives no sensible step count, but the accountant refuses the rate first.
+  return { sampleRate, steps: stepsOfEpochs(a.epochs!, sampleRate), epochs: a.epochs };
+}
+
+interface PrivacyReport {
+  readonly kind: AccountantKind;
+  readonly delta: number;
+  readonly noise: number;
+  readonly targetEpsilon?: number;
+  readonly schedule: Schedule;
+  readonly spent: Spending;
+}
+
+function privacyJson(r: PrivacyReport): Record<string, unknown> {
+  const { epsilon, ...details } = r.spent;
+  return {
+    accountant: r.kind,
+    epsilon,
+    delta: r.delta,
+    noise: r.noise,
+    ...(r.targetEpsilon === undefined ? {} : { targetEpsilon: r.targetEpsilon }),
+    ...r.schedule,
+    ...details,
+  };
+}
+
+/** Two lines: what is spent (or the noise found), then the mechanism it was computed for. */
+function formatPrivacy(r: PrivacyReport): string {
+  const { epsilon, ...details } = r.spent;
+  const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => `${key === 'order' ? 'best order' : key} ${value}`)].join(', ');
+  const first =
+    r.targetEpsilon === undefined
+      ? `epsilon ${significant(epsilon)} at delta ${small(r.delta)} (${how})`
+      : `noise multiplier ${r.noise} spends epsilon ${significant(epsilon)} (target ${r.targetEpsilon}) at delta ${small(r.delta)} (${how})`;
+  const s = r.schedule;
+  const rate = s.batchSize === undefined ? `sample rate ${s.sampleRate}` : `sample rate 1/${Math.round(1 / s.sampleRate)} (batch size ${s.batchSize} of ${s.trainSize})`;
+  const steps = `${s.steps} steps${s.epochs === undefined ? '' : ` (${s.epochs} epochs)`}`;
+  const second = `${r.targetEpsilon === undefined ? `noise multiplier ${r.noise}, ` : ''}${rate}, ${steps}`;
+  return `${first}\n${second}`;
+}
+
+/** 1e-5 as people write it, not JavaScript's 0.00001. */
+function small(v: number): string {
+  return v > 0 && v < 1e-3 ? v.toExponential() : String(v);
+}
+
+function significant(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
+}

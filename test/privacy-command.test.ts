@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { expectRefused, runCli } from './helpers/cli.js';
+
+const MECHANISM = ['--sample-rate', '0.04', '--steps', '2250', '--delta', '1e-5'];
+
+function privacy(args: string[]) {
+  const r = runCli(['privacy', ...args]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toBe('');
+  return r.stdout;
+}
+
+const privacyJson = (args: string[]) => {
+  const lines = privacy([...args, '--json']).trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]);
+};
+
+describe('shardtrain privacy --noise: the epsilon spent', () => {
+  it('q=0.04 sigma=1.5 steps=2250 delta=1e-5: two lines, epsilon 7.32911 at order 3.9', () => {
+    expect(privacy(['--noise', '1.5', ...MECHANISM])).toBe(
+      'epsilon 7.32911 at delta 1e-5 (rdp accountant, best order 3.9)\nnoise multiplier 1.5, sample rate 0.04, 2250 steps\n',
+    );
+  });
+
+  it('--json: one object with the mechanism, epsilon to full precision and the order', () => {
+    const out = privacyJson(['--noise', '1.5', ...MECHANISM]);
+    expect(out).toMatchObject({ accountant: 'rdp', delta: 1e-5, noise: 1.5, sampleRate: 0.04, steps: 2250, order: 3.9 });
+    expect(Math.abs(out.epsilon - 7.32911117143) / 7.32911117143).toBeLessThan(1e-9);
+    expect(Object.keys(out).sort()).toEqual(['accountant', 'delta', 'epsilon', 'noise', 'order', 'sampleRate', 'steps']);
+  });
+
+  it('--batch-size 250 --train-size 10000 --epochs 2: q = 1/40 and 80 steps', () => {
+    const args = ['--noise', '1', '--batch-size', '250', '--train-size', '10000', '--epochs', '2', '--delta', '1e-5'];
+    expect(privacyJson(args)).toMatchObject({ sampleRate: 0.025, steps: 80, batchSize: 250, trainSize: 10000, epochs: 2 });
+    expect(privacy(args).split('\n')[1]).toBe('noise multiplier 1, sample rate 1/40 (batch size 250 of 10000), 80 steps (2 epochs)');
+  });
+});
+
+describe('shardtrain privacy --target-epsilon: the noise multiplier', () => {
+  it('epsilon 8, delta 1e-5, q=0.04, 90 epochs -> 1.416015625, spending at most 8', () => {
+    const out = privacyJson(['--target-epsilon', '8', '--sample-rate', '0.04', '--epochs', '90', '--delta', '1e-5']);
+    expect(out).toMatchObject({ noise: 1.416015625, targetEpsilon: 8, steps: 2250, epochs: 90 });
+    expect(out.epsilon).toBeLessThanOrEqual(8);
+    expect(out.epsilon).toBeGreaterThan(7.99);
+  });
+
+  it('text: the noise multiplier first', () => {
+    const lines = privacy(['--target-epsilon', '8', '--sample-rate', '0.04', '--steps', '2000', '--delta', '1e-5']).split('\n');
+    expect(lines[0]).toMatch(/^noise multiplier 1\.356201171875 spends epsilon 7\.99\d* \(target 8\) at delta 1e-5 \(rdp accountant, best order [\d.]+\)$/);
+    expect(lines[1]).toBe('sample rate 0.04, 2000 steps');
+  });
+});
+
+describe('shardtrain privacy refuses, in one line with exit code 2', () => {
+  const refusals: [string, string[], RegExp][] = [
+    ['--delta 1', ['--noise', '1', '--sample-rate', '0.04', '--steps', '10', '--delta', '1'], /--delta must be above 0 and below 1, got 1$/],
+    ['--noise 0', ['--noise', '0', ...MECHANISM], /--noise must be a positive number \(the noise multiplier sigma\), got 0$/],
+    ['--noise abc', ['--noise', 'abc', ...MECHANISM], /--noise must be a positive number .*not a number$/],
+    [
+      'an unreachable --target-epsilon',
+      ['--target-epsilon', '0.05', ...MECHANISM],
+      /--target-epsilon 0\.05 at --delta 0\.00001 .*cannot be reached: even --noise 1310720 spends epsilon 0\.10\d\d, about the smallest reachable$/,
+    ],
+    ['--sample-rate 0', ['--noise', '1', '--sample-rate', '0', '--steps', '10', '--delta', '1e-5'], /--sample-rate must be above 0 and at most 1, got 0$/],
+    ['--sample-rate 1.5 with --epochs', ['--noise', '1', '--sample-rate', '1.5', '--epochs', '1', '--delta', '1e-5'], /--sample-rate must be above 0 and at most 1/],
+    ['no --delta', ['--noise', '1', '--sample-rate', '0.04', '--steps', '10'], /give --delta/],
+    ['both --noise and --target-epsilon', ['--noise', '1', '--target-epsilon', '1', ...MECHANISM], /give either --noise .* or --target-epsilon/],
+    ['neither --steps nor --epochs', ['--noise', '1', '--sample-rate', '0.04', '--delta', '1e-5'], /give either --steps or --epochs/],
+    ['--batch-size without --train-size', ['--noise', '1', '--batch-size', '10', '--steps', '5', '--delta', '1e-5'], /--batch-size needs --train-size too/],
+    ['--sample-rate with --batch-size', ['--noise', '1', '--sample-rate', '0.1', '--batch-size', '10', '--train-size', '100', '--steps', '5', '--delta', '1e-5'], /not both/],
+    ['--accountant other', ['--noise', '1', ...MECHANISM, '--accountant', 'other'], /accountant/],
+    ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
+  ];
+  for (const [name, args, message] of refusals) {
+    it(name, () => expectRefused(runCli(['privacy', ...args]), message));
+  }
+});
