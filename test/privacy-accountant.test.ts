@@ -23,6 +23,16 @@ describe('noise for a target epsilon (the bisection of Opacus get_noise_multipli
     expect(noise.toFixed(3)).toBe('1.416');
   });
 
+  it('PRV: epsilon 8, delta 1e-5, q=0.04, 90 epochs (2,250 steps) -> 1.34765625', () => {
+    expect(noiseForTarget('prv', 8, 1e-5, 0.04, 2250)).toBe(1.34765625);
+  });
+
+  it('PRV through the table: sigma 1.5, q=0.04, 2,249 steps, delta 1e-5 -> 6.777395712 (upper bound), the bounds around it', () => {
+    const spent = epsilonSpent('prv', { sampleRate: 0.04, noise: 1.5, steps: 2249 }, 1e-5);
+    expect(Math.abs(spent.epsilon - 6.777395712) / 6.777395712).toBeLessThan(1e-3);
+    expect(spent.epsilonLower).toBeLessThan(spent.epsilon);
+  });
+
   it('epsilon 8, delta 1e-5, q=0.04, 2,000 steps -> 1.3562', () => {
     const noise = noiseForTarget('rdp', 8, 1e-5, 0.04, 2000);
     expect(noise).toBe(1.356201171875);

@@ -1,4 +1,5 @@
 import { type NameSetting, SettingError } from '../util/errors.js';
+import { prvEpsilon } from './prv.js';
 import { rdpEpsilon } from './rdp.js';
 
 /**
@@ -31,8 +32,9 @@ export const ACCOUNTANTS: Record<AccountantKind, Accountant> = {
     const { epsilon, order } = rdpEpsilon(sampleRate, noise, steps, delta);
     return { epsilon, order };
   },
-  prv: () => {
-    throw new SettingError('accountant', (name) => `${name('accountant')} prv is not available in this build yet; use rdp`);
+  prv: (mechanism, delta) => {
+    const { epsilon, epsilonLower, epsilonEstimate } = prvEpsilon(mechanism, delta);
+    return { epsilon, epsilonLower, epsilonEstimate };
   },
 };
 
