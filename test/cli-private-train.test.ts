@@ -80,3 +80,18 @@ describe('train --dp', () => {
     });
   });
 });
+
+describe('train --grad-stats', () => {
+  it('reports B_simple every epoch in text and JSON, explains it once, and is refused with --dp', () => {
+    const args = ['train', '--train-count', '600', '--test-count', '40', '--batch-size', '50', '--epochs', '2', '--grad-stats'];
+    const text = runCli(args);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^epoch 2\/2 .*  B_simple \d+$/m);
+    expect(text.stdout).toMatch(/^gradient noise scale B_simple ~ \d+ samples: batches (larger than 50 would still cut|beyond it mostly repeat)/m);
+    const json = runCli([...args, '--json']);
+    const epochs = trainJson(json.stdout).epochs as unknown as { noiseScale: { simple: number; trace: number; gradientSquared: number; batches: number } }[];
+    expect(epochs[1].noiseScale.batches).toBe(12);
+    expect(epochs[1].noiseScale.simple).toBeCloseTo(epochs[1].noiseScale.trace / epochs[1].noiseScale.gradientSquared, 9);
+    expectRefused(runCli([...args, '--dp', '--noise', '1']), /^shardtrain: --grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects$/);
+  });
+});

@@ -1,3 +1,4 @@
+import { explainNoiseScale } from '../train/gradient-noise-scale.js';
 import type { BenchResult } from './run-bench.js';
 
 const pad = (text: string, width: number) => text.padStart(width);
@@ -39,6 +40,7 @@ export function formatBenchTable(r: BenchResult): string {
     }
     lines.push('private: DP-SGD on the same network and batch (Poisson-sampled, clipped, noised), timed alternately with ordinary training.');
   }
+  if (r.noiseScale !== undefined) lines.push('', explainNoiseScale(r.noiseScale, r.batchSize));
   lines.push(
     '',
     'compute: the slowest thread\'s computation; wait: how long the fastest thread idled for it; dispatch: the rest of the',

@@ -14,6 +14,8 @@ export interface ThroughputRun {
   readonly kernels: string;
   /** The network, in the compact form. */
   readonly model: string;
+  /** With gradientStats: B_simple over the timed steps. */
+  readonly noiseScale: number;
 }
 
 /** A trainer ready to be timed; the caller closes it. */
@@ -55,10 +57,12 @@ export async function measureThroughput(
 ): Promise<ThroughputRun> {
   const { trainer, step } = await warmTrainer(dataset, options, warmupSteps);
   try {
+    trainer.takeNoiseScale();
     const timing = new TimingTotals();
     const started = performance.now();
     for (let s = 0; s < steps; s++) await step(timing);
     const seconds = (performance.now() - started) / 1000;
+    const noiseScale = trainer.takeNoiseScale()?.simple ?? NaN;
     let emptyMs = 0;
     for (let t = 0; t < emptyTasks; t++) emptyMs += (await trainer.emptyTasks()).wallMs;
     return {
@@ -70,6 +74,7 @@ export async function measureThroughput(
       multiplyAddsPerSample: trainer.layout.multiplyAddsPerSample,
       kernels: trainer.kernelName,
       model: describeModelLayers(trainer.model),
+      noiseScale,
     };
   } finally {
     await trainer.close();

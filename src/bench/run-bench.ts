@@ -59,6 +59,8 @@ export interface BenchResult {
   /** Bytes of the per-sample gradient slots (batch x parameters). */
   readonly gradientSlotBytes: number;
   readonly results: readonly ThreadResult[];
+  /** bench --grad-stats: B_simple, the median over every run's timed steps. */
+  readonly noiseScale?: number;
 }
 
 export interface BenchProgress {
@@ -95,7 +97,7 @@ export async function runBench(
       runs.get(threads)!.push(run);
       onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
       if (options.privacy === undefined) continue;
-      const privateRun = await measureThroughput(dataset, { ...train, privacy: options.privacy, threads, epochs: 1 }, options.warmup, options.steps);
+      const privateRun = await measureThroughput(dataset, { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 }, options.warmup, options.steps);
       privateRuns.get(threads)!.push(privateRun.samplesPerSec);
       onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
     }
@@ -136,6 +138,7 @@ export async function runBench(
     multiplyAddsPerSample: info!.multiplyAddsPerSample,
     gradientSlotBytes: train.batchSize * info!.parameters * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
     results,
+    ...(train.gradientStats ? { noiseScale: median([...runs.values()].flat().map((x) => x.noiseScale)) } : {}),
   };
 }
 

@@ -43,7 +43,8 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .option('dp', { type: 'boolean', default: false, describe: `also time private training (DP-SGD: clip ${BENCH_PRIVACY.clip}, noise ${BENCH_PRIVACY.noise}, Poisson sampling at the batch size) alternately with ordinary training, and give the ratio` })
-    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp'], 'Bench:');
+    .option('grad-stats', { type: 'boolean', default: false, describe: 'also estimate the gradient noise scale B_simple over the timed steps (each thread then measures every sample gradient\'s norm)' })
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));
 }
 
@@ -66,7 +67,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   try {
     result = await runBench(
       dataset,
-      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed },
+      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed, gradientStats: a.gradStats },
       { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks, ...(a.dp ? { privacy: BENCH_PRIVACY } : {}) },
       (p) => progress.update(p),
     );

@@ -15,6 +15,7 @@ export function formatEpochLine(r: EpochReport): string {
     `${Math.round(r.samplesPerSec)} samples/s`,
     `${r.seconds.toFixed(1)} s`,
     ...privacyCells(r),
+    ...(r.noiseScale === undefined ? [] : [`B_simple ${Number.isFinite(r.noiseScale.simple) ? Math.round(r.noiseScale.simple) : 'n/a'}`]),
   ].join('  ');
 }
 
@@ -45,5 +46,6 @@ export function epochJson(r: EpochReport): string {
     samplesPerSec: r.samplesPerSec,
     seconds: r.seconds,
     ...(r.privacy === undefined ? {} : { privacy: r.privacy, norms: r.norms }),
+    ...(r.noiseScale === undefined ? {} : { noiseScale: r.noiseScale }),
   });
 }

@@ -15,6 +15,7 @@ import { UserError } from '../util/errors.js';
 import { loadData, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
 import { describeGuarantee, privacyLine } from './privacy-report.js';
+import { explainNoiseScale } from '../train/gradient-noise-scale.js';
 import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
 import { withModelOptions } from './model-options.js';
@@ -56,7 +57,8 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
     .option('save', { type: 'string', describe: "write the trained weights to FILE.npz (the seed network in the article's names; any other in torch.nn.Sequential's, with its architecture)" })
     .option('json', { type: 'boolean', default: false, describe: 'print the model summary, then one object per epoch, as JSON lines on stdout and nothing else there' })
-    .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json'], 'Training:')
+    .option('grad-stats', { type: 'boolean', default: false, describe: "estimate the gradient noise scale B_simple from the per-sample gradients each epoch: the batch size beyond which more samples per step (and more threads) pay less" })
+    .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json', 'grad-stats'], 'Training:')
     .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every); a DIR that holds one already is refused: continue it with --resume', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
@@ -96,8 +98,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const choice: ModelChoice = initial?.choice ?? settings.model;
   const model = await withDataSource(settings.data.data, async () => modelForData(choice, dataset, a.model));
   const privacy = privacyOf(settings, dataset.train.count, epochs);
+  if (a.gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
   const trainer = await withDataSource(settings.data.data, () =>
-    Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
+    Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: a.gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
   if (initial !== null) trainer.setParams(initial.params);
   if (resumed !== null) {
@@ -153,6 +156,8 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     if (!a.json && last !== undefined) {
       out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
       if (guarantee !== undefined) out(describeGuarantee(guarantee));
+      const scale = result.reports[result.reports.length - 1]?.noiseScale;
+      if (scale !== undefined && Number.isFinite(scale.simple)) out(explainNoiseScale(scale.simple, trainer.options.batchSize));
       if (a.save !== undefined) out(`weights saved to ${a.save}`);
     }
   } finally {

@@ -36,10 +36,11 @@ export class BatchGradient {
    * large Poisson draw) is computed in rounds of at most that many samples, each carried into the
    * next, which sums in the same sample order as a single round would.
    */
-  async sum(batch: Batch, step: number): Promise<{ job: JobTiming; lossSum: number }> {
+  async sum(batch: Batch, step: number): Promise<{ job: JobTiming; lossSum: number; squaredNormSum: number }> {
     const slots = this.state.batchSize;
     let job: JobTiming = { wallMs: 0, dispatchedAt: performance.timeOrigin + performance.now(), threads: [] };
     let lossSum = 0;
+    let squaredNormSum = 0;
     for (let done = 0; done < batch.count; done += slots) {
       const count = Math.min(slots, batch.count - done);
       if (done > 0) this.slotSum.carry();
@@ -51,8 +52,9 @@ export class BatchGradient {
       const losses = this.state.batchLosses;
       for (let i = 0; i < count; i++) lossSum += losses[i];
       this.epochNorms?.add(this.state.sampleNorms, count);
+      if (this.state.perSample.measureNorms) for (let i = 0; i < count; i++) squaredNormSum += this.state.sampleNorms[i] ** 2;
     }
-    return { job, lossSum };
+    return { job, lossSum, squaredNormSum };
   }
 
   /** The vector the optimizer applies, once sum() has taken the batch's `count` samples. */

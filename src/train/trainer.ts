@@ -8,14 +8,16 @@ import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
-import type { PrivacyGuarantee, PrivacySettings } from '../privacy/privacy-settings.js';
+import type { PrivacySettings } from '../privacy/privacy-settings.js';
+import type { EpochReport, Evaluation, RunResult, TrainListener } from './reports.js';
 import { poissonSchedule } from '../privacy/poisson-schedule.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type BatchPlan, PoissonBatches, ShuffledBatches } from './batch-plan.js';
 import { BatchGradient } from './batch-gradient.js';
 import type { Batch } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
-import { EpochNorms, type NormStatistics } from './norm-statistics.js';
+import { EpochNorms } from './norm-statistics.js';
+import { type GradientNoiseScale, NoiseScaleEstimate, squaredNorm } from './gradient-noise-scale.js';
 import { allFinite, NumericalFault } from './numerical-fault.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
@@ -33,55 +35,15 @@ export interface TrainOptions {
   readonly privacy?: PrivacySettings;
   /** Fewer gradient slots than a batch needs (tests of batches trained in rounds). */
   readonly maxSlots?: number;
+  /** Estimate the gradient noise scale from the per-sample gradients (not with privacy: it would leak). */
+  readonly gradientStats?: boolean;
   /** Fault handling of the pool (watchdog); defaults suit real runs. */
   readonly pool?: Partial<CoordinatorOptions>;
   /** Default 'typescript'. */
   readonly kernels?: KernelChoice;
 }
 
-export interface Evaluation {
-  readonly loss: number;
-  readonly correct: number;
-  readonly total: number;
-}
-
-export interface EpochReport {
-  /** Counting from 1. */
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly trainLoss: number;
-  readonly test: Evaluation;
-  readonly samples: number;
-  readonly steps: number;
-  /** Training samples per second of wall time (evaluation excluded). */
-  readonly samplesPerSec: number;
-  readonly seconds: number;
-  /** Where the training steps' time went. */
-  readonly timing: TimingTotals;
-  /** Private training: what the run has spent after this epoch, and the epoch's per-sample norms before clipping. */
-  readonly privacy?: PrivacyGuarantee;
-  readonly norms?: NormStatistics;
-}
-
-export interface BatchProgress {
-  readonly epoch: number;
-  readonly samplesDone: number;
-  readonly samplesTotal: number;
-  readonly samplesPerSec: number;
-}
-
-export interface TrainListener {
-  onBatch?(progress: BatchProgress): void;
-  onEpoch?(report: EpochReport): void | Promise<void>;
-  /** After every step that completed; a checkpoint policy hooks in here. */
-  onStep?(trainer: Trainer): void | Promise<void>;
-}
-
-export interface RunResult {
-  readonly reports: EpochReport[];
-  /** True when requestStop() ended the run before its last epoch. */
-  readonly interrupted: boolean;
-}
+export type { BatchProgress, EpochReport, Evaluation, RunResult, TrainListener } from './reports.js';
 
 /**
  * What the batch's gradient slots may take. Beyond it the wasm memory (4 GiB in all) or a machine
@@ -109,6 +71,7 @@ export class Trainer {
   private readonly coordinator: Coordinator;
   private readonly gradient: BatchGradient;
   private readonly epochNorms: EpochNorms | null;
+  private readonly noiseScale: NoiseScaleEstimate | null;
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
   private stopRequested = false;
 
@@ -133,12 +96,14 @@ export class Trainer {
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
     checkSlotMemory(slots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
-    const perSample = { measureNorms: privacy !== undefined, clipNorm: privacy?.clip ?? 0 };
+    if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
+    const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0 };
     this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, slots, perSample);
     initModel(this.model, this.state.params, this.streams);
     this.optimizer = backend.optimizer(options.optimizer, this.layout.total);
     this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, this.layout.total);
     this.epochNorms = privacy === undefined ? null : new EpochNorms(privacy.clip);
+    this.noiseScale = options.gradientStats ? new NoiseScaleEstimate() : null;
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
     this.gradient = new BatchGradient(this.coordinator, this.state, backend, this.dpSgd, this.epochNorms);
   }
@@ -223,7 +188,13 @@ export class Trainer {
       seconds: (performance.now() - started) / 1000,
       timing,
       ...(this.dpSgd === null ? {} : { privacy: this.dpSgd.guarantee(this.optimizer.step), norms: this.epochNorms!.take() }),
+      ...(this.noiseScale === null ? {} : { noiseScale: this.noiseScale.take() }),
     };
+  }
+
+  /** With gradientStats: the noise scale over the steps since the last epoch's report (or this call), for the bench. */
+  takeNoiseScale(): GradientNoiseScale | null {
+    return this.noiseScale?.take() ?? null;
   }
 
   /** Lays out epoch `epoch`'s sample order, as run() does when the epoch starts; step() runs batches of it. */
@@ -248,12 +219,13 @@ export class Trainer {
   private async trainStep(batch: Batch, totals?: TimingTotals): Promise<{ timing: StepTiming; lossSum: number }> {
     const step = this.optimizer.step + 1;
     const fault = (what: string) => new NumericalFault(step, this.positionNow.epoch, this.positionNow.batch, what);
-    const { job, lossSum } = await this.gradient.sum(batch, step);
+    const { job, lossSum, squaredNormSum } = await this.gradient.sum(batch, step);
     if (!Number.isFinite(lossSum)) throw fault('a non-finite training loss');
     const reduceStart = performance.now();
     const mean = this.gradient.finish(batch.count, step);
     const updateStart = performance.now();
     if (!allFinite(mean)) throw fault('a non-finite averaged gradient');
+    this.noiseScale?.addBatch(batch.count, squaredNormSum, squaredNorm(mean));
     this.optimizer.update(this.state.params, mean);
     const updateEnd = performance.now();
     const timing = stepTiming(job, batch.count, updateStart - reduceStart, updateEnd - updateStart);
