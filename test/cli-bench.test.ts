@@ -43,6 +43,11 @@ describe('shardtrain bench', () => {
       // A step's parallel part (compute + dispatch) can't be faster than the samples allow.
       expect(t.perStep.computeMs + t.perStep.dispatchMs).toBeGreaterThan(0);
     }
+    for (const t of r.results) {
+      expect(t.bareKernel.samplesPerSec).toBeGreaterThan(0);
+      expect(t.bareKernel.share).toBeCloseTo(t.speedup / t.bareKernel.speedup, 9);
+    }
+    expect(r.results[0].bareKernel.speedup).toBe(1);
     expect(r.results[0].perStep.waitMs).toBe(0); // one thread waits for nobody
     expect(r.results[0].speedup).toBe(1);
   });

@@ -29,6 +29,17 @@ export function formatBenchTable(r: BenchResult): string {
     );
   }
   if (r.results.some((t) => t.oversubscribed)) lines.push('* oversubscribed: more threads than the available parallelism');
+  if (r.results[0].bareKernel !== undefined) {
+    lines.push('', `${pad('threads', 8)} ${pad('trainer', 8)} ${pad('bare kernel/s', 14)} ${pad('bare', 8)} ${pad('share', 6)}`);
+    for (const t of r.results) {
+      const b = t.bareKernel!;
+      lines.push(`${pad(String(t.threads), 8)} ${pad(`${fixed(t.speedup, 2)}x`, 8)} ${pad(fixed(b.samplesPerSec, 0), 14)} ${pad(`${fixed(b.speedup, 2)}x`, 8)} ${pad(fixed(b.share, 2), 6)}`);
+    }
+    lines.push(
+      "bare kernel: the same per-sample pass on as many threads with nothing shared, timed after each trainer run; share: the",
+      "trainer's speedup over the bare kernel's (1: coordination costs the trainer nothing the cores themselves would give).",
+    );
+  }
   if (r.results[0].private !== undefined) {
     lines.push('', `${pad('threads', 8)} ${pad('private/s', 10)} ${pad('min-max', 15)} ${pad('of ordinary', 12)}`);
     for (const t of r.results) {

@@ -5,6 +5,8 @@ import { describeMachine, type MachineInfo } from './machine.js';
 import { median } from '../util/median.js';
 import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
+import { buildModel } from '../model/model.js';
+import { BareKernelThreads } from './bare-kernel.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];
@@ -15,6 +17,8 @@ export interface BenchOptions {
   readonly emptyTasks: number;
   /** Also time private training with these settings, alternating with ordinary training (bench --dp). */
   readonly privacy?: PrivacySettings;
+  /** Also time the bare kernel on as many threads (bare-kernel.ts), after each trainer run. */
+  readonly bareKernel?: boolean;
 }
 
 /** Mean milliseconds per step, split by where the time went. */
@@ -41,6 +45,11 @@ export interface ThreadResult {
   /** 2 FLOPs per multiply-add of the model's dense count, per second. */
   readonly gflops: number;
   readonly perStep: StepBreakdown;
+  /**
+   * The bare kernel on as many threads: its samples/s, its own speedup over the fewest threads,
+   * and the trainer's speedup as a share of that (1: the trainer loses nothing to coordination).
+   */
+  readonly bareKernel?: { readonly samplesPerSec: number; readonly speedup: number; readonly share: number };
   /** bench --dp: private training's samples/s, and its median over ordinary training's. */
   readonly private?: { readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] }; readonly ratio: number };
 }
@@ -86,21 +95,40 @@ export async function runBench(
   const threadCounts = [...options.threadCounts].sort((x, y) => x - y);
   const runs = new Map<number, ThroughputRun[]>(threadCounts.map((t) => [t, []]));
   const privateRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+  const bareRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
   const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
-  for (let r = 0; r < options.repeat; r++) {
-    const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
-    for (const threads of order) {
-      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks);
-      info = run;
-      runs.get(threads)!.push(run);
-      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
-      if (options.privacy === undefined) continue;
-      const privateRun = await measureThroughput(dataset, { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 }, options.warmup, options.steps);
-      privateRuns.get(threads)!.push(privateRun.samplesPerSec);
-      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
+  const { channels, height, width } = dataset.train;
+  const bare = options.bareKernel
+    ? await BareKernelThreads.start(threadCounts[threadCounts.length - 1], {
+        model: buildModel(train.model, { input: [channels, height, width], classes: dataset.classes }),
+        dtype: train.dtype,
+        kernels: train.kernels ?? 'typescript',
+        train: dataset.train,
+        seed: train.seed,
+      })
+    : null;
+  try {
+    for (let r = 0; r < options.repeat; r++) {
+      const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
+      for (const threads of order) {
+        const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks);
+        info = run;
+        runs.get(threads)!.push(run);
+        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+        // As long as the trainer's timed steps took, within reason, so that both see the machine alike.
+        const runMs = (run.timing.samples / run.samplesPerSec) * 1000;
+        if (bare !== null) bareRuns.get(threads)!.push(await bare.measure(threads, Math.min(2000, Math.max(200, runMs))));
+        if (options.privacy === undefined) continue;
+        const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
+        const privateRun = await measureThroughput(dataset, privateOptions, options.warmup, options.steps);
+        privateRuns.get(threads)!.push(privateRun.samplesPerSec);
+        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
+      }
     }
+  } finally {
+    await bare?.stop();
   }
   const machine = describeMachine();
   const baseThreads = threadCounts[0];
@@ -111,6 +139,7 @@ export async function runBench(
     const m = median(rates);
     const speedup = m / base;
     const privateRates = privateRuns.get(threads)!;
+    const bareSpeedup = median(bareRuns.get(threads)!) / median(bareRuns.get(baseThreads)!);
     const privateMedian = median(privateRates);
     return {
       threads,
@@ -120,6 +149,7 @@ export async function runBench(
       efficiency: speedup / (threads / baseThreads),
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
+      ...(bare === null ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
         : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: privateMedian / m } }),

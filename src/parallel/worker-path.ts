@@ -7,10 +7,15 @@ import { fileURLToPath } from 'node:url';
  * dist/ as well, which is why `npm test` builds first.
  */
 export function gradientWorkerPath(): string {
+  return compiledWorkerPath('gradient-worker');
+}
+
+/** The compiled workers/NAME.js, from dist/ or from the sources (see above). */
+export function compiledWorkerPath(name: string): string {
   const here = import.meta.url;
-  const compiledSibling = fileURLToPath(new URL('../../workers/gradient-worker.js', here));
+  const compiledSibling = fileURLToPath(new URL(`../../workers/${name}.js`, here));
   if (existsSync(compiledSibling)) return compiledSibling;
-  const fromSource = fileURLToPath(new URL('../../dist/workers/gradient-worker.js', here));
+  const fromSource = fileURLToPath(new URL(`../../dist/workers/${name}.js`, here));
   if (existsSync(fromSource)) return fromSource;
   throw new Error(`compiled worker not found at ${compiledSibling} or ${fromSource}: run \`npm run build\``);
 }
