@@ -138,7 +138,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     it(what, () => expectRefused(runCli(['train', ...withOverrides(['--epochs', '1', ...tiny], args)]), message));
   }
 
-  it('no command at all', () => expectRefused(runCli([]), /name a command: train, eval, predict or bench/));
+  it('no command at all', () => expectRefused(runCli([]), /name a command: train, eval, predict, bench or privacy/));
 
   it('a refused run creates no output file', () => {
     const dir = fresh();
