@@ -1,15 +1,17 @@
 import type { FloatArray } from '../model/float-array.js';
 
 /**
- * How far below the clip norm a clipped gradient is aimed: storing the scaled values rounds each
- * by up to half a unit in the last place (2^-24 relative in float32), which could leave the norm a
- * hair above C, and C is what the noise is calibrated to. Aiming 2^-20 low keeps it at most C.
+ * How far below the clip norm C gradients are held: the norm is computed with rounding, and
+ * storing the scaled values rounds each by up to half a unit in the last place (2^-24 relative in
+ * float32), either of which could leave a norm a hair above C, and C is what the noise is
+ * calibrated to. Every gradient whose computed norm exceeds C (1 - 2^-20) is scaled to that.
  */
 export const CLIP_MARGIN = 2 ** -20;
 
 /** The factor a gradient of L2 norm `norm` is scaled by to have norm at most `maxNorm` (1 when it has already). */
 export function clipFactor(norm: number, maxNorm: number): number {
-  return norm > maxNorm ? (maxNorm / norm) * (1 - CLIP_MARGIN) : 1;
+  const target = maxNorm * (1 - CLIP_MARGIN);
+  return norm > target ? target / norm : 1;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { clipFactor } from '../privacy/clip.js';
 import { median } from '../util/median.js';
 
 /** Per-sample gradient norms over an epoch: what a user picks the clip norm from. */
@@ -28,7 +29,7 @@ export class EpochNorms {
   add(norms: ArrayLike<number>, count: number): void {
     for (let i = 0; i < count; i++) {
       this.norms.push(norms[i]);
-      if (this.clipNorm > 0 && norms[i] > this.clipNorm) this.clipped++;
+      if (this.clipNorm > 0 && clipFactor(norms[i], this.clipNorm) < 1) this.clipped++;
     }
   }
 
