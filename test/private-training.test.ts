@@ -76,7 +76,9 @@ describe('DP-SGD, one epoch by hand: Poisson draws, clipped per-sample gradients
         clipGradient(grad, PRIVACY.clip);
         for (let j = 0; j < n; j++) sum[j] = i === 0 ? grad[j] : sum[j] + grad[j];
       }
-      new SeededNoise(5).add(sum, PRIVACY.noise * PRIVACY.clip, step);
+      const noise = new Float64Array(n);
+      new SeededNoise(5).fill(noise, PRIVACY.noise * PRIVACY.clip, step);
+      for (let j = 0; j < n; j++) sum[j] += noise[j];
       sgd.update(params, sum.map((x) => x / (sampleRate * 40)));
     }
     expect(Buffer.compare(Buffer.from(params.buffer), Buffer.from(Float64Array.from(trainer.params).buffer))).toBe(0);

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS, WorkerPool } from './pool.js';
 import type { StepOrder } from './session-protocol.js';
-import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { NOISE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
 import { describeFault, JobTimeout, WorkerFault } from './worker-fault.js';
@@ -128,6 +128,7 @@ export class Coordinator {
     if (this.closed) throw new Error('the worker pool is closed');
     const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
     Atomics.store(this.state.counters, TRAIN_COUNTER, 0);
+    Atomics.store(this.state.counters, NOISE_COUNTER, 0);
     const started = performance.now();
     return this.watched(
       (reason) => session.abort(reason),

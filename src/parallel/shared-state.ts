@@ -25,6 +25,8 @@ export interface SharedState {
   readonly perSample: PerSampleWork;
   /** Per batch position: the L2 norm of its gradient before clipping, when perSample.measureNorms. */
   readonly sampleNorms: Float64Array;
+  /** Private training's noise for the step, one value per parameter, when perSample.noise says to draw it. */
+  readonly noise: Float64Array;
   /** The training order of the current epoch: batch position -> training image index. */
   readonly order: Int32Array;
   /** Per test image: its loss and the predicted class, written by evaluation tasks. */
@@ -35,7 +37,7 @@ export interface SharedState {
    * sum slots as they complete without clearing flags between steps.
    */
   readonly slotAttempts: Int32Array;
-  /** Work counters: [0] next batch position to claim, [1] next test image to claim. */
+  /** Work counters: [0] next batch position to claim, [1] next test image to claim, [2] next noise chunk to draw. */
   readonly counters: Int32Array;
   readonly batchSize: number;
   /** What each pool thread rebuilds the run's kernel backend from. */
@@ -51,12 +53,18 @@ export interface PerSampleWork {
   readonly measureNorms: boolean;
   /** 0: no clipping. */
   readonly clipNorm: number;
+  /**
+   * Private training's seeded noise, which the threads draw in chunks once a step's samples are
+   * all claimed (privacy/gaussian-noise.ts), rather than the main thread alone; null: none.
+   */
+  readonly noise: { readonly seed: number; readonly stddev: number } | null;
 }
 
-export const NO_PER_SAMPLE_WORK: PerSampleWork = { measureNorms: false, clipNorm: 0 };
+export const NO_PER_SAMPLE_WORK: PerSampleWork = { measureNorms: false, clipNorm: 0, noise: null };
 
 export const TRAIN_COUNTER = 0;
 export const TEST_COUNTER = 1;
+export const NOISE_COUNTER = 2;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));
@@ -87,11 +95,12 @@ export function createSharedState(
     batchLosses: sharedFloat64(batchSize),
     perSample,
     sampleNorms: sharedFloat64(perSample.measureNorms ? batchSize : 0),
+    noise: sharedFloat64(perSample.noise !== null ? parameterCount : 0),
     order: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
     slotAttempts: sharedInt32(batchSize),
-    counters: sharedInt32(2),
+    counters: sharedInt32(3),
     batchSize,
     backend: backend.handle,
   };

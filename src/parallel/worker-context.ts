@@ -4,7 +4,8 @@ import { backendFrom, type SampleKernels } from '../kernels/index.js';
 import { modelClasses, modelShape } from '../model/model.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
-import { type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
+import { NOISE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder } from './session-protocol.js';
 import type { Task, ThreadTiming } from './tasks.js';
 
@@ -70,9 +71,9 @@ export class WorkerContext {
 
   private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId }: StepOrder): number {
     const { params, batchLosses, order, train, slotAttempts, sampleNorms } = this.state;
-    const { measureNorms, clipNorm } = this.state.perSample;
+    const { measureNorms, clipNorm, noise } = this.state.perSample;
     const fault = this.injectedFault;
-    return this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
+    const samples = this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
         if (fault !== null && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
         const image = order[batchStart + i];
@@ -83,6 +84,13 @@ export class WorkerContext {
         Atomics.store(slotAttempts, i, attemptId);
       }
     });
+    // No samples left to claim: draw the step's noise, in the time this thread would wait for the slowest.
+    if (noise !== null) {
+      this.forEachClaimed(NOISE_COUNTER, noiseChunks(this.state.noise.length), 1, (first, last) => {
+        for (let c = first; c < last; c++) drawNoiseChunk(this.state.noise, noise.seed, noise.stddev, step, c);
+      });
+    }
+    return samples;
   }
 
   private evaluate(count: number, chunk: number): number {

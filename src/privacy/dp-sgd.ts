@@ -15,16 +15,14 @@ export class DpSgd {
   readonly sampleRate: number;
   readonly divisor: number;
   private readonly source: NoiseSource;
-  private readonly noise: Float64Array;
-  /** The step whose noise `noise` holds (0: none yet). */
-  private noiseStep = 0;
 
   constructor(
     readonly settings: PrivacySettings,
     samples: number,
     batchSize: number,
     seed: number,
-    parameterCount: number,
+    /** Where the step's noise is drawn: shared with the pool threads, which draw seeded noise there. */
+    private readonly noise: Float64Array,
   ) {
     if (settings.sampling === 'poisson') {
       this.sampleRate = poissonSchedule(samples, batchSize).sampleRate;
@@ -34,23 +32,20 @@ export class DpSgd {
       this.divisor = batchSize;
     }
     this.source = settings.secureNoise ? new SecureNoise() : new SeededNoise(seed);
-    this.noise = new Float64Array(parameterCount);
+  }
+
+  /** The noise's standard deviation on every coordinate: sigma x clip. */
+  get stddev(): number {
+    return this.settings.noise * this.settings.clip;
   }
 
   /**
-   * Draws step `step`'s noise ahead of noiseFor. The trainer calls it while the pool computes the
-   * step's gradients, so that on a machine with a core to spare the draw (a normal per parameter,
-   * about 1 ms for 26,000) costs no time.
+   * N(0, (noise x clip)^2) on every coordinate, for optimizer step `step` (counting from 1). The
+   * pool threads draw seeded noise while they compute the step (`drawnByPool`); this thread draws
+   * the operating system's, and a step's the pool had no part in.
    */
-  prepareNoise(step: number): void {
-    this.noise.fill(0);
-    this.source.add(this.noise, this.settings.noise * this.settings.clip, step);
-    this.noiseStep = step;
-  }
-
-  /** N(0, (noise x clip)^2) on every coordinate, for optimizer step `step` (counting from 1). */
-  noiseFor(step: number): Float64Array {
-    if (this.noiseStep !== step) this.prepareNoise(step);
+  noiseFor(step: number, drawnByPool: boolean): Float64Array {
+    if (!(drawnByPool && this.source.reproducible)) this.source.fill(this.noise, this.stddev, step);
     return this.noise;
   }
 

@@ -1,22 +1,44 @@
 import { randomFillSync } from 'node:crypto';
 import { stepStream } from '../rng/streams.js';
+import { ZigguratNormal } from '../rng/ziggurat.js';
 
 /** Where a private step's Gaussian noise comes from. */
 export interface NoiseSource {
   /** True when the same seed and step give the same noise (not so for the operating system's). */
   readonly reproducible: boolean;
-  /** out[j] += stddev * z_j for independent standard normals z_j. */
-  add(out: Float64Array, stddev: number, step: number): void;
+  /** out[j] = stddev * z_j for independent standard normals z_j. */
+  fill(out: Float64Array, stddev: number, step: number): void;
 }
 
-/** The default: a stream of (seed, step), so weights are bitwise the same for any thread count and on a resume. */
+/**
+ * Coordinates per chunk of the seeded noise. Each chunk has a stream of its own, (seed, step,
+ * chunk), so that the pool threads can draw a step's chunks in any order and between them (in the
+ * time a thread would otherwise wait for the slowest) and still give the same noise.
+ */
+export const NOISE_CHUNK = 4096;
+
+export function noiseChunks(length: number): number {
+  return Math.ceil(length / NOISE_CHUNK);
+}
+
+/** Chunk `chunk` of step `step`'s seeded noise into its place in `out`; normals by the ziggurat (rng/ziggurat.ts). */
+export function drawNoiseChunk(out: Float64Array, seed: number, stddev: number, step: number, chunk: number): void {
+  const normal = new ZigguratNormal(stepStream(seed, 'noise', step, chunk));
+  const end = Math.min(out.length, (chunk + 1) * NOISE_CHUNK);
+  for (let j = chunk * NOISE_CHUNK; j < end; j++) out[j] = stddev * normal.next();
+}
+
+/**
+ * The default: streams of (seed, step, chunk), so weights are bitwise the same for any thread
+ * count and on a resume. The pool threads draw it (worker-context.ts); this draws it whole, for a
+ * step the pool had no part in (an empty Poisson draw).
+ */
 export class SeededNoise implements NoiseSource {
   readonly reproducible = true;
   constructor(private readonly seed: number) {}
 
-  add(out: Float64Array, stddev: number, step: number): void {
-    const rng = stepStream(this.seed, 'noise', step);
-    for (let j = 0; j < out.length; j++) out[j] += stddev * rng.normal();
+  fill(out: Float64Array, stddev: number, step: number): void {
+    for (let c = 0; c < noiseChunks(out.length); c++) drawNoiseChunk(out, this.seed, stddev, step, c);
   }
 }
 
@@ -33,11 +55,11 @@ export class SecureNoise implements NoiseSource {
   private readonly words = new Uint32Array(SECURE_WORDS);
   private next = SECURE_WORDS;
 
-  add(out: Float64Array, stddev: number): void {
+  fill(out: Float64Array, stddev: number): void {
     for (let j = 0; j < out.length; j += 2) {
       const [a, b] = this.normalPair();
-      out[j] += stddev * a;
-      if (j + 1 < out.length) out[j + 1] += stddev * b;
+      out[j] = stddev * a;
+      if (j + 1 < out.length) out[j + 1] = stddev * b;
     }
   }
 

@@ -123,9 +123,11 @@ function deriveStream(seed: number, purpose: number, epoch: number): Xoshiro128S
  * step takes, or the noise it adds. A function of (seed, purpose, step) only, whatever the stream
  * kind, so a resumed run and any thread count draw the same.
  */
-export function stepStream(seed: number, purpose: 'sampling' | 'noise', step: number): Xoshiro128StarStar {
+export function stepStream(seed: number, purpose: 'sampling' | 'noise', step: number, chunk = 0): Xoshiro128StarStar {
   checkEpoch(step, 'step');
-  return deriveStream(seed, purpose === 'sampling' ? PURPOSE_SAMPLING : PURPOSE_NOISE, step);
+  if (!Number.isInteger(chunk) || chunk < 0 || chunk > 0x0fffffff) throw new RangeError(`chunk must be an integer in [0, 2^28), got ${chunk}`);
+  // Each chunk of a step's noise has a purpose of its own (distinct from 1..4 for chunks >= 0).
+  return deriveStream(seed, purpose === 'sampling' ? PURPOSE_SAMPLING : PURPOSE_NOISE + 8 * chunk, step);
 }
 
 class ShardtrainStreams implements RandomStreams {

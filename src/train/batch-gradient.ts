@@ -11,7 +11,7 @@ import type { EpochNorms } from './norm-statistics.js';
 /**
  * A step's gradient, from the pool's per-sample slots to the vector the optimizer applies: the
  * main thread sums the slots as they complete, then divides the sum by the batch size or, in
- * private training, adds the noise and divides by the public divisor.
+ * private training, adds the noise (which the pool threads drew) and divides by the public divisor.
  */
 export class BatchGradient {
   /** Sums the batch's slots on this thread as the pool completes them. */
@@ -44,10 +44,7 @@ export class BatchGradient {
     for (let done = 0; done < batch.count; done += slots) {
       const count = Math.min(slots, batch.count - done);
       if (done > 0) this.slotSum.carry();
-      const computing = this.coordinator.gradients(batch.start + done, count, step, this.slotSum);
-      // The step is posted by now (gradients() posts before its first await): draw its noise meanwhile.
-      if (done === 0) this.dpSgd?.prepareNoise(step);
-      const round = await computing;
+      const round = await this.coordinator.gradients(batch.start + done, count, step, this.slotSum);
       job = { ...round, wallMs: job.wallMs + round.wallMs, dispatchedAt: done === 0 ? round.dispatchedAt : job.dispatchedAt };
       const losses = this.state.batchLosses;
       for (let i = 0; i < count; i++) lossSum += losses[i];
@@ -61,7 +58,7 @@ export class BatchGradient {
   finish(count: number, step: number): FloatArray {
     const dp = this.dpSgd;
     if (dp === null) this.slotSum.finish(this.mean, count);
-    else this.slotSum.finish(this.mean, dp.divisor, dp.noiseFor(step));
+    else this.slotSum.finish(this.mean, dp.divisor, dp.noiseFor(step, count > 0));
     return this.mean;
   }
 }

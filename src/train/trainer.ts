@@ -97,11 +97,13 @@ export class Trainer {
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
     checkSlotMemory(slots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
-    const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0 };
+    const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
+    const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
     this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, slots, perSample);
     initModel(this.model, this.state.params, this.streams);
     this.optimizer = backend.optimizer(options.optimizer, this.layout.total);
-    this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, this.layout.total);
+    const noiseBuffer = noise === null ? new Float64Array(this.layout.total) : this.state.noise;
+    this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, noiseBuffer);
     this.epochNorms = privacy === undefined ? null : new EpochNorms(privacy.clip);
     this.noiseScale = options.gradientStats ? new NoiseScaleEstimate() : null;
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
