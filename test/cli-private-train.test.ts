@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openNpz } from '../src/data/npz.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { expectRefused, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
@@ -53,6 +54,16 @@ describe('train --dp', () => {
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
     const strip = (stdout: string) => trainJson(stdout).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
     expect(strip(second.stdout)).toEqual(strip(straight.stdout).slice(1));
+  });
+
+  it('a worker that throws mid-step is retried on fresh workers, and the private weights are bitwise those without fault', async () => {
+    const dir = fresh();
+    const clean = runCli(['train', ...data, ...dp, '--epochs', '1', '--save', join(dir, 'clean.npz')]);
+    expect(clean.status, clean.stderr).toBe(0);
+    // Step 3 of 5, at position 20 of its Poisson batch (about 60): clipped slots and noise chunks drawn again.
+    const faulty = runCli(['train', ...data, ...dp, '--epochs', '1', '--save', join(dir, 'faulty.npz')], { env: { [FAULT_ENV]: 'throw@3.20' } });
+    expect(faulty.status, faulty.stderr).toBe(0);
+    expect((await weightBytes(join(dir, 'faulty.npz'))).equals(await weightBytes(join(dir, 'clean.npz')))).toBe(true);
   });
 
   describe('refusals: one line, exit 2', () => {
