@@ -4,6 +4,7 @@ import { type PrivacyRequest, type Sampling, SAMPLINGS } from '../privacy/privac
 import { PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { UserError } from '../util/errors.js';
 import { positiveNumber } from './parse-values.js';
+import { flagOf } from './setting-flags.js';
 
 const GROUP = 'Private training (DP-SGD):';
 
@@ -39,15 +40,6 @@ export interface PrivacyFlags {
 }
 
 const SETTING_FLAGS = ['clip', 'noise', 'targetEpsilon', 'delta', 'accountant', 'sampling', 'secureNoise'] as const;
-const FLAG_NAMES: Record<(typeof SETTING_FLAGS)[number], string> = {
-  clip: 'clip',
-  noise: 'noise',
-  targetEpsilon: 'target-epsilon',
-  delta: 'delta',
-  accountant: 'accountant',
-  sampling: 'sampling',
-  secureNoise: 'secure-noise',
-};
 
 /** The private settings the flags give, each optional (a resumed run checks them against its checkpoint). */
 export function privacyFlagsGiven(a: PrivacyFlags): Partial<PrivacyRequest> {
@@ -58,7 +50,7 @@ export function privacyFlagsGiven(a: PrivacyFlags): Partial<PrivacyRequest> {
 export function privacyFromFlags(a: PrivacyFlags): PrivacyRequest | null {
   if (a.dp !== true) {
     const stray = SETTING_FLAGS.find((s) => a[s] !== undefined);
-    if (stray !== undefined) throw new UserError(`--${FLAG_NAMES[stray]} is a setting of private training: add --dp`);
+    if (stray !== undefined) throw new UserError(`${flagOf(stray)} is a setting of private training: add --dp`);
     return null;
   }
   if (a.noise !== undefined && a.targetEpsilon !== undefined) throw new UserError('give --noise or --target-epsilon, not both');

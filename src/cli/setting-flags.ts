@@ -53,7 +53,7 @@ const FLAG_OF_SETTING: Record<string, string> = {
 };
 
 /** '--kernel1' for a setting a flag sets; the domain's words for one no flag sets ('image height'). */
-const flagOf: NameSetting = (setting) => {
+export const flagOf: NameSetting = (setting) => {
   const flag = FLAG_OF_SETTING[setting];
   return flag === undefined ? settingInWords(setting) : `--${flag}`;
 };
