@@ -97,3 +97,49 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
     expectSameBits(mean, Float32Array.from(noise, (x) => x / 8));
   });
 });
+
+describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in blocks of coordinates', (kind) => {
+  // 37 coordinates: blocks that end inside wasm's 16-wide runs and a short tail.
+  const n = 37;
+  const blocks = [
+    [0, 5],
+    [5, 21],
+    [21, 32],
+    [32, 37],
+  ];
+
+  it('any split into blocks, summed in any order, gives bitwise the main thread sum of all slots', () => {
+    const all = randomValues(n * 9, 13);
+    const expected = new Float32Array(n);
+    averageSlots(expected, all, 9, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, n, 9);
+    slots.set(all);
+    for (const [first, last] of [...blocks].reverse()) sum.sumBlock(9, first, last, false);
+    sum.summedInPool();
+    sum.finish(mean, 9);
+    expectSameBits(mean, expected);
+  });
+
+  it('a round after a carry starts each block from the carried sum, and a retried block sums the same', () => {
+    const all = randomValues(n * 12, 17);
+    const expected = new Float32Array(n);
+    averageSlots(expected, all, 12, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, n, 6);
+    slots.set(all.subarray(0, 6 * n));
+    for (const [first, last] of blocks) sum.sumBlock(6, first, last, false);
+    sum.summedInPool();
+    sum.carry();
+    slots.set(all.subarray(6 * n, 12 * n));
+    sum.sumBlock(6, 5, 21, true); // an attempt that failed after one block
+    for (const [first, last] of blocks) sum.sumBlock(6, first, last, true);
+    sum.summedInPool();
+    sum.finish(mean, 12);
+    expectSameBits(mean, expected);
+  });
+});
+
+it('the wasm slot sum refuses blocks outside the coordinates and counts beyond the slots (it must not write outside its buffers)', () => {
+  const { sum } = makeSums('wasm', 37, 3);
+  expect(() => sum.sumBlock(3, 30, 38, false)).toThrow(/coordinates 30\.\.37 of 37/);
+  expect(() => sum.sumBlock(4, 0, 5, false)).toThrow(/slots 0\.\.3 of 3/);
+});

@@ -1,6 +1,6 @@
 import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import type { SlotSum } from '../optim/average-slots.js';
+import type { BatchSums, SlotSum } from '../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import type { SampleKernels } from './sample-kernels.js';
 import type { WasmHandle } from './wasm/wasm-backend.js';
@@ -27,8 +27,10 @@ export interface Backend {
   allocShared(length: number): FloatArray;
   /** Per-sample forward and backward passes of `model` for one thread (each call makes a new scratch area). */
   sampleKernels(model: Model): SampleKernels;
-  /** The main thread's sum of a batch's gradient slots (`slots` from allocShared). */
-  slotSum(slots: FloatArray, parameterCount: number): SlotSum;
+  /** A batch's running and carried sums, in memory every pool thread shares. */
+  allocBatchSums(parameterCount: number): BatchSums;
+  /** The sum of a batch's gradient slots (`slots` from allocShared) into `sums`, on any thread. */
+  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum;
   /** The update rule `settings` names, in this backend's implementation. */
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer;
 }

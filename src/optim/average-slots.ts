@@ -27,11 +27,25 @@ export function meanOfSum(mean: FloatArray, sum: Float64Array, divisor: number):
   for (let j = 0; j < mean.length; j++) mean[j] = sum[j] / divisor;
 }
 
+/** A batch's running sum of its slots and the sum carried from its last round: f64, shared with the pool threads. */
+export interface BatchSums {
+  readonly sum: Float64Array;
+  readonly carried: Float64Array;
+}
+
+export function allocBatchSums(parameterCount: number): BatchSums {
+  const f64 = () => new Float64Array(new SharedArrayBuffer(parameterCount * 8));
+  return { sum: f64(), carried: f64() };
+}
+
 /**
- * A batch's mean gradient built while the batch is computed: the coordinator calls add(from, to)
- * on the main thread for each run of slots completed since the last call, in order and starting
- * at slot 0 (again from 0 if the step is retried), and finish once all slots are in. The rounding
- * is averageSlots' exactly, however the slots are split into runs.
+ * A batch's mean gradient, summed either on the main thread while the pool computes the batch, or
+ * by the pool threads themselves once it has: the coordinator calls add(from, to) on the main
+ * thread for each run of slots completed since the last call, in order and starting at slot 0
+ * (again from 0 if the step is retried); or pool threads each sum blocks of coordinates over all
+ * the round's slots (sumBlock) and the main thread is told so (summedInPool). finish follows once
+ * all slots are in. Either way every coordinate gets averageSlots' operations in its order, so the
+ * rounding is the same however the slots are split into runs or the coordinates into blocks.
  *
  * A batch larger than the slots goes through them in rounds: carry() after each round but the
  * last makes the sum so far the start of the next, so that its slot 0 adds to it (and a retried
@@ -40,63 +54,86 @@ export function meanOfSum(mean: FloatArray, sum: Float64Array, divisor: number):
 export interface SlotSum {
   /** Adds slots [from, to). */
   add(from: number, to: number): void;
+  /**
+   * On a pool thread: sum[j] for j in [first, last) = slot 0 + slot 1 + ... + slot count-1, added
+   * to the carried sum when `fromCarried`. Writes only the sum, so a retried round can sum again.
+   */
+  sumBlock(count: number, first: number, last: number, fromCarried: boolean): void;
+  /** The pool threads have summed this round's slots (with sumBlock, from the carried sum after a carry). */
+  summedInPool(): void;
   /** Ends a round of the batch; the next add from slot 0 continues its sum. */
   carry(): void;
   /** mean = (sum + noise) / divisor, the noise only in private training; then a new batch may start. */
   finish(mean: FloatArray, divisor: number, noise?: Float64Array): void;
 }
 
-/**
- * What every SlotSum tracks besides its sum: whether anything was added, and what a round starts
- * from. `sum` gives the running sum (f64); it is only called in the rare cases that touch it here.
- */
+/** What every SlotSum tracks besides its sum: whether anything was added, and what a round starts from. */
 export class Rounds {
   /** Nothing added or carried since the last finish: the sum is stale and means 0. */
   private empty = true;
-  /** The sum at the end of the last carried round, or null when none was carried. */
-  private carried: Float64Array | null = null;
+  /** Whether sums.carried holds the sum at the end of a carried round of this batch. */
+  private hasCarried = false;
 
-  constructor(private readonly sum: () => Float64Array) {}
+  constructor(private readonly sums: BatchSums) {}
 
   carry(): void {
-    const sum = this.sum();
-    (this.carried ??= new Float64Array(sum.length)).set(sum);
+    this.sums.carried.set(this.sums.sum);
+    this.hasCarried = true;
     this.empty = false;
   }
 
   /** Brings the sum to the batch's before `add(from, to)`; returns whether slot 0 starts it afresh. */
   beforeAdd(from: number): boolean {
     this.empty = false;
-    if (from !== 0 || this.carried === null) return from === 0;
-    this.sum().set(this.carried);
+    if (from !== 0 || !this.hasCarried) return from === 0;
+    this.sums.sum.set(this.sums.carried);
     return false;
+  }
+
+  summedInPool(): void {
+    this.empty = false;
   }
 
   /** The batch's sum, finished: zeros for an empty batch, the noise added. */
   finish(noise: Float64Array | undefined): void {
-    if (this.empty || noise !== undefined) {
-      const sum = this.sum();
-      if (this.empty) sum.fill(0);
-      if (noise !== undefined) for (let j = 0; j < sum.length; j++) sum[j] += noise[j];
-    }
+    const sum = this.sums.sum;
+    if (this.empty) sum.fill(0);
+    if (noise !== undefined) for (let j = 0; j < sum.length; j++) sum[j] += noise[j];
     this.empty = true;
-    this.carried = null;
+    this.hasCarried = false;
   }
 }
 
 /** SlotSum in JavaScript, for the TypeScript kernels (either dtype). */
 export class JsSlotSum implements SlotSum {
-  private readonly sum: Float64Array;
   private readonly rounds: Rounds;
 
-  constructor(private readonly slots: FloatArray, parameterCount: number) {
-    this.sum = new Float64Array(parameterCount);
-    this.rounds = new Rounds(() => this.sum);
+  constructor(
+    private readonly slots: FloatArray,
+    private readonly n: number,
+    private readonly sums = allocBatchSums(n),
+  ) {
+    this.rounds = new Rounds(sums);
   }
 
   add(from: number, to: number): void {
     const fresh = this.rounds.beforeAdd(from);
-    for (let s = from; s < to; s++) addSlot(this.sum, this.slots, s, fresh && s === 0);
+    for (let s = from; s < to; s++) addSlot(this.sums.sum, this.slots, s, fresh && s === 0);
+  }
+
+  sumBlock(count: number, first: number, last: number, fromCarried: boolean): void {
+    const { sum, carried } = this.sums;
+    const n = this.n;
+    if (fromCarried) for (let j = first; j < last; j++) sum[j] = carried[j] + this.slots[j];
+    else for (let j = first; j < last; j++) sum[j] = this.slots[j];
+    for (let s = 1; s < count; s++) {
+      const base = s * n;
+      for (let j = first; j < last; j++) sum[j] += this.slots[base + j];
+    }
+  }
+
+  summedInPool(): void {
+    this.rounds.summedInPool();
   }
 
   carry(): void {
@@ -105,6 +142,6 @@ export class JsSlotSum implements SlotSum {
 
   finish(mean: FloatArray, divisor: number, noise?: Float64Array): void {
     this.rounds.finish(noise);
-    meanOfSum(mean, this.sum, divisor);
+    meanOfSum(mean, this.sums.sum, divisor);
   }
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS, WorkerPool } from './pool.js';
-import type { StepOrder } from './session-protocol.js';
-import { NOISE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { type StepOrder, Summing, type SummingMode } from './session-protocol.js';
+import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
 import { describeFault, JobTimeout, WorkerFault } from './worker-fault.js';
@@ -11,11 +11,17 @@ export interface CoordinatorOptions {
   readonly timeoutMs: number;
   /** Heap limit of each worker, so a runaway allocation kills that worker and not the process. */
   readonly workerHeapMb: number;
+  /**
+   * Who sums a step's slots: the main thread while the pool computes, or the pool threads after it
+   * has; 'auto' takes the main thread only while it has a core to itself (fewer threads than cores).
+   */
+  readonly summing: 'main' | 'pool' | 'auto';
 }
 
 const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   timeoutMs: 10 * 60_000,
   workerHeapMb: 512,
+  summing: 'auto',
 };
 
 export function defaultThreadCount(): number {
@@ -51,17 +57,24 @@ export class Coordinator {
       throw new RangeError(`timeoutMs must lie between 1 and ${MAX_TIMER_MS} (a timer's limit), got ${timeoutMs}`);
     }
     this.pool = new WorkerPool(state, threads, this.options.workerHeapMb);
+    const summing = this.options.summing;
+    this.poolSums = summing === 'pool' || (summing === 'auto' && threads >= availableParallelism());
   }
+
+  /** Whether the pool threads sum each step's slots (see CoordinatorOptions.summing). */
+  readonly poolSums: boolean;
 
   /**
    * Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of the order,
    * for optimizer step `step`. With a sink, the main thread hands it each slot as soon as it is
-   * complete, in order, so that summing the slots overlaps the computation instead of following it.
+   * complete, in order, so that summing the slots overlaps the computation instead of following it;
+   * or the pool threads sum them into the state's batchSums once all are complete (`summing`).
    */
-  gradients(batchStart: number, count: number, step: number, sink: SlotSink | null = null, chunk = 1): Promise<JobTiming> {
+  gradients(batchStart: number, count: number, step: number, sink: SlotSink | null = null, summing: SummingMode = Summing.MAIN, chunk = 1): Promise<JobTiming> {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
+    if (summing !== Summing.MAIN && sink !== null) throw new Error('slots summed by the pool threads go to no sink');
     return this.withRetry(`step ${step}`, (attempt) =>
-      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds }, sink),
+      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds, summing }, sink),
     );
   }
 
@@ -127,8 +140,7 @@ export class Coordinator {
   private attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
     if (this.closed) throw new Error('the worker pool is closed');
     const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
-    Atomics.store(this.state.counters, TRAIN_COUNTER, 0);
-    Atomics.store(this.state.counters, NOISE_COUNTER, 0);
+    for (const counter of [TRAIN_COUNTER, NOISE_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
     const started = performance.now();
     return this.watched(
       (reason) => session.abort(reason),

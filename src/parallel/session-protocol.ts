@@ -16,12 +16,21 @@ export const Control = {
   STEP: 5,
   ATTEMPT: 6,
   ATTEMPT_ID: 7,
+  /** Who sums the step's slots: a Summing value. */
+  SUMMING: 8,
   /** Threads that finished the current order; the last one to arrive notifies the main thread. */
-  CHECKED_IN: 8,
+  CHECKED_IN: 9,
   /** Hands out each session thread its row of the timing records. */
-  ROWS: 9,
-  WORDS: 10,
+  ROWS: 10,
+  WORDS: 11,
 } as const;
+
+/**
+ * Who sums a step's slots: the main thread as they complete, or the pool threads, once all are,
+ * each taking blocks of coordinates (from slot 0, or from the sum carried from the batch's last round).
+ */
+export const Summing = { MAIN: 0, POOL: 1, POOL_FROM_CARRIED: 2 } as const;
+export type SummingMode = (typeof Summing)[keyof typeof Summing];
 
 /** Per thread and step: samples, computeMs, threadId, startedAt, endedAt (as ThreadTiming). */
 export const RECORD_FIELDS = 5;
@@ -38,6 +47,7 @@ export interface StepOrder {
   readonly attempt: number;
   /** Unique to this attempt within the run: written to slotAttempts[i] once slot i is complete. */
   readonly attemptId: number;
+  readonly summing: SummingMode;
 }
 
 /** The task that keeps a pool thread in a session. */
@@ -58,6 +68,7 @@ export function writeOrder(control: Int32Array, order: StepOrder): void {
   control[Control.STEP] = order.step;
   control[Control.ATTEMPT] = order.attempt;
   control[Control.ATTEMPT_ID] = order.attemptId;
+  control[Control.SUMMING] = order.summing;
 }
 
 export function readOrder(control: Int32Array): StepOrder {
@@ -68,6 +79,7 @@ export function readOrder(control: Int32Array): StepOrder {
     step: control[Control.STEP],
     attempt: control[Control.ATTEMPT],
     attemptId: control[Control.ATTEMPT_ID],
+    summing: control[Control.SUMMING] as SummingMode,
   };
 }
 

@@ -2,6 +2,7 @@ import type { ImageSet } from '../data/dataset.js';
 import type { Backend, BackendHandle } from '../kernels/index.js';
 import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
+import type { BatchSums } from '../optim/average-slots.js';
 
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
@@ -19,6 +20,8 @@ export interface SharedState {
   readonly params: FloatArray;
   /** batchSize slots of `params.length` values; sample i of a batch writes slot i. */
   readonly gradSlots: FloatArray;
+  /** The sum of a batch's slots, where the main thread or the pool threads sum them (optim/average-slots.ts). */
+  readonly batchSums: BatchSums;
   /** Per-sample training loss of the current batch, by position in the batch. */
   readonly batchLosses: Float64Array;
   /** What the threads do to each slot once computed: measure its norm, and clip it (below). */
@@ -37,7 +40,10 @@ export interface SharedState {
    * sum slots as they complete without clearing flags between steps.
    */
   readonly slotAttempts: Int32Array;
-  /** Work counters: [0] next batch position to claim, [1] next test image to claim, [2] next noise chunk to draw. */
+  /**
+   * Work counters: next batch position to claim, next test image to claim, next noise chunk to
+   * draw, next block of coordinates to sum, and samples of the step completed (indices below).
+   */
   readonly counters: Int32Array;
   readonly batchSize: number;
   /** What each pool thread rebuilds the run's kernel backend from. */
@@ -65,6 +71,9 @@ export const NO_PER_SAMPLE_WORK: PerSampleWork = { measureNorms: false, clipNorm
 export const TRAIN_COUNTER = 0;
 export const TEST_COUNTER = 1;
 export const NOISE_COUNTER = 2;
+export const SUM_COUNTER = 3;
+export const DONE_COUNTER = 4;
+const COUNTERS = 5;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));
@@ -92,6 +101,7 @@ export function createSharedState(
     test,
     params: alloc(parameterCount),
     gradSlots: alloc(batchSize * parameterCount),
+    batchSums: backend.allocBatchSums(parameterCount),
     batchLosses: sharedFloat64(batchSize),
     perSample,
     sampleNorms: sharedFloat64(perSample.measureNorms ? batchSize : 0),
@@ -100,7 +110,7 @@ export function createSharedState(
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
     slotAttempts: sharedInt32(batchSize),
-    counters: sharedInt32(3),
+    counters: sharedInt32(COUNTERS),
     batchSize,
     backend: backend.handle,
   };

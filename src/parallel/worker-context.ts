@@ -5,8 +5,9 @@ import { modelClasses, modelShape } from '../model/model.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
-import { NOISE_COUNTER, type SharedState, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
-import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder } from './session-protocol.js';
+import type { SlotSum } from '../optim/average-slots.js';
+import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
 import type { Task, ThreadTiming } from './tasks.js';
 
 /**
@@ -15,8 +16,16 @@ import type { Task, ThreadTiming } from './tasks.js';
  * them and nobody waits for a fixed half; each sample's result goes to its own slot, so which
  * thread computed it changes nothing.
  */
+/**
+ * Coordinates per block of the pool's slot sum: a block's f64 sum (8 KiB) stays in L1 while its
+ * share of every slot streams past, and a parameter vector of 26k gives 26 blocks to share out.
+ */
+const SUM_BLOCK = 1024;
+
 export class WorkerContext {
   private readonly kernels: SampleKernels;
+  private readonly slotSum: SlotSum;
+  private readonly parameterCount: number;
   /** Per-slot views, made once: a step then allocates nothing. */
   private readonly slots: FloatArray[];
   private readonly logits: FloatArray;
@@ -24,8 +33,11 @@ export class WorkerContext {
   private readonly injectedFault = parseInjectedFault(process.env[FAULT_ENV]);
 
   constructor(private readonly state: SharedState) {
-    this.kernels = backendFrom(state.backend).sampleKernels(state.model);
+    const backend = backendFrom(state.backend);
+    this.kernels = backend.sampleKernels(state.model);
     const n = modelShape(state.model).total;
+    this.parameterCount = n;
+    this.slotSum = backend.slotSum(state.gradSlots, n, state.batchSums);
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
     this.classes = modelClasses(state.model);
     this.logits = allocFloat(state.dtype, this.classes);
@@ -60,7 +72,7 @@ export class WorkerContext {
       const started = performance.now();
       // Parameters change only between steps, so kernels that repack them do it once per step.
       this.kernels.prepare(this.state.params);
-      const samples = this.gradients(readOrder(control));
+      const samples = this.gradients(readOrder(control), spinMs);
       const r = this.result(samples, started, performance.now());
       record.set([r.samples, r.computeMs, r.threadId, r.startedAt, r.endedAt]);
       total += samples;
@@ -69,8 +81,8 @@ export class WorkerContext {
     }
   }
 
-  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId }: StepOrder): number {
-    const { params, batchLosses, order, train, slotAttempts, sampleNorms } = this.state;
+  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing }: StepOrder, spinMs: number): number {
+    const { params, batchLosses, order, train, slotAttempts, sampleNorms, counters } = this.state;
     const { measureNorms, clipNorm, noise } = this.state.perSample;
     const fault = this.injectedFault;
     const samples = this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
@@ -82,6 +94,7 @@ export class WorkerContext {
         // Publishes the slot to the main thread, which sums slots as they complete (the
         // sequentially consistent store orders the slot's writes before it).
         Atomics.store(slotAttempts, i, attemptId);
+        if (Atomics.add(counters, DONE_COUNTER, 1) === batchCount - 1) Atomics.notify(counters, DONE_COUNTER);
       }
     });
     // No samples left to claim: draw the step's noise, in the time this thread would wait for the slowest.
@@ -90,7 +103,29 @@ export class WorkerContext {
         for (let c = first; c < last; c++) drawNoiseChunk(this.state.noise, noise.seed, noise.stddev, step, c);
       });
     }
+    if (summing !== Summing.MAIN) {
+      this.awaitSamples(batchCount, spinMs);
+      const n = this.parameterCount;
+      const fromCarried = summing === Summing.POOL_FROM_CARRIED;
+      this.forEachClaimed(SUM_COUNTER, Math.ceil(n / SUM_BLOCK), 1, (first, last) => {
+        for (let b = first; b < last; b++) this.slotSum.sumBlock(batchCount, b * SUM_BLOCK, Math.min(n, (b + 1) * SUM_BLOCK), fromCarried);
+      });
+    }
     return samples;
+  }
+
+  /**
+   * Returns once all `count` samples of the step are complete (each thread sums a block of every
+   * slot), spinning up to spinMs before sleeping until the thread that completes the last one wakes it.
+   */
+  private awaitSamples(count: number, spinMs: number): void {
+    const counters = this.state.counters;
+    const spinUntil = performance.now() + spinMs;
+    for (;;) {
+      const done = Atomics.load(counters, DONE_COUNTER);
+      if (done >= count) return;
+      if (performance.now() >= spinUntil) Atomics.wait(counters, DONE_COUNTER, done);
+    }
   }
 
   private evaluate(count: number, chunk: number): number {

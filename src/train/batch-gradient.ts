@@ -3,6 +3,7 @@ import type { FloatArray } from '../model/float-array.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import type { Coordinator } from '../parallel/coordinator.js';
 import type { SharedState } from '../parallel/shared-state.js';
+import { Summing } from '../parallel/session-protocol.js';
 import type { JobTiming } from '../parallel/tasks.js';
 import type { DpSgd } from '../privacy/dp-sgd.js';
 import type { Batch } from './batches.js';
@@ -10,8 +11,9 @@ import type { EpochNorms } from './norm-statistics.js';
 
 /**
  * A step's gradient, from the pool's per-sample slots to the vector the optimizer applies: the
- * main thread sums the slots as they complete, then divides the sum by the batch size or, in
- * private training, adds the noise (which the pool threads drew) and divides by the public divisor.
+ * main thread sums the slots as they complete (or the pool threads sum them, by blocks of
+ * coordinates, once all are: the coordinator decides), then divides the sum by the batch size or,
+ * in private training, adds the noise (which the pool threads drew) and divides by the public divisor.
  */
 export class BatchGradient {
   /** Sums the batch's slots on this thread as the pool completes them. */
@@ -26,7 +28,7 @@ export class BatchGradient {
     private readonly epochNorms: EpochNorms | null,
   ) {
     const n = state.params.length;
-    this.slotSum = backend.slotSum(state.gradSlots, n);
+    this.slotSum = backend.slotSum(state.gradSlots, n, state.batchSums);
     this.mean = backend.allocShared(n);
   }
 
@@ -44,7 +46,10 @@ export class BatchGradient {
     for (let done = 0; done < batch.count; done += slots) {
       const count = Math.min(slots, batch.count - done);
       if (done > 0) this.slotSum.carry();
-      const round = await this.coordinator.gradients(batch.start + done, count, step, this.slotSum);
+      const round = this.coordinator.poolSums
+        ? await this.coordinator.gradients(batch.start + done, count, step, null, done > 0 ? Summing.POOL_FROM_CARRIED : Summing.POOL)
+        : await this.coordinator.gradients(batch.start + done, count, step, this.slotSum);
+      if (this.coordinator.poolSums) this.slotSum.summedInPool();
       job = { ...round, wallMs: job.wallMs + round.wallMs, dispatchedAt: done === 0 ? round.dispatchedAt : job.dispatchedAt };
       const losses = this.state.batchLosses;
       for (let i = 0; i < count; i++) lossSum += losses[i];

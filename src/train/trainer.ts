@@ -114,6 +114,11 @@ export class Trainer {
     return this.state.params;
   }
 
+  /** Whether the pool threads sum each step's slots rather than this thread (reports and bench say which). */
+  get poolSums(): boolean {
+    return this.coordinator.poolSums;
+  }
+
   /** The next batch to run; saved in checkpoints. */
   get position(): TrainingPosition {
     return this.positionNow;

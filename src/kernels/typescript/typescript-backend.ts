@@ -4,7 +4,7 @@ import type { Model } from '../../model/model.js';
 import { Network } from '../../model/network.js';
 import { deriveStackDims, StackNetwork } from '../../model/stack/index.js';
 import { Adam } from '../../optim/adam.js';
-import { JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
+import { allocBatchSums, type BatchSums, JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
 import type { Backend, BackendHandle } from '../backend.js';
@@ -32,8 +32,12 @@ export class TypeScriptBackend implements Backend {
     return new StackNetwork(deriveStackDims(model.spec), this.dtype);
   }
 
-  slotSum(slots: FloatArray, parameterCount: number): SlotSum {
-    return new JsSlotSum(slots, parameterCount);
+  allocBatchSums(parameterCount: number): BatchSums {
+    return allocBatchSums(parameterCount);
+  }
+
+  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum {
+    return new JsSlotSum(slots, parameterCount, sums);
   }
 
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {

@@ -21,7 +21,7 @@ export interface KernelExports {
   layerBackward(l: number, params: number, slot: number, plain: number): void;
   /** The gradient's L2 norm; scaled in place to at most maxNorm when maxNorm > 0 (privacy/clip.ts). */
   clipSlot(grad: number, n: number, maxNorm: number): number;
-  addSlots(sum: number, slots: number, n: number, from: number, to: number, fresh: boolean): void;
+  addSlots(sum: number, slots: number, stride: number, n: number, from: number, to: number, fresh: boolean): void;
   meanOfSum(mean: number, sum: number, n: number, divisor: number): void;
   adamUpdate(
     params: number,

@@ -70,12 +70,12 @@ export function allocFloat32(memory: WasmMemory, length: number): Float32Array {
 const aliasing = new WeakMap<WasmMemory, WeakSet<ArrayBufferLike>>();
 
 /**
- * The address of a view that must alias the shared memory: a Float32Array over a SharedArrayBuffer
+ * The address of a view that must alias the shared memory: a Float32Array (or a Float64Array) over a SharedArrayBuffer
  * whose header carries this memory's id (views made before a grow, or received from another thread,
  * have a different buffer object over the same memory). Throws a one-line error otherwise.
  */
 export function addressOf(memory: WasmMemory, view: unknown, what: string, length: number): number {
-  if (!(view instanceof Float32Array)) {
+  if (!(view instanceof Float32Array || view instanceof Float64Array)) {
     throw new TypeError(`${what} must be a Float32Array in the shared wasm memory (allocFloat32), got ${describe(view)}`);
   }
   let known = aliasing.get(memory);
@@ -88,7 +88,7 @@ export function addressOf(memory: WasmMemory, view: unknown, what: string, lengt
       buffer.byteLength >= HEAP_START &&
       header(buffer)[H_MAGIC] === MAGIC &&
       header(buffer)[H_ID] === own[H_ID];
-    if (!aliases) throw new TypeError(`${what} is a Float32Array outside the shared wasm memory: allocate it with allocFloat32(memory, n)`);
+    if (!aliases) throw new TypeError(`${what} is a ${view.constructor.name} outside the shared wasm memory: allocate it with allocFloat32(memory, n)`);
     known.add(buffer);
   }
   if (view.byteOffset < HEAP_START) throw new RangeError(`${what} overlaps the shared memory's header`);

@@ -1,4 +1,4 @@
-import { Rounds, type SlotSum } from '../../optim/average-slots.js';
+import { type BatchSums, Rounds, type SlotSum } from '../../optim/average-slots.js';
 import { cachedKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { addressOf, allocBytes } from './shared-memory.js';
 
@@ -10,9 +10,16 @@ import { addressOf, allocBytes } from './shared-memory.js';
  */
 const SLOTS_PER_PASS = 8;
 
+/** A running sum and a carried sum in the shared wasm memory, where every thread's kernels reach them. */
+export function allocWasmBatchSums(backend: WasmModuleAndMemory, n: number): BatchSums {
+  const f64 = () => new Float64Array(backend.memory.buffer, allocBytes(backend.memory, n * 8), n);
+  return { sum: f64(), carried: f64() };
+}
+
 /**
  * optim/average-slots.ts's JsSlotSum in wasm SIMD, bitwise the same in float32: an f64 running sum
- * in the shared memory, fed runs of slots while the workers compute the rest of the batch.
+ * in the shared memory, fed runs of slots while the workers compute the rest of the batch, or
+ * summed by blocks of coordinates on the pool threads.
  */
 export class WasmSlotSum implements SlotSum {
   private readonly kernels: KernelExports;
@@ -25,22 +32,33 @@ export class WasmSlotSum implements SlotSum {
     private readonly backend: WasmModuleAndMemory,
     slots: Float32Array,
     private readonly n: number,
+    private readonly sums = allocWasmBatchSums(backend, n),
   ) {
     this.kernels = cachedKernels(backend);
     this.slotsAt = addressOf(backend.memory, slots, 'slots', n);
+    this.sumAt = addressOf(backend.memory, sums.sum, 'sum', n);
+    addressOf(backend.memory, sums.carried, 'carried sum', n);
     this.slotCount = Math.floor(slots.length / n);
-    this.sumAt = allocBytes(backend.memory, n * 8);
-    this.rounds = new Rounds(() => new Float64Array(this.backend.memory.buffer, this.sumAt, this.n));
+    this.rounds = new Rounds(sums);
   }
 
   add(from: number, to: number): void {
-    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= this.slotCount)) {
-      throw new RangeError(`no gradient slots ${from}..${to - 1} of ${this.slotCount}`);
-    }
+    this.checkSlots(from, to);
     const fresh = this.rounds.beforeAdd(from);
-    for (let s = from; s < to; s += SLOTS_PER_PASS) {
-      this.kernels.addSlots(this.sumAt, this.slotsAt, this.n, s, Math.min(to, s + SLOTS_PER_PASS), fresh && s === 0);
+    this.addPasses(this.sumAt, this.slotsAt, this.n, from, to, fresh);
+  }
+
+  sumBlock(count: number, first: number, last: number, fromCarried: boolean): void {
+    this.checkSlots(0, count);
+    if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first < last && last <= this.n)) {
+      throw new RangeError(`no coordinates ${first}..${last - 1} of ${this.n}`);
     }
+    if (fromCarried) this.sums.sum.set(this.sums.carried.subarray(first, last), first);
+    this.addPasses(this.sumAt + first * 8, this.slotsAt + first * 4, last - first, 0, count, !fromCarried);
+  }
+
+  summedInPool(): void {
+    this.rounds.summedInPool();
   }
 
   carry(): void {
@@ -51,5 +69,18 @@ export class WasmSlotSum implements SlotSum {
     if (!(divisor > 0)) throw new RangeError(`cannot divide the sum by ${divisor}`);
     this.rounds.finish(noise);
     this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', this.n), this.sumAt, this.n, divisor);
+  }
+
+  private checkSlots(from: number, to: number): void {
+    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= this.slotCount)) {
+      throw new RangeError(`no gradient slots ${from}..${to - 1} of ${this.slotCount}`);
+    }
+  }
+
+  /** Slots [from, to) into `length` coordinates of the sum at sumAt, the slots' at slotsAt. */
+  private addPasses(sumAt: number, slotsAt: number, length: number, from: number, to: number, fresh: boolean): void {
+    for (let s = from; s < to; s += SLOTS_PER_PASS) {
+      this.kernels.addSlots(sumAt, slotsAt, this.n, length, s, Math.min(to, s + SLOTS_PER_PASS), fresh && s === from);
+    }
   }
 }

@@ -3,7 +3,7 @@ import v8 from 'node:v8';
 import { deriveDims } from '../../model/config.js';
 import type { Model } from '../../model/model.js';
 import type { FloatArray } from '../../model/float-array.js';
-import type { SlotSum } from '../../optim/average-slots.js';
+import type { BatchSums, SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
 import type { Backend } from '../backend.js';
@@ -12,7 +12,7 @@ import { WasmAdam } from './adam.js';
 import type { WasmModuleAndMemory } from './kernel-exports.js';
 import { wasmModulePath, type WasmSimd } from './module-files.js';
 import { allocFloat32, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
-import { WasmSlotSum } from './slot-sum.js';
+import { allocWasmBatchSums, WasmSlotSum } from './slot-sum.js';
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
 import { WasmNetwork } from './wasm-network.js';
 import { WasmStackNetwork } from './wasm-stack-network.js';
@@ -65,8 +65,12 @@ export class WasmBackend implements Backend, WasmHandle {
     return WasmStackNetwork.create(this, deriveStackDims(model.spec));
   }
 
-  slotSum(slots: FloatArray, parameterCount: number): SlotSum {
-    return new WasmSlotSum(this, slots as Float32Array, parameterCount);
+  allocBatchSums(parameterCount: number): BatchSums {
+    return allocWasmBatchSums(this, parameterCount);
+  }
+
+  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum {
+    return new WasmSlotSum(this, slots as Float32Array, parameterCount, sums);
   }
 
   /** SGD's update is a few operations per parameter: the reference's JS serves both backends. */

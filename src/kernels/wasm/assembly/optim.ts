@@ -18,13 +18,14 @@
  * [from, to) are added to sum[j] (f64) in sample order, and a `fresh` run (from slot 0) starts the
  * sum from slot 0's values; one that is not fresh adds slot 0 to what the sum holds (a batch larger
  * than the slots goes through them in rounds). Per element that is the reference's exact sequence of f64 operations, so
- * meanOfSum gives bitwise its mean. slots is slot 0's address; slots are n floats apart. Sixteen
+ * meanOfSum gives bitwise its mean. slots is slot 0's address; slots are `stride` floats apart, and
+ * n of each are summed (a pool thread sums a block of coordinates: the addresses point at it). Sixteen
  * floats of the sum stay in eight f64x2 registers while every slot of the run is added to them, so
  * the sum is loaded and stored once per run rather than once per slot; the caller keeps runs short
  * (optim.ts says why).
  */
-export function addSlots(sum: usize, slots: usize, n: i32, from: i32, to: i32, fresh: bool): void {
-  const slotBytes = <usize>n << 2;
+export function addSlots(sum: usize, slots: usize, stride: i32, n: i32, from: i32, to: i32, fresh: bool): void {
+  const slotBytes = <usize>stride << 2;
   const firstAt = slots + <usize>from * slotBytes;
   const skip = fresh ? 1 : 0;
   const n16 = n & ~15;
