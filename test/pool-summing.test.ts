@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Dataset, takeFirst } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
@@ -6,6 +7,7 @@ import type { Dtype } from '../src/model/float-array.js';
 import type { ModelChoice } from '../src/model/model.js';
 import { parseDescription } from '../src/model/stack/index.js';
 import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
+import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
 import { type TrainOptions, Trainer } from '../src/train/trainer.js';
 import { trainOptions } from './helpers/train-options.js';
@@ -57,4 +59,14 @@ describe('slots summed by the pool threads give bitwise the weights of the main 
       trainOptions({ model: stack('opacus-mnist'), kernels: 'wasm', batchSize: 64, maxSlots: 9, optimizer: { kind: 'sgd', lr: 0.5, momentum: 0.9 }, privacy }),
     );
   });
+});
+
+it('bench runs say who summed the slots, as asked or by the cores (auto)', async () => {
+  const options = trainOptions({ batchSize: 20, kernels: 'wasm' });
+  for (const summing of ['main', 'pool'] as const) {
+    const run = await measureThroughput(data, { ...options, pool: { summing } }, 1, 2);
+    expect(run.summedBy).toBe(summing);
+  }
+  const auto = await measureThroughput(data, { ...options, threads: 1 }, 0, 1);
+  expect(auto.summedBy).toBe(availableParallelism() > 1 ? 'main' : 'pool');
 });

@@ -16,7 +16,7 @@ export function formatBenchTable(r: BenchResult): string {
     `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s)`,
     '',
     `${pad('threads', 8)} ${pad('samples/s', 10)} ${pad('min-max', 15)} ${pad('speedup', 8)} ${pad('effic.', 7)} ${pad('GFLOP/s', 8)}` +
-      ` | ms per step: ${pad('compute', 8)} ${pad('wait', 6)} ${pad('dispatch', 8)} ${pad('reduce', 6)} ${pad('update', 6)} ${pad('empty', 6)}`,
+      ` | ms per step: ${pad('compute', 8)} ${pad('wait', 6)} ${pad('dispatch', 8)} ${pad('reduce', 6)} ${pad('update', 6)} ${pad('empty', 6)} ${pad('sum', 4)}`,
   ];
   for (const t of r.results) {
     const s = t.perStep;
@@ -25,7 +25,7 @@ export function formatBenchTable(r: BenchResult): string {
         `${pad(`${fixed(t.samplesPerSec.min, 0)}-${fixed(t.samplesPerSec.max, 0)}`, 15)} ${pad(`${fixed(t.speedup, 2)}x`, 8)} ` +
         `${pad(`${fixed(100 * t.efficiency, 0)}%`, 7)} ${pad(fixed(t.gflops, 2), 8)} |              ` +
         `${pad(fixed(s.computeMs, 2), 8)} ${pad(fixed(s.waitMs, 2), 6)} ${pad(fixed(s.dispatchMs, 2), 8)} ` +
-        `${pad(fixed(s.reduceMs, 2), 6)} ${pad(fixed(s.updateMs, 2), 6)} ${pad(fixed(s.emptyTaskMs, 3), 6)}`,
+        `${pad(fixed(s.reduceMs, 2), 6)} ${pad(fixed(s.updateMs, 2), 6)} ${pad(fixed(s.emptyTaskMs, 3), 6)} ${pad(t.summedBy, 4)}`,
     );
   }
   if (r.results.some((t) => t.oversubscribed)) lines.push('* oversubscribed: more threads than the available parallelism');
@@ -55,8 +55,9 @@ export function formatBenchTable(r: BenchResult): string {
   lines.push(
     '',
     'compute: the slowest thread\'s computation; wait: how long the fastest thread idled for it; dispatch: the rest of the',
-    'parallel part of the step (messages, wake-ups); reduce: what is left of the main thread\'s slot sum once the last slot is in',
-    '(it sums each slot as it completes, during compute); update: the optimizer on the main thread; empty: one empty task on every thread.',
+    'parallel part of the step (messages, wake-ups); reduce: the main thread\'s division of the slot sum once the last slot is in;',
+    'update: the optimizer on the main thread; empty: one empty task on every thread; sum: who summed the slots, the main',
+    'thread as each completed, during compute (when it has a core of its own), or the pool threads after it (inside compute).',
     `speedup and effic.: over ${r.results[0].threads} thread(s), the fewest measured.`,
     'GFLOP/s counts 2 FLOPs per multiply-add of the dense model, whatever work the kernels skip.',
   );

@@ -16,6 +16,8 @@ export interface ThroughputRun {
   readonly model: string;
   /** With gradientStats: B_simple over the timed steps. */
   readonly noiseScale: number;
+  /** Who summed each step's slots: the main thread during the computation, or the pool threads after it. */
+  readonly summedBy: 'main' | 'pool';
 }
 
 /** A trainer ready to be timed; the caller closes it. */
@@ -75,6 +77,7 @@ export async function measureThroughput(
       kernels: trainer.kernelName,
       model: describeModelLayers(trainer.model),
       noiseScale,
+      summedBy: trainer.poolSums ? 'pool' : 'main',
     };
   } finally {
     await trainer.close();

@@ -45,6 +45,8 @@ export interface ThreadResult {
   /** 2 FLOPs per multiply-add of the model's dense count, per second. */
   readonly gflops: number;
   readonly perStep: StepBreakdown;
+  /** Who summed the slots at this thread count (CoordinatorOptions.summing). */
+  readonly summedBy: 'main' | 'pool';
   /**
    * The bare kernel on as many threads: its samples/s, its own speedup over the fewest threads,
    * and the trainer's speedup as a share of that (1: the trainer loses nothing to coordination).
@@ -149,6 +151,7 @@ export async function runBench(
       efficiency: speedup / (threads / baseThreads),
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
+      summedBy: list[0].summedBy,
       ...(bare === null ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
