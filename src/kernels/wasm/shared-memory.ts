@@ -66,17 +66,31 @@ export function allocFloat32(memory: WasmMemory, length: number): Float32Array {
   return new Float32Array(memory.buffer, start, length);
 }
 
+/** A Float64Array of `length` values in the shared memory, for sums kept in float64. */
+export function allocFloat64(memory: WasmMemory, length: number): Float64Array {
+  const start = allocBytes(memory, length * 8);
+  return new Float64Array(memory.buffer, start, length);
+}
+
 /** Buffers already seen to alias each memory (a worker's views of it have their own buffer objects). */
 const aliasing = new WeakMap<WasmMemory, WeakSet<ArrayBufferLike>>();
 
 /**
- * The address of a view that must alias the shared memory: a Float32Array (or a Float64Array) over a SharedArrayBuffer
+ * The address of a view that must alias the shared memory: a Float32Array (or, where `type` says so, a
+ * Float64Array) over a SharedArrayBuffer
  * whose header carries this memory's id (views made before a grow, or received from another thread,
  * have a different buffer object over the same memory). Throws a one-line error otherwise.
  */
-export function addressOf(memory: WasmMemory, view: unknown, what: string, length: number): number {
-  if (!(view instanceof Float32Array || view instanceof Float64Array)) {
-    throw new TypeError(`${what} must be a Float32Array in the shared wasm memory (allocFloat32), got ${describe(view)}`);
+export function addressOf(
+  memory: WasmMemory,
+  view: unknown,
+  what: string,
+  length: number,
+  type: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
+): number {
+  const alloc = type === Float32Array ? 'allocFloat32' : 'allocFloat64';
+  if (!(view instanceof type)) {
+    throw new TypeError(`${what} must be a ${type.name} in the shared wasm memory (${alloc}), got ${describe(view)}`);
   }
   let known = aliasing.get(memory);
   if (!known) aliasing.set(memory, (known = new WeakSet()));
@@ -88,7 +102,7 @@ export function addressOf(memory: WasmMemory, view: unknown, what: string, lengt
       buffer.byteLength >= HEAP_START &&
       header(buffer)[H_MAGIC] === MAGIC &&
       header(buffer)[H_ID] === own[H_ID];
-    if (!aliases) throw new TypeError(`${what} is a ${view.constructor.name} outside the shared wasm memory: allocate it with allocFloat32(memory, n)`);
+    if (!aliases) throw new TypeError(`${what} is a ${view.constructor.name} outside the shared wasm memory: allocate it with ${alloc}(memory, n)`);
     known.add(buffer);
   }
   if (view.byteOffset < HEAP_START) throw new RangeError(`${what} overlaps the shared memory's header`);

@@ -1,6 +1,6 @@
 import { type BatchSums, Rounds, type SlotSum } from '../../optim/average-slots.js';
 import { cachedKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
-import { addressOf, allocBytes } from './shared-memory.js';
+import { addressOf, allocFloat64 } from './shared-memory.js';
 
 /**
  * Slots per addSlots pass. On slots another core had just written, summing 100 slots took
@@ -12,8 +12,7 @@ const SLOTS_PER_PASS = 8;
 
 /** A running sum and a carried sum in the shared wasm memory, where every thread's kernels reach them. */
 export function allocWasmBatchSums(backend: WasmModuleAndMemory, n: number): BatchSums {
-  const f64 = () => new Float64Array(backend.memory.buffer, allocBytes(backend.memory, n * 8), n);
-  return { sum: f64(), carried: f64() };
+  return { sum: allocFloat64(backend.memory, n), carried: allocFloat64(backend.memory, n) };
 }
 
 /**
@@ -36,8 +35,8 @@ export class WasmSlotSum implements SlotSum {
   ) {
     this.kernels = cachedKernels(backend);
     this.slotsAt = addressOf(backend.memory, slots, 'slots', n);
-    this.sumAt = addressOf(backend.memory, sums.sum, 'sum', n);
-    addressOf(backend.memory, sums.carried, 'carried sum', n);
+    this.sumAt = addressOf(backend.memory, sums.sum, 'sum', n, Float64Array);
+    addressOf(backend.memory, sums.carried, 'carried sum', n, Float64Array);
     this.slotCount = Math.floor(slots.length / n);
     this.rounds = new Rounds(sums);
   }
