@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prvEpsilon, type SubsampledGaussian } from '../src/privacy/prv.js';
-import { normalCdf } from '../src/privacy/prv/erfc.js';
+import { normalCdf } from '../src/privacy/erfc.js';
 import { SettingError } from '../src/util/errors.js';
 
 const EPS_ERROR = 0.01;

@@ -1,4 +1,4 @@
-import { logErfc } from './log-erfc.js';
+import { logErfc } from './erfc.js';
 
 /**
  * Renyi differential privacy of the Poisson-subsampled Gaussian mechanism (Mironov, Talwar and

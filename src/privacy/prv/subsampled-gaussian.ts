@@ -1,4 +1,4 @@
-import { erfc } from './erfc.js';
+import { erfc } from '../erfc.js';
 
 /**
  * The privacy random variable (PRV) of one step of the Poisson-subsampled Gaussian mechanism with
