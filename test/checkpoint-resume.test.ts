@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { type CliResult, expectRefused, howItEnded, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
+import { type CliResult, expectRefused, howItEnded, runCli, runCliAsync, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 const data = ['--train-count', '250', '--test-count', '40', '--batch-size', '60'];
@@ -111,9 +111,9 @@ describe('train --checkpoint / --resume', () => {
       ['no more epochs to do', ['--epochs', '1'], /--epochs 1: the run in .* has done 1 epochs already; ask for more/],
     ];
     for (const [what, args, message] of cases) {
-      it(what, () => {
+      it.concurrent(what, async () => {
         expect(setup.status, howItEnded(setup)).toBe(0);
-        expectRefused(runCli(['train', '--resume', dir, ...(args.includes('--epochs') ? [] : ['--epochs', '2']), ...args]), message);
+        expectRefused(await runCliAsync(['train', '--resume', dir, ...(args.includes('--epochs') ? [] : ['--epochs', '2']), ...args]), message);
       });
     }
     it('a directory without a checkpoint', () => {

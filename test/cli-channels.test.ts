@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectRefused, runCli, temporaryDirectories, withOverrides } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, temporaryDirectories, withOverrides } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('channels');
 const CHANNELS = fileURLToPath(new URL('./fixtures/channels/', import.meta.url));
@@ -30,7 +30,7 @@ describe('train --data with channels refuses in one line, exit 2, before trainin
     ['RGB images, said to be channel-last, for the seed network', ['--data', channels('ambiguous_u1.npz'), '--channels', 'last'], /the images have 3 channels and the seed network takes gray images/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['train', ...withOverrides(smallNet, args)]), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['train', ...withOverrides(smallNet, args)]), message));
   }
 
   it('a layer stack trains on RGB images: its first convolution takes their 3 channels', () => {
@@ -100,6 +100,6 @@ describe('predict with channels, for the seed network (gray)', () => {
     ['a float above 1 in channel 2', ['bad_range_nchw_f8.npy'], /bad_range_nchw_f8\.npy: float pixels must lie in \[0, 1\], but image 1 channel 2 row 3 column 4 is 1\.5$/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['predict', '--weights', GOLDEN, ...args], { cwd: CHANNELS }), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['predict', '--weights', GOLDEN, ...args], { cwd: CHANNELS }), message));
   }
 });

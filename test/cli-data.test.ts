@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectRefused, runCli, withOverrides, trainJson } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, withOverrides, trainJson } from './helpers/cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -38,6 +38,6 @@ describe('train --data refuses bad data in one line naming the file, exit 2, bef
   ];
   // expectRefused checks that stdout is empty: no header, no epoch, training never started.
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['train', ...withOverrides(smallNet, args)]), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['train', ...withOverrides(smallNet, args)]), message));
   }
 });

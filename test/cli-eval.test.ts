@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, temporaryDirectories } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('eval');
 
@@ -201,7 +201,7 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     ['--threads with no value', ['--weights', GOLDEN, '--threads'], /^shardtrain: --threads needs a value$/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['eval', ...args]), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['eval', ...args]), message));
   }
 
   it('eval --help names every flag and hides --train-count', () => {

@@ -6,7 +6,7 @@ import { encodeNpy } from '../src/data/npz-write.js';
 import { saveWeights } from '../src/io/weights-file.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { parameterLayout } from '../src/model/parameters.js';
-import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, temporaryDirectories } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('predict');
 
@@ -243,7 +243,7 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['--image-size with no value', ['digit7.png', '--image-size'], /^shardtrain: --image-size needs a value$/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['predict', '--weights', GOLDEN, ...args], { cwd: FIXTURES }), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['predict', '--weights', GOLDEN, ...args], { cwd: FIXTURES }), message));
   }
 
   it('bad weights files', () => {

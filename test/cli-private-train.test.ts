@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openNpz } from '../src/data/npz.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
-import { expectRefused, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 const ODD = 'conv3k5x3p2x1,tanh,maxpool3x2s1x2,conv4k3s2x1,relu,flatten,dense';
@@ -79,7 +79,7 @@ describe('train --dp', () => {
       ['an unknown accountant', ['--dp', '--noise', '1', '--accountant', 'moments'], /--accountant.*Invalid values|Invalid values.*accountant/],
     ];
     for (const [what, args, message] of cases) {
-      it(what, () => expectRefused(runCli(['train', ...data, '--epochs', '1', ...args]), message));
+      it.concurrent(what, async () => expectRefused(await runCliAsync(['train', ...data, '--epochs', '1', ...args]), message));
     }
 
     it('resuming a private run with another clip, or an ordinary run with --dp', () => {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { CLI, expectRefused, runCli, temporaryDirectories, trainJson, withOverrides } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, runCliAsync, temporaryDirectories, trainJson, withOverrides } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('train');
 const MODELS = new URL('./fixtures/models/', import.meta.url).pathname;
@@ -135,7 +135,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--pixel-divisor without --data', ['--pixel-divisor', '2'], /^shardtrain: --pixel-divisor describes a --data file/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => expectRefused(runCli(['train', ...withOverrides(['--epochs', '1', ...tiny], args)]), message));
+    it.concurrent(what, async () => expectRefused(await runCliAsync(['train', ...withOverrides(['--epochs', '1', ...tiny], args)]), message));
   }
 
   it('no command at all', () => expectRefused(runCli([]), /name a command: train, eval, predict, bench or privacy/));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectRefused, runCli } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync } from './helpers/cli.js';
 
 const MECHANISM = ['--sample-rate', '0.04', '--steps', '2250', '--delta', '1e-5'];
 
@@ -73,6 +73,6 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
   ];
   for (const [name, args, message] of refusals) {
-    it(name, () => expectRefused(runCli(['privacy', ...args]), message));
+    it.concurrent(name, async () => expectRefused(await runCliAsync(['privacy', ...args]), message));
   }
 });
