@@ -1,16 +1,46 @@
 // Compiles the four wasm targets of asconfig.json, as many at once as there are cores: each
 // AssemblyScript compile is single-threaded and takes 7-8 s, so one after another they were most
-// of `npm run build`. Exits non-zero, with asc's messages, if any target fails.
+// of `npm run build`. A target newer than every AssemblyScript source, asconfig.json and the
+// compiler itself is left as it is (`npm ci` builds, then `npm test` builds again); `--force`
+// compiles all. Exits non-zero, with asc's messages, if any target fails.
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 
 const KERNELS = 'src/kernels/wasm/assembly/kernel-versions.ts';
-const builds = [
-  ['--config', 'asconfig.json', '--target', 'relaxed-simd'],
-  ['--config', 'asconfig.json', '--target', 'simd'],
-  [KERNELS, '--config', 'asconfig.json', '--target', 'kernel-versions-relaxed-simd'],
-  [KERNELS, '--config', 'asconfig.json', '--target', 'kernel-versions-simd'],
+const SOURCES = 'src/kernels/wasm/assembly';
+const targets = [
+  { name: 'relaxed-simd', entry: [] },
+  { name: 'simd', entry: [] },
+  { name: 'kernel-versions-relaxed-simd', entry: [KERNELS] },
+  { name: 'kernel-versions-simd', entry: [KERNELS] },
 ];
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -Infinity;
+  }
+}
+
+const config = JSON.parse(readFileSync('asconfig.json', 'utf8'));
+const newestInput = Math.max(
+  mtime('asconfig.json'),
+  mtime('node_modules/assemblyscript/package.json'),
+  ...readdirSync(SOURCES).map((file) => mtime(join(SOURCES, file))),
+);
+const force = process.argv.includes('--force');
+const stale = targets.filter(({ name }) => {
+  const { outFile, textFile } = config.targets[name];
+  return force || [outFile, textFile].some((out) => out && mtime(out) <= newestInput);
+});
+if (stale.length < targets.length) {
+  const fresh = targets.filter((target) => !stale.includes(target)).map(({ name }) => name);
+  console.log(`build-wasm: up to date, not recompiled: ${fresh.join(', ')}`);
+}
+const builds = stale.map(({ name, entry }) => [...entry, '--config', 'asconfig.json', '--target', name]);
 
 function compile(args) {
   return new Promise((resolve) => {
