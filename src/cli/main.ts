@@ -32,6 +32,9 @@ async function main(): Promise<void> {
   });
   const args = hideBin(process.argv);
   refuseRepeatedFlags(args);
+  // yargs renders every command's help before running it, whether or not it is shown; wrapping that
+  // text measures each word's width and took a quarter of a refused run's half second.
+  const helpShown = args.some((arg) => arg === '--help' || arg === '-h');
   await yargs(args)
     .scriptName('shardtrain')
     .usage('$0 <command> [options]\n\nData-parallel training of a small CNN on worker threads.')
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
     .help()
     .alias('help', 'h')
     .version()
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .wrap(helpShown ? Math.min(110, process.stdout.columns ?? 110) : null)
     .fail((message, error) => {
       // yargs reports its own parse errors as a message, re-throws what a coerce function threw as
       // a YError (losing the UserError class), and passes handler errors through unchanged.
