@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../src/util/median.js';
+import { median, pairedRatio } from '../src/util/median.js';
 
 describe('median', () => {
   it('odd count: the middle value, whatever the input order', () => {
@@ -26,5 +26,21 @@ describe('median', () => {
 
   it('no values: NaN', () => {
     expect(median([])).toBeNaN();
+  });
+});
+
+describe('pairedRatio', () => {
+  it('the median of the ratios of neighbours, not the ratio of the medians', () => {
+    // The machine halves its speed after the first repeat: pairs say 1.8, 1.9 and 1.94x, while
+    // the medians, 101 and 52, come from different repeats.
+    const two = [180, 95, 101];
+    const one = [100, 50, 52];
+    expect(pairedRatio(two, one)).toBeCloseTo(1.9, 12);
+    expect(median(two) / median(one)).toBeCloseTo(101 / 52, 12);
+    expect(pairedRatio([3, 1, 8], [1, 1, 4])).toBe(2);
+  });
+
+  it('refuses series of different lengths', () => {
+    expect(() => pairedRatio([1, 2], [1])).toThrow(/differ in length: 2 and 1/);
   });
 });

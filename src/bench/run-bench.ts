@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset.js';
 import { floatArrayFor } from '../model/float-array.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { describeMachine, type MachineInfo } from './machine.js';
-import { median } from '../util/median.js';
+import { median, pairedRatio } from '../util/median.js';
 import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import { buildModel } from '../model/model.js';
@@ -39,7 +39,11 @@ export interface ThreadResult {
   readonly threads: number;
   readonly oversubscribed: boolean;
   readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] };
-  /** Over the fewest threads measured (results[0]), and efficiency per thread added beyond those. */
+  /**
+   * Over the fewest threads measured (results[0]): the median of each repeat's ratio to that
+   * repeat's run on the fewest threads (util/median.ts's pairedRatio); and efficiency per thread
+   * added beyond those.
+   */
   readonly speedup: number;
   readonly efficiency: number;
   /** 2 FLOPs per multiply-add of the model's dense count, per second. */
@@ -48,11 +52,12 @@ export interface ThreadResult {
   /** Who summed the slots at this thread count (CoordinatorOptions.summing). */
   readonly summedBy: 'main' | 'pool';
   /**
-   * The bare kernel on as many threads: its samples/s, its own speedup over the fewest threads,
-   * and the trainer's speedup as a share of that (1: the trainer loses nothing to coordination).
+   * The bare kernel on as many threads: its samples/s, its own speedup over the fewest threads
+   * (paired by repeat, as the trainer's), and the trainer's speedup as a share of that (1: the
+   * trainer loses nothing to coordination).
    */
   readonly bareKernel?: { readonly samplesPerSec: number; readonly speedup: number; readonly share: number };
-  /** bench --dp: private training's samples/s, and its median over ordinary training's. */
+  /** bench --dp: private training's samples/s, and the median of each repeat's private run over its ordinary one. */
   readonly private?: { readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] }; readonly ratio: number };
 }
 
@@ -134,14 +139,14 @@ export async function runBench(
   }
   const machine = describeMachine();
   const baseThreads = threadCounts[0];
-  const base = median(runs.get(baseThreads)!.map((x) => x.samplesPerSec));
+  const baseRates = runs.get(baseThreads)!.map((x) => x.samplesPerSec);
   const results = threadCounts.map((threads): ThreadResult => {
     const list = runs.get(threads)!;
     const rates = list.map((x) => x.samplesPerSec);
     const m = median(rates);
-    const speedup = m / base;
+    const speedup = pairedRatio(rates, baseRates);
     const privateRates = privateRuns.get(threads)!;
-    const bareSpeedup = median(bareRuns.get(threads)!) / median(bareRuns.get(baseThreads)!);
+    const bareSpeedup = pairedRatio(bareRuns.get(threads)!, bareRuns.get(baseThreads)!);
     const privateMedian = median(privateRates);
     return {
       threads,
@@ -155,7 +160,7 @@ export async function runBench(
       ...(bare === null ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
-        : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: privateMedian / m } }),
+        : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: pairedRatio(privateRates, rates) } }),
     };
   });
   return {

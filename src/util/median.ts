@@ -9,3 +9,13 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/**
+ * The median over repeats of a[r] / b[r], for two series measured side by side (run r of each
+ * in the same minute): the machine's speed drifts by half between minutes, which a ratio of the
+ * two medians would carry in, and a ratio of neighbours cancels.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new RangeError(`paired series differ in length: ${a.length} and ${b.length}`);
+  return median(a.map((x, r) => x / b[r]));
+}
