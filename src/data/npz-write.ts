@@ -6,8 +6,8 @@
  * (format spec: "divisible by 64 for alignment purposes"). This writer produces the same
  * header bytes as `np.save`.
  */
-import JSZip from 'jszip';
 import { writeFileAtomically } from '../io/atomic-write.js';
+import { loadJSZip } from './jszip.js';
 
 export type NpzWritable = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
@@ -69,6 +69,7 @@ export function encodeNpy(array: NpzWritable | NpyText, shape: number[]): Uint8A
  * A crash or error leaves either the old file or the new one, never half of one, and no temp file.
  */
 export async function writeNpz(path: string, arrays: Record<string, NpzWriteArray>, options: NpzWriteOptions = {}): Promise<void> {
+  const JSZip = await loadJSZip();
   const zip = new JSZip();
   for (const [key, { data, shape }] of Object.entries(arrays)) {
     if (key === '') throw new Error('writeNpz: array names must not be empty');

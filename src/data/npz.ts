@@ -5,8 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import JSZip from 'jszip';
+import type JSZip from 'jszip';
 import { UserError } from '../util/errors.js';
+import { loadJSZip } from './jszip.js';
 import { checkNpyDataLength, decodeNpyData, npyDataOffset, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader, type ParseNpyOptions } from './npy.js';
 
 export interface NpzArchive {
@@ -29,7 +30,7 @@ export async function openNpz(path: string): Promise<NpzArchive> {
   let zip: JSZip;
   try {
     // Checks every member's CRC up front (streaming, nothing kept), so a flipped bit never reaches training.
-    zip = await JSZip.loadAsync(bytes, { checkCRC32: true });
+    zip = await (await loadJSZip()).loadAsync(bytes, { checkCRC32: true });
   } catch (e) {
     if (/crc32/i.test(oneLine(e))) {
       const key = await findCrcMismatch(bytes);
@@ -164,7 +165,7 @@ export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
  */
 async function findCrcMismatch(bytes: Uint8Array): Promise<string | undefined> {
   try {
-    const zip = await JSZip.loadAsync(bytes);
+    const zip = await (await loadJSZip()).loadAsync(bytes);
     for (const entry of Object.values(zip.files)) {
       const stored = (entry as unknown as { _data?: { crc32?: number } })._data?.crc32;
       if (entry.dir || typeof stored !== 'number') continue;
