@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Argv } from 'yargs';
 import { writeBenchPlot } from '../bench/bench-plot.js';
 import { formatBenchTable } from '../bench/bench-table.js';
@@ -12,6 +12,7 @@ import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
+import { newProgressBar } from './progress.js';
 import { modelForData, withModelChoice } from './model-choice.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
@@ -86,11 +87,11 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
 
 /** A bar on a terminal; otherwise one stderr line per run, so that logs show progress too. */
 class BenchProgressView {
-  private readonly bar: cliProgress.SingleBar | null;
+  private readonly bar: SingleBar | null;
 
   constructor(total: number) {
     this.bar = process.stderr.isTTY
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} runs | last: {threads} thread(s), {rate} samples/s', clearOnComplete: true }, cliProgress.Presets.shades_classic)
+      ? newProgressBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} runs | last: {threads} thread(s), {rate} samples/s', clearOnComplete: true })
       : null;
     this.bar?.start(total, 0, { threads: '-', rate: '-' });
   }
