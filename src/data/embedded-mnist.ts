@@ -33,7 +33,10 @@ function defaultCacheFile(): string {
   return join(dirname(packageJson), '..', '.cache', 'shardtrain', `embedded-mnist-${version}.bin`);
 }
 
-/** The cache: MAGIC, train and test counts (u32), then train pixels, test pixels, train labels, test labels (bytes). */
+/**
+ * The cache: MAGIC, train and test counts (u32), then train pixels, test pixels, train labels, test
+ * labels (bytes). MAGIC's number names this split and layout: change it when either changes.
+ */
 const MAGIC = 'shardtrain embedded MNIST 1\n';
 const HEADER = MAGIC.length + 8;
 
