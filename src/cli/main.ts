@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   refuseRepeatedFlags(args);
   // yargs renders every command's help before running it, whether or not it is shown; wrapping that
   // text measures each word's width and took a quarter of a refused run's half second.
-  const helpShown = args.some((arg) => arg === '--help' || arg === '-h');
+  const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  const helpShown = beforeDashes.some((arg) => /^(--help|-h)(=|$)/.test(arg) || arg === 'help');
   await yargs(args)
     .scriptName('shardtrain')
     .usage('$0 <command> [options]\n\nData-parallel training of a small CNN on worker threads.')
