@@ -1,10 +1,12 @@
 // Compiles the four wasm targets of asconfig.json, as many at once as there are cores: each
 // AssemblyScript compile is single-threaded and takes 7-8 s, so one after another they were most
-// of `npm run build`. A target newer than every AssemblyScript source, asconfig.json and the
-// compiler itself is left as it is (`npm ci` builds, then `npm test` builds again); `--force`
-// compiles all. Exits non-zero, with asc's messages, if any target fails.
+// of `npm run build`. A target newer than every AssemblyScript source and folder (a deleted or
+// renamed file changes its folder's time), asconfig.json, this script and the compiler is left as
+// it is (`npm ci` builds, then `npm test` builds again); `--force` compiles all, for sources copied
+// with their old times kept. Exits non-zero, with asc's messages, if any target fails.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,11 +27,23 @@ function mtime(path) {
   }
 }
 
+/** The newest modification time of a folder, its files and its subfolders, all the way down. */
+function newestIn(dir) {
+  let newest = mtime(dir);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : mtime(path));
+  }
+  return newest;
+}
+
 const config = JSON.parse(readFileSync('asconfig.json', 'utf8'));
 const newestInput = Math.max(
+  newestIn(SOURCES),
   mtime('asconfig.json'),
+  mtime(fileURLToPath(import.meta.url)),
   mtime('node_modules/assemblyscript/package.json'),
-  ...readdirSync(SOURCES).map((file) => mtime(join(SOURCES, file))),
+  mtime('node_modules/binaryen/package.json'),
 );
 const force = process.argv.includes('--force');
 const stale = targets.filter(({ name }) => {
