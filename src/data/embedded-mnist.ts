@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { writeFileAtomically } from '../io/atomic-write.js';
 import type { Dataset, ImageSet } from './dataset.js';
 
@@ -34,11 +35,12 @@ function defaultCacheFile(): string {
 }
 
 /**
- * The cache: MAGIC, train and test counts (u32), then train pixels, test pixels, train labels, test
- * labels (bytes). MAGIC's number names this split and layout: change it when either changes.
+ * The cache: MAGIC, train and test counts and the CRC-32 of what follows (u32 each), then train
+ * pixels, test pixels, train labels, test labels (bytes). MAGIC's number names this split and
+ * layout: change it when either changes.
  */
 const MAGIC = 'shardtrain embedded MNIST 1\n';
-const HEADER = MAGIC.length + 8;
+const HEADER = MAGIC.length + 12;
 
 function readCache(file: string): Dataset | null {
   let bytes: Buffer;
@@ -51,6 +53,7 @@ function readCache(file: string): Dataset | null {
   const trainCount = bytes.readUInt32LE(MAGIC.length);
   const testCount = bytes.readUInt32LE(MAGIC.length + 4);
   if (bytes.length !== HEADER + (trainCount + testCount) * (PIXELS + 1)) return null;
+  if (crc32(bytes.subarray(HEADER)) !== bytes.readUInt32LE(MAGIC.length + 8)) return null;
   const train = allocateSet(trainCount);
   const test = allocateSet(testCount);
   let at = HEADER;
@@ -77,13 +80,27 @@ function writeCache(file: string, { train, test }: Dataset): void {
   for (const set of [train, test]) {
     for (let i = 0; i < set.count; i++) bytes[at++] = set.labels[i];
   }
+  bytes.writeUInt32LE(crc32(bytes.subarray(HEADER)), MAGIC.length + 8);
   let created: string | undefined;
   try {
     created = mkdirSync(dirname(file), { recursive: true });
     writeFileAtomically(file, bytes, 'cache of the embedded digits');
   } catch {
-    // Not cached; writeFileAtomically leaves no temporary file, and no folder made for it stays.
-    if (created !== undefined) rmSync(created, { recursive: true, force: true });
+    // Not cached. writeFileAtomically leaves no temporary file; the folders made for the cache go
+    // too, as long as they are empty (another tool may have written into node_modules/.cache since).
+    if (created !== undefined) removeEmptyFolders(dirname(file), created);
+  }
+}
+
+/** rmdir from `dir` up to and including `top`, stopping at the first that is not empty. */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 
