@@ -27,10 +27,11 @@ export interface NpzArchive {
 export async function openNpz(path: string): Promise<NpzArchive> {
   const bytes = await readWhole(path);
   checkZipMagic(bytes, path);
+  const jszip = await loadJSZip();
   let zip: JSZip;
   try {
     // Checks every member's CRC up front (streaming, nothing kept), so a flipped bit never reaches training.
-    zip = await (await loadJSZip()).loadAsync(bytes, { checkCRC32: true });
+    zip = await jszip.loadAsync(bytes, { checkCRC32: true });
   } catch (e) {
     if (/crc32/i.test(oneLine(e))) {
       const key = await findCrcMismatch(bytes);
