@@ -58,8 +58,9 @@ export function formatBenchTable(r: BenchResult): string {
     'parallel part of the step (messages, wake-ups); reduce: the main thread\'s division of the slot sum once the last slot is in;',
     'update: the optimizer on the main thread; empty: one empty task on every thread; sum: who summed the slots, the main',
     'thread as each completed, during compute (when it has a core of its own), or the pool threads after it (inside compute).',
-    `speedup and effic.: over ${r.results[0].threads} thread(s), the fewest measured: the median of each repeat's ratio to`,
-    "that repeat's run, so that the machine's drift between repeats cancels (the bare kernel's and 'of ordinary' alike).",
+    `speedup and effic.: over ${r.results[0].threads} thread(s), the fewest measured: the median over repeats of each run's`,
+    "ratio to the same repeat's run on the fewest threads, so that the machine's drift between repeats cancels (the bare",
+    "kernel's speedup alike; 'of ordinary': the median of each repeat's private run over its ordinary run).",
     'GFLOP/s counts 2 FLOPs per multiply-add of the dense model, whatever work the kernels skip.',
   );
   return lines.join('\n');

@@ -11,9 +11,9 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * The median over repeats of a[r] / b[r], for two series measured side by side (run r of each
- * in the same minute): the machine's speed drifts by half between minutes, which a ratio of the
- * two medians would carry in, and a ratio of neighbours cancels.
+ * The median over repeats of a[r] / b[r], for two series measured in the same repeats (run r of
+ * each within the same minute or so): the machine's speed drifts by half between minutes, which a
+ * ratio of the two medians would carry in, and a ratio within each repeat cancels.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) throw new RangeError(`paired series differ in length: ${a.length} and ${b.length}`);
