@@ -1,14 +1,15 @@
 // shardtrain (wasm and TypeScript kernels) against PyTorch on this CPU, side by side in one run:
 // steady-state training samples/s of the seed's network (or --model), float32, batch 100, on the
 // embedded digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
-// thread count, then again) so that machine noise hits all alike; ratios use the medians. With
+// thread count, then again) so that machine noise hits all alike; each ratio is the median of the
+// repeats' ratios (pairedRatio), so that drift between repeats cancels. With
 // --dp both train privately (DP-SGD: Poisson sampling, per-sample clipping, noise, SGD with
 // momentum; PyTorch's per-sample gradients by functorch's vmap), and the TypeScript kernels sit out.
 //   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--repeats 5] [--steps 200] [--ts-steps 10] [--dp] [--batch-size 100]
 import { SEED_ADAM } from '../src/optim/adam.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median } from '../src/util/median.js';
+import { median, pairedRatio } from '../src/util/median.js';
 import { measureThroughput } from '../src/bench/measure-throughput.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import type { KernelChoice } from '../src/kernels/index.js';
@@ -95,6 +96,8 @@ for (let r = 0; r < repeats; r++) {
 }
 
 const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? [NaN]);
+/** Run r of `a` at `ta` threads over run r of `b` at `tb`, the median over the repeats. */
+const ratio = (a: Contender, ta: number, b: Contender, tb: number) => pairedRatio(results.get(`${a}@${ta}`)!, results.get(`${b}@${tb}`)!);
 const kind = privateTraining ? 'private (DP-SGD)' : 'ordinary';
 console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
@@ -108,11 +111,11 @@ for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Con
 }
 console.log('');
 for (const t of threadCounts) {
-  if (python !== null) console.log(`${t} thread(s): shardtrain wasm / PyTorch = ${(med('shardtrain wasm', t) / med('PyTorch', t)).toFixed(2)}x`);
+  if (python !== null) console.log(`${t} thread(s): shardtrain wasm / PyTorch = ${ratio('shardtrain wasm', t, 'PyTorch', t).toFixed(2)}x`);
 }
 if (threadCounts.length > 1) {
   const [a, b] = [threadCounts[0], threadCounts[threadCounts.length - 1]];
-  console.log(`shardtrain wasm, ${b} threads / ${a}: ${(med('shardtrain wasm', b) / med('shardtrain wasm', a)).toFixed(2)}x`);
-  if (python !== null) console.log(`PyTorch, ${b} threads / ${a}: ${(med('PyTorch', b) / med('PyTorch', a)).toFixed(2)}x`);
-  if (!privateTraining) console.log(`shardtrain wasm / TypeScript at ${a} thread(s): ${(med('shardtrain wasm', a) / med('shardtrain TypeScript', a)).toFixed(1)}x`);
+  console.log(`shardtrain wasm, ${b} threads / ${a}: ${ratio('shardtrain wasm', b, 'shardtrain wasm', a).toFixed(2)}x`);
+  if (python !== null) console.log(`PyTorch, ${b} threads / ${a}: ${ratio('PyTorch', b, 'PyTorch', a).toFixed(2)}x`);
+  if (!privateTraining) console.log(`shardtrain wasm / TypeScript at ${a} thread(s): ${ratio('shardtrain wasm', a, 'shardtrain TypeScript', a).toFixed(1)}x`);
 }
