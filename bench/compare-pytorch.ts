@@ -1,17 +1,23 @@
 // shardtrain (wasm and TypeScript kernels) against PyTorch on this CPU, side by side in one run:
 // steady-state training samples/s of the seed's network (or --model), float32, batch 100, on the
-// embedded digits, at 1 and 2 threads. Runs alternate (shardtrain wasm, TypeScript, PyTorch, for each
-// thread count, then again) so that machine noise hits all alike; each ratio is the median of the
-// repeats' ratios (pairedRatio), so that drift between repeats cancels. With
-// --dp both train privately (DP-SGD: Poisson sampling, per-sample clipping, noise, SGD with
-// momentum; PyTorch's per-sample gradients by functorch's vmap), and the TypeScript kernels sit out.
-//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--repeats 5] [--steps 200] [--ts-steps 10] [--dp] [--batch-size 100]
+// embedded digits (or --data's training images, on both sides), at 1 and 2 threads. Runs alternate
+// (shardtrain wasm, TypeScript, PyTorch, for each thread count, then again) so that machine noise
+// hits all alike; each ratio is the median of the repeats' ratios (pairedRatio), so that drift
+// between repeats cancels. With --dp both train privately (DP-SGD: Poisson sampling, per-sample
+// clipping, noise, SGD with momentum; PyTorch's per-sample gradients by functorch's vmap), and the
+// TypeScript kernels sit out.
+//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--data DIR] [--repeats 5] [--steps 200] [--ts-steps 10] [--dp] [--batch-size 100]
 import { SEED_ADAM } from '../src/optim/adam.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median, pairedRatio } from '../src/util/median.js';
 import { measureThroughput } from '../src/bench/measure-throughput.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { loadDataset } from '../src/data/load-data.js';
+import { writeNpz } from '../src/data/npz-write.js';
 import type { KernelChoice } from '../src/kernels/index.js';
 import { buildModel, type ModelChoice, seedAsStack } from '../src/model/model.js';
 import { parseDescription, specToJson } from '../src/model/stack/index.js';
@@ -31,6 +37,7 @@ const flags = readScriptFlags({
     model: { default: 'seed', describe: 'the network: a preset or the compact form, as train --model takes it' },
     dp: { default: 'no', describe: "'yes': private training on both sides (see above)" },
     'batch-size': { default: String(DEFAULT_TRAIN_OPTIONS.batchSize), describe: 'samples per step (with --dp: the expected batch is N/ceil(N/batch))' },
+    data: { default: '', describe: "a --data path as train takes it (byte images), for both sides; '': the embedded digits" },
   },
 });
 const repeats = flags.integer('repeats', 1);
@@ -41,6 +48,7 @@ const warmup = flags.integer('warmup', 0);
 const modelText = flags.text('model');
 const privateTraining = flags.text('dp') === 'yes';
 const batchSize = flags.integer('batch-size', 1);
+const dataPath = flags.text('data');
 const privacy: PrivacySettings = { ...PRIVATE_TRAIN_DEFAULTS.privacy, noise: 1 };
 const sgd = PRIVATE_TRAIN_DEFAULTS.sgd;
 
@@ -63,14 +71,27 @@ function pytorch(threads: number): number {
       ? ['--batch-size', batchSize, '--dp', '--clip', privacy.clip, '--noise', privacy.noise, '--lr', sgd.lr, '--momentum', sgd.momentum]
       : ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps]
   ).map(String);
-  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup], { encoding: 'utf8' });
+  const data = torchData === null ? [] : ['--data-npz', torchData.path, '--divisor', String(dataset.train.divisor)];
+  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup, ...data], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
 }
 
-const dataset = loadEmbeddedMnist();
+const dataset = dataPath === '' ? loadEmbeddedMnist() : await loadDataset({ path: dataPath });
+const { channels, height, width } = dataset.train;
+/** --data's training images for PyTorch, in a temporary .npz that goes when the comparison ends. */
+const torchData = dataPath === '' || python === null ? null : await writeTorchData();
+async function writeTorchData(): Promise<{ path: string }> {
+  const { pixels, labels, count } = dataset.train;
+  if (!(pixels instanceof Uint8Array)) throw new Error(`${dataPath}: the PyTorch side takes byte images, these are ${pixels.constructor.name}`);
+  const dir = mkdtempSync(join(tmpdir(), 'shardtrain-compare-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'train.npz');
+  await writeNpz(path, { x: { data: pixels, shape: [count, channels, height, width] }, y: { data: labels, shape: [count] } });
+  return { path };
+}
 const choice: ModelChoice = modelText === 'seed' ? DEFAULT_TRAIN_OPTIONS.model : { kind: 'stack', layers: parseDescription(modelText) };
-const model = buildModel(choice, { input: [1, dataset.train.height, dataset.train.width], classes: dataset.classes });
+const model = buildModel(choice, { input: [channels, height, width], classes: dataset.classes });
 // PyTorch builds the same layers from the same JSON that train --save writes.
 const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
 async function shardtrain(threads: number, kernels: KernelChoice, timedSteps: number, seed: number): Promise<number> {
@@ -99,7 +120,7 @@ const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? 
 /** Run r of `a` at `ta` threads over run r of `b` at `tb`, the median over the repeats. */
 const ratio = (a: Contender, ta: number, b: Contender, tb: number) => pairedRatio(results.get(`${a}@${ta}`)!, results.get(`${b}@${tb}`)!);
 const kind = privateTraining ? 'private (DP-SGD)' : 'ordinary';
-console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, embedded MNIST; median and range of ${repeats} alternating runs`);
+console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, ${dataset.source}; median and range of ${repeats} alternating runs`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
 for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
   if (!results.has(`${who}@${threadCounts[0]}`)) continue;

