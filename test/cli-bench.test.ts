@@ -25,7 +25,7 @@ describe('shardtrain bench', () => {
     expect(r.machine).toMatchObject({ logicalCores: expect.any(Number), availableParallelism: expect.any(Number), nodeVersion: process.version });
     expect(r.machine.cpuModel.length).toBeGreaterThan(0);
     expect(r).toMatchObject({ model: 'seed (conv16k8,relu,conv8k4s2,relu,flatten,dense10)', kernels: expect.any(String), dtype: 'float32', batchSize: 20, steps: 2, warmup: 1, repeat: 2, parameters: 9586, multiplyAddsPerSample: 1_420_272 });
-    expect(r.gradientSlotBytes).toBe(20 * 9586 * 4);
+    expect(r.gradientSlotBytes).toBe(20 * 3754 * 4);
     expect(r.results.map((t: { threads: number }) => t.threads)).toEqual([1, 2, 3]);
     for (const t of r.results) {
       const s = t.samplesPerSec;

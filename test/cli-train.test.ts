@@ -123,7 +123,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['a --model JSON file that is missing', ['--model', '/nonexistent/net.json'], /^shardtrain: --model \/nonexistent\/net.json: cannot read \(ENOENT\)$/],
     ['a --model JSON file that does not parse', ['--model', MODELS + 'trailing_comma.json'], /--model .*trailing_comma.json: the JSON description does not parse at line 1, column 53/],
     ['seed flags with another --model', ['--model', 'opacus-mnist', '--filters1', '4'], /^shardtrain: --filters1 sizes the seed network; --model opacus-mnist describes its own layers$/],
-    ['gradient slots past the memory limit', ['--model', 'conv64k3p1,relu,conv64k3p1,relu,flatten,dense512,relu,dense', '--batch-size', '200'], /slots need batch 200 x 25,733,322 parameters x 4 bytes = 19633.0 MiB, more than the 2048.0 MiB available: use a batch of at most 20/],
+    ['gradient slots past the memory limit', ['--model', 'conv256k3p1,relu,conv256k3p1,relu,flatten,dense', '--batch-size', '1000', '--train-count', '1000'], /slots need batch 1000 x 793,354 values x 4 bytes = 3026\.4 MiB, more than the 2048\.0 MiB available: use a batch of at most 676/],
     ['wasm kernels in float64', ['--dtype', 'float64', '--kernels', 'wasm'], /^shardtrain: --kernels wasm computes in float32 only; use --dtype float32 or --kernels typescript$/],
     ['a numpy seed too large for np.random.seed', ['--rng', 'numpy', '--seed', '4294967295'], /--seed/],
     ['--save without .npz', ['--save', '/tmp/weights.bin'], /--save \/tmp\/weights.bin: the file name must end in .npz/],

@@ -5,6 +5,7 @@ import { SEED_MODEL, deriveDims } from '../src/model/config.js';
 import { allocFloat, type Dtype, type FloatArray } from '../src/model/float-array.js';
 import { Network } from '../src/model/network.js';
 import { averageSlots } from '../src/optim/average-slots.js';
+import { gradientOf } from './helpers/slot-gradient.js';
 
 // Computed by PyTorch autograd in float64, outside this project (../shared/golden/README.md).
 const GOLDEN = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
@@ -28,14 +29,16 @@ async function compare(dtype: Dtype) {
   const images = { pixels: get('images').data as Uint8Array, divisor: 255 };
   const labels = get('labels').data as BigInt64Array;
   const samples = get('images').shape[0];
-  const slots = allocFloat(dtype, samples * net.layout.total);
+  const slotLength = net.slots.length;
+  const slots = allocFloat(dtype, samples * slotLength);
   const logits = allocFloat(dtype, 10);
   const worst: Record<string, number> = {};
   const note = (key: string, e: number) => (worst[key] = Math.max(worst[key] ?? 0, e));
   for (let i = 0; i < samples; i++) {
     const label = Number(labels[i]);
-    const grad = slots.subarray(i * net.layout.total, (i + 1) * net.layout.total);
-    const loss = net.sampleGradient(params, images, i, label, grad);
+    const slot = slots.subarray(i * slotLength, (i + 1) * slotLength);
+    const loss = net.sampleGradient(params, images, i, label, slot);
+    const grad = gradientOf(net, slot);
     note('loss', elementwiseRelativeError([loss], [(get('loss').data as Float64Array)[i]]));
     net.sampleLogits(params, images, i, logits);
     note('logits', relativeError(logits, (get('logits').data as Float64Array).subarray(i * 10, (i + 1) * 10)));
@@ -46,7 +49,7 @@ async function compare(dtype: Dtype) {
   }
   // The batch's mean gradient, averaged the way the trainer does it.
   const mean = allocFloat(dtype, net.layout.total);
-  averageSlots(mean, slots, samples, new Float64Array(net.layout.total));
+  averageSlots(mean, slots, net.slots, samples, new Float64Array(net.layout.total));
   for (const t of net.layout.tensors) {
     note(`gmean_${t.name}`, relativeError(mean.subarray(t.offset, t.offset + t.length), get(`gmean_${t.name}`).data as Float64Array));
   }

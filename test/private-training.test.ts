@@ -6,7 +6,8 @@ import type { Dtype } from '../src/model/float-array.js';
 import { deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
 import type { ModelChoice } from '../src/model/model.js';
 import { Sgd } from '../src/optim/sgd.js';
-import { clipGradient } from '../src/privacy/clip.js';
+import { clipSlot } from '../src/privacy/clip.js';
+import { expandSlot } from '../src/model/slot-layout.js';
 import { SeededNoise } from '../src/privacy/gaussian-noise.js';
 import { drawPoissonBatch } from '../src/privacy/poisson-sampling.js';
 import { poissonSchedule } from '../src/privacy/poisson-schedule.js';
@@ -66,14 +67,16 @@ describe('DP-SGD, one epoch by hand: Poisson draws, clipped per-sample gradients
     const { sampleRate, stepsPerEpoch } = poissonSchedule(40, 16);
     expect(stepsPerEpoch).toBe(3);
     const drawn = new Int32Array(40);
+    const slot = new Float64Array(net.slots.length);
     const grad = new Float64Array(n);
     for (let step = 1; step <= stepsPerEpoch; step++) {
       const count = drawPoissonBatch(5, step, 40, sampleRate, drawn);
       const sum = new Float64Array(n);
       for (let i = 0; i < count; i++) {
         const image = drawn[i];
-        net.sampleGradient(params, small.train, image, small.train.labels[image], grad);
-        clipGradient(grad, PRIVACY.clip);
+        net.sampleGradient(params, small.train, image, small.train.labels[image], slot);
+        clipSlot(slot, net.slots, PRIVACY.clip);
+        expandSlot(net.slots, slot, grad);
         for (let j = 0; j < n; j++) sum[j] = i === 0 ? grad[j] : sum[j] + grad[j];
       }
       const noise = new Float64Array(n);

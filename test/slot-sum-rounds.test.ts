@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { allocFloat32, createWasmBackend, type WasmBackend, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { averageSlots, JsSlotSum, type SlotSum } from '../src/optim/average-slots.js';
 import { lcg } from './helpers/random-model.js';
+import { expandSlot, flatSlotLayout, type SlotLayout } from '../src/model/slot-layout.js';
+import { layoutWithDense } from './helpers/slot-gradient.js';
 
 // Batches larger than the gradient slots go through them in rounds (Poisson draws above the cap),
 // and private training adds noise and divides by a public constant: both sums must be exactly the
@@ -23,14 +25,16 @@ interface Sums {
   sum: SlotSum;
 }
 
-function makeSums(kind: 'js' | 'wasm', n: number, slotCount: number): Sums {
+function makeSums(kind: 'js' | 'wasm', layout: SlotLayout, slotCount: number): Sums {
+  const n = layout.parameters;
   if (kind === 'js') {
-    const slots = new Float32Array(n * slotCount);
-    return { slots, mean: new Float32Array(n), sum: new JsSlotSum(slots, n) };
+    const slots = new Float32Array(layout.length * slotCount);
+    return { slots, mean: new Float32Array(n), sum: new JsSlotSum(slots, layout) };
   }
-  const slots = allocFloat32(wasm.memory, n * slotCount);
-  return { slots, mean: allocFloat32(wasm.memory, n), sum: new WasmSlotSum(wasm, slots, n) };
+  const slots = allocFloat32(wasm.memory, layout.length * slotCount);
+  return { slots, mean: allocFloat32(wasm.memory, n), sum: new WasmSlotSum(wasm, slots, layout) };
 }
+
 
 function expectSameBits(actual: Float32Array, expected: Float32Array): void {
   const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
@@ -40,18 +44,21 @@ function expectSameBits(actual: Float32Array, expected: Float32Array): void {
 }
 
 describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
-  const n = 35;
+  // 35 parameters, 20 values per slot: 7, a dense weight 4x5 with its bias, 4.
+  const layout = layoutWithDense(7, 4, 5, 4);
+  const n = layout.parameters;
+  const L = layout.length;
   const batch = 23;
 
-  it(`n=${n} batch=${batch} through 5 slots in rounds 5,5,5,5,3 = one round of 23, bitwise`, () => {
-    const all = randomValues(n * batch, 7);
+  it(`n=${n} (slots of ${L}) batch=${batch} through 5 slots in rounds 5,5,5,5,3 = one round of 23, bitwise`, () => {
+    const all = randomValues(L * batch, 7);
     const expected = new Float32Array(n);
-    averageSlots(expected, all, batch, new Float64Array(n));
-    const { slots, mean, sum } = makeSums(kind, n, 5);
+    averageSlots(expected, all, layout, batch, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, layout, 5);
     for (let done = 0; done < batch; done += 5) {
       const count = Math.min(5, batch - done);
       if (done > 0) sum.carry();
-      slots.set(all.subarray(done * n, (done + count) * n));
+      slots.set(all.subarray(done * L, (done + count) * L));
       sum.add(0, 2);
       if (count > 2) sum.add(2, count);
     }
@@ -60,14 +67,14 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
   });
 
   it('a retried round starts again from the carried sum, not from zero or from its first attempt', () => {
-    const all = randomValues(n * 10, 11);
+    const all = randomValues(L * 10, 11);
     const expected = new Float32Array(n);
-    averageSlots(expected, all, 10, new Float64Array(n));
-    const { slots, mean, sum } = makeSums(kind, n, 5);
-    slots.set(all.subarray(0, 5 * n));
+    averageSlots(expected, all, layout, 10, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, layout, 5);
+    slots.set(all.subarray(0, 5 * L));
     sum.add(0, 5);
     sum.carry();
-    slots.set(all.subarray(5 * n, 10 * n));
+    slots.set(all.subarray(5 * L, 10 * L));
     sum.add(0, 3); // the attempt that failed after 3 slots
     sum.add(0, 5); // the retry
     sum.finish(mean, 10);
@@ -75,12 +82,17 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
   });
 
   it('noise is added to the sum before the division by a divisor that need not be the count', () => {
-    const all = randomValues(n * 4, 3);
+    const all = randomValues(L * 4, 3);
     const noise = Float64Array.from({ length: n }, (_, j) => j - 17.25);
+    // The slots' whole gradients, summed as whole gradients: the factored sum must form each product as they do.
     const sum64 = new Float64Array(n);
-    for (let s = 0; s < 4; s++) for (let j = 0; j < n; j++) sum64[j] = s === 0 ? all[j] : sum64[j] + all[s * n + j];
+    const whole = new Float32Array(n);
+    for (let s = 0; s < 4; s++) {
+      expandSlot(layout, all.subarray(s * L, (s + 1) * L), whole);
+      for (let j = 0; j < n; j++) sum64[j] = s === 0 ? whole[j] : sum64[j] + whole[j];
+    }
     const expected = Float32Array.from(sum64, (x, j) => (x + noise[j]) / 4.5);
-    const { slots, mean, sum } = makeSums(kind, n, 4);
+    const { slots, mean, sum } = makeSums(kind, layout, 4);
     slots.set(all);
     sum.add(0, 4);
     sum.finish(mean, 4.5, noise);
@@ -88,8 +100,8 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
   });
 
   it('a batch of no samples sums to zero (a Poisson draw can be empty), even after a batch that was not', () => {
-    const { slots, mean, sum } = makeSums(kind, n, 2);
-    slots.set(randomValues(n * 2, 5));
+    const { slots, mean, sum } = makeSums(kind, layout, 2);
+    slots.set(randomValues(L * 2, 5));
     sum.add(0, 2);
     sum.finish(mean, 2);
     const noise = Float64Array.from({ length: n }, (_, j) => j);
@@ -99,8 +111,11 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
 });
 
 describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in blocks of coordinates', (kind) => {
-  // 37 coordinates: blocks that end inside wasm's 16-wide runs and a short tail.
-  const n = 37;
+  // 37 coordinates (3, a dense weight 4x6 with its bias, 6): blocks that end inside a row, inside
+  // wasm's 16-wide runs, and a short tail.
+  const layout = layoutWithDense(3, 4, 6, 6);
+  const n = layout.parameters;
+  const L = layout.length;
   const blocks = [
     [0, 5],
     [5, 21],
@@ -109,10 +124,10 @@ describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in bloc
   ];
 
   it('any split into blocks, summed in any order, gives bitwise the main thread sum of all slots', () => {
-    const all = randomValues(n * 9, 13);
+    const all = randomValues(L * 9, 13);
     const expected = new Float32Array(n);
-    averageSlots(expected, all, 9, new Float64Array(n));
-    const { slots, mean, sum } = makeSums(kind, n, 9);
+    averageSlots(expected, all, layout, 9, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, layout, 9);
     slots.set(all);
     for (const [first, last] of [...blocks].reverse()) sum.sumBlock(9, first, last, false);
     sum.summedInPool();
@@ -121,15 +136,15 @@ describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in bloc
   });
 
   it('a round after a carry starts each block from the carried sum, and a retried block sums the same', () => {
-    const all = randomValues(n * 12, 17);
+    const all = randomValues(L * 12, 17);
     const expected = new Float32Array(n);
-    averageSlots(expected, all, 12, new Float64Array(n));
-    const { slots, mean, sum } = makeSums(kind, n, 6);
-    slots.set(all.subarray(0, 6 * n));
+    averageSlots(expected, all, layout, 12, new Float64Array(n));
+    const { slots, mean, sum } = makeSums(kind, layout, 6);
+    slots.set(all.subarray(0, 6 * L));
     for (const [first, last] of blocks) sum.sumBlock(6, first, last, false);
     sum.summedInPool();
     sum.carry();
-    slots.set(all.subarray(6 * n, 12 * n));
+    slots.set(all.subarray(6 * L, 12 * L));
     sum.sumBlock(6, 5, 21, true); // an attempt that failed after one block
     for (const [first, last] of blocks) sum.sumBlock(6, first, last, true);
     sum.summedInPool();
@@ -139,7 +154,7 @@ describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in bloc
 });
 
 it('the wasm slot sum refuses blocks outside the coordinates and counts beyond the slots (it must not write outside its buffers)', () => {
-  const { sum } = makeSums('wasm', 37, 3);
+  const { sum } = makeSums('wasm', flatSlotLayout(37), 3);
   expect(() => sum.sumBlock(3, 30, 38, false)).toThrow(/coordinates 30\.\.37 of 37/);
   expect(() => sum.sumBlock(4, 0, 5, false)).toThrow(/slots 0\.\.3 of 3/);
 });

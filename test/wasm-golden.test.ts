@@ -3,6 +3,7 @@ import { readNpz } from '../src/data/npz.js';
 import { elementwiseRelativeError, relativeError } from './helpers/relative-error.js';
 import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmNetwork, WasmSlotSum } from '../src/kernels/wasm/index.js';
 import { SEED_MODEL, deriveDims } from '../src/model/config.js';
+import { gradientOf } from './helpers/slot-gradient.js';
 
 // Computed by PyTorch autograd in float64, outside this project (../shared/golden/README.md).
 const GOLDEN = new URL('../../shared/golden/per_sample_grads.npz', import.meta.url).pathname;
@@ -35,13 +36,15 @@ describe('wasm per-sample gradients = PyTorch autograd (golden/per_sample_grads.
       const images = { pixels: golden.get('images')!.data as Uint8Array, divisor: 255 };
       const labels = golden.get('labels')!.data as BigInt64Array;
       const samples = labels.length;
-      const slots = allocFloat32(backend.memory, samples * n);
+      const L = net.slots.length;
+      const slots = allocFloat32(backend.memory, samples * L);
       const logits = new Float32Array(10);
       const worst: Record<string, number> = {};
       const note = (key: string, e: number) => (worst[key] = Math.max(worst[key] ?? 0, e));
       for (let i = 0; i < samples; i++) {
-        const grad = slots.subarray(i * n, (i + 1) * n);
-        const loss = net.sampleGradient(params, images, i, Number(labels[i]), grad);
+        const slot = slots.subarray(i * L, (i + 1) * L);
+        const loss = net.sampleGradient(params, images, i, Number(labels[i]), slot);
+        const grad = gradientOf(net, slot);
         note('loss', elementwiseRelativeError([loss], [get('loss')[i]]));
         net.sampleLogits(params, images, i, logits);
         note('logits', relativeError(logits, get('logits').subarray(i * 10, (i + 1) * 10)));
@@ -50,7 +53,7 @@ describe('wasm per-sample gradients = PyTorch autograd (golden/per_sample_grads.
         }
       }
       const mean = allocFloat32(backend.memory, n);
-      const slotSum = new WasmSlotSum(backend, slots, n);
+      const slotSum = new WasmSlotSum(backend, slots, net.slots);
       slotSum.add(0, samples);
       slotSum.finish(mean, samples);
       for (const t of net.layout.tensors) note(`gmean_${t.name}`, relativeError(mean.subarray(t.offset, t.offset + t.length), get(`gmean_${t.name}`)));

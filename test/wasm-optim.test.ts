@@ -3,6 +3,10 @@ import { allocFloat32, createWasmBackend, type WasmBackend, type WasmSimd, WasmA
 import { Adam, SEED_ADAM } from '../src/optim/adam.js';
 import { averageSlots, JsSlotSum } from '../src/optim/average-slots.js';
 import { lcg } from './helpers/random-model.js';
+import { layoutWithDense } from './helpers/slot-gradient.js';
+import { SEED_MODEL, deriveDims } from '../src/model/config.js';
+import { parameterLayout, seedSlotLayout } from '../src/model/parameters.js';
+import { flatSlotLayout, type SlotLayout } from '../src/model/slot-layout.js';
 
 const backends = new Map<WasmSimd, WasmBackend>();
 beforeAll(async () => {
@@ -38,52 +42,56 @@ function feedInRuns(sum: { add(from: number, to: number): void }, count: number)
   }
 }
 
-// 9,586 is the seed model's parameter count: 16-float blocks and a tail of 2; 7 is tail only.
-const shapes: [number, number][] = [
-  [9586, 100],
-  [9586, 1],
-  [7, 3],
-  [35, 17],
+// The seed model's slots (9,586 parameters in 3,764 values: 16-float runs with tails, and its
+// dense weight 10 x 648 as factors), a flat tail-only slot, and a small dense weight (35 parameters).
+const seedSlots = seedSlotLayout(parameterLayout(deriveDims({ ...SEED_MODEL, imageHeight: 28, imageWidth: 28, classes: 10 })));
+const shapes: [string, SlotLayout, number][] = [
+  ['seed', seedSlots, 100],
+  ['seed', seedSlots, 1],
+  ['flat 7', flatSlotLayout(7), 3],
+  ['7 + dense 4x5 + 4', layoutWithDense(7, 4, 5, 4), 17],
 ];
 
 describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = optim/*.ts in float32, bitwise', (variant) => {
-  for (const [n, count] of shapes) {
-    it(`WasmSlotSum n=${n} slots=${count}, all slots in one call`, (ctx) => {
+  for (const [name, layout, count] of shapes) {
+    const [n, L] = [layout.parameters, layout.length];
+    it(`WasmSlotSum ${name} (n=${n}, slots of ${L}) slots=${count}, all slots in one call`, (ctx) => {
       const backend = backends.get(variant);
       if (!backend) return ctx.skip();
-      const source = randomGradients(n * count, n + count);
-      const slots = allocFloat32(backend.memory, n * count);
+      const source = randomGradients(L * count, n + count);
+      const slots = allocFloat32(backend.memory, L * count);
       slots.set(source);
       const mean = allocFloat32(backend.memory, n);
-      const sum = new WasmSlotSum(backend, slots, n);
+      const sum = new WasmSlotSum(backend, slots, layout);
       sum.add(0, count);
       sum.finish(mean, count);
       const expected = new Float32Array(n);
-      averageSlots(expected, source, count, new Float64Array(n));
+      averageSlots(expected, source, layout, count, new Float64Array(n));
       expectSameBits(mean, expected, 'mean');
     });
   }
-  for (const [n, count] of shapes) {
-    it(`WasmSlotSum n=${n} slots=${count}, fed in uneven runs after an abandoned sum`, (ctx) => {
+  for (const [name, layout, count] of shapes) {
+    const [n, L] = [layout.parameters, layout.length];
+    it(`WasmSlotSum ${name} (n=${n}, slots of ${L}) slots=${count}, fed in uneven runs after an abandoned sum`, (ctx) => {
       const backend = backends.get(variant);
       if (!backend) return ctx.skip();
-      const slots = allocFloat32(backend.memory, n * count);
-      slots.set(randomGradients(n * count, 7 * n + count));
-      const sum = new WasmSlotSum(backend, slots, n);
+      const slots = allocFloat32(backend.memory, L * count);
+      slots.set(randomGradients(L * count, 7 * n + count));
+      const sum = new WasmSlotSum(backend, slots, layout);
       // A retried step starts again at slot 0, which must discard what the first attempt added.
       feedInRuns(sum, Math.ceil(count / 2));
       feedInRuns(sum, count);
       const mean = allocFloat32(backend.memory, n);
       sum.finish(mean, count);
       const expected = new Float32Array(n);
-      averageSlots(expected, Float32Array.from(slots), count, new Float64Array(n));
+      averageSlots(expected, Float32Array.from(slots), layout, count, new Float64Array(n));
       expectSameBits(mean, expected, 'mean');
     });
   }
   it('WasmSlotSum refuses an empty or out-of-range run of slots', (ctx) => {
     const backend = backends.get(variant);
     if (!backend) return ctx.skip();
-    const sum = new WasmSlotSum(backend, allocFloat32(backend.memory, 7 * 3), 7);
+    const sum = new WasmSlotSum(backend, allocFloat32(backend.memory, 7 * 3), flatSlotLayout(7));
     expect(() => sum.add(1, 1)).toThrow('no gradient slots 1..0 of 3');
     expect(() => sum.add(-1, 2)).toThrow(RangeError);
     expect(() => sum.add(2, 4)).toThrow('no gradient slots 2..3 of 3');
@@ -115,16 +123,17 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])('wasm %s optimizer = o
 describe('JsSlotSum = averageSlots, bitwise', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     it(`${dtype}: fed in uneven runs after an abandoned sum`, () => {
-      const [n, count] = [35, 17];
-      const source = randomGradients(n * count, 3);
+      const layout = layoutWithDense(7, 4, 5, 4);
+      const [n, count] = [layout.parameters, 17];
+      const source = randomGradients(layout.length * count, 3);
       const slots = dtype === 'float32' ? source : Float64Array.from(source, (x, i) => x * (1 + i * 1e-9));
-      const sum = new JsSlotSum(slots, n);
+      const sum = new JsSlotSum(slots, layout);
       feedInRuns(sum, 5);
       feedInRuns(sum, count);
       const mean = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
       sum.finish(mean, count);
       const expected = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-      averageSlots(expected, slots, count, new Float64Array(n));
+      averageSlots(expected, slots, layout, count, new Float64Array(n));
       expect(Array.from(mean, (x) => Object.is(x, -0) ? '-0' : x)).toEqual(Array.from(expected, (x) => Object.is(x, -0) ? '-0' : x));
     });
   }

@@ -11,7 +11,7 @@ import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
 import { initParameters } from '../../src/model/init.js';
 import { Network } from '../../src/model/network.js';
-import { parameterLayout, parameterViews } from '../../src/model/parameters.js';
+import { parameterLayout, parameterViews, seedSlotLayout } from '../../src/model/parameters.js';
 import { reluBackward, reluForward } from '../../src/model/relu.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
 import { Adam, SEED_ADAM } from '../../src/optim/adam.js';
@@ -68,10 +68,11 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
   initParameters(init, layout, dims, streams);
   params.set(init);
   const net = WasmNetwork.create(backend, dims);
-  const slots = allocFloat32(backend.memory, BATCH * layout.total);
+  const slotLength = net.slots.length;
+  const slots = allocFloat32(backend.memory, BATCH * slotLength);
   const mean = allocFloat32(backend.memory, layout.total);
   const adam = new WasmAdam(backend, SEED_ADAM, layout.total);
-  const slotSum = new WasmSlotSum(backend, slots, layout.total);
+  const slotSum = new WasmSlotSum(backend, slots, net.slots);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, train.count);
     let lossSum = 0;
@@ -79,7 +80,7 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
       net.prepare(params);
       for (let i = 0; i < BATCH; i++) {
         const image = order[start + i];
-        lossSum += net.sampleGradient(params, train, image, train.labels[image], slots.subarray(i * layout.total, (i + 1) * layout.total));
+        lossSum += net.sampleGradient(params, train, image, train.labels[image], slots.subarray(i * slotLength, (i + 1) * slotLength));
       }
       slotSum.add(0, BATCH);
       slotSum.finish(mean, BATCH);
@@ -224,6 +225,7 @@ function typescriptThroughput(): number {
 /** µs per batch of BATCH slots: averaging and one Adam update. */
 function optimizerTimes(backend: WasmBackend | null): { average: number; adam: number } {
   const n = layout.total;
+  const slotLayout = seedSlotLayout(layout);
   const fill = (a: Float32Array) => {
     for (let i = 0; i < a.length; i++) a[i] = Math.sin(i) * 1e-3;
   };
@@ -237,21 +239,21 @@ function optimizerTimes(backend: WasmBackend | null): { average: number; adam: n
     return best(xs);
   };
   if (backend === null) {
-    const slots = new Float32Array(BATCH * n);
+    const slots = new Float32Array(BATCH * slotLayout.length);
     fill(slots);
     const mean = new Float32Array(n);
     const sum = new Float64Array(n);
     const params = Float32Array.from(trained);
     const adam = new Adam(SEED_ADAM, 'float32', n);
-    return { average: time(() => averageSlots(mean, slots, BATCH, sum)), adam: time(() => adam.update(params, mean)) };
+    return { average: time(() => averageSlots(mean, slots, slotLayout, BATCH, sum)), adam: time(() => adam.update(params, mean)) };
   }
-  const slots = allocFloat32(backend.memory, BATCH * n);
+  const slots = allocFloat32(backend.memory, BATCH * slotLayout.length);
   fill(slots);
   const mean = allocFloat32(backend.memory, n);
   const params = allocFloat32(backend.memory, n);
   params.set(trained);
   const adam = new WasmAdam(backend, SEED_ADAM, n);
-  const slotSum = new WasmSlotSum(backend, slots, n);
+  const slotSum = new WasmSlotSum(backend, slots, slotLayout);
   const average = () => {
     slotSum.add(0, BATCH);
     slotSum.finish(mean, BATCH);

@@ -71,10 +71,11 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
   const streams = createRandomStreams(DEFAULT_TRAIN_OPTIONS.rng, DEFAULT_TRAIN_OPTIONS.seed);
   initStackParameters(params, layout, dims, streams);
   const net = WasmStackNetwork.create(fast, dims);
-  const slots = allocFloat32(fast.memory, BATCH * layout.total);
+  const slotLength = net.slots.length;
+  const slots = allocFloat32(fast.memory, BATCH * slotLength);
   const mean = allocFloat32(fast.memory, layout.total);
   const adam = new WasmAdam(fast, SEED_ADAM, layout.total);
-  const slotSum = new WasmSlotSum(fast, slots, layout.total);
+  const slotSum = new WasmSlotSum(fast, slots, net.slots);
   for (let e = 0; e < epochs; e++) {
     const order = streams.epochPermutation(e, digits.count);
     let lossSum = 0;
@@ -82,7 +83,7 @@ async function trainedParameters(epochs: number): Promise<Float32Array> {
       net.prepare(params);
       for (let i = 0; i < BATCH; i++) {
         const image = order[start + i];
-        lossSum += net.sampleGradient(params, digits, image, digits.labels[image], slots.subarray(i * layout.total, (i + 1) * layout.total));
+        lossSum += net.sampleGradient(params, digits, image, digits.labels[image], slots.subarray(i * slotLength, (i + 1) * slotLength));
       }
       slotSum.add(0, BATCH);
       slotSum.finish(mean, BATCH);

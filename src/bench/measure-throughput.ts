@@ -10,6 +10,8 @@ export interface ThroughputRun {
   /** Mean round trip of an empty task on every thread. */
   readonly emptyTaskMs: number;
   readonly parameters: number;
+  /** Values per gradient slot (model/slot-layout.ts). */
+  readonly slotValues: number;
   readonly multiplyAddsPerSample: number;
   readonly kernels: string;
   /** The network, in the compact form. */
@@ -73,6 +75,7 @@ export async function measureThroughput(
       timing,
       emptyTaskMs: emptyTasks > 0 ? emptyMs / emptyTasks : NaN,
       parameters: trainer.layout.total,
+      slotValues: trainer.layout.slots.length,
       multiplyAddsPerSample: trainer.layout.multiplyAddsPerSample,
       kernels: trainer.kernelName,
       model: describeModelLayers(trainer.model),

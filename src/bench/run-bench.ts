@@ -72,7 +72,7 @@ export interface BenchResult {
   readonly repeat: number;
   readonly parameters: number;
   readonly multiplyAddsPerSample: number;
-  /** Bytes of the per-sample gradient slots (batch x parameters). */
+  /** Bytes of the per-sample gradient slots (batch x values per slot). */
   readonly gradientSlotBytes: number;
   readonly results: readonly ThreadResult[];
   /** bench --grad-stats: B_simple, the median over every run's timed steps. */
@@ -105,7 +105,7 @@ export async function runBench(
   const bareRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
   const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
-  let info: Pick<ThroughputRun, 'parameters' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
+  let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   const { channels, height, width } = dataset.train;
   const bare = options.bareKernel
     ? await BareKernelThreads.start(threadCounts[threadCounts.length - 1], {
@@ -174,7 +174,7 @@ export async function runBench(
     repeat: options.repeat,
     parameters: info!.parameters,
     multiplyAddsPerSample: info!.multiplyAddsPerSample,
-    gradientSlotBytes: train.batchSize * info!.parameters * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
+    gradientSlotBytes: train.batchSize * info!.slotValues * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
     results,
     ...(train.gradientStats ? { noiseScale: median([...runs.values()].flat().map((x) => x.noiseScale)) } : {}),
   };

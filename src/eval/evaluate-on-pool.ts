@@ -1,5 +1,5 @@
 import { takeFirst, type ImageSet } from '../data/dataset.js';
-import { type Model, modelClasses } from '../model/model.js';
+import { type Model, modelClasses, modelShape } from '../model/model.js';
 import { createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import { Coordinator } from '../parallel/coordinator.js';
@@ -34,7 +34,7 @@ export async function evaluateOnPool(
   // The kernels training used, or the last bits of the loss would differ from its report.
   const backend = await createBackend(kernels, dtype);
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
-  const state = createSharedState(model, backend, takeFirst(test, 0), test, params.length, 1);
+  const state = createSharedState(model, backend, takeFirst(test, 0), test, modelShape(model), 1);
   state.params.set(params);
   const coordinator = new Coordinator(state, threads);
   try {

@@ -1,5 +1,6 @@
 import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
+import type { SlotLayout } from '../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import type { SampleKernels } from './sample-kernels.js';
@@ -29,8 +30,8 @@ export interface Backend {
   sampleKernels(model: Model): SampleKernels;
   /** A batch's running and carried sums, in memory every pool thread shares. */
   allocBatchSums(parameterCount: number): BatchSums;
-  /** The sum of a batch's gradient slots (`slots` from allocShared) into `sums`, on any thread. */
-  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum;
+  /** The sum of a batch's gradient slots (`slots` from allocShared, laid out by `layout`) into `sums`, on any thread. */
+  slotSum(slots: FloatArray, layout: SlotLayout, sums: BatchSums): SlotSum;
   /** The update rule `settings` names, in this backend's implementation. */
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer;
 }

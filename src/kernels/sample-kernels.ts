@@ -1,4 +1,5 @@
 import type { FloatArray } from '../model/float-array.js';
+import type { SlotLayout } from '../model/slot-layout.js';
 
 /** Pixels of one image set as stored in shared memory; the network sees pixels[i] / divisor. */
 export interface ImageSource {
@@ -13,12 +14,14 @@ export interface ImageSource {
  * makes the result bitwise the same whatever the thread count.
  */
 export interface SampleKernels {
+  /** How sampleGradient lays out a gradient slot: a dense weight as its factors (model/slot-layout.ts). */
+  readonly slots: SlotLayout;
   /**
    * Called once at the start of every job (a step, an evaluation), after the parameters last changed: kernels that
    * repack the weights into their own layout do it here. The TypeScript network needs nothing.
    */
   prepare(params: FloatArray): void;
-  /** Loss of image `index`; its gradient is written into `gradSlot` (overwritten, not accumulated). */
+  /** Loss of image `index`; its gradient is written into `gradSlot` (`slots.length` values, overwritten, not accumulated). */
   sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number;
   /**
    * The L2 norm of a gradient slot over all parameters; with `maxNorm` > 0 the slot is also

@@ -27,7 +27,32 @@ export function denseBackward(
     const row = o * I;
     for (let i = 0; i < I; i++) dweight[row + i] += g * inp[i];
   }
-  if (dinp === null) return;
+  if (dinp !== null) denseInputGradient(dinp, dout, weight, I, O);
+}
+
+/**
+ * denseBackward for a gradient slot (model/slot-layout.ts): writes the weight gradient's factors,
+ * the input into `slotInput` and the output gradient (which is also the bias's) into `slotBias`,
+ * and overwrites dinp unless it is null.
+ */
+export function denseSlotBackward(
+  dinp: FloatArray | null,
+  slotInput: FloatArray,
+  slotBias: FloatArray,
+  dout: FloatArray,
+  inp: FloatArray,
+  weight: FloatArray,
+  I: number,
+  O: number,
+): void {
+  slotInput.set(inp.subarray(0, I));
+  // + 0: a zeroed accumulator turns a -0 gradient into +0, as denseBackward's bias does.
+  for (let o = 0; o < O; o++) slotBias[o] = dout[o] + 0;
+  if (dinp !== null) denseInputGradient(dinp, dout, weight, I, O);
+}
+
+/** dinp[i] = sum_o weight[o,i] * dout[o] */
+function denseInputGradient(dinp: FloatArray, dout: FloatArray, weight: FloatArray, I: number, O: number): void {
   for (let i = 0; i < I; i++) {
     let acc = 0;
     for (let o = 0; o < O; o++) acc += weight[o * I + i] * dout[o];

@@ -1,8 +1,9 @@
 import { deriveDims, type ModelConfig, type ModelOptions } from './config.js';
 import type { FloatArray } from './float-array.js';
 import { initParameters, type NormalSource } from './init.js';
-import { parameterLayout } from './parameters.js';
-import { completeSpec, type DataShape, deriveStackDims, initStackParameters, type LayerList, type NetworkSpec, sequentialLayout, type Summary, summarize, formatCompact } from './stack/index.js';
+import { parameterLayout, seedSlotLayout } from './parameters.js';
+import type { SlotLayout } from './slot-layout.js';
+import { completeSpec, type DataShape, deriveStackDims, initStackParameters, type LayerList, type NetworkSpec, sequentialLayout, stackSlotLayout, type Summary, summarize, formatCompact } from './stack/index.js';
 import { convSpec } from './stack/spec.js';
 import { SettingError } from '../util/errors.js';
 
@@ -27,8 +28,10 @@ export interface ModelTensor {
 /** What the run needs to know of a model's parameters and work, whichever kind it is. */
 export interface ModelShape {
   readonly tensors: readonly ModelTensor[];
-  /** Parameters in all: the length of the flat buffer and of every gradient slot. */
+  /** Parameters in all: the length of the flat buffer. */
   readonly total: number;
+  /** How a sample's gradient sits in its slot (a dense weight as its two factors). */
+  readonly slots: SlotLayout;
   /** Multiply-adds of one sample's forward and backward pass, for GFLOP/s. */
   readonly multiplyAddsPerSample: number;
 }
@@ -58,11 +61,11 @@ export function modelShape(model: Model): ModelShape {
   if (model.kind === 'seed') {
     const dims = deriveDims(model.config);
     const { tensors, total } = parameterLayout(dims);
-    return { tensors, total, multiplyAddsPerSample: dims.multiplyAddsPerSample };
+    return { tensors, total, slots: seedSlotLayout({ tensors, total }), multiplyAddsPerSample: dims.multiplyAddsPerSample };
   }
   const dims = deriveStackDims(model.spec);
   const { tensors, total } = sequentialLayout(dims);
-  return { tensors, total, multiplyAddsPerSample: dims.multiplyAddsPerSample };
+  return { tensors, total, slots: stackSlotLayout(dims, { tensors, total }), multiplyAddsPerSample: dims.multiplyAddsPerSample };
 }
 
 /** The initial parameters: the seed's own scheme for the seed, He or Glorot per layer otherwise. */

@@ -1,12 +1,13 @@
 import { conv2dBackward, conv2dForward } from './conv2d.js';
-import { denseBackward, denseForward } from './dense.js';
+import { denseForward, denseSlotBackward } from './dense.js';
 import { allocFloat, type Dtype, type FloatArray } from './float-array.js';
 import type { ImageSource, SampleKernels } from '../kernels/sample-kernels.js';
 import type { ModelDims } from './config.js';
-import { parameterLayout, type ParameterLayout, type ParameterViews, parameterViews } from './parameters.js';
+import { parameterLayout, type ParameterLayout, type ParameterViews, parameterViews, seedSlotLayout } from './parameters.js';
+import { inSlot, type SlotLayout } from './slot-layout.js';
 import { reluBackward, reluForward } from './relu.js';
 import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { clipGradient } from '../privacy/clip.js';
+import { clipSlot } from '../privacy/clip.js';
 
 /**
  * The seed's network in plain TypeScript, the reference every other kernel is tested against:
@@ -15,6 +16,9 @@ import { clipGradient } from '../privacy/clip.js';
  */
 export class Network implements SampleKernels {
   readonly layout: ParameterLayout;
+  readonly slots: SlotLayout;
+  /** The tensors' places in a gradient slot, for views into one. */
+  private readonly slotTensors: ParameterLayout;
   private readonly x: FloatArray; // (1,H,W) image / divisor
   private readonly a1: FloatArray; // (F1,OH1,OW1) relu(conv1)
   private readonly a2: FloatArray; // (F2,OH2,OW2) relu(conv2)
@@ -32,6 +36,8 @@ export class Network implements SampleKernels {
     readonly dtype: Dtype,
   ) {
     this.layout = parameterLayout(dims);
+    this.slots = seedSlotLayout(this.layout);
+    this.slotTensors = { tensors: inSlot(this.layout.tensors, this.slots), total: this.slots.length };
     const { conv1: c1, conv2: c2 } = dims;
     this.x = allocFloat(dtype, c1.H * c1.W);
     this.a1 = allocFloat(dtype, c1.F * c1.OH * c1.OW);
@@ -51,14 +57,14 @@ export class Network implements SampleKernels {
     const { conv1: c1, conv2: c2, denseIn, classes } = this.dims;
     const p = this.p;
     if (gradSlot !== this.cachedGrad) {
-      this.g = parameterViews(gradSlot, this.layout);
+      this.g = parameterViews(gradSlot, this.slotTensors);
       this.cachedGrad = gradSlot;
     }
     const g = this.g;
     gradSlot.fill(0);
     const loss = softmaxCrossEntropy(this.dlogits, this.logits, label, classes);
-    // logits = w . a2 + b
-    denseBackward(this.da2, g.w, g.b, this.dlogits, this.a2, p.w, denseIn, classes);
+    // logits = w . a2 + b; the slot holds w's gradient as a2 and dlogits (model/slot-layout.ts)
+    denseSlotBackward(this.da2, g.w, g.b, this.dlogits, this.a2, p.w, denseIn, classes);
     // a2 = relu(conv2(a1))
     reluBackward(this.da2, this.da2, this.a2, this.a2.length);
     this.da1.fill(0);
@@ -70,7 +76,7 @@ export class Network implements SampleKernels {
   }
 
   clipGradient(gradSlot: FloatArray, maxNorm: number): number {
-    return clipGradient(gradSlot, maxNorm);
+    return clipSlot(gradSlot, this.slots, maxNorm);
   }
 
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {

@@ -1,5 +1,6 @@
 import type { FloatArray } from './float-array.js';
 import type { ModelDims } from './config.js';
+import { type SlotLayout, slotLayout } from './slot-layout.js';
 
 /** The seed's parameter names, in the order they sit in the flat parameter buffer. */
 export const PARAMETER_NAMES = ['kern', 'kb', 'kern2', 'kb2', 'w', 'b'] as const;
@@ -14,8 +15,8 @@ export interface ParameterTensor {
 }
 
 /**
- * All parameters live in one flat buffer (and each per-sample gradient in one slot of the same
- * layout), so reducing and updating them is a single loop over `total` values.
+ * All parameters live in one flat buffer, so updating them is a single loop over `total` values;
+ * each per-sample gradient has a slot in the same order (./slot-layout.ts).
  */
 export interface ParameterLayout {
   readonly tensors: readonly ParameterTensor[];
@@ -50,4 +51,9 @@ export function parameterViews(flat: FloatArray, layout: ParameterLayout): Param
   const views = {} as ParameterViews;
   for (const t of layout.tensors) views[t.name] = flat.subarray(t.offset, t.offset + t.length);
   return views;
+}
+
+/** The seed's gradient slots: the dense weight w as its factors. */
+export function seedSlotLayout(layout: ParameterLayout): SlotLayout {
+  return slotLayout(layout.tensors, (i) => layout.tensors[i].name === 'w');
 }

@@ -1,26 +1,57 @@
 import type { FloatArray } from '../model/float-array.js';
+import { outerValue, type SlotLayout } from '../model/slot-layout.js';
 
 /**
  * mean[j] = (slot_0[j] + slot_1[j] + ... + slot_{count-1}[j]) / count, summed in sample order
  * whatever thread computed each slot: the order, not the threads, fixes the rounding, which is
  * why the weights are bitwise the same for any thread count. Dividing by count (rather than
  * multiplying by 1/count) is what numpy's mean(axis=0) does, so float64 runs match the seed.
- * `sum` is float64 scratch of the same length as mean.
+ * `sum` is float64 scratch of the same length as mean; the slots are laid out by `layout`.
  */
-export function averageSlots(mean: FloatArray, slots: FloatArray, count: number, sum: Float64Array): void {
-  for (let s = 0; s < count; s++) addSlot(sum, slots, s);
+export function averageSlots(mean: FloatArray, slots: FloatArray, layout: SlotLayout, count: number, sum: Float64Array): void {
+  addSlots(sum, slots, layout, 0, count, 0, layout.parameters, true);
   meanOfSum(mean, sum, count);
 }
 
 /**
- * One step of that sum: sum = slot 0 when s is 0, else sum += slot s. Fed slots 0, 1, 2, ... as
- * they complete, it gives averageSlots' sums exactly; sample-major, so each slot is read once.
+ * Coordinates [first, last) of the gradients in slots [from, to) into `sum`, in sample order: the
+ * slot `from` starts the sum when `fresh`, else it adds to what the sum holds. A dense weight's
+ * values are formed from its factors as the kernels would have written them (outerValue), so
+ * each coordinate gets the same f64 additions as if the slots held whole gradients. Sample-major,
+ * so each slot is read once.
  */
-export function addSlot(sum: Float64Array, slots: FloatArray, s: number, fresh = s === 0): void {
-  const n = sum.length;
-  const base = s * n;
-  if (fresh) sum.set(slots.subarray(0, n));
-  else for (let j = 0; j < n; j++) sum[j] += slots[base + j];
+export function addSlots(
+  sum: Float64Array,
+  slots: FloatArray,
+  layout: SlotLayout,
+  from: number,
+  to: number,
+  first: number,
+  last: number,
+  fresh: boolean,
+): void {
+  const float32 = slots instanceof Float32Array;
+  for (let s = from; s < to; s++) {
+    const base = s * layout.length;
+    const start = fresh && s === from;
+    for (const c of layout.copies) {
+      const lo = Math.max(first, c.parameter);
+      const hi = Math.min(last, c.parameter + c.length);
+      const at = base + c.slot - c.parameter;
+      if (start) for (let p = lo; p < hi; p++) sum[p] = slots[at + p];
+      else for (let p = lo; p < hi; p++) sum[p] += slots[at + p];
+    }
+    for (const o of layout.outers) {
+      const lo = Math.max(first, o.parameter);
+      const hi = Math.min(last, o.parameter + o.rows * o.columns);
+      for (let p = lo; p < hi; p++) {
+        const r = Math.floor((p - o.parameter) / o.columns);
+        const j = p - o.parameter - r * o.columns;
+        const x = outerValue(slots[base + o.output + r], slots[base + o.input + j], float32);
+        sum[p] = start ? x : sum[p] + x;
+      }
+    }
+  }
 }
 
 export function meanOfSum(mean: FloatArray, sum: Float64Array, divisor: number): void {
@@ -110,26 +141,21 @@ export class JsSlotSum implements SlotSum {
 
   constructor(
     private readonly slots: FloatArray,
-    private readonly n: number,
-    private readonly sums = allocBatchSums(n),
+    private readonly layout: SlotLayout,
+    private readonly sums = allocBatchSums(layout.parameters),
   ) {
     this.rounds = new Rounds(sums);
   }
 
   add(from: number, to: number): void {
     const fresh = this.rounds.beforeAdd(from);
-    for (let s = from; s < to; s++) addSlot(this.sums.sum, this.slots, s, fresh && s === 0);
+    addSlots(this.sums.sum, this.slots, this.layout, from, to, 0, this.layout.parameters, fresh);
   }
 
   sumBlock(count: number, first: number, last: number, fromCarried: boolean): void {
     const { sum, carried } = this.sums;
-    const n = this.n;
-    if (fromCarried) for (let j = first; j < last; j++) sum[j] = carried[j] + this.slots[j];
-    else for (let j = first; j < last; j++) sum[j] = this.slots[j];
-    for (let s = 1; s < count; s++) {
-      const base = s * n;
-      for (let j = first; j < last; j++) sum[j] += this.slots[base + j];
-    }
+    if (fromCarried) sum.set(carried.subarray(first, last), first);
+    addSlots(sum, this.slots, this.layout, 0, count, first, last, !fromCarried);
   }
 
   summedInPool(): void {

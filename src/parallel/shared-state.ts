@@ -1,6 +1,6 @@
 import type { ImageSet } from '../data/dataset.js';
 import type { Backend, BackendHandle } from '../kernels/index.js';
-import type { Model } from '../model/model.js';
+import type { Model, ModelShape } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { BatchSums } from '../optim/average-slots.js';
 
@@ -18,7 +18,7 @@ export interface SharedState {
   readonly test: ImageSet;
   /** The flat parameters (layout in model/parameters.ts), written only by the main thread between steps. */
   readonly params: FloatArray;
-  /** batchSize slots of `params.length` values; sample i of a batch writes slot i. */
+  /** batchSize slots laid out by modelShape(model).slots; sample i of a batch writes slot i. */
   readonly gradSlots: FloatArray;
   /** The sum of a batch's slots, where the main thread or the pool threads sum them (optim/average-slots.ts). */
   readonly batchSums: BatchSums;
@@ -89,18 +89,19 @@ export function createSharedState(
   backend: Backend,
   train: ImageSet,
   test: ImageSet,
-  parameterCount: number,
+  shape: ModelShape,
   batchSize: number,
   perSample: PerSampleWork = NO_PER_SAMPLE_WORK,
 ): SharedState {
   const alloc = (length: number): FloatArray => backend.allocShared(length);
+  const parameterCount = shape.total;
   return {
     model,
     dtype: backend.dtype,
     train,
     test,
     params: alloc(parameterCount),
-    gradSlots: alloc(batchSize * parameterCount),
+    gradSlots: alloc(batchSize * shape.slots.length),
     batchSums: backend.allocBatchSums(parameterCount),
     batchLosses: sharedFloat64(batchSize),
     perSample,

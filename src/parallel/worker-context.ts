@@ -25,7 +25,6 @@ const SUM_BLOCK = 1024;
 export class WorkerContext {
   private readonly kernels: SampleKernels;
   private readonly slotSum: SlotSum;
-  private readonly parameterCount: number;
   /** Per-slot views, made once: a step then allocates nothing. */
   private readonly slots: FloatArray[];
   private readonly logits: FloatArray;
@@ -35,9 +34,9 @@ export class WorkerContext {
   constructor(private readonly state: SharedState) {
     const backend = backendFrom(state.backend);
     this.kernels = backend.sampleKernels(state.model);
-    const n = modelShape(state.model).total;
-    this.parameterCount = n;
-    this.slotSum = backend.slotSum(state.gradSlots, n, state.batchSums);
+    const layout = modelShape(state.model).slots;
+    const n = layout.length;
+    this.slotSum = backend.slotSum(state.gradSlots, layout, state.batchSums);
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
     this.classes = modelClasses(state.model);
     this.logits = allocFloat(state.dtype, this.classes);
@@ -105,7 +104,7 @@ export class WorkerContext {
     }
     if (summing !== Summing.MAIN) {
       this.awaitSamples(batchCount, spinMs);
-      const n = this.parameterCount;
+      const n = this.state.params.length;
       const fromCarried = summing === Summing.POOL_FROM_CARRIED;
       this.forEachClaimed(SUM_COUNTER, Math.ceil(n / SUM_BLOCK), 1, (first, last) => {
         for (let b = first; b < last; b++) this.slotSum.sumBlock(batchCount, b * SUM_BLOCK, Math.min(n, (b + 1) * SUM_BLOCK), fromCarried);

@@ -1,4 +1,5 @@
 import type { FloatArray } from '../model/float-array.js';
+import type { SlotLayout } from '../model/slot-layout.js';
 
 /**
  * How far below the clip norm C gradients are held: the norm is computed with rounding, and
@@ -15,10 +16,10 @@ export function clipFactor(norm: number, maxNorm: number): number {
 }
 
 /**
- * Per-sample clipping, the reference (the TypeScript kernels run it; wasm has its own in
- * kernels/wasm/assembly/clip.ts): returns the L2 norm of `grad` over all parameters, and when
+ * Per-sample clipping, the definition: returns the L2 norm of a whole gradient `grad`, and when
  * `maxNorm` is positive scales `grad` in place so that its norm is at most `maxNorm`. A `maxNorm`
- * of 0 only measures (for the gradient statistics).
+ * of 0 only measures (for the gradient statistics). The kernels clip slots (clipSlot, below, and
+ * kernels/wasm/assembly/clip.ts).
  */
 export function clipGradient(grad: FloatArray, maxNorm: number): number {
   let squares = 0;
@@ -27,6 +28,29 @@ export function clipGradient(grad: FloatArray, maxNorm: number): number {
   if (maxNorm > 0) {
     const factor = clipFactor(norm, maxNorm);
     if (factor < 1) for (let j = 0; j < grad.length; j++) grad[j] *= factor;
+  }
+  return norm;
+}
+
+/**
+ * clipGradient on the gradient a slot holds (model/slot-layout.ts), the reference the TypeScript
+ * kernels run: a dense weight's part of the squared norm is |g|^2 |a|^2, and scaling g (the bias's
+ * values) scales it, so the inputs a are left as they are. Each value of the weight is then
+ * formed from the scaled g with one more rounding, which CLIP_MARGIN covers.
+ */
+export function clipSlot(slot: FloatArray, layout: SlotLayout, maxNorm: number): number {
+  const squares = (from: number, length: number): number => {
+    let sum = 0;
+    for (let j = from; j < from + length; j++) sum += slot[j] * slot[j];
+    return sum;
+  };
+  let total = 0;
+  for (const c of layout.copies) total += squares(c.slot, c.length);
+  for (const o of layout.outers) total += squares(o.output, o.rows) * squares(o.input, o.columns);
+  const norm = Math.sqrt(total);
+  if (maxNorm > 0) {
+    const factor = clipFactor(norm, maxNorm);
+    if (factor < 1) for (const c of layout.copies) for (let j = c.slot; j < c.slot + c.length; j++) slot[j] *= factor;
   }
   return norm;
 }

@@ -1,5 +1,6 @@
 import type { Backend } from '../kernels/index.js';
 import type { FloatArray } from '../model/float-array.js';
+import { modelShape } from '../model/model.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import type { Coordinator } from '../parallel/coordinator.js';
 import type { SharedState } from '../parallel/shared-state.js';
@@ -27,9 +28,8 @@ export class BatchGradient {
     private readonly dpSgd: DpSgd | null,
     private readonly epochNorms: EpochNorms | null,
   ) {
-    const n = state.params.length;
-    this.slotSum = backend.slotSum(state.gradSlots, n, state.batchSums);
-    this.mean = backend.allocShared(n);
+    this.slotSum = backend.slotSum(state.gradSlots, modelShape(state.model).slots, state.batchSums);
+    this.mean = backend.allocShared(state.params.length);
   }
 
   /**

@@ -95,11 +95,11 @@ export class Trainer {
         ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize))
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
-    checkSlotMemory(slots, this.layout.total, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
+    checkSlotMemory(slots, this.layout.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
-    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout.total, slots, perSample);
+    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout, slots, perSample);
     initModel(this.model, this.state.params, this.streams);
     this.optimizer = backend.optimizer(options.optimizer, this.layout.total);
     const noiseBuffer = noise === null ? new Float64Array(this.layout.total) : this.state.noise;

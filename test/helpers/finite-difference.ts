@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import type { ImageSource, SampleKernels } from '../../src/kernels/sample-kernels.js';
 import { allocFloat } from '../../src/model/float-array.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
+import { gradientOf } from './slot-gradient.js';
 
 /** A float64 network with its parameters and images, as the random-model helpers make them. */
 export interface FiniteDifferenceCase {
@@ -20,13 +21,14 @@ export interface FiniteDifferenceCase {
  */
 export function expectFiniteDifferences(c: FiniteDifferenceCase, perTensor: number | null, pick: () => number): void {
   const { net, params, images, classes, sample, label } = c;
-  const grad = allocFloat('float64', net.layout.total);
+  const slot = allocFloat('float64', net.slots.length);
   const logits = allocFloat('float64', classes);
   const lossAt = (): number => {
     net.sampleLogits(params, images, sample, logits);
     return softmaxCrossEntropy(null, logits, label, classes);
   };
-  const loss = net.sampleGradient(params, images, sample, label, grad);
+  const loss = net.sampleGradient(params, images, sample, label, slot);
+  const grad = gradientOf(net, slot);
   expect(loss).toBeCloseTo(lossAt(), 14);
   const h = 1e-6;
   for (const t of net.layout.tensors) {

@@ -4,6 +4,7 @@ import type { SampleKernels } from '../../src/kernels/sample-kernels.js';
 import type { FloatArray } from '../../src/model/float-array.js';
 import { completeSpec, type NetworkSpec, parseSpecJson, type SequentialLayout } from '../../src/model/stack/index.js';
 import { elementwiseRelativeError, relativeError } from './relative-error.js';
+import { gradientOf } from './slot-gradient.js';
 
 /** A file of ../shared/golden/general/: per-sample results of PyTorch autograd in float64. */
 export interface GeneralGolden {
@@ -30,12 +31,13 @@ export async function readGeneralGolden(name: string): Promise<GeneralGolden> {
 /**
  * Every sample's loss, logits and gradient of `net` against the golden values, worst relative error
  * per key. The slot is dirtied before each sample: sampleGradient must overwrite, not accumulate.
+ * `slot` holds at least the kernels' slot layout's values; the gradient compared is the whole one it holds.
  */
 export function worstAgainstGolden(
   golden: GeneralGolden,
   net: SampleKernels & { readonly layout: SequentialLayout },
   params: FloatArray,
-  grad: FloatArray,
+  slot: FloatArray,
   logits: FloatArray,
 ): Record<string, number> {
   const { get, spec } = golden;
@@ -44,8 +46,9 @@ export function worstAgainstGolden(
   const worst: Record<string, number> = {};
   const note = (key: string, e: number) => (worst[key] = Math.max(worst[key] ?? 0, e));
   for (let i = 0; i < golden.samples; i++) {
-    grad.fill(7);
-    const loss = net.sampleGradient(params, source, i, Number(labels[i]), grad);
+    slot.fill(7);
+    const loss = net.sampleGradient(params, source, i, Number(labels[i]), slot);
+    const grad = gradientOf(net, slot);
     note('loss', elementwiseRelativeError([loss], [(get('loss').data as Float64Array)[i]]));
     net.sampleLogits(params, source, i, logits);
     note('logits', relativeError(logits, (get('logits').data as Float64Array).subarray(i * spec.classes, (i + 1) * spec.classes)));

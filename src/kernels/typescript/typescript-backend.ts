@@ -1,6 +1,7 @@
 import { deriveDims } from '../../model/config.js';
 import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float-array.js';
 import type { Model } from '../../model/model.js';
+import type { SlotLayout } from '../../model/slot-layout.js';
 import { Network } from '../../model/network.js';
 import { deriveStackDims, StackNetwork } from '../../model/stack/index.js';
 import { Adam } from '../../optim/adam.js';
@@ -36,8 +37,8 @@ export class TypeScriptBackend implements Backend {
     return allocBatchSums(parameterCount);
   }
 
-  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum {
-    return new JsSlotSum(slots, parameterCount, sums);
+  slotSum(slots: FloatArray, layout: SlotLayout, sums: BatchSums): SlotSum {
+    return new JsSlotSum(slots, layout, sums);
   }
 
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {

@@ -19,9 +19,10 @@ export interface KernelExports {
   stackBackward(n: number, params: number, slot: number): void;
   layerForward(l: number, params: number, plain: number): void;
   layerBackward(l: number, params: number, slot: number, plain: number): void;
-  /** The gradient's L2 norm; scaled in place to at most maxNorm when maxNorm > 0 (privacy/clip.ts). */
-  clipSlot(grad: number, n: number, maxNorm: number): number;
+  /** A slot's gradient's L2 norm; scaled in place to at most maxNorm when maxNorm > 0 (privacy/clip.ts). `layout`: slot-layout-words.ts. */
+  clipSlot(slot: number, layout: number, maxNorm: number): number;
   addSlots(sum: number, slots: number, stride: number, n: number, from: number, to: number, fresh: boolean): void;
+  addLaidOutSlots(sum: number, slots: number, stride: number, layout: number, first: number, last: number, from: number, to: number, fresh: boolean): void;
   meanOfSum(mean: number, sum: number, n: number, divisor: number): void;
   adamUpdate(
     params: number,

@@ -1,11 +1,11 @@
 import type { ModelDims } from '../../model/config.js';
-import type { ParameterLayout } from '../../model/parameters.js';
+import { type ParameterLayout, seedSlotLayout } from '../../model/parameters.js';
 
 /** The configuration block's fields, in the order of assembly/config.ts `Cfg`; keep the two in step. */
 export const CONFIG_FIELDS = [
   'H', 'W', 'KH1', 'KW1', 'S1', 'OH1', 'OW1', 'F1', 'F1P', 'RS1',
   'KH2', 'KW2', 'S2', 'OH2', 'OW2', 'F2', 'F2P', 'CLASSES', 'DENSE_IN',
-  'O_KERN', 'O_KB', 'O_KERN2', 'O_KB2', 'O_W', 'O_B',
+  'O_KERN', 'O_KB', 'O_KERN2', 'O_KB2', 'O_W', 'O_B', 'S_W', 'S_B',
   'PIXELS', 'TABLE', 'NZ', 'NZ_ROW', 'NZ_RANGE', 'NZB', 'NZP', 'W1P', 'B1P', 'W2F', 'W2B', 'B2P',
   'A1', 'A2', 'LOGITS', 'DLOGITS', 'DA2', 'DA1', 'LIST', 'LISTP', 'ACC2', 'BG2',
 ] as const;
@@ -30,15 +30,21 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
   const RS1 = c1.OW + 2 * (c1.KW - 1);
   const a1Bytes = (c1.OH + 2 * (c1.KH - 1)) * RS1 * F1P * 4;
   const a1Origin = ((c1.KH - 1) * RS1 + (c1.KW - 1)) * F1P * 4;
-  const offset = (name: string) => {
-    const t = params.tensors.find((x) => x.name === name);
-    if (!t) throw new Error(`parameter layout lacks ${name}`);
-    return t.offset;
+  const index = (name: string) => {
+    const i = params.tensors.findIndex((x) => x.name === name);
+    if (i < 0) throw new Error(`parameter layout lacks ${name}`);
+    return i;
   };
+  const offset = (name: string) => params.tensors[index(name)].offset;
+  const slots = seedSlotLayout(params);
+  const slotOffset = (name: string) => slots.tensors[index(name)].offset;
+  // The convolutions' gradients keep their parameter offsets in a slot (config.ts relies on it).
+  for (const name of ['kern', 'kb', 'kern2', 'kb2']) if (slotOffset(name) !== offset(name)) throw new Error(`slot moves ${name}`);
   const values: Record<ConfigField, number> = {
     H: c1.H, W: c1.W, KH1: c1.KH, KW1: c1.KW, S1: c1.stride, OH1: c1.OH, OW1: c1.OW, F1: c1.F, F1P, RS1,
     KH2: c2.KH, KW2: c2.KW, S2: c2.stride, OH2: c2.OH, OW2: c2.OW, F2: c2.F, F2P, CLASSES: classes, DENSE_IN: denseIn,
     O_KERN: offset('kern'), O_KB: offset('kb'), O_KERN2: offset('kern2'), O_KB2: offset('kb2'), O_W: offset('w'), O_B: offset('b'),
+    S_W: slotOffset('w'), S_B: slotOffset('b'),
     PIXELS: 0, TABLE: 0, NZ: 0, NZ_ROW: 0, NZ_RANGE: 0, NZB: 0, NZP: 0, W1P: 0, B1P: 0, W2F: 0, W2B: 0, B2P: 0,
     A1: 0, A2: 0, LOGITS: 0, DLOGITS: 0, DA2: 0, DA1: 0, LIST: 0, LISTP: 0, ACC2: 0, BG2: 0,
   };

@@ -1,6 +1,8 @@
 import { type BatchSums, Rounds, type SlotSum } from '../../optim/average-slots.js';
 import { cachedKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { addressOf, allocFloat64 } from './shared-memory.js';
+import type { SlotLayout } from '../../model/slot-layout.js';
+import { allocSlotLayout } from './slot-layout-words.js';
 
 /**
  * Slots per addSlots pass. On slots another core had just written, summing 100 slots took
@@ -24,36 +26,39 @@ export class WasmSlotSum implements SlotSum {
   private readonly kernels: KernelExports;
   private readonly sumAt: number;
   private readonly slotsAt: number;
+  private readonly layoutAt: number;
   private readonly slotCount: number;
   private readonly rounds: Rounds;
 
   constructor(
     private readonly backend: WasmModuleAndMemory,
     slots: Float32Array,
-    private readonly n: number,
-    private readonly sums = allocWasmBatchSums(backend, n),
+    private readonly layout: SlotLayout,
+    private readonly sums = allocWasmBatchSums(backend, layout.parameters),
   ) {
+    const n = layout.parameters;
     this.kernels = cachedKernels(backend);
-    this.slotsAt = addressOf(backend.memory, slots, 'slots', n);
+    this.slotsAt = addressOf(backend.memory, slots, 'slots', layout.length);
     this.sumAt = addressOf(backend.memory, sums.sum, 'sum', n, Float64Array);
     addressOf(backend.memory, sums.carried, 'carried sum', n, Float64Array);
-    this.slotCount = Math.floor(slots.length / n);
+    this.layoutAt = allocSlotLayout(backend.memory, layout);
+    this.slotCount = Math.floor(slots.length / layout.length);
     this.rounds = new Rounds(sums);
   }
 
   add(from: number, to: number): void {
     this.checkSlots(from, to);
     const fresh = this.rounds.beforeAdd(from);
-    this.addPasses(this.sumAt, this.slotsAt, this.n, from, to, fresh);
+    this.addPasses(0, this.layout.parameters, from, to, fresh);
   }
 
   sumBlock(count: number, first: number, last: number, fromCarried: boolean): void {
     this.checkSlots(0, count);
-    if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first < last && last <= this.n)) {
-      throw new RangeError(`no coordinates ${first}..${last - 1} of ${this.n}`);
+    if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first < last && last <= this.layout.parameters)) {
+      throw new RangeError(`no coordinates ${first}..${last - 1} of ${this.layout.parameters}`);
     }
     if (fromCarried) this.sums.sum.set(this.sums.carried.subarray(first, last), first);
-    this.addPasses(this.sumAt + first * 8, this.slotsAt + first * 4, last - first, 0, count, !fromCarried);
+    this.addPasses(first, last, 0, count, !fromCarried);
   }
 
   summedInPool(): void {
@@ -67,7 +72,8 @@ export class WasmSlotSum implements SlotSum {
   finish(mean: Float32Array, divisor: number, noise?: Float64Array): void {
     if (!(divisor > 0)) throw new RangeError(`cannot divide the sum by ${divisor}`);
     this.rounds.finish(noise);
-    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', this.n), this.sumAt, this.n, divisor);
+    const n = this.layout.parameters;
+    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', n), this.sumAt, n, divisor);
   }
 
   private checkSlots(from: number, to: number): void {
@@ -76,10 +82,12 @@ export class WasmSlotSum implements SlotSum {
     }
   }
 
-  /** Slots [from, to) into `length` coordinates of the sum at sumAt, the slots' at slotsAt. */
-  private addPasses(sumAt: number, slotsAt: number, length: number, from: number, to: number, fresh: boolean): void {
+  /** Slots [from, to) into coordinates [first, last) of the sum, SLOTS_PER_PASS at a time. */
+  private addPasses(first: number, last: number, from: number, to: number, fresh: boolean): void {
+    const stride = this.layout.length;
     for (let s = from; s < to; s += SLOTS_PER_PASS) {
-      this.kernels.addSlots(sumAt, slotsAt, this.n, length, s, Math.min(to, s + SLOTS_PER_PASS), fresh && s === from);
+      const end = Math.min(to, s + SLOTS_PER_PASS);
+      this.kernels.addLaidOutSlots(this.sumAt, this.slotsAt, stride, this.layoutAt, first, last, s, end, fresh && s === from);
     }
   }
 }

@@ -1,12 +1,13 @@
 import type { StackDims, StackLayer } from '../../model/stack/dims.js';
-import type { SequentialLayout } from '../../model/stack/parameters.js';
+import { type SequentialLayout, stackSlotLayout } from '../../model/stack/parameters.js';
+import type { SlotLayout } from '../../model/slot-layout.js';
 
 /** assembly/stack-config.ts `Net`, in order; keep the two in step. */
 export const NET_FIELDS = ['LAYERS', 'IMG_C', 'IMG_H', 'IMG_W', 'PIXELS', 'TABLE', 'PLAIN'] as const;
 /** assembly/stack-config.ts `L`, in order; keep the two in step. */
 export const LAYER_FIELDS = [
   'KIND', 'C', 'H', 'W', 'CP', 'F', 'OH', 'OW', 'FP', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'NIN', 'NOUT',
-  'IN', 'OUT', 'DIN', 'DOUT', 'O_W', 'O_B', 'WF', 'WB', 'BP', 'ARG', 'LIST', 'DWS', 'MASK',
+  'IN', 'OUT', 'DIN', 'DOUT', 'O_W', 'O_B', 'S_W', 'S_B', 'WF', 'WB', 'BP', 'ARG', 'LIST', 'DWS', 'MASK',
 ] as const;
 type NetField = (typeof NET_FIELDS)[number];
 type LayerField = (typeof LAYER_FIELDS)[number];
@@ -69,9 +70,10 @@ export function stackLayout(dims: StackDims, params: SequentialLayout, base: num
   const header: Record<NetField, number> = { LAYERS: layers.length, IMG_C: C, IMG_H: H, IMG_W: W, PIXELS: pixels, TABLE: table, PLAIN: plain ? 1 : 0 };
   NET_FIELDS.forEach((f, k) => (words[k] = header[f]));
   const layerRecords: number[] = [];
+  const slots = stackSlotLayout(dims, params);
   for (const l of layers) {
     const i = l.position - 1;
-    const record = layerRecord(l, params, { IN: acts[i], OUT: acts[i + 1], DIN: grads[i], DOUT: grads[i + 1] }, take);
+    const record = layerRecord(l, params, slots, { IN: acts[i], OUT: acts[i + 1], DIN: grads[i], DOUT: grads[i + 1] }, take);
     const offset = (HEADER_BYTES + i * LAYER_BYTES) / 4;
     LAYER_FIELDS.forEach((f, k) => (words[offset + k] = record[f] ?? 0));
     layerRecords.push(base + offset * 4);
@@ -81,13 +83,16 @@ export function stackLayout(dims: StackDims, params: SequentialLayout, base: num
 
 type Record_ = Partial<Record<LayerField, number>>;
 
-function layerRecord(l: StackLayer, params: SequentialLayout, buffers: Record_, take: (bytes: number) => number): Record_ {
+function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout, buffers: Record_, take: (bytes: number) => number): Record_ {
   const r: Record_ = { KIND: KIND[l.type], ...buffers };
   if (l.input.length === 3) Object.assign(r, { C: l.input[0], H: l.input[1], W: l.input[2], CP: roundUp4(l.input[0]) });
   if (l.output.length === 3) Object.assign(r, { F: l.output[0], OH: l.output[1], OW: l.output[2], FP: roundUp4(l.output[0]) });
-  const weight = params.tensors.find((t) => t.position === l.position && t.role === 'weight');
-  const bias = params.tensors.find((t) => t.position === l.position && t.role === 'bias');
-  if (weight && bias) Object.assign(r, { O_W: weight.offset, O_B: bias.offset });
+  const weight = params.tensors.findIndex((t) => t.position === l.position && t.role === 'weight');
+  const bias = params.tensors.findIndex((t) => t.position === l.position && t.role === 'bias');
+  if (weight >= 0 && bias >= 0) {
+    Object.assign(r, { O_W: params.tensors[weight].offset, O_B: params.tensors[bias].offset });
+    Object.assign(r, { S_W: slots.tensors[weight].offset, S_B: slots.tensors[bias].offset });
+  }
   switch (l.type) {
     case 'conv': {
       const { C, F, KH, KW, strideH, strideW, padH, padW } = l.conv;

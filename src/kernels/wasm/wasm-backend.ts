@@ -3,6 +3,7 @@ import v8 from 'node:v8';
 import { deriveDims } from '../../model/config.js';
 import type { Model } from '../../model/model.js';
 import type { FloatArray } from '../../model/float-array.js';
+import type { SlotLayout } from '../../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
@@ -69,8 +70,8 @@ export class WasmBackend implements Backend, WasmHandle {
     return allocWasmBatchSums(this, parameterCount);
   }
 
-  slotSum(slots: FloatArray, parameterCount: number, sums: BatchSums): SlotSum {
-    return new WasmSlotSum(this, slots as Float32Array, parameterCount, sums);
+  slotSum(slots: FloatArray, layout: SlotLayout, sums: BatchSums): SlotSum {
+    return new WasmSlotSum(this, slots as Float32Array, layout, sums);
   }
 
   /** SGD's update is a few operations per parameter: the reference's JS serves both backends. */

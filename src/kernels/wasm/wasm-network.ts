@@ -1,5 +1,5 @@
 import type { ModelDims } from '../../model/config.js';
-import { parameterLayout, type ParameterLayout } from '../../model/parameters.js';
+import { parameterLayout, type ParameterLayout, seedSlotLayout } from '../../model/parameters.js';
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { networkLayout } from './network-layout.js';
 import { allocBytes } from './shared-memory.js';
@@ -32,7 +32,7 @@ export class WasmNetwork extends WasmSampleKernels {
     addresses: { LOGITS: number; DLOGITS: number; PIXELS: number },
   ) {
     const scratch = { logits: addresses.LOGITS, dlogits: addresses.DLOGITS, pixelsAt: addresses.PIXELS, pixels: dims.conv1.H * dims.conv1.W };
-    super(memory, kernels, configAddress, layout.total, dims.classes, scratch);
+    super(memory, kernels, configAddress, layout.total, seedSlotLayout(layout), dims.classes, scratch);
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */

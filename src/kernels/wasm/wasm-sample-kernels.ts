@@ -4,6 +4,8 @@ import type { ImageSource, SampleKernels } from '../sample-kernels.js';
 import { ImageStaging, preparedAddress } from './image-staging.js';
 import type { KernelExports } from './kernel-exports.js';
 import { addressOf } from './shared-memory.js';
+import type { SlotLayout } from '../../model/slot-layout.js';
+import { allocSlotLayout } from './slot-layout-words.js';
 import type { WasmMemory } from './wasm-api.js';
 
 /** Where an instance's scratch keeps what the JS side reads and writes. */
@@ -26,6 +28,8 @@ export abstract class WasmSampleKernels implements SampleKernels {
   private readonly logits: Float32Array;
   private readonly dlogits: Float32Array;
   private readonly staging: ImageStaging;
+  /** The slot layout's words in the shared memory, for the clip kernel. */
+  private readonly slotLayoutAt: number;
   private preparedAt = -1;
 
   protected constructor(
@@ -34,9 +38,12 @@ export abstract class WasmSampleKernels implements SampleKernels {
     readonly kernels: KernelExports,
     readonly configAddress: number,
     private readonly parameterCount: number,
+    /** How the backward pass writes a gradient slot (model/slot-layout.ts). */
+    readonly slots: SlotLayout,
     private readonly classes: number,
     scratch: ScratchAddresses,
   ) {
+    this.slotLayoutAt = allocSlotLayout(memory, slots);
     const buffer = memory.buffer;
     this.logits = new Float32Array(buffer, scratch.logits, classes);
     this.dlogits = new Float32Array(buffer, scratch.dlogits, classes);
@@ -58,7 +65,7 @@ export abstract class WasmSampleKernels implements SampleKernels {
 
   sampleGradient(params: FloatArray, images: ImageSource, index: number, label: number, gradSlot: FloatArray): number {
     const p = this.preparedParams(params);
-    const slot = addressOf(this.memory, gradSlot, 'gradSlot', this.parameterCount);
+    const slot = addressOf(this.memory, gradSlot, 'gradSlot', this.slots.length);
     if (!Number.isInteger(label) || label < 0 || label >= this.classes) {
       throw new RangeError(`label ${label} is not a class of this network (0..${this.classes - 1})`);
     }
@@ -70,7 +77,7 @@ export abstract class WasmSampleKernels implements SampleKernels {
   }
 
   clipGradient(gradSlot: FloatArray, maxNorm: number): number {
-    return this.kernels.clipSlot(addressOf(this.memory, gradSlot, 'gradSlot', this.parameterCount), this.parameterCount, maxNorm);
+    return this.kernels.clipSlot(addressOf(this.memory, gradSlot, 'gradSlot', this.slots.length), this.slotLayoutAt, maxNorm);
   }
 
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {

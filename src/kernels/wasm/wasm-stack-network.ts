@@ -1,5 +1,5 @@
 import type { StackDims } from '../../model/stack/dims.js';
-import { type SequentialLayout, sequentialLayout } from '../../model/stack/parameters.js';
+import { type SequentialLayout, sequentialLayout, stackSlotLayout } from '../../model/stack/parameters.js';
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { allocBytes } from './shared-memory.js';
 import { type StackLayout, stackLayout } from './stack-layout.js';
@@ -30,7 +30,7 @@ export class WasmStackNetwork extends WasmSampleKernels {
     readonly scratch: StackLayout,
   ) {
     const at = { logits: scratch.logits, dlogits: scratch.dlogits, pixelsAt: scratch.pixels, pixels: dims.inputSize };
-    super(memory, kernels, configAddress, layout.total, dims.classes, at);
+    super(memory, kernels, configAddress, layout.total, stackSlotLayout(dims, layout), dims.classes, at);
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */

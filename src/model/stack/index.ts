@@ -6,7 +6,7 @@ export { ModelSpecError } from './errors.js';
 export { initStackParameters, weightScale } from './init.js';
 export { parseSpecJson, specToJson } from './json.js';
 export { StackNetwork } from './network.js';
-export { layerParameterViews, type SequentialLayout, sequentialLayout, type SequentialTensor } from './parameters.js';
+export { layerParameterViews, type SequentialLayout, sequentialLayout, type SequentialTensor, stackSlotLayout } from './parameters.js';
 export { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { type LayerList, type LayerSpec, type NetworkSpec } from './spec.js';
 export { checkSlotMemory, SlotMemoryError, slotMemory } from './slot-memory.js';

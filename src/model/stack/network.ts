@@ -1,5 +1,5 @@
 import type { ImageSource, SampleKernels } from '../../kernels/sample-kernels.js';
-import { denseBackward, denseForward } from '../dense.js';
+import { denseForward, denseSlotBackward } from '../dense.js';
 import { allocFloat, type Dtype, type FloatArray } from '../float-array.js';
 import { convBackward, convForward } from '../layers/conv.js';
 import { maxpoolBackward, maxpoolForward } from '../layers/maxpool.js';
@@ -7,8 +7,9 @@ import { tanhBackward, tanhForward } from '../layers/tanh.js';
 import { reluBackward, reluForward } from '../relu.js';
 import { softmaxCrossEntropy } from '../softmax-cross-entropy.js';
 import type { StackDims } from './dims.js';
-import { type LayerParameters, layerParameterViews, type SequentialLayout, sequentialLayout } from './parameters.js';
-import { clipGradient } from '../../privacy/clip.js';
+import { type LayerParameters, layerParameterViews, type SequentialLayout, sequentialLayout, stackSlotLayout } from './parameters.js';
+import { clipSlot } from '../../privacy/clip.js';
+import { inSlot, type SlotLayout } from '../slot-layout.js';
 
 /**
  * Any layer stack in plain TypeScript, one sample at a time: the reference the fast kernels are
@@ -19,6 +20,9 @@ import { clipGradient } from '../../privacy/clip.js';
  */
 export class StackNetwork implements SampleKernels {
   readonly layout: SequentialLayout;
+  readonly slots: SlotLayout;
+  /** The tensors' places in a gradient slot, for views into one. */
+  private readonly slotTensors: SequentialLayout;
   private readonly acts: FloatArray[];
   private readonly grads: (FloatArray | null)[];
   /** Per maxpool layer, where each output's maximum came from. */
@@ -34,6 +38,8 @@ export class StackNetwork implements SampleKernels {
     readonly dtype: Dtype,
   ) {
     this.layout = sequentialLayout(dims);
+    this.slots = stackSlotLayout(dims, this.layout);
+    this.slotTensors = { tensors: inSlot(this.layout.tensors, this.slots), total: this.slots.length };
     const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
     this.acts = [allocFloat(dtype, dims.inputSize)];
     this.grads = [];
@@ -62,7 +68,7 @@ export class StackNetwork implements SampleKernels {
     this.forward(params, images, index);
     const layers = this.dims.layers;
     if (gradSlot !== this.cachedGrad) {
-      this.g = layerParameterViews(gradSlot, this.layout, layers.length);
+      this.g = layerParameterViews(gradSlot, this.slotTensors, layers.length);
       this.cachedGrad = gradSlot;
     }
     gradSlot.fill(0);
@@ -72,7 +78,7 @@ export class StackNetwork implements SampleKernels {
   }
 
   clipGradient(gradSlot: FloatArray, maxNorm: number): number {
-    return clipGradient(gradSlot, maxNorm);
+    return clipSlot(gradSlot, this.slots, maxNorm);
   }
 
   sampleLogits(params: FloatArray, images: ImageSource, index: number, logits: FloatArray): void {
@@ -131,7 +137,8 @@ export class StackNetwork implements SampleKernels {
         convBackward(dinp, this.g[i]!.weight, this.g[i]!.bias, dout, inp, this.p[i]!.weight, l.conv);
         break;
       case 'dense':
-        denseBackward(dinp, this.g[i]!.weight, this.g[i]!.bias, dout, inp, this.p[i]!.weight, l.inputs, l.outputs);
+        // The slot holds the weight's gradient as inp and dout (model/slot-layout.ts).
+        denseSlotBackward(dinp, this.g[i]!.weight, this.g[i]!.bias, dout, inp, this.p[i]!.weight, l.inputs, l.outputs);
         break;
       case 'maxpool':
         if (dinp === null) break;

@@ -7,6 +7,7 @@
  */
 import type { FloatArray } from '../float-array.js';
 import type { StackDims } from './dims.js';
+import { type SlotLayout, slotLayout } from '../slot-layout.js';
 
 export interface SequentialTensor {
   /** e.g. "3.weight". */
@@ -60,4 +61,10 @@ export function layerParameterViews(flat: FloatArray, layout: SequentialLayout, 
     views[weight.position - 1] = { weight: view(weight), bias: view(layout.tensors[i + 1]) };
   }
   return views;
+}
+
+/** A stack's gradient slots: each dense layer's weight as its factors. */
+export function stackSlotLayout(dims: StackDims, layout: SequentialLayout): SlotLayout {
+  const t = layout.tensors;
+  return slotLayout(t, (i) => t[i].role === 'weight' && dims.layers[t[i].position - 1].type === 'dense');
 }

@@ -1,6 +1,6 @@
 /**
- * Every sample of a batch gets its own gradient slot (batch x parameters values in shared
- * memory), which is what makes the sum independent of the thread count; a large network at a
+ * Every sample of a batch gets its own gradient slot (batch x slot values in shared memory, a
+ * slot holding fewer values than there are parameters: model/slot-layout.ts), which is what makes the sum independent of the thread count; a large network at a
  * large batch can need more memory than there is. This says so before anything is allocated.
  */
 import { UserError } from '../../util/errors.js';
@@ -13,16 +13,16 @@ export interface SlotMemory {
   readonly largestBatch: number;
 }
 
-export function slotMemory(batch: number, parameters: number, dtype: Dtype, limitBytes: number): SlotMemory {
+export function slotMemory(batch: number, slotValues: number, dtype: Dtype, limitBytes: number): SlotMemory {
   const bytesPerValue = dtype === 'float32' ? 4 : 8;
-  return { bytes: batch * parameters * bytesPerValue, bytesPerValue, largestBatch: Math.floor(limitBytes / (parameters * bytesPerValue)) };
+  return { bytes: batch * slotValues * bytesPerValue, bytesPerValue, largestBatch: Math.floor(limitBytes / (slotValues * bytesPerValue)) };
 }
 
 /** The per-sample gradient slots would not fit; says how many bytes they need and what to lower. */
 export class SlotMemoryError extends UserError {
   constructor(
     readonly batch: number,
-    readonly parameters: number,
+    readonly slotValues: number,
     readonly dtype: Dtype,
     readonly limitBytes: number,
     readonly memory: SlotMemory,
@@ -34,16 +34,16 @@ export class SlotMemoryError extends UserError {
       'a network with fewer parameters',
     ].filter((f): f is string => f !== null);
     super(
-      `the per-sample gradient slots need batch ${batch} x ${parameters.toLocaleString('en-US')} parameters x ` +
+      `the per-sample gradient slots need batch ${batch} x ${slotValues.toLocaleString('en-US')} values x ` +
         `${memory.bytesPerValue} bytes = ${mib(memory.bytes)}, more than the ${mib(limitBytes)} available: use ${fixes.join(', or ')}`,
     );
     this.name = 'SlotMemoryError';
   }
 }
 
-/** Throws SlotMemoryError when batch x parameters values of `dtype` exceed `limitBytes`. */
-export function checkSlotMemory(batch: number, parameters: number, dtype: Dtype, limitBytes: number): SlotMemory {
-  const memory = slotMemory(batch, parameters, dtype, limitBytes);
-  if (memory.bytes > limitBytes) throw new SlotMemoryError(batch, parameters, dtype, limitBytes, memory);
+/** Throws SlotMemoryError when batch x slotValues values of `dtype` exceed `limitBytes`. */
+export function checkSlotMemory(batch: number, slotValues: number, dtype: Dtype, limitBytes: number): SlotMemory {
+  const memory = slotMemory(batch, slotValues, dtype, limitBytes);
+  if (memory.bytes > limitBytes) throw new SlotMemoryError(batch, slotValues, dtype, limitBytes, memory);
   return memory;
 }

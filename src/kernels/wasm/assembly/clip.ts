@@ -1,6 +1,8 @@
-// Per-sample clipping in the pool threads, privacy/clip.ts's clipGradient in wasm SIMD: the same
+// Per-sample clipping in the pool threads, privacy/clip.ts's clipSlot in wasm SIMD: the same
 // factor, the squares summed in another order and the scaled values rounded from an f32 product,
 // so norms and values agree with the reference to rounding.
+import { widenHigh, widenLow } from './simd';
+import { copyCount, copyField, Copy, outerCount, outerField, Outer } from './slot-layout';
 
 /**
  * As privacy/clip.ts's CLIP_MARGIN. Here it also covers this kernel's own rounding: the squares
@@ -8,7 +10,8 @@
  * 16 x 2^-24, so the norm is within 2^-21 of exact either way), the factor is rounded to f32 and
  * so is each product. A gradient is left alone only when its computed norm is at most
  * maxNorm * (1 - 2^-20), and scaled to that otherwise, so its true norm ends below
- * maxNorm * (1 - 2^-20) * (1 + 2^-21) * (1 + 2^-23) < maxNorm.
+ * maxNorm * (1 - 2^-20) * (1 + 2^-21) * (1 + 2^-23) * (1 + 2^-24) < maxNorm (the last factor: a
+ * dense weight's values are formed from the scaled factors, clipSlot below).
  */
 const CLIP_MARGIN: f64 = 1.0 / <f64>(1 << 20);
 
@@ -17,17 +20,16 @@ const CLIP_MARGIN: f64 = 1.0 / <f64>(1 << 20);
 }
 
 /**
- * The L2 norm of the n floats at `grad`; when maxNorm > 0 and the norm exceeds it, scales them in
- * place to norm at most maxNorm. Each block of 64 values is summed in f32 in four independent
- * chains, and the blocks in f64: summing in f64 throughout, each value widened, took 4 us for
- * opacus-mnist's 26,010 parameters, 7% of the sample's gradient.
+ * The sum of squares of the n floats at `at`. Each block of 64 values is summed in f32 in four
+ * independent chains, and the blocks in f64: summing in f64 throughout, each value widened, took
+ * 4 us for opacus-mnist's 26,010 parameters, 7% of the sample's gradient.
  */
-export function clipSlot(grad: usize, n: i32, maxNorm: f64): f64 {
+function squares(at: usize, n: i32): f64 {
   const n64 = n & ~63;
   let lo = f64x2.splat(0);
   let hi = f64x2.splat(0);
   for (let j = 0; j < n64; j += 64) {
-    const p = grad + (<usize>j << 2);
+    const p = at + (<usize>j << 2);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
     for (let k: usize = 0; k < 256; k += 64) {
       c0 = addSquares(c0, v128.load(p + k));
@@ -36,32 +38,83 @@ export function clipSlot(grad: usize, n: i32, maxNorm: f64): f64 {
       c3 = addSquares(c3, v128.load(p + k, 48));
     }
     const block = f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3));
-    lo = f64x2.add(lo, f64x2.promote_low_f32x4(block));
-    hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(block, block, 2, 3, 2, 3)));
+    lo = f64x2.add(lo, widenLow(block));
+    hi = f64x2.add(hi, widenHigh(block));
   }
   const sum = f64x2.add(lo, hi);
-  let squares = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
   for (let j = n64; j < n; j++) {
-    const x = <f64>load<f32>(grad + (<usize>j << 2));
-    squares += x * x;
+    const x = <f64>load<f32>(at + (<usize>j << 2));
+    total += x * x;
   }
-  const norm = Math.sqrt(squares);
+  return total;
+}
+
+/**
+ * The sum of squares of the n floats at `at`, each widened to f64: for a dense weight's factors,
+ * whose product's rounding would otherwise be that of two f32 block sums, more than the margin
+ * allows for; they are a small part of the slot.
+ */
+function squaresF64(at: usize, n: i32): f64 {
+  const n4 = n & ~3;
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  for (let j = 0; j < n4; j += 4) {
+    const v = v128.load(at + (<usize>j << 2));
+    const l = widenLow(v);
+    const h = widenHigh(v);
+    lo = f64x2.add(lo, f64x2.mul(l, l));
+    hi = f64x2.add(hi, f64x2.mul(h, h));
+  }
+  const sum = f64x2.add(lo, hi);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  for (let j = n4; j < n; j++) {
+    const x = <f64>load<f32>(at + (<usize>j << 2));
+    total += x * x;
+  }
+  return total;
+}
+
+/** The n floats at `at`, each times `factor`. */
+function scale(at: usize, n: i32, factor: f32): void {
+  const f = f32x4.splat(factor);
+  const n16 = n & ~15;
+  for (let j = 0; j < n16; j += 16) {
+    const p = at + (<usize>j << 2);
+    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+    v128.store(p, f32x4.mul(v0, f));
+    v128.store(p, f32x4.mul(v1, f), 16);
+    v128.store(p, f32x4.mul(v2, f), 32);
+    v128.store(p, f32x4.mul(v3, f), 48);
+  }
+  for (let j = n16; j < n; j++) {
+    const p = at + (<usize>j << 2);
+    store<f32>(p, load<f32>(p) * factor);
+  }
+}
+
+/**
+ * The L2 norm of the gradient in the slot at `slot`, laid out as the words at `layout` say
+ * (slot-layout.ts); when maxNorm > 0 and the norm exceeds it, scales the slot in place to norm at
+ * most maxNorm. A dense weight's part is |g|^2 |a|^2, and scaling its g (the bias's values, a
+ * copy) scales it: its values, formed from the scaled g where the slots are summed, take one more
+ * f32 rounding (2^-24), which the margin covers as well.
+ */
+export function clipSlot(slot: usize, layout: usize, maxNorm: f64): f64 {
+  let total: f64 = 0;
+  for (let c = 0; c < copyCount(layout); c++) {
+    total += squares(slot + (<usize>copyField(layout, c, Copy.SLOT) << 2), copyField(layout, c, Copy.LENGTH));
+  }
+  for (let o = 0; o < outerCount(layout); o++) {
+    const g = squaresF64(slot + (<usize>outerField(layout, o, Outer.OUTPUT) << 2), outerField(layout, o, Outer.ROWS));
+    total += g * squaresF64(slot + (<usize>outerField(layout, o, Outer.INPUT) << 2), outerField(layout, o, Outer.COLUMNS));
+  }
+  const norm = Math.sqrt(total);
   const target = maxNorm * (1 - CLIP_MARGIN);
   if (maxNorm > 0 && norm > target) {
     const factor = <f32>(target / norm);
-    const f = f32x4.splat(factor);
-    const n16 = n & ~15;
-    for (let j = 0; j < n16; j += 16) {
-      const at = grad + (<usize>j << 2);
-      const v0 = v128.load(at), v1 = v128.load(at, 16), v2 = v128.load(at, 32), v3 = v128.load(at, 48);
-      v128.store(at, f32x4.mul(v0, f));
-      v128.store(at, f32x4.mul(v1, f), 16);
-      v128.store(at, f32x4.mul(v2, f), 32);
-      v128.store(at, f32x4.mul(v3, f), 48);
-    }
-    for (let j = n16; j < n; j++) {
-      const at = grad + (<usize>j << 2);
-      store<f32>(at, load<f32>(at) * factor);
+    for (let c = 0; c < copyCount(layout); c++) {
+      scale(slot + (<usize>copyField(layout, c, Copy.SLOT) << 2), copyField(layout, c, Copy.LENGTH), factor);
     }
   }
   return norm;

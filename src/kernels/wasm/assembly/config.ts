@@ -7,8 +7,10 @@ export const enum Cfg {
   // stride, in positions, of a1 and da1, which have margins (see A1 below).
   H, W, KH1, KW1, S1, OH1, OW1, F1, F1P, RS1,
   KH2, KW2, S2, OH2, OW2, F2, F2P, CLASSES, DENSE_IN,
-  // Offsets of the parameter tensors in the flat parameter/gradient buffer, in floats.
-  O_KERN, O_KB, O_KERN2, O_KB2, O_W, O_B,
+  // Offsets of the parameter tensors in the flat parameter buffer, in floats; the convolutions'
+  // gradients sit at the same offsets in a gradient slot, the dense layer's at S_W (its input, the
+  // weight's factor) and S_B (the bias, the other factor): model/slot-layout.ts.
+  O_KERN, O_KB, O_KERN2, O_KB2, O_W, O_B, S_W, S_B,
   // Scratch addresses, in bytes. A1 and DA1 point at position (0,0) of (OH1,OW1,F1P) grids that
   // have KH1-1 spare rows above and below and KW1-1 spare columns left and right (row stride RS1):
   // with stride 1, every (pixel, tap) pair of conv1 then lands inside the buffer, so its loops need

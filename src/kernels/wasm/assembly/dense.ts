@@ -67,9 +67,10 @@ export function denseForward(c: usize, params: usize): void {
 }
 
 /**
- * Differentiates denseForward, with conv2's ReLU mask applied to the input gradient; writes w and b
- * of the gradient slot and da2 (F2,OH2,OW2).
- *   b[k] = g[k];  w[k,i] = g[k] * a2[i];  da2[i] = a2[i] > 0 ? sum_k w[k,i] * g[k] : 0
+ * Differentiates denseForward, with conv2's ReLU mask applied to the input gradient; writes the
+ * slot's dense factors (model/slot-layout.ts) and da2 (F2,OH2,OW2):
+ *   slot[S_W + i] = a2[i];  slot[S_B + k] = g[k];  da2[i] = a2[i] > 0 ? sum_k w[k,i] * g[k] : 0
+ * The weight's gradient g[k] a2[i] is formed where the slots are summed (optim.ts).
  */
 export function denseBackward(c: usize, params: usize, slot: usize): void {
   const n = cfg(c, Cfg.DENSE_IN);
@@ -78,31 +79,22 @@ export function denseBackward(c: usize, params: usize, slot: usize): void {
   const da2 = addr(c, Cfg.DA2);
   const dlogits = addr(c, Cfg.DLOGITS);
   const w = f32At(params, cfg(c, Cfg.O_W));
-  const dw = f32At(slot, cfg(c, Cfg.O_W));
-  const db = f32At(slot, cfg(c, Cfg.O_B));
-  for (let k = 0; k < K; k++) store<f32>(f32At(db, k), load<f32>(f32At(dlogits, k)));
+  memory.copy(f32At(slot, cfg(c, Cfg.S_W)), a2, <usize>n << 2);
+  const db = f32At(slot, cfg(c, Cfg.S_B));
+  // + 0 turns a -0 gradient into the +0 that the reference's zeroed accumulator holds.
+  for (let k = 0; k < K; k++) store<f32>(f32At(db, k), load<f32>(f32At(dlogits, k)) + 0);
   const n4 = n & ~3;
   const zero = f32x4.splat(0);
   for (let i = 0; i < n4; i += 4) {
     const a = v128.load(f32At(a2, i));
     let acc = zero;
-    for (let k = 0; k < K; k++) {
-      const g = v128.load32_splat(f32At(dlogits, k));
-      const at = k * n + i;
-      // + 0 turns g * 0 = -0 into the +0 that the reference's zeroed accumulator holds.
-      v128.store(f32At(dw, at), madd(g, a, zero));
-      acc = madd(v128.load(f32At(w, at)), g, acc);
-    }
+    for (let k = 0; k < K; k++) acc = madd(v128.load(f32At(w, k * n + i)), v128.load32_splat(f32At(dlogits, k)), acc);
     v128.store(f32At(da2, i), mask4(acc, a));
   }
   for (let i = n4; i < n; i++) {
     const a = load<f32>(f32At(a2, i));
     let acc: f32 = 0;
-    for (let k = 0; k < K; k++) {
-      const g = load<f32>(f32At(dlogits, k));
-      store<f32>(f32At(dw, k * n + i), g * a + 0);
-      acc += load<f32>(f32At(w, k * n + i)) * g;
-    }
+    for (let k = 0; k < K; k++) acc += load<f32>(f32At(w, k * n + i)) * load<f32>(f32At(dlogits, k));
     store<f32>(f32At(da2, i), a > 0 ? acc : 0);
   }
 }

@@ -11,6 +11,7 @@ export { conv1Forward, conv1Backward } from './conv1';
 export { conv2Forward, conv2Backward } from './conv2';
 export { denseForward, denseBackward } from './dense';
 export { addSlots, meanOfSum, adamUpdate } from './optim';
+export { addLaidOutSlots } from './slot-sum';
 export { clipSlot } from './clip';
 
 /** conv1 -> ReLU -> conv2 -> ReLU -> dense, from the input loadInput left to the logits. */

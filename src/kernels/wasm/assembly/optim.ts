@@ -2,12 +2,8 @@
 // float32: each value is widened to f64, combined with the same f64 operations in the same order
 // (never fused), and rounded once to f32 where the reference stores into a Float32Array.
 
-@inline function low(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function high(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-}
+import { widenHigh as high, widenLow as low } from './simd';
+
 @inline function narrow(lo: v128, hi: v128): v128 {
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }

@@ -16,6 +16,16 @@
   return v128.and(d, f32x4.gt(a, f32x4.splat(0)));
 }
 
+/** Lanes 0 and 1 of an f32x4, widened to f64x2. */
+@inline export function widenLow(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+/** Lanes 2 and 3 of an f32x4, widened to f64x2. */
+@inline export function widenHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
 @inline export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }

@@ -39,8 +39,9 @@ export const enum L {
   NIN, NOUT,
   // Byte addresses: the input and output activations, their gradients (DIN 0 when not needed).
   IN, OUT, DIN, DOUT,
-  // Parameter offsets in floats (weight, bias), in the flat parameter and gradient buffers.
-  O_W, O_B,
+  // Offsets in floats of the weight and bias: in the flat parameters, and in a gradient slot (a
+  // dense layer's S_W holds its input, the weight's factor: model/slot-layout.ts).
+  O_W, O_B, S_W, S_B,
   // Scratch: repacked weights (forward, backward), padded bias, maxpool's argmax, a conv's list of
   // nonzero output gradients, its weight gradient in the scatter versions' layout, and its input
   // positions' nonzero-channel bitmasks.

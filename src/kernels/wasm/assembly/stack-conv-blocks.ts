@@ -128,7 +128,7 @@ export function listBackward(l: usize, slot: usize): void {
   const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW);
   const inp = la(l, L.IN), din = la(l, L.DIN), dout = la(l, L.DOUT), wb = la(l, L.WB), list = la(l, L.LIST);
-  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const dw = slot + (<usize>lf(l, L.S_W) << 2);
   const cStride = <usize>(KH * KW) << 2;
   if (din != 0) clear(din, H * W * CP);
   for (let f = 0; f < F; f++) {

@@ -55,7 +55,7 @@ export function weightGradientPlain(l: usize, slot: usize): void {
   const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
   const inp = la(l, L.IN), dout = la(l, L.DOUT);
-  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const dw = slot + (<usize>lf(l, L.S_W) << 2);
   const fStride = <usize>(C * KH * KW) << 2;
   for (let ky = 0; ky < KH; ky++) {
     for (let kx = 0; kx < KW; kx++) {
@@ -120,7 +120,7 @@ export function inputGradientPlain(l: usize): void {
 export function biasGradient(l: usize, slot: usize): void {
   const F = lf(l, L.F), FP = lf(l, L.FP), positions = lf(l, L.OH) * lf(l, L.OW);
   const dout = la(l, L.DOUT);
-  const db = slot + (<usize>lf(l, L.O_B) << 2);
+  const db = slot + (<usize>lf(l, L.S_B) << 2);
   for (let j = 0; j < FP; j += 4) {
     let acc = f32x4.splat(0);
     for (let p = 0; p < positions; p++) acc = f32x4.add(acc, v128.load(dout + (<usize>(p * FP + j) << 2)));

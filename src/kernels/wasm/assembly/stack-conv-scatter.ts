@@ -94,7 +94,7 @@ export function scatterWeightGradient(l: usize, slot: usize): void {
   const dout = la(l, L.DOUT), dws = la(l, L.DWS);
   clear(dws, taps * C * FP);
   scatter(l, dout, dws, false);
-  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const dw = slot + (<usize>lf(l, L.S_W) << 2);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
       for (let t = 0; t < taps; t++) {

@@ -131,7 +131,7 @@ export function windowWeightGradient(l: usize, slot: usize): void {
       }
     }
   }
-  const dw = slot + (<usize>lf(l, L.O_W) << 2);
+  const dw = slot + (<usize>lf(l, L.S_W) << 2);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
       for (let t = 0; t < taps; t++) {

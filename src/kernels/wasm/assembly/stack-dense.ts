@@ -53,47 +53,35 @@ export function denseForward(l: usize, params: usize): void {
 }
 
 /**
- * Differentiates denseForward; writes the weight and bias gradients into the slot and, when din is
- * wanted, overwrites it.
- *   db[o] = g[o];  dw[o,i] = g[o] * in[i];  din[i] = sum_o w[o,i] * g[o]
+ * Differentiates denseForward; writes the slot's factors of the weight gradient (its input and
+ * the output gradient, which is also the bias's: model/slot-layout.ts) and, when din is wanted,
+ * overwrites it.
+ *   slot[S_W + i] = in[i];  slot[S_B + o] = g[o];  din[i] = sum_o w[o,i] * g[o]
  */
 export function denseBackward(l: usize, params: usize, slot: usize): void {
   const n = lf(l, L.NIN), K = lf(l, L.NOUT);
   const inp = la(l, L.IN), dout = la(l, L.DOUT), din = la(l, L.DIN);
   const w = params + (<usize>lf(l, L.O_W) << 2);
-  const dw = slot + (<usize>lf(l, L.O_W) << 2);
-  const db = slot + (<usize>lf(l, L.O_B) << 2);
-  for (let k = 0; k < K; k++) store<f32>(db + (<usize>k << 2), load<f32>(dout + (<usize>k << 2)));
+  memory.copy(slot + (<usize>lf(l, L.S_W) << 2), inp, <usize>n << 2);
+  const db = slot + (<usize>lf(l, L.S_B) << 2);
+  // + 0 turns a -0 gradient into the +0 that the reference's zeroed accumulator holds.
+  for (let k = 0; k < K; k++) store<f32>(db + (<usize>k << 2), load<f32>(dout + (<usize>k << 2)) + 0);
+  if (din == 0) return;
   const n4 = n & ~3;
   const rowBytes = <usize>n << 2;
   const zero = f32x4.splat(0);
   let i = 0;
-  // Four input vectors per pass: four independent chains for din instead of one chain through
-  // every output (opacus-mnist's dense32, 512 inputs: 10.0 -> 4.2 us per MNIST sample, FMA build;
-  // `node dist/bench/research/stack-phases.js --other <previous build>`).
+  // Sixteen inputs per pass: four independent chains instead of one chain through every output,
+  // and even and odd outputs in two sets of them, which halves the wait on FMA latency.
   for (; i + 16 <= n4; i += 16) {
     const at = <usize>i << 2;
-    const a0 = v128.load(inp + at), a1 = v128.load(inp + at, 16), a2 = v128.load(inp + at, 32), a3 = v128.load(inp + at, 48);
     let acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
-    // Even and odd outputs in two sets of chains, which halves the wait on FMA latency (3.8 -> 2.7
-    // us, same figure and command as above).
     let odd0 = zero, odd1 = zero, odd2 = zero, odd3 = zero;
     let k = 0;
     for (; k + 2 <= K; k += 2) {
       const g = v128.load32_splat(dout + (<usize>k << 2));
       const h = v128.load32_splat(dout + (<usize>k << 2), 4);
-      const row = <usize>k * rowBytes + at;
-      // + 0 turns g * 0 = -0 into the +0 that the reference's zeroed accumulator holds.
-      const d = dw + row;
-      v128.store(d, madd(g, a0, zero));
-      v128.store(d, madd(g, a1, zero), 16);
-      v128.store(d, madd(g, a2, zero), 32);
-      v128.store(d, madd(g, a3, zero), 48);
-      v128.store(d + rowBytes, madd(h, a0, zero));
-      v128.store(d + rowBytes, madd(h, a1, zero), 16);
-      v128.store(d + rowBytes, madd(h, a2, zero), 32);
-      v128.store(d + rowBytes, madd(h, a3, zero), 48);
-      const r = w + row;
+      const r = w + <usize>k * rowBytes + at;
       acc0 = madd(v128.load(r), g, acc0);
       acc1 = madd(v128.load(r, 16), g, acc1);
       acc2 = madd(v128.load(r, 32), g, acc2);
@@ -105,51 +93,27 @@ export function denseBackward(l: usize, params: usize, slot: usize): void {
     }
     if (k < K) {
       const g = v128.load32_splat(dout + (<usize>k << 2));
-      const row = <usize>k * rowBytes + at;
-      const d = dw + row;
-      v128.store(d, madd(g, a0, zero));
-      v128.store(d, madd(g, a1, zero), 16);
-      v128.store(d, madd(g, a2, zero), 32);
-      v128.store(d, madd(g, a3, zero), 48);
-      const r = w + row;
+      const r = w + <usize>k * rowBytes + at;
       acc0 = madd(v128.load(r), g, acc0);
       acc1 = madd(v128.load(r, 16), g, acc1);
       acc2 = madd(v128.load(r, 32), g, acc2);
       acc3 = madd(v128.load(r, 48), g, acc3);
     }
-    acc0 = f32x4.add(acc0, odd0);
-    acc1 = f32x4.add(acc1, odd1);
-    acc2 = f32x4.add(acc2, odd2);
-    acc3 = f32x4.add(acc3, odd3);
-    if (din != 0) {
-      v128.store(din + at, acc0);
-      v128.store(din + at, acc1, 16);
-      v128.store(din + at, acc2, 32);
-      v128.store(din + at, acc3, 48);
-    }
+    v128.store(din + at, f32x4.add(acc0, odd0));
+    v128.store(din + at, f32x4.add(acc1, odd1), 16);
+    v128.store(din + at, f32x4.add(acc2, odd2), 32);
+    v128.store(din + at, f32x4.add(acc3, odd3), 48);
   }
   for (; i < n4; i += 4) {
     const at = <usize>i << 2;
-    const a = v128.load(inp + at);
     let acc = zero;
-    for (let k = 0; k < K; k++) {
-      const g = v128.load32_splat(dout + (<usize>k << 2));
-      const row = <usize>k * rowBytes + at;
-      v128.store(dw + row, madd(g, a, zero));
-      acc = madd(v128.load(w + row), g, acc);
-    }
-    if (din != 0) v128.store(din + at, acc);
+    for (let k = 0; k < K; k++) acc = madd(v128.load(w + <usize>k * rowBytes + at), v128.load32_splat(dout + (<usize>k << 2)), acc);
+    v128.store(din + at, acc);
   }
   for (let i = n4; i < n; i++) {
     const at = <usize>i << 2;
-    const a = load<f32>(inp + at);
     let acc: f32 = 0;
-    for (let k = 0; k < K; k++) {
-      const g = load<f32>(dout + (<usize>k << 2));
-      const row = <usize>k * rowBytes + at;
-      store<f32>(dw + row, g * a + 0);
-      acc += load<f32>(w + row) * g;
-    }
-    if (din != 0) store<f32>(din + at, acc);
+    for (let k = 0; k < K; k++) acc += load<f32>(w + <usize>k * rowBytes + at) * load<f32>(dout + (<usize>k << 2));
+    store<f32>(din + at, acc);
   }
 }
