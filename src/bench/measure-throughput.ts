@@ -1,4 +1,5 @@
 import type { Dataset } from '../data/dataset.js';
+import type { FloatArray } from '../model/float-array.js';
 import { type StepTiming, TimingTotals } from '../train/step-timing.js';
 import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
@@ -20,6 +21,8 @@ export interface ThroughputRun {
   readonly noiseScale: number;
   /** Who summed each step's slots: the main thread during the computation, or the pool threads after it. */
   readonly summedBy: 'main' | 'pool';
+  /** A copy of the weights after the timed steps, for the bare kernel to compute with the same ones. */
+  readonly params: FloatArray;
 }
 
 /** A trainer ready to be timed; the caller closes it. */
@@ -81,6 +84,7 @@ export async function measureThroughput(
       model: describeModelLayers(trainer.model),
       noiseScale,
       summedBy: trainer.poolSums ? 'pool' : 'main',
+      params: trainer.params.slice(),
     };
   } finally {
     await trainer.close();

@@ -113,7 +113,6 @@ export async function runBench(
         dtype: train.dtype,
         kernels: train.kernels ?? 'typescript',
         train: dataset.train,
-        seed: train.seed,
       })
     : null;
   try {
@@ -126,7 +125,7 @@ export async function runBench(
         onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
         // As long as the trainer's timed steps took, within reason, so that both see the machine alike.
         const runMs = (run.timing.samples / run.samplesPerSec) * 1000;
-        if (bare !== null) bareRuns.get(threads)!.push(await bare.measure(threads, Math.min(2000, Math.max(200, runMs))));
+        if (bare !== null) bareRuns.get(threads)!.push(await bare.measure(threads, Math.min(2000, Math.max(200, runMs)), run.params));
         if (options.privacy === undefined) continue;
         const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
         const privateRun = await measureThroughput(dataset, privateOptions, options.warmup, options.steps);
