@@ -85,7 +85,27 @@ export function denseBackward(c: usize, params: usize, slot: usize): void {
   for (let k = 0; k < K; k++) store<f32>(f32At(db, k), load<f32>(f32At(dlogits, k)) + 0);
   const n4 = n & ~3;
   const zero = f32x4.splat(0);
-  for (let i = 0; i < n4; i += 4) {
+  let i = 0;
+  // Sixteen inputs per pass in four independent chains (one chain of K FMAs per four inputs waited
+  // on FMA latency); each lane still sums over k in order, so the values are the same.
+  for (; i + 16 <= n4; i += 16) {
+    let acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+    for (let k = 0; k < K; k++) {
+      const g = v128.load32_splat(f32At(dlogits, k));
+      const r = f32At(w, k * n + i);
+      acc0 = madd(v128.load(r), g, acc0);
+      acc1 = madd(v128.load(r, 16), g, acc1);
+      acc2 = madd(v128.load(r, 32), g, acc2);
+      acc3 = madd(v128.load(r, 48), g, acc3);
+    }
+    const a = f32At(a2, i);
+    const d = f32At(da2, i);
+    v128.store(d, mask4(acc0, v128.load(a)));
+    v128.store(d, mask4(acc1, v128.load(a, 16)), 16);
+    v128.store(d, mask4(acc2, v128.load(a, 32)), 32);
+    v128.store(d, mask4(acc3, v128.load(a, 48)), 48);
+  }
+  for (; i < n4; i += 4) {
     const a = v128.load(f32At(a2, i));
     let acc = zero;
     for (let k = 0; k < K; k++) acc = madd(v128.load(f32At(w, k * n + i)), v128.load32_splat(f32At(dlogits, k)), acc);
