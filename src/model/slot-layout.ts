@@ -47,14 +47,14 @@ export interface SlotOuter {
   readonly output: number;
 }
 
-/** A parameter tensor as the layouts of model/ give it; `rows` marks a dense weight whose bias follows it. */
+/** A parameter tensor as the layouts of model/ give it (a dense weight's shape starts with its rows). */
 export interface LaidOutTensor {
   readonly offset: number;
   readonly length: number;
   readonly shape: readonly number[];
 }
 
-/** The slot layout of parameters laid out as `tensors`; `isDenseWeight(i)` says which are factored. */
+/** The slot layout of parameters laid out as `tensors`; `isDenseWeight(i)` says which are factored (each followed by its bias). */
 export function slotLayout(tensors: readonly LaidOutTensor[], isDenseWeight: (index: number) => boolean): SlotLayout {
   const slotTensors: SlotTensor[] = [];
   const copies: SlotCopy[] = [];
