@@ -32,6 +32,13 @@ const SPIN_MS = 2;
  */
 const SLOT_POLL_MS = 2;
 
+/**
+ * While the main thread has a core of its own it watches the slots without sleeping, for this
+ * long at a time, then lets the event loop run (the watchdog, piscina's messages) and watches
+ * again: the last slots and the check-in are seen at once instead of after a sleep's wake-up.
+ */
+const MAIN_SPIN_MS = 1;
+
 // ES2024's Atomics.waitAsync, in V8 since Node 16; the ES2022 lib this project compiles against lacks its type.
 const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
@@ -54,6 +61,8 @@ export class StepSession {
   failure: unknown = null;
   private readonly watchdog = new AbortController();
   private readonly tasks: Promise<PromiseSettledResult<ThreadTiming>[]>;
+  /** Whether the main thread watches the step by spinning (it has a core no pool thread needs). */
+  private readonly mainSpins: boolean;
 
   constructor(
     pool: WorkerPool,
@@ -62,6 +71,7 @@ export class StepSession {
     const threads = pool.threads;
     this.records = new Float64Array(new SharedArrayBuffer(threads * RECORD_FIELDS * 8));
     const task: SessionTask = { kind: 'session', control: this.control, records: this.records, threads, ...spinPolicy(threads) };
+    this.mainSpins = threads < availableParallelism();
     const runs = pool.runOnEveryThread<ThreadTiming>(task, this.watchdog.signal);
     for (const run of runs) {
       run.catch((e: unknown) => {
@@ -96,6 +106,7 @@ export class StepSession {
   private async follow({ batchCount, attemptId }: StepOrder, sink: SlotSink | null): Promise<void> {
     const slotAttempts = this.slotAttempts;
     let next = sink === null ? batchCount : 0;
+    let spinUntil = this.mainSpins ? performance.now() + MAIN_SPIN_MS : 0;
     for (;;) {
       const checkedIn = Atomics.load(this.control, Control.CHECKED_IN);
       let complete = next;
@@ -103,6 +114,12 @@ export class StepSession {
       if (complete > next) sink!.add(next, complete);
       next = complete;
       if ((next === batchCount && checkedIn === this.threads) || this.failure !== null) return;
+      if (this.mainSpins) {
+        if (performance.now() < spinUntil) continue;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        spinUntil = performance.now() + MAIN_SPIN_MS;
+        continue;
+      }
       const wait = waitAsync(this.control, Control.CHECKED_IN, checkedIn, SLOT_POLL_MS);
       if (wait.async) await wait.value;
     }
