@@ -1,5 +1,5 @@
 import type { FloatArray } from '../model/float-array.js';
-import type { SlotLayout } from '../model/slot-layout.js';
+import { flatSlotLayout, type SlotLayout } from '../model/slot-layout.js';
 
 /**
  * How far below the clip norm C gradients are held: the norm is computed with rounding, and
@@ -16,24 +16,17 @@ export function clipFactor(norm: number, maxNorm: number): number {
 }
 
 /**
- * Per-sample clipping, the definition: returns the L2 norm of a whole gradient `grad`, and when
- * `maxNorm` is positive scales `grad` in place so that its norm is at most `maxNorm`. A `maxNorm`
- * of 0 only measures (for the gradient statistics). The kernels clip slots (clipSlot, below, and
- * kernels/wasm/assembly/clip.ts).
+ * Per-sample clipping of a whole gradient `grad`: returns its L2 norm, and when `maxNorm` is
+ * positive scales `grad` in place so that its norm is at most `maxNorm`. A `maxNorm` of 0 only
+ * measures (for the gradient statistics). The kernels clip slots (clipSlot, below, and
+ * kernels/wasm/assembly/clip.ts); a whole gradient is a slot with every tensor held as it is.
  */
 export function clipGradient(grad: FloatArray, maxNorm: number): number {
-  let squares = 0;
-  for (let j = 0; j < grad.length; j++) squares += grad[j] * grad[j];
-  const norm = Math.sqrt(squares);
-  if (maxNorm > 0) {
-    const factor = clipFactor(norm, maxNorm);
-    if (factor < 1) for (let j = 0; j < grad.length; j++) grad[j] *= factor;
-  }
-  return norm;
+  return clipSlot(grad, flatSlotLayout(grad.length), maxNorm);
 }
 
 /**
- * clipGradient on the gradient a slot holds (model/slot-layout.ts), the reference the TypeScript
+ * Clipping of the gradient a slot holds (model/slot-layout.ts), the reference the TypeScript
  * kernels run: a dense weight's part of the squared norm is |g|^2 |a|^2, and scaling g (the bias's
  * values) scales it, so the inputs a are left as they are. Each value of the weight is then
  * formed from the scaled g with one more rounding, which CLIP_MARGIN covers.
