@@ -42,13 +42,14 @@ export function addSlots(
       else for (let p = lo; p < hi; p++) sum[p] += slots[at + p];
     }
     for (const o of layout.outers) {
-      const lo = Math.max(first, o.parameter);
-      const hi = Math.min(last, o.parameter + o.rows * o.columns);
-      for (let p = lo; p < hi; p++) {
-        const r = Math.floor((p - o.parameter) / o.columns);
-        const j = p - o.parameter - r * o.columns;
-        const x = outerValue(slots[base + o.output + r], slots[base + o.input + j], float32);
-        sum[p] = start ? x : sum[p] + x;
+      // Row r of the weight covers parameters [row, row + columns); only [first, last) is summed.
+      for (let r = 0; r < o.rows; r++) {
+        const row = o.parameter + r * o.columns;
+        const g = slots[base + o.output + r];
+        for (let p = Math.max(first, row); p < Math.min(last, row + o.columns); p++) {
+          const x = outerValue(g, slots[base + o.input + p - row], float32);
+          sum[p] = start ? x : sum[p] + x;
+        }
       }
     }
   }
