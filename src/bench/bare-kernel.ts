@@ -11,9 +11,10 @@ import { compiledWorkerPath } from '../parallel/worker-path.js';
  * pass over and over, with nothing shared between them (each has its own backend, so its own wasm
  * memory, weights and slot) and nothing to coordinate. Each measurement computes with the weights
  * the trainer's run ended with: the kernels skip zeros, so their speed depends on the weights (the
- * initial ones made `opacus-mnist` 11% faster per sample than those after 70 steps). The trainer's speedup cannot beat theirs;
- * what it loses below it is the cost of the trainer's sharing and coordination, and what theirs
- * loses below the thread count is the machine's (shared caches, clocks, a hypervisor).
+ * initial ones made `opacus-mnist` 11% faster per sample than those after 70 steps). The
+ * trainer's speedup cannot beat theirs; what it loses below it is the cost of the trainer's
+ * sharing and coordination, and what theirs loses below the thread count is the machine's (shared
+ * caches, clocks, a hypervisor).
  */
 export interface BareKernelSetup {
   readonly model: Model;

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS, WorkerPool } from './pool.js';
 import { type StepOrder, Summing, type SummingMode } from './session-protocol.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
-import { type SlotSink, StepSession } from './step-session.js';
+import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
 import { describeFault, JobTimeout, WorkerFault } from './worker-fault.js';
 
@@ -58,7 +58,7 @@ export class Coordinator {
     }
     this.pool = new WorkerPool(state, threads, this.options.workerHeapMb);
     const summing = this.options.summing;
-    this.poolSums = summing === 'pool' || (summing === 'auto' && threads >= availableParallelism());
+    this.poolSums = summing === 'pool' || (summing === 'auto' && !mainHasCore(threads));
   }
 
   /** Whether the pool threads sum each step's slots (see CoordinatorOptions.summing). */

@@ -71,7 +71,7 @@ export class StepSession {
     const threads = pool.threads;
     this.records = new Float64Array(new SharedArrayBuffer(threads * RECORD_FIELDS * 8));
     const task: SessionTask = { kind: 'session', control: this.control, records: this.records, threads, ...spinPolicy(threads) };
-    this.mainSpins = threads < availableParallelism();
+    this.mainSpins = mainHasCore(threads);
     const runs = pool.runOnEveryThread<ThreadTiming>(task, this.watchdog.signal);
     for (const run of runs) {
       run.catch((e: unknown) => {
@@ -150,8 +150,12 @@ export class StepSession {
   }
 }
 
+/** Whether the main thread has a core that no pool thread needs (fewer pool threads than cores). */
+export function mainHasCore(threads: number): boolean {
+  return threads < availableParallelism();
+}
+
 /** Spinning only where it takes no core from a thread that has work. */
 function spinPolicy(threads: number): Pick<SessionTask, 'spinMs' | 'lastSpinMs'> {
-  const cores = availableParallelism();
-  return { spinMs: threads <= cores ? SPIN_MS : 0, lastSpinMs: threads < cores ? SPIN_MS : 0 };
+  return { spinMs: threads <= availableParallelism() ? SPIN_MS : 0, lastSpinMs: mainHasCore(threads) ? SPIN_MS : 0 };
 }
