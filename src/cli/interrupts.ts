@@ -29,7 +29,12 @@ export class Interrupts {
     this.onFirst = stop;
   }
 
+  /**
+   * The run is over. After a signal the handlers stay: the process is on its way out with 130, and
+   * a second signal in that window must still exit with 130 at once, not kill it by default.
+   */
   dispose(): void {
+    if (this.received > 0) return;
     process.off('SIGINT', this.handler);
     process.off('SIGTERM', this.handler);
   }
