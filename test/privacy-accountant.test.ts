@@ -41,7 +41,7 @@ describe('noise for a target epsilon (the bisection of Opacus get_noise_multipli
 
   it('spends at most the target, and within the tolerance of it', () => {
     for (const tolerance of [0.01, 0.001]) {
-      const noise = noiseForTarget('rdp', 3, 1e-6, 0.01, 5000, tolerance);
+      const noise = noiseForTarget('rdp', 3, 1e-6, 0.01, 5000, { tolerance });
       const { epsilon } = rdpEpsilon(0.01, noise, 5000, 1e-6);
       expect(epsilon).toBeLessThanOrEqual(3);
       expect(3 - epsilon).toBeLessThanOrEqual(tolerance);

@@ -37,6 +37,25 @@ describe('shardtrain privacy --noise: the epsilon spent', () => {
   });
 });
 
+describe('shardtrain privacy --orders: the RDP at each order', () => {
+  const perOrder = ['--noise', '2.5', '--sample-rate', '0.01', '--steps', '50', '--delta', '1e-5', '--orders', '1.5,2.5,5,50,100'];
+
+  it("--accountant rdp-abs: dp_accounting's published vector, a third line in the text", () => {
+    const lines = privacy([...perOrder, '--accountant', 'rdp-abs']).split('\n');
+    expect(lines[0]).toBe('epsilon 0.158764 at delta 1e-5 (rdp-abs accountant, best order 50)');
+    expect(lines[2]).toBe('RDP at each order: 1.5: 6.70579741e-4, 2.5: 1.08548710e-3, 5: 2.18075656e-3, 50: 2.38460375e-2, 100: 1.67416308e+2');
+  });
+
+  it("--json, rdp: the exact divergence at order 1.5 (TF Privacy's 0.00065), the orders minimised over", () => {
+    const out = privacyJson(perOrder);
+    expect(out.rdp.orders).toEqual([1.5, 2.5, 5, 50, 100]);
+    expect(Math.abs(out.rdp.values[0] - 6.50070897e-4) / 6.50070897e-4).toBeLessThan(1e-8);
+    expect(out.order).toBe(50);
+    // Only orders 2 and 3 on offer: the best of them, not of the defaults.
+    expect(privacyJson(['--noise', '1.5', ...MECHANISM, '--orders', '2,3'])).toMatchObject({ order: 3, rdp: { orders: [2, 3] } });
+  });
+});
+
 describe('shardtrain privacy --target-epsilon: the noise multiplier', () => {
   it('epsilon 8, delta 1e-5, q=0.04, 90 epochs -> 1.416015625, spending at most 8', () => {
     const out = privacyJson(['--target-epsilon', '8', '--sample-rate', '0.04', '--epochs', '90', '--delta', '1e-5']);
@@ -70,6 +89,8 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ['--batch-size without --train-size', ['--noise', '1', '--batch-size', '10', '--steps', '5', '--delta', '1e-5'], /--batch-size needs --train-size too/],
     ['--sample-rate with --batch-size', ['--noise', '1', '--sample-rate', '0.1', '--batch-size', '10', '--train-size', '100', '--steps', '5', '--delta', '1e-5'], /not both/],
     ['--accountant other', ['--noise', '1', ...MECHANISM, '--accountant', 'other'], /accountant/],
+    ['--orders with prv', ['--noise', '1', ...MECHANISM, '--accountant', 'prv', '--orders', '2'], /--orders needs a Renyi accountant \(--accountant rdp or rdp-abs\), not prv$/],
+    ['--orders 1,2', ['--noise', '1', ...MECHANISM, '--orders', '1,2'], /--orders must be a comma-separated list of Renyi orders above 1, like 1\.5,2,8,32, got '1,2'$/],
     ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
   ];
   for (const [name, args, message] of refusals) {

@@ -61,6 +61,32 @@ describe('RDP per order, q=0.01 sigma=2.5 composed over 50 steps', () => {
     expect(relative(rdp[0], 6.50070897e-4)).toBeLessThan(1e-8);
     expect(6.70579741e-4 / rdp[0]).toBeGreaterThan(1.03);
   });
+
+  it("the absolute sum (--accountant rdp-abs) -> dp_accounting's whole vector, order 1.5 included (1e-8 relative)", () => {
+    const published = [6.70579741e-4, 1.0854871e-3, 2.18075656e-3, 2.38460375e-2, 1.67416308e2];
+    const bound = rdpOfSteps(0.01, 2.5, 50, orders, 'absolute');
+    for (let k = 0; k < orders.length; k++) expect(relative(bound[k], published[k]), `order ${orders[k]}`).toBeLessThan(1e-8);
+    // Integer orders have no series to sum: both ways give the same number.
+    expect(bound[2]).toBe(rdp[2]);
+  });
+});
+
+describe("the absolute sum: dp_accounting's epsilons, never below the signed sum's", () => {
+  it('q=0.04 sigma=1.5 2250 steps delta=1e-5 -> 7.32933470 at order 3.9, 3e-5 above the exact 7.32911117', () => {
+    const bound = rdpEpsilon(0.04, 1.5, 2250, 1e-5, DEFAULT_ORDERS, 'absolute');
+    expect(bound.order).toBe(3.9);
+    expect(relative(bound.epsilon, 7.329334702381864)).toBeLessThan(1e-9);
+    expect(bound.epsilon).toBeGreaterThan(rdpEpsilon(0.04, 1.5, 2250, 1e-5).epsilon);
+  });
+
+  it('at every default order, for small and large sample rates, at least the signed sum', () => {
+    for (const [q, sigma] of [[0.004, 2.1], [0.04, 1.5], [0.3, 1]]) {
+      for (const order of DEFAULT_ORDERS) {
+        const signed = rdpPerStep(q, sigma, order);
+        expect(rdpPerStep(q, sigma, order, 'absolute'), `q=${q} sigma=${sigma} order=${order}`).toBeGreaterThanOrEqual(signed * (1 - 1e-12));
+      }
+    }
+  });
 });
 
 describe('RDP per step against numerical integration of the Renyi divergence (scripts/rdp_reference.py)', () => {

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { ACCOUNTANT_KINDS, type AccountantKind, epsilonSpent, noiseForTarget, type Spending } from '../privacy/accountant.js';
+import { ACCOUNTANT_KINDS, type AccountantKind, epsilonSpent, isRdpAccountant, noiseForTarget, rdpSpent, type Spending } from '../privacy/accountant.js';
 import { poissonSchedule, stepsOfEpochs } from '../privacy/poisson-schedule.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
@@ -17,11 +17,27 @@ export function privacyBuilder<T>(y: Argv<T>) {
     .option('steps', { type: 'number', describe: 'optimizer steps taken', coerce: positiveInt('steps', 1_000_000_000_000) })
     .option('epochs', { type: 'number', describe: 'instead of --steps: E x ceil(N/B) steps with --batch-size, floor(E/q) with --sample-rate', coerce: positiveInt('epochs', 1_000_000) })
     .option('delta', { type: 'number', describe: 'delta of the (epsilon, delta) guarantee, usually below 1/N for N training samples' })
-    .option('accountant', { choices: ACCOUNTANT_KINDS, default: 'rdp' as AccountantKind, describe: "rdp: Renyi DP at Opacus's orders 1.1 to 63, the best of them; prv: privacy loss random variables, usually a smaller epsilon" })
+    .option('accountant', {
+      choices: ACCOUNTANT_KINDS,
+      default: 'rdp' as AccountantKind,
+      describe:
+        "rdp: Renyi DP at Opacus's orders 1.1 to 63, the best of them; rdp-abs: the same with Google dp_accounting's upper bound at fractional orders " +
+        '(the magnitudes of their series, up to a few per cent more); prv: privacy loss random variables, usually a smaller epsilon',
+    })
+    .option('orders', { type: 'string', describe: 'with rdp or rdp-abs: the Renyi orders (above 1) to minimise over instead of the defaults, comma-separated; prints the RDP at each', coerce: orderList })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['noise', 'target-epsilon', 'sample-rate', 'batch-size', 'train-size', 'steps', 'epochs', 'delta'], 'Mechanism:')
-    .group(['accountant', 'json'], 'Output:');
+    .group(['accountant', 'orders', 'json'], 'Output:');
   return requireFlagValues(privacy);
+}
+
+function orderList(v: string | number): number[] {
+  const parts = String(v).split(',').map((p) => p.trim());
+  const orders = parts.map((p) => (p === '' ? NaN : Number(p)));
+  if (orders.some((o) => !(o > 1 && o < Infinity))) {
+    throw new UserError(`--orders must be a comma-separated list of Renyi orders above 1, like 1.5,2,8,32, got '${v}'`);
+  }
+  return orders;
 }
 
 type PrivacyArgs = Awaited<ReturnType<ReturnType<typeof privacyBuilder>['parseAsync']>>;
@@ -41,11 +57,15 @@ export function runPrivacy(a: PrivacyArgs): void {
     throw new UserError('give either --noise (to get epsilon) or --target-epsilon (to get the noise multiplier)');
   }
   if (a.delta === undefined) throw new UserError('give --delta, the delta of the (epsilon, delta) guarantee (below 1/N, the training set size)');
-  const schedule = scheduleFrom(a);
   const kind = a.accountant;
-  const noise = a.noise ?? noiseForTarget(kind, a.targetEpsilon!, a.delta, schedule.sampleRate, schedule.steps);
-  const spent = epsilonSpent(kind, { sampleRate: schedule.sampleRate, noise, steps: schedule.steps }, a.delta);
-  const report: PrivacyReport = { kind, delta: a.delta, noise, targetEpsilon: a.targetEpsilon, schedule, spent };
+  const orders = a.orders;
+  if (orders !== undefined && !isRdpAccountant(kind)) throw new UserError(`--orders needs a Renyi accountant (--accountant rdp or rdp-abs), not ${kind}`);
+  const schedule = scheduleFrom(a);
+  const noise = a.noise ?? noiseForTarget(kind, a.targetEpsilon!, a.delta, schedule.sampleRate, schedule.steps, { orders });
+  const mechanism = { sampleRate: schedule.sampleRate, noise, steps: schedule.steps };
+  const spent = epsilonSpent(kind, mechanism, a.delta, orders);
+  const rdp = orders === undefined ? undefined : { orders, values: rdpSpent(kind, mechanism, orders) };
+  const report: PrivacyReport = { kind, delta: a.delta, noise, targetEpsilon: a.targetEpsilon, schedule, spent, rdp };
   process.stdout.write(`${a.json ? JSON.stringify(privacyJson(report)) : formatPrivacy(report)}\n`);
 }
 
@@ -75,6 +95,8 @@ interface PrivacyReport {
   readonly targetEpsilon?: number;
   readonly schedule: Schedule;
   readonly spent: Spending;
+  /** With --orders: the RDP of the whole run at each order. */
+  readonly rdp?: { readonly orders: readonly number[]; readonly values: readonly number[] };
 }
 
 function privacyJson(r: PrivacyReport): Record<string, unknown> {
@@ -87,10 +109,11 @@ function privacyJson(r: PrivacyReport): Record<string, unknown> {
     ...(r.targetEpsilon === undefined ? {} : { targetEpsilon: r.targetEpsilon }),
     ...r.schedule,
     ...details,
+    ...(r.rdp === undefined ? {} : { rdp: r.rdp }),
   };
 }
 
-/** Two lines: what is spent (or the noise found), then the mechanism it was computed for. */
+/** Two lines: what is spent (or the noise found), then the mechanism it was computed for; with --orders a third, the RDP at each. */
 function formatPrivacy(r: PrivacyReport): string {
   const { epsilon, ...details } = r.spent;
   const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => `${key === 'order' ? 'best order' : key} ${value}`)].join(', ');
@@ -102,7 +125,9 @@ function formatPrivacy(r: PrivacyReport): string {
   const rate = s.batchSize === undefined ? `sample rate ${s.sampleRate}` : `sample rate 1/${Math.round(1 / s.sampleRate)} (batch size ${s.batchSize} of ${s.trainSize})`;
   const steps = `${s.steps} steps${s.epochs === undefined ? '' : ` (${s.epochs} epochs)`}`;
   const second = `${r.targetEpsilon === undefined ? `noise multiplier ${r.noise}, ` : ''}${rate}, ${steps}`;
-  return `${first}\n${second}`;
+  if (r.rdp === undefined) return `${first}\n${second}`;
+  const values = r.rdp.orders.map((order, k) => `${order}: ${r.rdp!.values[k].toExponential(8)}`);
+  return `${first}\n${second}\nRDP at each order: ${values.join(', ')}`;
 }
 
 /** 1e-5 as people write it, not JavaScript's 0.00001. */

@@ -1,6 +1,6 @@
 import { type NameSetting, SettingError } from '../util/errors.js';
 import { prvEpsilon } from './prv.js';
-import { rdpEpsilon } from './rdp.js';
+import { DEFAULT_ORDERS, type FractionalSum, rdpEpsilon, rdpOfSteps } from './rdp.js';
 
 /**
  * The accountants: each turns a mechanism (Poisson sampling at `sampleRate`, Gaussian noise of
@@ -8,8 +8,9 @@ import { rdpEpsilon } from './rdp.js';
  * is its `accountant` setting; everything else reaches them through this table.
  */
 
-export type AccountantKind = 'rdp' | 'prv';
-export const ACCOUNTANT_KINDS: readonly AccountantKind[] = ['rdp', 'prv'];
+/** rdp-abs: the RDP accountant with dp_accounting's sum at fractional orders (rdp.ts), to reproduce its figures. */
+export type AccountantKind = 'rdp' | 'rdp-abs' | 'prv';
+export const ACCOUNTANT_KINDS: readonly AccountantKind[] = ['rdp', 'rdp-abs', 'prv'];
 
 export interface Mechanism {
   /** The probability with which each step takes each training sample. */
@@ -25,25 +26,47 @@ export interface Spending {
   readonly [detail: string]: number;
 }
 
-export type Accountant = (mechanism: Mechanism, delta: number) => Spending;
+/** `orders`: the Renyi orders an RDP accountant minimises over (Opacus's by default); the others ignore it. */
+export type Accountant = (mechanism: Mechanism, delta: number, orders?: readonly number[]) => Spending;
+
+/** How each RDP accountant sums the series of a fractional order; the other kinds are not RDP. */
+const FRACTIONAL_SUMS: Partial<Record<AccountantKind, FractionalSum>> = { rdp: 'signed', 'rdp-abs': 'absolute' };
+
+function rdpAccountant(fractional: FractionalSum): Accountant {
+  return ({ sampleRate, noise, steps }, delta, orders = DEFAULT_ORDERS) => {
+    const { epsilon, order } = rdpEpsilon(sampleRate, noise, steps, delta, orders, fractional);
+    return { epsilon, order };
+  };
+}
 
 export const ACCOUNTANTS: Record<AccountantKind, Accountant> = {
-  rdp: ({ sampleRate, noise, steps }, delta) => {
-    const { epsilon, order } = rdpEpsilon(sampleRate, noise, steps, delta);
-    return { epsilon, order };
-  },
+  rdp: rdpAccountant('signed'),
+  'rdp-abs': rdpAccountant('absolute'),
   prv: (mechanism, delta) => {
     const { epsilon, epsilonLower, epsilonEstimate } = prvEpsilon(mechanism, delta);
     return { epsilon, epsilonLower, epsilonEstimate };
   },
 };
 
+export function isRdpAccountant(kind: AccountantKind): boolean {
+  return FRACTIONAL_SUMS[kind] !== undefined;
+}
+
+/** The RDP `mechanism` spends at each of `orders`, by RDP accountant `kind`, its settings checked first. */
+export function rdpSpent(kind: AccountantKind, mechanism: Mechanism, orders: readonly number[]): number[] {
+  const fractional = FRACTIONAL_SUMS[kind];
+  if (fractional === undefined) throw new RangeError(`the ${kind} accountant does not work in Renyi orders`);
+  checkNoise(mechanism.noise);
+  checkSchedule(mechanism.sampleRate, mechanism.steps, 0);
+  return rdpOfSteps(mechanism.sampleRate, mechanism.noise, mechanism.steps, orders, fractional);
+}
+
 /** The epsilon `mechanism` spends at `delta` by accountant `kind`, its settings checked first. */
-export function epsilonSpent(kind: AccountantKind, mechanism: Mechanism, delta: number): Spending {
+export function epsilonSpent(kind: AccountantKind, mechanism: Mechanism, delta: number, orders?: readonly number[]): Spending {
   checkNoise(mechanism.noise);
   checkSchedule(mechanism.sampleRate, mechanism.steps, 0);
   checkDelta(delta);
-  return ACCOUNTANTS[kind](mechanism, delta);
+  return ACCOUNTANTS[kind](mechanism, delta, orders);
 }
 
 /** Noise multipliers above this are taken for an unreachable target, as in Opacus. */
@@ -62,7 +85,7 @@ export function noiseForTarget(
   delta: number,
   sampleRate: number,
   steps: number,
-  tolerance = 0.01,
+  { tolerance = 0.01, orders }: { tolerance?: number; orders?: readonly number[] } = {},
 ): number {
   if (!(targetEpsilon > 0 && targetEpsilon < Infinity)) {
     throw new SettingError('targetEpsilon', (name) => `${name('targetEpsilon')} must be a positive number, got ${describe(targetEpsilon)}`);
@@ -70,7 +93,7 @@ export function noiseForTarget(
   checkDelta(delta);
   checkSchedule(sampleRate, steps, 1);
   if (!(tolerance > 0)) throw new RangeError(`epsilon tolerance ${tolerance} is not positive`);
-  const epsilonAt = (noise: number) => ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta).epsilon;
+  const epsilonAt = (noise: number) => ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta, orders).epsilon;
 
   let low = 0;
   let high = 10;

@@ -13,7 +13,14 @@ import { logErfc } from './erfc.js';
  * Integer orders expand the power binomially; fractional orders split the integral at z0, where
  * the two parts of the mixture weigh the same, and expand each side in a convergent series
  * (their section 3.3). Both sums run in log space so that no term over- or underflows.
+ *
+ * Past order alpha + 1 the series' coefficients alternate in sign. Opacus and TF Privacy add the
+ * terms with their signs, which gives the divergence itself ('signed', the default); Google's
+ * dp_accounting adds their magnitudes ('absolute'), an upper bound a few per cent higher at orders
+ * near 1 (docs/privacy.md), offered so that its figures can be reproduced.
  */
+
+export type FractionalSum = 'signed' | 'absolute';
 
 /** Opacus's (and TF Privacy's) orders: dense where small budgets find their best order, sparse above. */
 export const DEFAULT_ORDERS: readonly number[] = [
@@ -30,7 +37,7 @@ export const DEFAULT_ORDERS: readonly number[] = [
 const MAX_SERIES_TERMS = 2_000;
 
 /** The RDP of one step at `order` > 1, for 0 <= sampleRate <= 1 and noise >= 0. */
-export function rdpPerStep(sampleRate: number, noise: number, order: number): number {
+export function rdpPerStep(sampleRate: number, noise: number, order: number, fractional: FractionalSum = 'signed'): number {
   if (!(sampleRate >= 0 && sampleRate <= 1)) throw new RangeError(`sample rate ${sampleRate} is not in [0, 1]`);
   if (!(noise >= 0)) throw new RangeError(`noise multiplier ${noise} is negative`);
   if (!(order > 1)) throw new RangeError(`Renyi order ${order} is not above 1`);
@@ -38,14 +45,22 @@ export function rdpPerStep(sampleRate: number, noise: number, order: number): nu
   if (noise === 0 || order === Infinity) return Infinity;
   // Every step takes the sample: the plain Gaussian mechanism.
   if (sampleRate === 1) return order / (2 * noise * noise);
-  const logA = Number.isInteger(order) ? logAInteger(sampleRate, noise, order) : logAFractional(sampleRate, noise, order);
+  const logA = Number.isInteger(order)
+    ? logAInteger(sampleRate, noise, order)
+    : logAFractional(sampleRate, noise, order, fractional === 'absolute');
   return logA / (order - 1);
 }
 
 /** The RDP of `steps` steps at each order: RDP adds up under composition. */
-export function rdpOfSteps(sampleRate: number, noise: number, steps: number, orders: readonly number[] = DEFAULT_ORDERS): number[] {
+export function rdpOfSteps(
+  sampleRate: number,
+  noise: number,
+  steps: number,
+  orders: readonly number[] = DEFAULT_ORDERS,
+  fractional: FractionalSum = 'signed',
+): number[] {
   // Zero steps spend nothing, even where one step would spend an infinite amount (0 x Infinity).
-  return orders.map((order) => (steps === 0 ? 0 : steps * rdpPerStep(sampleRate, noise, order)));
+  return orders.map((order) => (steps === 0 ? 0 : steps * rdpPerStep(sampleRate, noise, order, fractional)));
 }
 
 export interface RdpEpsilon {
@@ -81,9 +96,10 @@ export function rdpEpsilon(
   steps: number,
   delta: number,
   orders: readonly number[] = DEFAULT_ORDERS,
+  fractional: FractionalSum = 'signed',
 ): RdpEpsilon {
   if (steps === 0) return { epsilon: 0, order: NaN };
-  return epsilonFromRdp(orders, rdpOfSteps(sampleRate, noise, steps, orders), delta);
+  return epsilonFromRdp(orders, rdpOfSteps(sampleRate, noise, steps, orders, fractional), delta);
 }
 
 /** log(A_alpha) for an integer alpha: sum_i C(alpha, i) q^i (1-q)^(alpha-i) exp((i^2 - i) / (2 sigma^2)). */
@@ -103,11 +119,12 @@ function logAInteger(q: number, sigma: number, alpha: number): number {
 /**
  * log(A_alpha) for a fractional alpha: A_alpha = A0 + A1, the integrals below and above
  * z0 = sigma^2 log(1/q - 1) + 1/2, each a series in the generalised binomial coefficients
- * C(alpha, i), whose signs alternate once i > alpha + 1; hence the signed log-space sums.
+ * C(alpha, i), whose signs alternate once i > alpha + 1; hence the signed log-space sums
+ * (`absolute`: every term counted as positive).
  *   A0 term i: C(alpha, i) q^i (1-q)^(alpha-i) exp((i^2 - i) / (2 sigma^2)) erfc((i - z0) / (sqrt(2) sigma)) / 2
  *   A1 term i: C(alpha, i) q^(alpha-i) (1-q)^i exp((j^2 - j) / (2 sigma^2)) erfc((z0 - j) / (sqrt(2) sigma)) / 2,  j = alpha - i
  */
-function logAFractional(q: number, sigma: number, alpha: number): number {
+function logAFractional(q: number, sigma: number, alpha: number, absolute: boolean): number {
   const logQ = Math.log(q);
   const log1mQ = Math.log1p(-q);
   const twoVar = 2 * sigma * sigma;
@@ -125,7 +142,7 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
     if (i > 0) {
       const factor = alpha - i + 1;
       logBinomial += Math.log(Math.abs(factor)) - Math.log(i);
-      if (factor < 0) binomialSign = -binomialSign;
+      if (factor < 0 && !absolute) binomialSign = -binomialSign;
     }
     const j = alpha - i;
     const log0 = logBinomial + i * logQ + j * log1mQ + (i * i - i) / twoVar - Math.LN2 + logErfc((i - z0) / scale);
@@ -135,10 +152,12 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
     const total = SignedLog.sum(a0, a1);
     // Once i > alpha + 1 the terms alternate in sign, and once they fall in size (they may grow
     // first) the sum lies between any two consecutive partial sums: the terms left out add up to
-    // less than the last one, and e^-36 of the sum is below its last bit.
-    const alternating = i > alpha + 1 && log0 < last0 && log1 < last1 && total.sign > 0;
-    if (alternating && Math.max(log0, log1) < total.log - 36) return total.log;
-    if (i + 1 >= MAX_SERIES_TERMS) return alternating ? Math.max(total.log, previous) : Infinity;
+    // less than the last one, and e^-36 of the sum is below its last bit. The magnitudes' tail
+    // falls polynomially (like i^-(alpha+2)), so stopping there leaves out less than 1e-12 of it,
+    // and where it has not settled within the limit no finite bound is known.
+    const falling = i > alpha + 1 && log0 < last0 && log1 < last1 && total.sign > 0;
+    if (falling && Math.max(log0, log1) < total.log - 36) return total.log;
+    if (i + 1 >= MAX_SERIES_TERMS) return falling && !absolute ? Math.max(total.log, previous) : Infinity;
     last0 = log0;
     last1 = log1;
     previous = total.sign > 0 ? total.log : -Infinity;
