@@ -3,6 +3,7 @@ import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { SlotLayout } from '../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
+import type { NormalFill } from '../rng/ziggurat.js';
 import type { SampleKernels } from './sample-kernels.js';
 import type { WasmHandle } from './wasm/wasm-backend.js';
 
@@ -34,4 +35,6 @@ export interface Backend {
   slotSum(slots: FloatArray, layout: SlotLayout, sums: BatchSums): SlotSum;
   /** The update rule `settings` names, in this backend's implementation. */
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer;
+  /** Private training's normals (rng/ziggurat.ts's, bitwise) in this backend's implementation, for this thread. */
+  normalFill(): NormalFill;
 }

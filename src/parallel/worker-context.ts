@@ -1,6 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { allocFloat, type FloatArray } from '../model/float-array.js';
-import { backendFrom, type SampleKernels } from '../kernels/index.js';
+import { type Backend, backendFrom, type SampleKernels } from '../kernels/index.js';
+import type { NormalFill } from '../rng/ziggurat.js';
 import { modelClasses, modelShape } from '../model/model.js';
 import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
@@ -25,6 +26,9 @@ const SUM_BLOCK = 1024;
 export class WorkerContext {
   private readonly kernels: SampleKernels;
   private readonly slotSum: SlotSum;
+  /** Draws the normals of private training's noise; made on first use (ordinary training has none). */
+  private normalFill: NormalFill | null = null;
+  private readonly backend: Backend;
   /** Per-slot views, made once: a step then allocates nothing. */
   private readonly slots: FloatArray[];
   private readonly logits: FloatArray;
@@ -33,6 +37,7 @@ export class WorkerContext {
 
   constructor(private readonly state: SharedState) {
     const backend = backendFrom(state.backend);
+    this.backend = backend;
     this.kernels = backend.sampleKernels(state.model);
     const layout = modelShape(state.model).slots;
     const n = layout.length;
@@ -98,8 +103,9 @@ export class WorkerContext {
     });
     // No samples left to claim: draw the step's noise, in the time this thread would wait for the slowest.
     if (noise !== null) {
+      const fill = (this.normalFill ??= this.backend.normalFill());
       this.forEachClaimed(NOISE_COUNTER, noiseChunks(this.state.noise.length), 1, (first, last) => {
-        for (let c = first; c < last; c++) drawNoiseChunk(this.state.noise, noise.seed, noise.stddev, step, c);
+        for (let c = first; c < last; c++) drawNoiseChunk(this.state.noise, noise.seed, noise.stddev, step, c, fill);
       });
     }
     if (summing !== Summing.MAIN) {

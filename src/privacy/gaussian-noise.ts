@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { stepStream } from '../rng/streams.js';
-import { ZigguratNormal } from '../rng/ziggurat.js';
+import { fillNormals, type NormalFill } from '../rng/ziggurat.js';
 
 /** Where a private step's Gaussian noise comes from. */
 export interface NoiseSource {
@@ -21,11 +21,12 @@ export function noiseChunks(length: number): number {
   return Math.ceil(length / NOISE_CHUNK);
 }
 
-/** Chunk `chunk` of step `step`'s seeded noise into its place in `out`; normals by the ziggurat (rng/ziggurat.ts). */
-export function drawNoiseChunk(out: Float64Array, seed: number, stddev: number, step: number, chunk: number): void {
-  const normal = new ZigguratNormal(stepStream(seed, 'noise', step, chunk));
-  const end = Math.min(out.length, (chunk + 1) * NOISE_CHUNK);
-  for (let j = chunk * NOISE_CHUNK; j < end; j++) out[j] = stddev * normal.next();
+/**
+ * Chunk `chunk` of step `step`'s seeded noise into its place in `out`: normals by the ziggurat
+ * (rng/ziggurat.ts), drawn by `fill` (a backend's, bitwise the same as the reference).
+ */
+export function drawNoiseChunk(out: Float64Array, seed: number, stddev: number, step: number, chunk: number, fill: NormalFill = fillNormals): void {
+  fill(out, chunk * NOISE_CHUNK, Math.min(out.length, (chunk + 1) * NOISE_CHUNK), stddev, stepStream(seed, 'noise', step, chunk));
 }
 
 /**

@@ -55,6 +55,11 @@ export class Xoshiro128StarStar {
     );
   }
 
+  /** The four state words, for a kernel that continues the stream elsewhere (as int32). */
+  stateWords(): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
   nextUint32(): number {
     const s1 = this.s1;
     const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);

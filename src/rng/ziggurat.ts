@@ -18,10 +18,15 @@ const R = 3.442619855899;
 const AREA = 9.91256303526217e-3;
 const TWO_31 = 2147483648;
 
-/** kn[i]: |word| below it falls in layer i's rectangle; wn[i]: the word's scale to x; fn[i]: exp(-x_i^2/2). */
-const kn = new Float64Array(LAYERS);
-const wn = new Float64Array(LAYERS);
-const fn = new Float64Array(LAYERS);
+/**
+ * kn[i]: |word| below it falls in layer i's rectangle; wn[i]: the word's scale to x; fn[i]:
+ * exp(-x_i^2/2). One array, kn then wn then fn, so that the wasm kernels can take a copy and
+ * decide every draw as this file does (kernels/wasm/assembly/noise.ts).
+ */
+export const ZIGGURAT_TABLES = new Float64Array(3 * LAYERS);
+const kn = ZIGGURAT_TABLES.subarray(0, LAYERS);
+const wn = ZIGGURAT_TABLES.subarray(LAYERS, 2 * LAYERS);
+const fn = ZIGGURAT_TABLES.subarray(2 * LAYERS);
 {
   let dn = R;
   let tn = dn;
@@ -40,6 +45,17 @@ const fn = new Float64Array(LAYERS);
     wn[i] = dn / TWO_31;
   }
 }
+
+/**
+ * out[from, to) = stddev x the next normals of `stream`. Each backend has one (Backend.normalFill),
+ * all bitwise the same as this, the reference; the stream is used up (its state after is theirs).
+ */
+export type NormalFill = (out: Float64Array, from: number, to: number, stddev: number, stream: Xoshiro128StarStar) => void;
+
+export const fillNormals: NormalFill = (out, from, to, stddev, stream) => {
+  const normal = new ZigguratNormal(stream);
+  for (let j = from; j < to; j++) out[j] = stddev * normal.next();
+};
 
 export class ZigguratNormal {
   private layerBits = 0;

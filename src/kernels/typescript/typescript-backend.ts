@@ -8,6 +8,7 @@ import { Adam } from '../../optim/adam.js';
 import { allocBatchSums, type BatchSums, JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
+import { fillNormals, type NormalFill } from '../../rng/ziggurat.js';
 import type { Backend, BackendHandle } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 
@@ -44,5 +45,9 @@ export class TypeScriptBackend implements Backend {
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
     if (settings.kind === 'adam') return new Adam(settings, this.dtype, parameterCount);
     return new Sgd(settings, this.dtype, parameterCount);
+  }
+
+  normalFill(): NormalFill {
+    return fillNormals;
   }
 }

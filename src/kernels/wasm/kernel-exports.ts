@@ -24,6 +24,8 @@ export interface KernelExports {
   addSlots(sum: number, slots: number, stride: number, n: number, from: number, to: number, fresh: boolean): void;
   addLaidOutSlots(sum: number, slots: number, stride: number, layout: number, first: number, last: number, from: number, to: number, fresh: boolean): void;
   meanOfSum(mean: number, sum: number, n: number, divisor: number): void;
+  /** `count` f64 values at `out`: stddev x rng/ziggurat.ts's normals of the xoshiro128** state at `state` (four words); `tables`: ZIGGURAT_TABLES. */
+  drawNormals(out: number, count: number, stddev: number, tables: number, state: number): void;
   adamUpdate(
     params: number,
     grad: number,
@@ -50,7 +52,8 @@ export interface WasmModuleAndMemory {
  * stateless: instances keep everything in the memory, at addresses their callers pass in.
  */
 export function instantiateKernels({ memory, module }: WasmModuleAndMemory): KernelExports {
-  const instance = new WebAssemblyApi.Instance(module, { env: { memory } });
+  // The noise's rare draws take the host's exp and log, so that they round as the reference's do.
+  const instance = new WebAssemblyApi.Instance(module, { env: { memory, 'Math.exp': Math.exp, 'Math.log': Math.log } });
   return instance.exports as unknown as KernelExports;
 }
 

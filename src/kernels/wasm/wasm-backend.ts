@@ -16,6 +16,8 @@ import { allocFloat32, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory
 import { allocWasmBatchSums, WasmSlotSum } from './slot-sum.js';
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
 import { WasmNetwork } from './wasm-network.js';
+import { wasmNormalFill } from './normals.js';
+import type { NormalFill } from '../../rng/ziggurat.js';
 import { WasmStackNetwork } from './wasm-stack-network.js';
 import { deriveStackDims } from '../../model/stack/index.js';
 
@@ -78,6 +80,10 @@ export class WasmBackend implements Backend, WasmHandle {
   optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
     if (settings.kind === 'adam') return new WasmAdam(this, settings, parameterCount);
     return new Sgd(settings, 'float32', parameterCount);
+  }
+
+  normalFill(): NormalFill {
+    return wasmNormalFill(this);
   }
 }
 

@@ -13,6 +13,7 @@ export { denseForward, denseBackward } from './dense';
 export { addSlots, meanOfSum, adamUpdate } from './optim';
 export { addLaidOutSlots } from './slot-sum';
 export { clipSlot } from './clip';
+export { drawNormals } from './noise';
 
 /** conv1 -> ReLU -> conv2 -> ReLU -> dense, from the input loadInput left to the logits. */
 export function forward(c: usize, params: usize): void {
