@@ -63,6 +63,15 @@ function findTorchPython(): string | null {
 const python = findTorchPython();
 if (python === null) process.stderr.write('PyTorch not found (apt-get install python3-torch): comparing shardtrain only\n');
 const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', import.meta.url));
+/**
+ * glibc's malloc for PyTorch, so that a step's activations come from the heap rather than from
+ * fresh pages every step: with the whole Fashion-MNIST training set in one tensor (188 MB) its
+ * mmap threshold stays at 128 KiB, each activation is mapped, faulted in and unmapped again, and
+ * PyTorch trained the seed's network at 2,400-3,100 samples/s instead of 16,000-18,500 (both
+ * variables are needed: docs/experiments.md). A caching allocator, as PyTorch uses on GPUs and as
+ * jemalloc or tcmalloc give on CPUs, behaves like this.
+ */
+const TORCH_ENV = { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20), MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
 
 function pytorch(threads: number): number {
   const adam = SEED_ADAM;
@@ -72,7 +81,7 @@ function pytorch(threads: number): number {
       : ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps]
   ).map(String);
   const data = torchData === null ? [] : ['--data-npz', torchData.path, '--divisor', String(dataset.train.divisor)];
-  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup, ...data], { encoding: 'utf8' });
+  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup, ...data], { encoding: 'utf8', env: TORCH_ENV });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
 }
