@@ -47,9 +47,9 @@ function tail(state: usize, negative: bool): f64 {
  * `tables` holds ziggurat.ts's kn, wn and fn, 128 f64 each, copied from the reference so that
  * both decide every draw alike.
  *
- * The state lives in locals here, each word's update written out twice, for the 98.8% of draws
- * that fall in a rectangle: kept in memory throughout, every update waited on the last one's
- * stores and a normal took 8 ns instead of 4. The rare draws go through memory.
+ * The state lives in locals here, for the 98.8% of draws that fall in a rectangle: kept in memory
+ * throughout, every update waited on the previous one's stores and a normal took 8 ns instead of
+ * 4. The rare draws go through memory (nextWord).
  */
 export function drawNormals(out: usize, count: i32, stddev: f64, tables: usize, state: usize): void {
   const kn = tables;
@@ -58,29 +58,30 @@ export function drawNormals(out: usize, count: i32, stddev: f64, tables: usize, 
   let a = load<u32>(state), b = load<u32>(state, 4), c = load<u32>(state, 8), d = load<u32>(state, 12);
   let layerBits: u32 = 0;
   let layersLeft = 0;
+  let word: i32 = 0;
+  let haveWord = false;
   for (let j = 0; j < count; j++) {
     let z: f64 = 0;
     for (;;) {
-      const word = <i32>(rotl<u32>(b * 5, 7) * 9);
-      let t = b << 9;
+      const next = rotl<u32>(b * 5, 7) * 9;
+      const t = b << 9;
       c ^= a;
       d ^= b;
       b ^= c;
       a ^= d;
       c ^= t;
       d = rotl<u32>(d, 11);
-      // The layer comes from bits of its own, four layers to a word, as ziggurat.ts's nextLayer.
-      if (layersLeft == 0) {
-        layerBits = rotl<u32>(b * 5, 7) * 9;
-        t = b << 9;
-        c ^= a;
-        d ^= b;
-        b ^= c;
-        a ^= d;
-        c ^= t;
-        d = rotl<u32>(d, 11);
+      // A draw takes the point's word, then, when its four layers are used up, a word of layer
+      // bits (ziggurat.ts's next and nextLayer).
+      if (!haveWord) {
+        word = <i32>next;
+        haveWord = true;
+        if (layersLeft == 0) continue;
+      } else {
+        layerBits = next;
         layersLeft = 4;
       }
+      haveWord = false;
       const layer = <usize>(layerBits & (LAYERS - 1));
       layerBits >>>= 8;
       layersLeft--;
