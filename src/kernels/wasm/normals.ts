@@ -4,7 +4,7 @@ import { allocBytes, allocFloat64 } from './shared-memory.js';
 
 /**
  * rng/ziggurat.ts's fillNormals in wasm (assembly/noise.ts), bitwise the same: 26,010 normals
- * (a step of private `opacus-mnist`) in about 0.11 ms against 0.22-0.36 ms. They are drawn into
+ * (a step of private `opacus-mnist`) in 0.12-0.13 ms against 0.27-0.37 ms. They are drawn into
  * this thread's scratch in the shared memory and copied to `out`, which may lie outside it.
  */
 export function wasmNormalFill(backend: WasmModuleAndMemory): NormalFill {
