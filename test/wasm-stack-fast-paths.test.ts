@@ -22,17 +22,24 @@ const mnist = loadEmbeddedMnist();
 const digits = mnist.train;
 const denseDigits: ImageSource = { pixels: (digits.pixels as Uint8Array).subarray(0, SAMPLES * 784).map((v) => Math.max(v, 1 + (v % 7))), divisor: 255 };
 
+/** The presets, and shapes of the few-channel versions the presets lack: a kernel of odd width with unequal strides and padding, and two blocks of 16 filters. */
+const CASES: [string, string][] = [
+  ...PRESET_NAMES.map((name): [string, string] => [name, PRESETS[name]]),
+  ['odd window', 'conv16k5x3s2x1p2x1,relu,flatten,dense'],
+  ['two filter blocks', 'conv32k3p1,tanh,maxpool2,flatten,dense'],
+];
+
 describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('stack kernels %s: fast versions = plain versions', (variant) => {
   let backend: WasmBackend | undefined;
   beforeAll(async () => {
     const b = await createWasmBackend({ simd: variant === 'simd' ? 'simd' : 'auto' });
     backend = b.simd === variant ? b : undefined;
   });
-  for (const preset of PRESET_NAMES) {
+  for (const [preset, description] of CASES) {
     for (const [dataName, images] of [['digits', digits], ['dense digits', denseDigits]] as [string, ImageSource][]) {
-      it(`${preset} (${PRESETS[preset]}) on ${SAMPLES} ${dataName}`, (ctx) => {
+      it(`${preset} (${description}) on ${SAMPLES} ${dataName}`, (ctx) => {
         if (!backend) return ctx.skip();
-        const dims = deriveStackDims(completeSpec(parseDescription(PRESETS[preset]), { input: [1, 28, 28], classes: 10 }));
+        const dims = deriveStackDims(completeSpec(parseDescription(description), { input: [1, 28, 28], classes: 10 }));
         const layout = sequentialLayout(dims);
         const params = allocFloat32(backend.memory, layout.total);
         initStackParameters(params, layout, dims, testNormals(3));

@@ -33,6 +33,7 @@ export interface StackLayout {
 }
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+const roundUp16 = (n: number) => Math.ceil(n / 16) * 16;
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /**
@@ -101,13 +102,15 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
       r.WF = take(KH * KW * C * FP * 4);
       r.BP = take(FP * 4);
       if (l.needsInputGradient) r.WB = take(KH * KW * F * CP * 4);
-      // The scatter versions' weight gradient, (KH,KW,C,FP), before it goes to the slot's layout.
+      // The scatter and tap versions' weight gradient, (KH,KW,C,FP), before it goes to the slot's layout.
       r.DWS = take(KH * KW * C * FP * 4);
       // The list backward's nonzero output gradients of one filter: (byte offset, g) per output.
       r.LIST = take(l.conv.OH * l.conv.OW * 8);
       // The register-blocked forward's nonzero-channel bitmask of each input position (u32), or the
-      // window versions' nonzero-pixel bitmask of each input row and channel (u64).
-      r.MASK = take(Math.max(l.conv.H * l.conv.W * 4, l.conv.H * C * 8));
+      // window forward's nonzero-pixel bitmask of each input row and channel (u64) followed, 16-byte
+      // aligned, by the tap weight gradient's zero-padded copy of the input (CP = 4 floats a position).
+      const padded = (l.conv.H + 2 * padH) * (l.conv.W + 2 * padW) * 16;
+      r.MASK = take(Math.max(l.conv.H * l.conv.W * 4, roundUp16(l.conv.H * C * 8) + padded));
       break;
     }
     case 'maxpool': {

@@ -2,20 +2,18 @@ import { la, lf, L } from './stack-config';
 import { madd } from './simd';
 import { clear } from './stack-conv-plain';
 
-// The window versions of a stack's convolution over an image of few channels (stack-conv.ts says
-// when they run): each output visits the nonzero pixels of its window only, found in one bitmask per
-// window and channel (RB bits per kernel row, RB the kernel width rounded up to a power of two) and
-// walked with ctz, so that a window costs one loop exit instead of one per row or per pixel.
-// Against the scatter versions (opacus-mnist's conv16k8s2p3, FMA build, µs per sample): forward
-// 11.4 -> 8.9 on MNIST digits and 24.7 -> 15.9 on dilated digits (56% nonzero); weight gradient
-// 11.0 -> 10.4 and 25.0 -> 18.9 (`node dist/bench/research/stack-phases.js --other <previous build>`).
-// The masks come from one u64 per image row and channel, bit x + PW set where pixel x is nonzero
-// (MASK, made by the forward pass and read again by the backward pass of the same sample).
-// Layouts as in stack-conv-plain.ts, with CP = 4 and FP a multiple of 16; dws is (KH,KW,C,FP).
-//   windowForward         each output's 16 filter lanes in four accumulators in registers;
-//   windowWeightGradient  each output's 16 gradient lanes in registers, added into dws for each
-//                         nonzero pixel of its window; outputs whose gradient is all zero (behind
-//                         a ReLU or a pool, most of them) are skipped.
+// A stack's convolution over an image of few channels (stack-conv.ts says when these run), layouts
+// as in stack-conv-plain.ts with CP = 4 and FP a multiple of 16; dws is (KH,KW,C,FP).
+//   windowForward      each output visits the nonzero pixels of its window only, found in one
+//                      bitmask per window and channel (RB bits per kernel row, RB the kernel width
+//                      rounded up to a power of two) and walked with ctz, its 16 filter lanes in
+//                      four accumulators in registers. The masks come from one u64 per image row
+//                      and channel, bit x + PW set where pixel x is nonzero (MASK).
+//   tapWeightGradient  by taps rather than by windows: for each pair of taps, every output whose
+//                      gradient is not all zero adds its term into accumulators in registers, the
+//                      pixels read from a zero-padded copy of the input. Zero pixels add exact
+//                      zeros, so the sums are those of a walk over nonzero pixels, in the same order;
+//                      walking them cost more than the zeros' arithmetic (docs/experiments.md).
 
 /** Bits per kernel row in a window mask. */
 @inline function rowBits(KW: i32): i32 {
@@ -90,42 +88,55 @@ export function windowForward(l: usize): void {
   }
 }
 
-/** dw[f,c,ky,kx] = sum over outputs of dout[oy,ox,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c], nonzero pixels only. */
-export function windowWeightGradient(l: usize, slot: usize): void {
+/**
+ * dw[f,c,ky,kx] = sum over outputs of dout[oy,ox,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c], by taps: the
+ * input copied once into a zero-padded image after the masks, the outputs whose 16 gradient lanes
+ * are not all zero listed (corner, gradient) in LIST, and then for each pair of taps (ky, kx),
+ * (ky, kx+1) and channel the listed outputs' terms added in eight accumulators held in registers.
+ * Zero pixels add exact zeros, so the sums are the window walk's, in the same order.
+ */
+export function tapWeightGradient(l: usize, slot: usize): void {
   const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W);
   const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
-  const inp = la(l, L.IN), dout = la(l, L.DOUT), dws = la(l, L.DWS), masks = la(l, L.MASK);
-  const RB = rowBits(KW);
-  const rbShift = <u64>ctz(RB);
+  const inp = la(l, L.IN), dout = la(l, L.DOUT), dws = la(l, L.DWS), list = la(l, L.LIST);
+  const padded = la(l, L.MASK) + ((<usize>(H * C * 8) + 15) & ~15);
+  const WP = W + 2 * PW;
+  const paddedRow = <usize>WP << 4; // CP = 4 floats a position
+  clear(padded, (H + 2 * PH) * WP * 4);
+  for (let y = 0; y < H; y++) memory.copy(padded + <usize>(y + PH) * paddedRow + (<usize>PW << 4), inp + (<usize>(y * W) << 4), <usize>W << 4);
   const taps = KH * KW;
-  clear(dws, taps * C * FP);
-  const rowBytes = <usize>W << 4;
-  const kyBytes = <usize>(KW * C * FP) << 2;
-  const kxBytes = <usize>(C * FP) << 2;
-  for (let oy = 0; oy < OH; oy++) {
-    const y0 = oy * SH - PH;
-    for (let ox = 0; ox < OW; ox++) {
-      const x0 = ox * SW - PW;
-      const corner = inp + <usize>(y0 * W + x0) * 16;
-      const gp = dout + (<usize>((oy * OW + ox) * FP) << 2);
-      for (let fb = 0; fb < FP; fb += 16) {
-        const g0 = v128.load(gp + (<usize>fb << 2)), g1 = v128.load(gp + (<usize>fb << 2), 16);
-        const g2 = v128.load(gp + (<usize>fb << 2), 32), g3 = v128.load(gp + (<usize>fb << 2), 48);
-        if (!v128.any_true(v128.or(v128.or(g0, g1), v128.or(g2, g3)))) continue;
-        for (let c = 0; c < C; c++) {
-          let m = windowMask(masks, C, c, H, KH, KW, RB, y0, ox * SW);
-          const d = dws + (<usize>(c * FP + fb) << 2);
-          while (m != 0) {
-            const bit = ctz(m);
-            m &= m - 1;
-            const ky = <usize>(bit >> rbShift), kx = <usize>(bit & (<u64>RB - 1));
-            const v = v128.load32_splat(corner + ky * rowBytes + (kx << 4) + (<usize>c << 2));
-            const p = d + ky * kyBytes + kx * kxBytes;
-            v128.store(p, madd(v, g0, v128.load(p)));
-            v128.store(p, madd(v, g1, v128.load(p, 16)), 16);
-            v128.store(p, madd(v, g2, v128.load(p, 32)), 32);
-            v128.store(p, madd(v, g3, v128.load(p, 48)), 48);
+  for (let fb = 0; fb < FP; fb += 16) {
+    let n = 0;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const gp = dout + (<usize>((oy * OW + ox) * FP + fb) << 2);
+        if (!v128.any_true(v128.or(v128.or(v128.load(gp), v128.load(gp, 16)), v128.or(v128.load(gp, 32), v128.load(gp, 48))))) continue;
+        store<i32>(list + (<usize>n << 3), <i32>(<usize>(oy * SH) * paddedRow + (<usize>(ox * SW) << 4)));
+        store<i32>(list + (<usize>n << 3), <i32>gp, 4);
+        n++;
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx += 2) {
+          const at = padded + <usize>ky * paddedRow + (<usize>kx << 4) + (<usize>c << 2);
+          const zero = f32x4.splat(0);
+          let a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+          for (let e = 0; e < n; e++) {
+            const p = at + <usize>load<i32>(list + (<usize>e << 3));
+            const gp = <usize>load<i32>(list + (<usize>e << 3), 4);
+            const g0 = v128.load(gp), g1 = v128.load(gp, 16), g2 = v128.load(gp, 32), g3 = v128.load(gp, 48);
+            const va = v128.load32_splat(p);
+            const vb = v128.load32_splat(p, 16);
+            a0 = madd(va, g0, a0); a1 = madd(va, g1, a1); a2 = madd(va, g2, a2); a3 = madd(va, g3, a3);
+            b0 = madd(vb, g0, b0); b1 = madd(vb, g1, b1); b2 = madd(vb, g2, b2); b3 = madd(vb, g3, b3);
+          }
+          const da = dws + (<usize>(((ky * KW + kx) * C + c) * FP + fb) << 2);
+          v128.store(da, a0); v128.store(da, a1, 16); v128.store(da, a2, 32); v128.store(da, a3, 48);
+          if (kx + 1 < KW) {
+            const db = da + (<usize>(C * FP) << 2);
+            v128.store(db, b0); v128.store(db, b1, 16); v128.store(db, b2, 32); v128.store(db, b3, 48);
           }
         }
       }

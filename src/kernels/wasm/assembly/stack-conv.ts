@@ -2,7 +2,7 @@ import { la, lf, L } from './stack-config';
 import { biasGradient, convForwardPlain, inputGradientPlain, weightGradientPlain } from './stack-conv-plain';
 import { scatterForward, scatterWeightGradient } from './stack-conv-scatter';
 import { blockForward, listBackward } from './stack-conv-blocks';
-import { fitsWindows, windowForward, windowWeightGradient } from './stack-conv-windows';
+import { fitsWindows, tapWeightGradient, windowForward } from './stack-conv-windows';
 
 // A stack's convolution (stack-conv-plain.ts has the layouts). Versions, chosen here and nowhere
 // else; `plain` (the configuration's PLAIN flag) runs the plain ones whatever the shape, so that
@@ -13,7 +13,7 @@ import { fitsWindows, windowForward, windowWeightGradient } from './stack-conv-w
 //                    scatter  at most 4 input channels otherwise (stack-conv-scatter.ts);
 //                    blocks   5 to 32 input channels (stack-conv-blocks.ts);
 //   weight gradient  plain    any shape;
-//                    windows  as the forward's windows (it reads the masks the forward made);
+//                    taps     as the forward's windows, by taps over a zero-padded copy of the input;
 //                    scatter  at most 4 input channels otherwise;
 //                    list     more than 4 input channels and no padding, with the input gradient
 //                             in the same pass (stack-conv-blocks.ts);
@@ -38,7 +38,7 @@ export function convBackward(l: usize, slot: usize, plain: bool): void {
     listBackward(l, slot);
     return;
   }
-  if (!plain && fewChannels(l) && fitsWindows(l)) windowWeightGradient(l, slot);
+  if (!plain && fewChannels(l) && fitsWindows(l)) tapWeightGradient(l, slot);
   else if (!plain && fewChannels(l)) scatterWeightGradient(l, slot);
   else weightGradientPlain(l, slot);
   if (la(l, L.DIN) != 0) inputGradientPlain(l);
