@@ -93,7 +93,7 @@ export function windowForward(l: usize): void {
  * input copied once into a zero-padded image after the masks, the outputs whose 16 gradient lanes
  * are not all zero listed (corner, gradient) in LIST, and then for each pair of taps (ky, kx),
  * (ky, kx+1) and channel the listed outputs' terms added in eight accumulators held in registers.
- * Zero pixels add exact zeros, so the sums are the window walk's, in the same order.
+ * Zero pixels add exact zeros, so the sums are those over the nonzero pixels alone, in output order.
  */
 export function tapWeightGradient(l: usize, slot: usize): void {
   const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W);
