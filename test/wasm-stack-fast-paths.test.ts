@@ -22,11 +22,15 @@ const mnist = loadEmbeddedMnist();
 const digits = mnist.train;
 const denseDigits: ImageSource = { pixels: (digits.pixels as Uint8Array).subarray(0, SAMPLES * 784).map((v) => Math.max(v, 1 + (v % 7))), divisor: 255 };
 
-/** The presets, and shapes of the few-channel versions the presets lack: a kernel of odd width with unequal strides and padding, and two blocks of 16 filters. */
+/**
+ * The presets, and shapes of the few-channel versions the presets lack: a kernel of odd width with
+ * unequal strides and padding, two blocks of 16 filters, and an odd number of output columns.
+ */
 const CASES: [string, string][] = [
   ...PRESET_NAMES.map((name): [string, string] => [name, PRESETS[name]]),
   ['odd window', 'conv16k5x3s2x1p2x1,relu,flatten,dense'],
   ['two filter blocks', 'conv32k3p1,tanh,maxpool2,flatten,dense'],
+  ['odd output columns', 'conv16k3s2,relu,flatten,dense'],
 ];
 
 describe.each(['simd', 'relaxed-simd-fma'] as WasmSimd[])('stack kernels %s: fast versions = plain versions', (variant) => {

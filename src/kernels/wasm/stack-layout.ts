@@ -107,9 +107,10 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
       // The list backward's nonzero output gradients of one filter: (byte offset, g) per output.
       r.LIST = take(l.conv.OH * l.conv.OW * 8);
       // The register-blocked forward's nonzero-channel bitmask of each input position (u32), or the
-      // window forward's nonzero-pixel bitmask of each input row and channel (u64) followed, 16-byte
-      // aligned, by the tap weight gradient's zero-padded copy of the input (CP = 4 floats a position).
-      const padded = (l.conv.H + 2 * padH) * (l.conv.W + 2 * padW) * 16;
+      // few-channel versions' nonzero-pixel bitmask of each input row and channel (u64) followed,
+      // 16-byte aligned, by their zero-padded copy of the input (CP = 4 floats a position) and room
+      // for the second window of an odd last output column, which reads past the last row.
+      const padded = (l.conv.H + 2 * padH) * (l.conv.W + 2 * padW) * 16 + (KW + strideW) * 16;
       r.MASK = take(Math.max(l.conv.H * l.conv.W * 4, roundUp16(l.conv.H * C * 8) + padded));
       break;
     }

@@ -3,47 +3,50 @@ import { madd } from './simd';
 import { clear } from './stack-conv-plain';
 
 // A stack's convolution over an image of few channels (stack-conv.ts says when these run), layouts
-// as in stack-conv-plain.ts with CP = 4 and FP a multiple of 16; dws is (KH,KW,C,FP).
-//   windowForward      each output visits the nonzero pixels of its window only, found in one
-//                      bitmask per window and channel (RB bits per kernel row, RB the kernel width
-//                      rounded up to a power of two) and walked with ctz, its 16 filter lanes in
-//                      four accumulators in registers. The masks come from one u64 per image row
-//                      and channel, bit x + PW set where pixel x is nonzero (MASK).
-//   tapWeightGradient  by taps rather than by windows: for each pair of taps, every output whose
-//                      gradient is not all zero adds its term into accumulators in registers, the
-//                      pixels read from a zero-padded copy of the input. Zero pixels add exact
-//                      zeros, so the sums are those of a walk over nonzero pixels, in the same order;
-//                      walking them cost more than the zeros' arithmetic (docs/experiments.md).
+// as in stack-conv-plain.ts with CP = 4 and FP a multiple of 16; dws is (KH,KW,C,FP). Both passes
+// read a zero-padded copy of the input that the forward pass makes (after the row masks in MASK),
+// so no window needs a bounds test, and both add whole window rows, zeros included: a zero pixel
+// adds an exact zero, so every sum is the one over the nonzero pixels, in the same order, and
+// finding the nonzero pixels one by one cost more than the zeros' arithmetic (docs/experiments.md).
+//   pairForward        two neighbouring outputs at a time, each tap's weights loaded once for both,
+//                      their 16 filter lanes in eight accumulators in registers; window rows that
+//                      are zero in both windows are skipped, by one u64 mask per image row and
+//                      channel (bit x + PW set where pixel x is nonzero).
+//   tapWeightGradient  by taps: for each pair of taps, every output whose gradient is not all zero
+//                      adds its term into eight accumulators in registers.
 
-/** Bits per kernel row in a window mask. */
-@inline function rowBits(KW: i32): i32 {
-  return KW <= 4 ? 4 : KW <= 8 ? 8 : KW <= 16 ? 16 : 32;
-}
-
-/** Whether a layer's shape fits the window masks: windows of at most 64 bits, padded rows of at most 64 pixels. */
+/** Whether a layer's shape fits the row masks: padded rows of at most 64 pixels, two windows' columns in one mask. */
 export function fitsWindows(l: usize): bool {
-  return lf(l, L.CP) == 4 && lf(l, L.FP) % 16 == 0 && lf(l, L.KW) <= 32 && lf(l, L.KH) * rowBits(lf(l, L.KW)) <= 64 &&
-    lf(l, L.W) + 2 * lf(l, L.PW) <= 64;
+  return lf(l, L.CP) == 4 && lf(l, L.FP) % 16 == 0 && lf(l, L.W) + 2 * lf(l, L.PW) <= 64 && lf(l, L.KW) + lf(l, L.SW) < 64;
 }
 
-/** The nonzero window of output (oy,ox) in channel c: bit ky*RB + kx set where in[oy*SH-PH+ky, ox*SW-PW+kx, c] != 0. */
-@inline function windowMask(masks: usize, C: i32, c: i32, H: i32, KH: i32, KW: i32, RB: i32, y0: i32, shift: i32): u64 {
-  const kwMask: u64 = (<u64>1 << <u64>KW) - 1;
-  let m: u64 = 0;
-  for (let ky = max(0, -y0), end = min(KH, H - y0); ky < end; ky++) {
-    m |= ((load<u64>(masks + (<usize>((y0 + ky) * C + c) << 3)) >> <u64>shift) & kwMask) << <u64>(ky * RB);
-  }
-  return m;
+/** Where the zero-padded copy of the input (CP = 4 floats a position) lies: after the row masks in MASK. */
+@inline function paddedAt(l: usize): usize {
+  return la(l, L.MASK) + ((<usize>(lf(l, L.H) * lf(l, L.C) * 8) + 15) & ~15);
 }
 
-/** out[oy,ox,f] = b[f] + sum over the window's nonzero in[y,x,c] of in[y,x,c] * wf[ky,kx,c,f] */
-export function windowForward(l: usize): void {
+/** Writes the padded copy of the input; returns its address. */
+function paddedInput(l: usize): usize {
+  const H = lf(l, L.H), W = lf(l, L.W), PH = lf(l, L.PH), PW = lf(l, L.PW);
+  const padded = paddedAt(l);
+  const paddedRow = <usize>(W + 2 * PW) << 4;
+  clear(padded, (H + 2 * PH) * (W + 2 * PW) * 4);
+  const inp = la(l, L.IN);
+  for (let y = 0; y < H; y++) memory.copy(padded + <usize>(y + PH) * paddedRow + (<usize>PW << 4), inp + (<usize>(y * W) << 4), <usize>W << 4);
+  return padded;
+}
+
+/**
+ * out[oy,ox,f] = b[f] + sum over (c, ky, kx) of in[oy*SH-PH+ky, ox*SW-PW+kx, c] * wf[ky,kx,c,f], two
+ * neighbouring outputs at a time (each tap's weights loaded once for both, eight accumulators), the
+ * window rows that are all zero in both windows skipped and the others added whole from the padded
+ * copy: zeros add exact zeros, so each output's sum is that over its nonzero pixels, in tap order.
+ */
+export function pairForward(l: usize): void {
   const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W);
   const OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
   const inp = la(l, L.IN), out = la(l, L.OUT), wf = la(l, L.WF), bp = la(l, L.BP), masks = la(l, L.MASK);
-  const RB = rowBits(KW);
-  const rbShift = <u64>ctz(RB);
   for (let y = 0; y < H; y++) {
     for (let c = 0; c < C; c++) {
       let m: u64 = 0;
@@ -51,38 +54,45 @@ export function windowForward(l: usize): void {
       store<u64>(masks + (<usize>(y * C + c) << 3), m);
     }
   }
-  const rowBytes = <usize>W << 4; // one input row, CP = 4
-  const kyBytes = <usize>(KW * C * FP) << 2; // one kernel row of wf
+  const padded = paddedInput(l);
+  const paddedRow = <usize>(W + 2 * PW) << 4;
+  const kyBytes = <usize>(KW * C * FP) << 2;
   const kxBytes = <usize>(C * FP) << 2;
+  const span: u64 = (<u64>1 << <u64>(KW + SW)) - 1; // both windows' columns
+  const pairBytes = <usize>SW << 4;
   for (let oy = 0; oy < OH; oy++) {
     const y0 = oy * SH - PH;
-    for (let ox = 0; ox < OW; ox++) {
-      const x0 = ox * SW - PW;
-      // Position (y0, x0) of the window, which may lie in the padding: only its nonzero pixels are read.
-      const corner = inp + <usize>(y0 * W + x0) * 16;
+    for (let ox = 0; ox < OW; ox += 2) {
+      const both = ox + 1 < OW;
+      const corner = padded + <usize>(oy * SH) * paddedRow + (<usize>(ox * SW) << 4);
       const o = out + (<usize>((oy * OW + ox) * FP) << 2);
       for (let fb = 0; fb < FP; fb += 16) {
         const b = bp + (<usize>fb << 2);
-        let acc0 = v128.load(b), acc1 = v128.load(b, 16), acc2 = v128.load(b, 32), acc3 = v128.load(b, 48);
+        let a0 = v128.load(b), a1 = v128.load(b, 16), a2 = v128.load(b, 32), a3 = v128.load(b, 48);
+        let b0 = a0, b1 = a1, b2 = a2, b3 = a3;
         for (let c = 0; c < C; c++) {
-          let m = windowMask(masks, C, c, H, KH, KW, RB, y0, ox * SW);
-          const w = wf + (<usize>(c * FP + fb) << 2);
-          while (m != 0) {
-            const bit = ctz(m);
-            m &= m - 1;
-            const ky = <usize>(bit >> rbShift), kx = <usize>(bit & (<u64>RB - 1));
-            const v = v128.load32_splat(corner + ky * rowBytes + (kx << 4) + (<usize>c << 2));
-            const wt = w + ky * kyBytes + kx * kxBytes;
-            acc0 = madd(v, v128.load(wt), acc0);
-            acc1 = madd(v, v128.load(wt, 16), acc1);
-            acc2 = madd(v, v128.load(wt, 32), acc2);
-            acc3 = madd(v, v128.load(wt, 48), acc3);
+          for (let ky = 0; ky < KH; ky++) {
+            const y = y0 + ky;
+            if (<u32>y >= <u32>H) continue;
+            if (((load<u64>(masks + (<usize>(y * C + c) << 3)) >> <u64>(ox * SW)) & span) == 0) continue;
+            const row = corner + <usize>ky * paddedRow + (<usize>c << 2);
+            const w = wf + <usize>ky * kyBytes + (<usize>(c * FP + fb) << 2);
+            for (let kx = 0; kx < KW; kx++) {
+              const wt = w + <usize>kx * kxBytes;
+              const w0 = v128.load(wt), w1 = v128.load(wt, 16), w2 = v128.load(wt, 32), w3 = v128.load(wt, 48);
+              const va = v128.load32_splat(row + (<usize>kx << 4));
+              const vb = v128.load32_splat(row + (<usize>kx << 4) + pairBytes);
+              a0 = madd(va, w0, a0); a1 = madd(va, w1, a1); a2 = madd(va, w2, a2); a3 = madd(va, w3, a3);
+              b0 = madd(vb, w0, b0); b1 = madd(vb, w1, b1); b2 = madd(vb, w2, b2); b3 = madd(vb, w3, b3);
+            }
           }
         }
-        v128.store(o + (<usize>fb << 2), acc0);
-        v128.store(o + (<usize>fb << 2), acc1, 16);
-        v128.store(o + (<usize>fb << 2), acc2, 32);
-        v128.store(o + (<usize>fb << 2), acc3, 48);
+        const oa = o + (<usize>fb << 2);
+        v128.store(oa, a0); v128.store(oa, a1, 16); v128.store(oa, a2, 32); v128.store(oa, a3, 48);
+        if (both) {
+          const ob = oa + (<usize>FP << 2);
+          v128.store(ob, b0); v128.store(ob, b1, 16); v128.store(ob, b2, 32); v128.store(ob, b3, 48);
+        }
       }
     }
   }
@@ -90,21 +100,18 @@ export function windowForward(l: usize): void {
 
 /**
  * dw[f,c,ky,kx] = sum over outputs of dout[oy,ox,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c], by taps: the
- * input copied once into a zero-padded image after the masks, the outputs whose 16 gradient lanes
- * are not all zero listed (corner, gradient) in LIST, and then for each pair of taps (ky, kx),
+ * outputs whose 16 gradient lanes are not all zero listed (corner, gradient) in LIST, and then for each pair of taps (ky, kx),
  * (ky, kx+1) and channel the listed outputs' terms added in eight accumulators held in registers.
  * Zero pixels add exact zeros, so the sums are those over the nonzero pixels alone, in output order.
  */
 export function tapWeightGradient(l: usize, slot: usize): void {
-  const C = lf(l, L.C), H = lf(l, L.H), W = lf(l, L.W);
+  const C = lf(l, L.C), W = lf(l, L.W);
   const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
-  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PH = lf(l, L.PH), PW = lf(l, L.PW);
-  const inp = la(l, L.IN), dout = la(l, L.DOUT), dws = la(l, L.DWS), list = la(l, L.LIST);
-  const padded = la(l, L.MASK) + ((<usize>(H * C * 8) + 15) & ~15);
-  const WP = W + 2 * PW;
-  const paddedRow = <usize>WP << 4; // CP = 4 floats a position
-  clear(padded, (H + 2 * PH) * WP * 4);
-  for (let y = 0; y < H; y++) memory.copy(padded + <usize>(y + PH) * paddedRow + (<usize>PW << 4), inp + (<usize>(y * W) << 4), <usize>W << 4);
+  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PW = lf(l, L.PW);
+  const dout = la(l, L.DOUT), dws = la(l, L.DWS), list = la(l, L.LIST);
+  // The padded copy pairForward made of this sample's input.
+  const padded = paddedAt(l);
+  const paddedRow = <usize>(W + 2 * PW) << 4;
   const taps = KH * KW;
   for (let fb = 0; fb < FP; fb += 16) {
     let n = 0;

@@ -2,18 +2,18 @@ import { la, lf, L } from './stack-config';
 import { biasGradient, convForwardPlain, inputGradientPlain, weightGradientPlain } from './stack-conv-plain';
 import { scatterForward, scatterWeightGradient } from './stack-conv-scatter';
 import { blockForward, listBackward } from './stack-conv-blocks';
-import { fitsWindows, tapWeightGradient, windowForward } from './stack-conv-windows';
+import { fitsWindows, pairForward, tapWeightGradient } from './stack-conv-windows';
 
 // A stack's convolution (stack-conv-plain.ts has the layouts). Versions, chosen here and nowhere
 // else; `plain` (the configuration's PLAIN flag) runs the plain ones whatever the shape, so that
 // the tests can hold each fast version to them:
 //   forward          plain    any shape (stack-conv-plain.ts);
-//                    windows  at most 4 input channels, an image's, filters in whole blocks of 16,
-//                             windows of at most 64 bits (stack-conv-windows.ts);
+//                    pairs    at most 4 input channels, an image's, filters in whole blocks of 16,
+//                             padded rows of at most 64 pixels (stack-conv-windows.ts);
 //                    scatter  at most 4 input channels otherwise (stack-conv-scatter.ts);
 //                    blocks   5 to 32 input channels (stack-conv-blocks.ts);
 //   weight gradient  plain    any shape;
-//                    taps     as the forward's windows, by taps over a zero-padded copy of the input;
+//                    taps     as the forward's pairs, from the padded input the forward made;
 //                    scatter  at most 4 input channels otherwise;
 //                    list     more than 4 input channels and no padding, with the input gradient
 //                             in the same pass (stack-conv-blocks.ts);
@@ -26,7 +26,7 @@ import { fitsWindows, tapWeightGradient, windowForward } from './stack-conv-wind
 
 export function convForward(l: usize, plain: bool): void {
   if (plain) convForwardPlain(l);
-  else if (fewChannels(l) && fitsWindows(l)) windowForward(l);
+  else if (fewChannels(l) && fitsWindows(l)) pairForward(l);
   else if (fewChannels(l)) scatterForward(l);
   else if (lf(l, L.CP) <= 32) blockForward(l);
   else convForwardPlain(l);
