@@ -134,3 +134,18 @@ export function clear(p: usize, n: i32): void {
   const end = p + (<usize>n << 2);
   for (let q = p; q < end; q += 16) v128.store(q, zero);
 }
+
+/** The weight gradient summed in DWS, (KH,KW,C,FP), into the slot's (F,C,KH,KW) (the scatter and tap versions'). */
+export function storeWeightGradient(l: usize, slot: usize): void {
+  const C = lf(l, L.C), F = lf(l, L.F), FP = lf(l, L.FP);
+  const taps = lf(l, L.KH) * lf(l, L.KW);
+  const dws = la(l, L.DWS);
+  const dw = slot + (<usize>lf(l, L.S_W) << 2);
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      for (let t = 0; t < taps; t++) {
+        store<f32>(dw + (<usize>((f * C + c) * taps + t) << 2), load<f32>(dws + (<usize>((t * C + c) * FP + f) << 2)));
+      }
+    }
+  }
+}

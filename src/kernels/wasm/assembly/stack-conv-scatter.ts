@@ -1,6 +1,6 @@
 import { la, lf, L } from './stack-config';
 import { madd } from './simd';
-import { clear } from './stack-conv-plain';
+import { clear, storeWeightGradient } from './stack-conv-plain';
 
 // The scatter versions of a stack's convolution (stack-conv.ts says when they run), over the input's
 // nonzero values only: an image is mostly exact zeros (MNIST ~80%), and a zero adds only +-0 terms.
@@ -89,17 +89,10 @@ export function scatterForward(l: usize): void {
  * value reaches through tap (ky,kx): summed in dws (KH,KW,C,FP), then written to the slot.
  */
 export function scatterWeightGradient(l: usize, slot: usize): void {
-  const C = lf(l, L.C), F = lf(l, L.F), FP = lf(l, L.FP);
+  const C = lf(l, L.C), FP = lf(l, L.FP);
   const taps = lf(l, L.KH) * lf(l, L.KW);
   const dout = la(l, L.DOUT), dws = la(l, L.DWS);
   clear(dws, taps * C * FP);
   scatter(l, dout, dws, false);
-  const dw = slot + (<usize>lf(l, L.S_W) << 2);
-  for (let f = 0; f < F; f++) {
-    for (let c = 0; c < C; c++) {
-      for (let t = 0; t < taps; t++) {
-        store<f32>(dw + (<usize>((f * C + c) * taps + t) << 2), load<f32>(dws + (<usize>((t * C + c) * FP + f) << 2)));
-      }
-    }
-  }
+  storeWeightGradient(l, slot);
 }

@@ -1,6 +1,6 @@
 import { la, lf, L } from './stack-config';
 import { madd } from './simd';
-import { clear } from './stack-conv-plain';
+import { clear, storeWeightGradient } from './stack-conv-plain';
 
 // A stack's convolution over an image of few channels (stack-conv.ts says when these run), layouts
 // as in stack-conv-plain.ts with CP = 4 and FP a multiple of 16; dws is (KH,KW,C,FP). Both passes
@@ -100,19 +100,19 @@ export function pairForward(l: usize): void {
 
 /**
  * dw[f,c,ky,kx] = sum over outputs of dout[oy,ox,f] * in[oy*SH-PH+ky, ox*SW-PW+kx, c], by taps: the
- * outputs whose 16 gradient lanes are not all zero listed (corner, gradient) in LIST, and then for each pair of taps (ky, kx),
- * (ky, kx+1) and channel the listed outputs' terms added in eight accumulators held in registers.
+ * outputs whose 16 gradient lanes are not all zero listed (corner, gradient) in LIST, then for each
+ * pair of taps (ky, kx), (ky, kx+1) and channel the listed outputs' terms added in eight
+ * accumulators held in registers.
  * Zero pixels add exact zeros, so the sums are those over the nonzero pixels alone, in output order.
  */
 export function tapWeightGradient(l: usize, slot: usize): void {
   const C = lf(l, L.C), W = lf(l, L.W);
-  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
+  const OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
   const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW), PW = lf(l, L.PW);
   const dout = la(l, L.DOUT), dws = la(l, L.DWS), list = la(l, L.LIST);
   // The padded copy pairForward made of this sample's input.
   const padded = paddedAt(l);
   const paddedRow = <usize>(W + 2 * PW) << 4;
-  const taps = KH * KW;
   for (let fb = 0; fb < FP; fb += 16) {
     let n = 0;
     for (let oy = 0; oy < OH; oy++) {
@@ -149,12 +149,5 @@ export function tapWeightGradient(l: usize, slot: usize): void {
       }
     }
   }
-  const dw = slot + (<usize>lf(l, L.S_W) << 2);
-  for (let f = 0; f < F; f++) {
-    for (let c = 0; c < C; c++) {
-      for (let t = 0; t < taps; t++) {
-        store<f32>(dw + (<usize>((f * C + c) * taps + t) << 2), load<f32>(dws + (<usize>((t * C + c) * FP + f) << 2)));
-      }
-    }
-  }
+  storeWeightGradient(l, slot);
 }
