@@ -35,6 +35,8 @@ interface KernelVersions extends KernelExports {
   loadInputPixelPairs(cfg: number, kind: number, divisor: number): void;
   conv1ForwardPlain(cfg: number): void;
   conv1ForwardPixelPairs(cfg: number): void;
+  conv1ForwardWindows(cfg: number): void;
+  conv1WindowsPay(cfg: number): number;
   conv1BackwardPlain(cfg: number, slot: number): void;
   conv1BackwardPixelPairs(cfg: number, slot: number): void;
   conv2ForwardPlain(cfg: number): void;
@@ -55,6 +57,30 @@ const VERSION_FILES: Record<WasmSimd, string> = {
 
 const dims = deriveDims({ ...SEED_MODEL, imageHeight: 28, imageWidth: 28, classes: 10 });
 const SAMPLES = 12;
+
+/** Each pixel the largest of its 3x3 neighbourhood, twice: digits about half nonzero, as Fashion-MNIST's images are. */
+function thicken(pixels: Uint8Array, count: number): Uint8Array {
+  let from = pixels.slice(0, count * 784);
+  for (let pass = 0; pass < 2; pass++) {
+    const to = new Uint8Array(from.length);
+    for (let i = 0; i < count; i++) {
+      for (let y = 0; y < 28; y++) {
+        for (let x = 0; x < 28; x++) {
+          let m = 0;
+          for (let dy = -1; dy <= 1; dy++) {
+            for (let dx = -1; dx <= 1; dx++) {
+              const [yy, xx] = [y + dy, x + dx];
+              if (yy >= 0 && yy < 28 && xx >= 0 && xx < 28) m = Math.max(m, from[i * 784 + yy * 28 + xx]);
+            }
+          }
+          to[i * 784 + y * 28 + x] = m;
+        }
+      }
+    }
+    from = to;
+  }
+  return from;
+}
 
 /** One network instance on the versions module, with views of its scratch. */
 interface Harness {
@@ -126,17 +152,32 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])(`wasm fast versions = 
     if (backend) h = await harness(backend);
   });
 
-  it(`${SHAPE}: conv1 forward, pixel pairs = plain rows, bitwise`, (ctx) => {
+  it(`${SHAPE}: conv1 forward, pixel pairs and windows = plain rows, bitwise, on digits, thickened and dense digits`, (ctx) => {
     if (!h) return ctx.skip();
-    for (let i = 0; i < SAMPLES; i++) {
-      h.net.loadInput(h.images, i);
-      h.k.loadInputPlain(h.c, PIXELS_U8, h.images.divisor);
-      h.k.conv1ForwardPlain(h.c);
-      const plain = h.grid('A1');
-      h.k.loadInputPixelPairs(h.c, PIXELS_U8, h.images.divisor);
-      h.k.conv1ForwardPixelPairs(h.c);
-      expectBitwise(h.grid('A1'), plain, `a1 of digit ${i}`);
+    const digits = h.images.pixels as Uint8Array;
+    const sets: [string, ImageSource][] = [
+      ['digit', h.images],
+      ['thickened digit', { pixels: thicken(digits, SAMPLES), divisor: 255 }],
+      ['dense digit', { pixels: digits.slice(0, SAMPLES * 784).map((v) => Math.max(v, 1 + (v % 7))), divisor: 255 }],
+    ];
+    const windowsChosen: Record<string, number> = {};
+    for (const [name, images] of sets) {
+      windowsChosen[name] = 0;
+      for (let i = 0; i < SAMPLES; i++) {
+        h.net.loadInput(images, i);
+        h.k.loadInputPlain(h.c, PIXELS_U8, images.divisor);
+        h.k.conv1ForwardPlain(h.c);
+        const plain = h.grid('A1');
+        h.k.loadInputPixelPairs(h.c, PIXELS_U8, images.divisor);
+        h.k.conv1ForwardPixelPairs(h.c);
+        expectBitwise(h.grid('A1'), plain, `pixel pairs' a1 of ${name} ${i}`);
+        h.k.conv1ForwardWindows(h.c);
+        expectBitwise(h.grid('A1'), plain, `windows' a1 of ${name} ${i}`);
+        windowsChosen[name] += h.k.conv1WindowsPay(h.c);
+      }
     }
+    // The dispatch runs the pixel pairs on sparse digits and the windows on dense images.
+    expect(windowsChosen).toEqual({ digit: 0, 'thickened digit': SAMPLES, 'dense digit': SAMPLES });
   });
 
   it(`${SHAPE}: conv2 forward, scatter and columns = plain to float32 reassociation (${REASSOCIATION.toExponential()} of the largest value)`, (ctx) => {

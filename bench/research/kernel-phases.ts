@@ -1,11 +1,13 @@
 // Where one sample's time goes: microseconds per sample of each phase of the forward and backward
 // pass, per batch of the main thread's averaging and Adam, and single-thread samples/s of the whole
 // sampleGradient, for the wasm kernels (relaxed-SIMD FMA and plain SIMD) and the TypeScript
-// reference in float32. Real embedded MNIST digits, with weights after --train-epochs of training
-// (so the ReLU zeros the kernels skip are as many as in a real run). Median of --runs.
-//   npm run build && node dist/bench/research/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min]
+// reference in float32. Real embedded MNIST digits (or --data, such as Fashion-MNIST's half-nonzero
+// images), with weights after --train-epochs of training (so the ReLU zeros the kernels skip are as
+// many as in a real run). Median of --runs.
+//   npm run build && node dist/bench/research/kernel-phases.js [--samples 2000] [--runs 7] [--train-epochs 1] [--stat median|min] [--data DIR]
 import { median } from '../../src/util/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
+import { loadDataset } from '../../src/data/load-data.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
 import { conv2dBackward, conv2dForward } from '../../src/model/conv2d.js';
 import { denseBackward, denseForward } from '../../src/model/dense.js';
@@ -38,6 +40,7 @@ const flags = readScriptFlags({
     'train-epochs': { default: '1', describe: "epochs of training before timing, so that the ReLU zeros are a real run's" },
     batch: { default: String(DEFAULT_TRAIN_OPTIONS.batchSize), describe: 'slots per batch, for the training and the slot sum' },
     stat: { default: 'median', describe: 'median or min (min: steadier on a shared machine, for A/B of one kernel)' },
+    data: { default: '', describe: 'a dataset to time instead of the embedded digits (as train --data takes)' },
   },
 });
 const SAMPLES = flags.integer('samples', 1);
@@ -52,9 +55,10 @@ type Phase = (typeof PHASES)[number];
 const best = (xs: number[], higherIsBetter = false) =>
   STAT === 'min' ? (higherIsBetter ? Math.max(...xs) : Math.min(...xs)) : median(xs);
 
-const dataset = loadEmbeddedMnist();
+const DATA = flags.text('data');
+const dataset = DATA === '' ? loadEmbeddedMnist() : await loadDataset({ path: DATA });
 const train = dataset.train;
-if (SAMPLES > train.count) flags.refuse(`--samples ${SAMPLES}: the embedded digits have ${train.count} training images`);
+if (SAMPLES > train.count) flags.refuse(`--samples ${SAMPLES}: the data have ${train.count} training images`);
 const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
 const layout = parameterLayout(dims);
 const trained = await trainedParameters(TRAIN_EPOCHS);

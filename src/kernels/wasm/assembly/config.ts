@@ -15,7 +15,10 @@ export const enum Cfg {
   // have KH1-1 spare rows above and below and KW1-1 spare columns left and right (row stride RS1):
   // with stride 1, every (pixel, tap) pair of conv1 then lands inside the buffer, so its loops need
   // no bounds checks. The margins of DA1 stay zero; those of A1 collect values nobody reads.
+  // IMAGE is the image's values (H, W+1), a zero column on the right, and ROWS a u64 per image row,
+  // bit x set where pixel x is nonzero: conv1's window version (conv1-windows.ts) reads them.
   PIXELS, TABLE, NZ, NZ_ROW, NZ_RANGE, NZB, NZP, W1P, B1P, W2F, W2B, B2P, A1, A2, LOGITS, DLOGITS, DA2, DA1, LIST, LISTP, ACC2, BG2,
+  IMAGE, ROWS,
   COUNT,
 }
 

@@ -13,7 +13,7 @@ import { madd, storeLanes } from './simd';
 // (`node dist/bench/research/kernel-phases.js`, phases conv1 fwd and conv1 bwd; docs/kernels.md).
 
 // Tap (ky,kx) of w1p is 16 filters; its right neighbour (ky,kx+1) follows it.
-@inline const TAP_BYTES: usize = 16 * FLOAT_BYTES;
+@inline export const TAP_BYTES: usize = 16 * FLOAT_BYTES;
 
 /** Adds sum_{ky,kx} w[f,ky,kx] * x[oy+ky, ox+kx] to a1, which holds the bias. */
 export function scatterPixelPairs(c: usize): void {

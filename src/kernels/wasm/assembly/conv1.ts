@@ -1,6 +1,7 @@
 import { addr, cfg, Cfg, f32At } from './config';
 import { kernelGradientPixelPairs, scatterPixelPairs } from './conv1-pixel-pairs';
 import { kernelGradientRows, scatterRows } from './conv1-plain';
+import { windowForward, windowsPay } from './conv1-windows';
 import { mask4, relu4, storeLanes } from './simd';
 
 // conv1 over the single-channel image, channel-last: a1 is (OH1,OW1,F1P) with row stride RS1 and
@@ -12,7 +13,9 @@ import { mask4, relu4, storeLanes } from './simd';
 // Versions, chosen here and nowhere else (loadInput builds the lists of the one that runs):
 //   plain        any shape: row by row over each input row's pixels that reach an output column
 //                (conv1-plain.ts);
-//   pixel pairs  16 filters, stride 1, the seed's: one pass per pair of taps (conv1-pixel-pairs.ts).
+//   pixel pairs  16 filters, stride 1, the seed's: one pass per pair of taps (conv1-pixel-pairs.ts);
+//   windows      the same shapes, forward only, images up to 63 pixels wide: by pairs of outputs
+//                over whole window rows (conv1-windows.ts), for images where it has less to do.
 // The passes over every position (bias, ReLU, ReLU mask with the bias gradient) hold all four
 // lane groups in registers when there are 16 filters, at any stride, and go lane group by lane
 // group otherwise. kernel-versions.ts exports each version alone, for the tests.
@@ -22,8 +25,17 @@ import { mask4, relu4, storeLanes } from './simd';
   return cfg(c, Cfg.F1P) == 16 && cfg(c, Cfg.S1) == 1;
 }
 
+/** Whether conv1 runs the window versions, which need loadInput's IMAGE and ROWS. */
+@inline export function usesWindows(c: usize): bool {
+  return usesPixelPairs(c) && cfg(c, Cfg.W) < 64;
+}
+
 /** a1[oy,ox,f] = relu(b[f] + sum_{ky,kx} w[f,ky,kx] * x[oy*S1+ky, ox*S1+kx]) */
 export function conv1Forward(c: usize): void {
+  if (usesWindows(c) && windowsPay(c)) {
+    windowForward(c);
+    return;
+  }
   if (cfg(c, Cfg.F1P) == 16) fillBias16(c);
   else fillBiasPlain(c);
   if (usesPixelPairs(c)) scatterPixelPairs(c);

@@ -19,6 +19,8 @@ export const enum PixelKind {
  *        (x+1 = W counts as zero): a pair of taps (kx, kx+1) sends both to output x-kx, so one
  *        read-modify-write serves two taps;
  *   NZ_ROW[y]: index of row y's first entry, NZ_ROW[H] the NZB count, NZ_ROW[H+1] the NZP count;
+ *   IMAGE and ROWS: every value, and each row's nonzero pixels as bits (config.ts), for the
+ *        window versions (conv1-windows.ts), which read whole window rows instead of lists;
  * For conv1's plain version:
  *   NZ, NZ_RANGE: (column, value) entries, and for each row y and kernel
  *        column kx the range [lo, hi) of the row's entries with kx <= x <= kx + (OW1-1)*S1,
@@ -50,6 +52,9 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
     store<f64>(table, divisor);
   }
   const nzp = addr(c, Cfg.NZP);
+  const image = addr(c, Cfg.IMAGE);
+  const rows = addr(c, Cfg.ROWS);
+  const imageRow = <usize>(W + 1) << 2;
   let k = 0;
   let pairs = 0;
   for (let y = 0; y < H; y++) {
@@ -57,7 +62,11 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
     if (pixelPairs) {
       let at = y * rowBytes;
       let v = pixel(pixels, kind, divisor, table, y * W);
+      const values = image + <usize>y * imageRow;
+      let bits: u64 = 0;
       for (let col = 0; col < W; col++) {
+        store<f32>(values + (<usize>col << 2), v);
+        bits |= <u64>(v != 0) << <u64>col;
         const right: f32 = col + 1 < W ? pixel(pixels, kind, divisor, table, y * W + col + 1) : 0;
         // Written unconditionally and kept only if nonzero: no branch on the pixel value.
         const entry = nzb + (<usize>k << ENTRY_SHIFT);
@@ -72,6 +81,8 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
         at += positionBytes;
         v = right;
       }
+      store<f32>(values + (<usize>W << 2), 0);
+      store<u64>(rows + (<usize>y << 3), bits); // only read when W < 64 (usesWindows)
     } else {
       for (let col = 0; col < W; col++) {
         const v = pixel(pixels, kind, divisor, table, y * W + col);

@@ -7,6 +7,7 @@ import { listPixels } from './input';
 import { applyRelu, fillBias16, fillBiasPlain, maskAndBiasGradient16, maskAndBiasGradientPlain } from './conv1';
 import { kernelGradientPixelPairs, scatterPixelPairs } from './conv1-pixel-pairs';
 import { kernelGradientRows, scatterRows } from './conv1-plain';
+import { windowForward, windowsPay } from './conv1-windows';
 import { clearInputGradient } from './conv2';
 import { columnForward } from './conv2-columns';
 import { pairBackward } from './conv2-pairs';
@@ -33,6 +34,16 @@ export function conv1ForwardPixelPairs(c: usize): void {
   fillBias16(c);
   scatterPixelPairs(c);
   applyRelu(c);
+}
+
+/** conv1's window version; needs loadInputPixelPairs's IMAGE and ROWS. */
+export function conv1ForwardWindows(c: usize): void {
+  windowForward(c);
+}
+
+/** Whether conv1Forward would run the window version for the loaded image. */
+export function conv1WindowsPay(c: usize): bool {
+  return windowsPay(c);
 }
 
 export function conv1BackwardPlain(c: usize, slot: usize): void {
