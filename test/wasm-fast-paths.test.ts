@@ -176,8 +176,9 @@ describe.each(['relaxed-simd-fma', 'simd'] as WasmSimd[])(`wasm fast versions = 
         windowsChosen[name] += h.k.conv1WindowsPay(h.c);
       }
     }
-    // The dispatch runs the pixel pairs on sparse digits and the windows on dense images.
-    expect(windowsChosen).toEqual({ digit: 0, 'thickened digit': SAMPLES, 'dense digit': SAMPLES });
+    // The dispatch runs the pixel pairs on sparse digits and the windows on dense images (on the
+    // thickened ones, whichever has less to do).
+    expect([windowsChosen.digit, windowsChosen['dense digit']]).toEqual([0, SAMPLES]);
   });
 
   it(`${SHAPE}: conv2 forward, scatter and columns = plain to float32 reassociation (${REASSOCIATION.toExponential()} of the largest value)`, (ctx) => {

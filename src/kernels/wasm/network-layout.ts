@@ -8,7 +8,7 @@ export const CONFIG_FIELDS = [
   'O_KERN', 'O_KB', 'O_KERN2', 'O_KB2', 'O_W', 'O_B', 'S_W', 'S_B',
   'PIXELS', 'TABLE', 'NZ', 'NZ_ROW', 'NZ_RANGE', 'NZB', 'NZP', 'W1P', 'B1P', 'W2F', 'W2B', 'B2P',
   'A1', 'A2', 'LOGITS', 'DLOGITS', 'DA2', 'DA1', 'LIST', 'LISTP', 'ACC2', 'BG2',
-  'IMAGE', 'ROWS',
+  'IMAGE', 'ROWS', 'NZP_ROW',
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -48,7 +48,7 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     S_W: slotOffset('w'), S_B: slotOffset('b'),
     PIXELS: 0, TABLE: 0, NZ: 0, NZ_ROW: 0, NZ_RANGE: 0, NZB: 0, NZP: 0, W1P: 0, B1P: 0, W2F: 0, W2B: 0, B2P: 0,
     A1: 0, A2: 0, LOGITS: 0, DLOGITS: 0, DA2: 0, DA1: 0, LIST: 0, LISTP: 0, ACC2: 0, BG2: 0,
-    IMAGE: 0, ROWS: 0,
+    IMAGE: 0, ROWS: 0, NZP_ROW: 0,
   };
   const pixels = c1.H * c1.W;
   const scratchBytes: [ConfigField, number][] = [
@@ -76,6 +76,7 @@ export function networkLayout(dims: ModelDims, params: ParameterLayout, base: nu
     ['BG2', (4 * F2P + F1P) * 4], // its background block's 4 output sums, then conv1's background position
     ['IMAGE', c1.H * (c1.W + 1) * 4], // the pixel values, a zero column on the right of each row
     ['ROWS', c1.H * 8], // a u64 per row: bit x set where pixel x is nonzero
+    ['NZP_ROW', (c1.H + 1) * 4], // each row's first NZP entry, then the NZP count
   ];
   let at = base + align16(CONFIG_FIELDS.length * 4);
   for (const [field, bytes] of scratchBytes) {

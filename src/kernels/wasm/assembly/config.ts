@@ -17,8 +17,9 @@ export const enum Cfg {
   // no bounds checks. The margins of DA1 stay zero; those of A1 collect values nobody reads.
   // IMAGE is the image's values (H, W+1), a zero column on the right, and ROWS a u64 per image row,
   // bit x set where pixel x is nonzero: conv1's window version (conv1-windows.ts) reads them.
+  // NZP_ROW[y] is the index of image row y's first NZP entry, NZP_ROW[H] their count.
   PIXELS, TABLE, NZ, NZ_ROW, NZ_RANGE, NZB, NZP, W1P, B1P, W2F, W2B, B2P, A1, A2, LOGITS, DLOGITS, DA2, DA1, LIST, LISTP, ACC2, BG2,
-  IMAGE, ROWS,
+  IMAGE, ROWS, NZP_ROW,
   COUNT,
 }
 

@@ -6,9 +6,10 @@ import { madd, storeLanes } from './simd';
 //   kernelGradientPixelPairs  backward: one load of dout serves two taps.
 // A pixel pair (x, x+1) of a row (loadInput's NZP list) meets taps (kx, kx+1) at the same output
 // x-kx. conv1 is bound by a1's memory traffic, not by its FMAs, which is why sharing it pays.
-// Pixels whose output falls outside the grid land in a1's and da1's margins (config.ts, A1) instead
-// of being tested, so the loops have no data-dependent branch; an odd last tap loops over the
-// single pixels (NZB). Per MNIST sample (FMA build, trained seed weights), against the plain rows
+// Each row of taps loops over the image rows that reach an output row through it (NZ_ROW, NZP_ROW);
+// a pixel whose output column falls outside the grid lands in a1's and da1's margins (config.ts,
+// A1) instead of being tested, so the loops have no data-dependent branch; an odd last tap loops
+// over the single pixels (NZB). Per MNIST sample (FMA build, trained seed weights), against the plain rows
 // of conv1-plain.ts: forward 20.3 -> 10.7 us, kernel gradient 16.6 -> 9.2 us
 // (`node dist/bench/research/kernel-phases.js`, phases conv1 fwd and conv1 bwd; docs/kernels.md).
 
@@ -24,10 +25,15 @@ export function scatterPixelPairs(c: usize): void {
   const w1p = addr(c, Cfg.W1P);
   const nzb = addr(c, Cfg.NZB);
   const nzp = addr(c, Cfg.NZP);
-  const H = cfg(c, Cfg.H);
-  const end = nzb + <usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H)) * ENTRY_BYTES;
-  const pairsEnd = nzp + <usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H + 1)) * PAIR_ENTRY_BYTES;
+  const OH = cfg(c, Cfg.OH1);
+  const rowStart = addr(c, Cfg.NZ_ROW);
+  const pairRowStart = addr(c, Cfg.NZP_ROW);
   for (let ky = 0; ky < KH; ky++) {
+    // Only image rows ky..ky+OH-1 reach an output row through this tap row.
+    const pairs = nzp + <usize>load<i32>(f32At(pairRowStart, ky)) * PAIR_ENTRY_BYTES;
+    const pairsEnd = nzp + <usize>load<i32>(f32At(pairRowStart, ky + OH)) * PAIR_ENTRY_BYTES;
+    const start = nzb + <usize>load<i32>(f32At(rowStart, ky)) * ENTRY_BYTES;
+    const end = nzb + <usize>load<i32>(f32At(rowStart, ky + OH)) * ENTRY_BYTES;
     let kx = 0;
     for (; kx + 2 <= KW; kx += 2) {
       const wTap = w1p + <usize>(ky * KW + kx) * TAP_BYTES;
@@ -41,7 +47,7 @@ export function scatterPixelPairs(c: usize): void {
       const n3 = v128.load(wTap, TAP_BYTES + 48);
       // Pair (x, x+1) of row y: output (y-ky, x-kx) gets v(x) * w[kx] + v(x+1) * w[kx+1].
       const out = a1 - <usize>(ky * rs + kx) * POSITION16_BYTES;
-      for (let pair = nzp; pair < pairsEnd; pair += PAIR_ENTRY_BYTES) {
+      for (let pair = pairs; pair < pairsEnd; pair += PAIR_ENTRY_BYTES) {
         const o = out + <usize>load<u32>(pair);
         const v = v128.load32_splat(pair, 4);
         const u = v128.load32_splat(pair, 8);
@@ -59,7 +65,7 @@ export function scatterPixelPairs(c: usize): void {
       const w3 = v128.load(wTap, 48);
       // Pixel (y,x) of this tap writes output (y-ky, x-kx), at the pixel's own offset minus the tap's.
       const out = a1 - <usize>(ky * rs + kx) * POSITION16_BYTES;
-      for (let entry = nzb; entry < end; entry += ENTRY_BYTES) {
+      for (let entry = start; entry < end; entry += ENTRY_BYTES) {
         const o = out + <usize>load<u32>(entry);
         const v = v128.load32_splat(entry, 4);
         v128.store(o, madd(v, w0, v128.load(o)));
@@ -80,12 +86,17 @@ export function kernelGradientPixelPairs(c: usize, slot: usize): void {
   const da1 = addr(c, Cfg.DA1);
   const nzb = addr(c, Cfg.NZB);
   const nzp = addr(c, Cfg.NZP);
-  const H = cfg(c, Cfg.H);
-  const end = nzb + <usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H)) * ENTRY_BYTES;
-  const pairsEnd = nzp + <usize>load<i32>(f32At(addr(c, Cfg.NZ_ROW), H + 1)) * PAIR_ENTRY_BYTES;
+  const OH = cfg(c, Cfg.OH1);
+  const rowStart = addr(c, Cfg.NZ_ROW);
+  const pairRowStart = addr(c, Cfg.NZP_ROW);
   const kern = f32At(slot, cfg(c, Cfg.O_KERN));
   const fStride = <usize>(KH * KW) * FLOAT_BYTES;
   for (let ky = 0; ky < KH; ky++) {
+    // Only image rows ky..ky+OH-1 reach an output row through this tap row.
+    const pairs = nzp + <usize>load<i32>(f32At(pairRowStart, ky)) * PAIR_ENTRY_BYTES;
+    const pairsEnd = nzp + <usize>load<i32>(f32At(pairRowStart, ky + OH)) * PAIR_ENTRY_BYTES;
+    const start = nzb + <usize>load<i32>(f32At(rowStart, ky)) * ENTRY_BYTES;
+    const end = nzb + <usize>load<i32>(f32At(rowStart, ky + OH)) * ENTRY_BYTES;
     let kx = 0;
     for (; kx + 2 <= KW; kx += 2) {
       // Pair (x, x+1): kern[:,ky,kx] += v(x) * dout[y-ky, x-kx] and kern[:,ky,kx+1] += v(x+1) * the same.
@@ -98,7 +109,7 @@ export function kernelGradientPixelPairs(c: usize, slot: usize): void {
       let n1 = f32x4.splat(0);
       let n2 = f32x4.splat(0);
       let n3 = f32x4.splat(0);
-      for (let pair = nzp; pair < pairsEnd; pair += PAIR_ENTRY_BYTES) {
+      for (let pair = pairs; pair < pairsEnd; pair += PAIR_ENTRY_BYTES) {
         const d = dout + <usize>load<u32>(pair);
         const v = v128.load32_splat(pair, 4);
         const u = v128.load32_splat(pair, 8);
@@ -124,7 +135,7 @@ export function kernelGradientPixelPairs(c: usize, slot: usize): void {
       let t1 = f32x4.splat(0);
       let t2 = f32x4.splat(0);
       let t3 = f32x4.splat(0);
-      for (let entry = nzb; entry < end; entry += ENTRY_BYTES) {
+      for (let entry = start; entry < end; entry += ENTRY_BYTES) {
         const d = dout + <usize>load<u32>(entry);
         const v = v128.load32_splat(entry, 4);
         t0 = madd(v, v128.load(d), t0);

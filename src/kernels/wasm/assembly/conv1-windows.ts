@@ -20,7 +20,7 @@ import { madd, relu4 } from './simd';
 /**
  * Whether windowForward has less to do than scatterPixelPairs for this image: the window rows it
  * would add (a row of the image counts once for each pair of outputs whose windows it meets and
- * is not zero in) against the pixel pairs (NZP) times the tap pairs.
+ * is not zero in) against the pixel pairs (NZP) that each pair of taps visits.
  */
 export function windowsPay(c: usize): bool {
   const H = cfg(c, Cfg.H);
@@ -40,8 +40,11 @@ export function windowsPay(c: usize): bool {
     const reach = min(y, OH - 1) - max(0, y - KH + 1) + 1;
     windowRows += hits * reach;
   }
-  const pairs = load<i32>(f32At(addr(c, Cfg.NZ_ROW), H + 1));
-  return windowRows * KW * WINDOW_TAP_COST < pairs * KH * ((KW + 1) >> 1) * PAIR_TAP_COST;
+  // Tap row ky of the pixel pairs loops over the pairs of image rows ky..ky+OH-1.
+  const pairRowStart = addr(c, Cfg.NZP_ROW);
+  let pairs = 0;
+  for (let ky = 0; ky < KH; ky++) pairs += load<i32>(f32At(pairRowStart, ky + OH)) - load<i32>(f32At(pairRowStart, ky));
+  return windowRows * KW * WINDOW_TAP_COST < pairs * ((KW + 1) >> 1) * PAIR_TAP_COST;
 }
 
 /**

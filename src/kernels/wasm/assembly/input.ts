@@ -19,6 +19,7 @@ export const enum PixelKind {
  *        (x+1 = W counts as zero): a pair of taps (kx, kx+1) sends both to output x-kx, so one
  *        read-modify-write serves two taps;
  *   NZ_ROW[y]: index of row y's first entry, NZ_ROW[H] the NZB count, NZ_ROW[H+1] the NZP count;
+ *   NZP_ROW[y]: index of row y's first NZP entry, NZP_ROW[H] the NZP count;
  *   IMAGE and ROWS: every value, and each row's nonzero pixels as bits (config.ts), for the
  *        window versions (conv1-windows.ts), which read whole window rows instead of lists;
  * For conv1's plain version:
@@ -55,11 +56,13 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
   const image = addr(c, Cfg.IMAGE);
   const rows = addr(c, Cfg.ROWS);
   const imageRow = <usize>(W + 1) << 2;
+  const pairRowStart = addr(c, Cfg.NZP_ROW);
   let k = 0;
   let pairs = 0;
   for (let y = 0; y < H; y++) {
     store<i32>(f32At(rowStart, y), k);
     if (pixelPairs) {
+      store<i32>(f32At(pairRowStart, y), pairs);
       let at = y * rowBytes;
       let v = pixel(pixels, kind, divisor, table, y * W);
       const values = image + <usize>y * imageRow;
@@ -95,6 +98,7 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
   }
   store<i32>(f32At(rowStart, H), k);
   store<i32>(f32At(rowStart, H + 1), pairs);
+  store<i32>(f32At(pairRowStart, H), pairs);
   if (pixelPairs) return;
 
   const KW = cfg(c, Cfg.KW1);
