@@ -1,7 +1,7 @@
 import { la, lf, L } from './stack-config';
 import { biasGradient, convForwardPlain, inputGradientPlain, weightGradientPlain } from './stack-conv-plain';
 import { scatterForward, scatterWeightGradient } from './stack-conv-scatter';
-import { blockForward, listBackward } from './stack-conv-blocks';
+import { blockForward, fitsPairBlocks, listBackward, pairForwardBlocks } from './stack-conv-blocks';
 import { fitsWindows, pairForward, tapWeightGradient } from './stack-conv-windows';
 
 // A stack's convolution (stack-conv-plain.ts has the layouts). Versions, chosen here and nowhere
@@ -11,7 +11,9 @@ import { fitsWindows, pairForward, tapWeightGradient } from './stack-conv-window
 //                    pairs    at most 4 input channels, an image's, filters in whole blocks of 16,
 //                             padded rows of at most 64 pixels (stack-conv-windows.ts);
 //                    scatter  at most 4 input channels otherwise (stack-conv-scatter.ts);
-//                    blocks   5 to 32 input channels (stack-conv-blocks.ts);
+//                    pair blocks  5 to 32 input channels, none padded, no padding, filters in
+//                             whole blocks of 16 (stack-conv-blocks.ts);
+//                    blocks   5 to 32 input channels otherwise (stack-conv-blocks.ts);
 //   weight gradient  plain    any shape;
 //                    taps     as the forward's pairs, from the padded input the forward made;
 //                    scatter  at most 4 input channels otherwise;
@@ -28,6 +30,7 @@ export function convForward(l: usize, plain: bool): void {
   if (plain) convForwardPlain(l);
   else if (fewChannels(l) && fitsWindows(l)) pairForward(l);
   else if (fewChannels(l)) scatterForward(l);
+  else if (lf(l, L.CP) <= 32 && fitsPairBlocks(l)) pairForwardBlocks(l);
   else if (lf(l, L.CP) <= 32) blockForward(l);
   else convForwardPlain(l);
 }
