@@ -10,10 +10,10 @@ import { madd, relu4 } from './simd';
 // It does no read-modify-write of a1 per tap, but multiplies the zeros of every window row it does
 // not skip, so it pays on images with many nonzero pixels: conv1.ts picks per image by the work
 // each would do (windowsPay). Per Fashion-MNIST sample (FMA build, seed weights after an epoch),
-// against the pixel pairs: 21.2-21.8 -> 17.5-17.8 us; on MNIST digits the pixel pairs keep 9 us
+// against the pixel pairs alone: 21.5-21.9 -> 16.6 us; on MNIST digits the pixel pairs keep 8.7 us
 // (`node dist/bench/research/kernel-phases.js --data <fashion-mnist>`; docs/kernels.md).
 
-/** Nanoseconds-in-proportion cost of one window row's tap (eight FMAs) and of one pixel pair's tap pair (eight FMAs and a1's read-modify-write), as measured on Fashion-MNIST. */
+/** Relative costs, as measured on Fashion-MNIST: a window row's tap (eight FMAs), a pixel pair's tap pair (eight FMAs and a1's read-modify-write). */
 @inline const WINDOW_TAP_COST: i32 = 7;
 @inline const PAIR_TAP_COST: i32 = 8;
 

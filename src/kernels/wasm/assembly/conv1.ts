@@ -25,7 +25,7 @@ import { mask4, relu4, storeLanes } from './simd';
   return cfg(c, Cfg.F1P) == 16 && cfg(c, Cfg.S1) == 1;
 }
 
-/** Whether conv1 runs the window versions, which need loadInput's IMAGE and ROWS. */
+/** Whether conv1's forward may run the window version (windowsPay decides per image), which reads loadInput's IMAGE and ROWS. */
 @inline export function usesWindows(c: usize): bool {
   return usesPixelPairs(c) && cfg(c, Cfg.W) < 64;
 }
