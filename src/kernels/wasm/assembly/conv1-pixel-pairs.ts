@@ -9,8 +9,8 @@ import { madd, storeLanes } from './simd';
 // Each row of taps loops over the image rows that reach an output row through it (NZ_ROW, NZP_ROW);
 // a pixel whose output column falls outside the grid lands in a1's and da1's margins (config.ts,
 // A1) instead of being tested, so the loops have no data-dependent branch; an odd last tap loops
-// over the single pixels (NZB). Per MNIST sample (FMA build, trained seed weights), against the plain rows
-// of conv1-plain.ts: forward 20.3 -> 10.7 us, kernel gradient 16.6 -> 9.2 us
+// over the single pixels (NZB). Per MNIST sample (FMA build, trained seed weights), against the
+// plain rows of conv1-plain.ts: forward 20.3 -> 10.7 us, kernel gradient 16.6 -> 9.2 us
 // (`node dist/bench/research/kernel-phases.js`, phases conv1 fwd and conv1 bwd; docs/kernels.md).
 
 // Tap (ky,kx) of w1p is 16 filters; its right neighbour (ky,kx+1) follows it.
