@@ -153,6 +153,49 @@ describe.each(['js', 'wasm'] as const)('%s slot sum by the pool threads, in bloc
   });
 });
 
+describe.each(['js', 'wasm'] as const)('%s slot sum of a dense weight whose output gradient is often zero (behind a ReLU)', (kind) => {
+  // A dense weight 3x37 (two 16-column runs and a tail of 5) between runs of 2 and 3 values.
+  const layout = layoutWithDense(2, 3, 37, 3);
+  const n = layout.parameters;
+  const L = layout.length;
+  const batch = 45;
+  const g = layout.outers[0].output;
+
+  /** Row 0's g zero in every slot, row 1's in every slot but a few, row 2's in the first slot of each pass of 8 and at random (some -0). */
+  function slotsWithZeroRows(seed: number): Float32Array {
+    const all = randomValues(L * batch, seed);
+    const rand = lcg(seed + 1);
+    for (let s = 0; s < batch; s++) {
+      all[s * L + g] = 0;
+      if (s % 11 !== 3) all[s * L + g + 1] = 0;
+      if (s % 8 === 0 || rand() < 0.4) all[s * L + g + 2] = rand() < 0.5 ? 0 : -0;
+    }
+    return all;
+  }
+
+  it('skipping the zero rows sums bitwise as every product would, on the main thread in runs and on the pool in blocks', () => {
+    const all = slotsWithZeroRows(23);
+    const expected = new Float32Array(n);
+    averageSlots(expected, all, layout, batch, new Float64Array(n));
+    const main = makeSums(kind, layout, batch);
+    main.slots.set(all);
+    main.sum.add(0, 1);
+    main.sum.add(1, 19);
+    main.sum.add(19, batch);
+    main.sum.finish(main.mean, batch);
+    expectSameBits(main.mean, expected);
+    const pool = makeSums(kind, layout, batch);
+    pool.slots.set(all);
+    for (const [first, last] of [[0, 20], [20, 60], [60, n]]) pool.sum.sumBlock(batch, first, last, false);
+    pool.sum.summedInPool();
+    pool.sum.finish(pool.mean, batch);
+    expectSameBits(pool.mean, expected);
+    // Row 0 had only zero products: its sums are +0.
+    const row0 = pool.mean.subarray(2, 2 + 37);
+    expect(Array.from(row0, (x) => Object.is(x, 0))).toEqual(Array(37).fill(true));
+  });
+});
+
 it('the wasm slot sum refuses blocks outside the coordinates and counts beyond the slots (it must not write outside its buffers)', () => {
   const { sum } = makeSums('wasm', flatSlotLayout(37), 3);
   expect(() => sum.sumBlock(3, 30, 38, false)).toThrow(/coordinates 30\.\.37 of 37/);

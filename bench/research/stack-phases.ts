@@ -4,7 +4,9 @@
 // Real embedded MNIST digits, and the same digits dilated (a 3x3 maximum, applied until about half
 // the pixels are nonzero, as in Fashion-MNIST) for dense data. Weights after --train-epochs of
 // training (so the ReLU zeros the kernels skip are a real run's). The variants alternate run by run
-// in one process; each figure is the median (or minimum) over --runs.
+// in one process; each figure is the median (or minimum) over --runs. The wasm variants also time
+// the slot sum of a batch (100 samples' gradients summed as the trainer's main thread sums them, in
+// runs of 8 slots), given per sample.
 //   npm run build && node dist/bench/research/stack-phases.js [--preset opacus-mnist] [--samples 1000] [--runs 5]
 //     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0] [--stat median|min]
 import { SEED_ADAM } from '../../src/optim/adam.js';
@@ -131,9 +133,17 @@ async function backendFromFile(path: string): Promise<WasmBackend> {
 const PHASES = ['input', ...dims.layers.map((l) => `${l.position} ${l.text} fwd`), 'loss', ...[...dims.layers].reverse().map((l) => `${l.position} ${l.text} bwd`)];
 
 type Timer = (images: ImageSource, t: Float64Array) => void;
+interface Timers {
+  phases: Timer;
+  whole: Timer;
+  /** The slot sum of a batch of the first images' gradients, SUM_REPEATS times (wasm variants). */
+  sum?: Timer;
+}
+const SUM_BATCH = DEFAULT_TRAIN_OPTIONS.batchSize;
+const SUM_REPEATS = 20;
 
 /** A wasm variant's phases, each layer's kernel called alone as sampleGradient calls them in turn. */
-function wasmTimer(backend: WasmBackend, plain: boolean): { phases: Timer; whole: Timer } {
+function wasmTimer(backend: WasmBackend, plain: boolean): Timers {
   const net = WasmStackNetwork.create(backend, dims, { plain });
   const params = allocFloat32(backend.memory, layout.total);
   params.set(trained);
@@ -143,6 +153,10 @@ function wasmTimer(backend: WasmBackend, plain: boolean): { phases: Timer; whole
   const records = net.scratch.layerRecords;
   const [p, s, P] = [params.byteOffset, slot.byteOffset, plain ? 1 : 0];
   const L = records.length;
+  const batchSlots = allocFloat32(backend.memory, SUM_BATCH * net.slots.length);
+  const slotSum = new WasmSlotSum(backend, batchSlots, net.slots);
+  const mean = allocFloat32(backend.memory, layout.total);
+  let slotsOf: ImageSource | null = null;
   return {
     phases: (images, t) => {
       for (let i = 0; i < SAMPLES; i++) {
@@ -172,11 +186,24 @@ function wasmTimer(backend: WasmBackend, plain: boolean): { phases: Timer; whole
       for (let i = 0; i < SAMPLES; i++) net.sampleGradient(params, images, i, digits.labels[i], slot);
       t[0] += performance.now() - started;
     },
+    sum: (images, t) => {
+      const length = net.slots.length;
+      if (slotsOf !== images) {
+        for (let i = 0; i < SUM_BATCH; i++) net.sampleGradient(params, images, i, digits.labels[i], batchSlots.subarray(i * length, (i + 1) * length));
+        slotsOf = images;
+      }
+      const started = performance.now();
+      for (let r = 0; r < SUM_REPEATS; r++) {
+        slotSum.add(0, SUM_BATCH);
+        slotSum.finish(mean, SUM_BATCH);
+      }
+      t[0] += performance.now() - started;
+    },
   };
 }
 
 /** The reference's phases: model/stack/network.ts's layer functions, called as StackNetwork calls them. */
-function typescriptTimer(): { phases: Timer; whole: Timer } {
+function typescriptTimer(): Timers {
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const acts = [new Float32Array(dims.inputSize), ...dims.layers.map((l) => new Float32Array(size(l.output)))];
   const grads = [new Float32Array(dims.inputSize), ...dims.layers.map((l) => new Float32Array(size(l.output)))];
@@ -235,7 +262,7 @@ function typescriptTimer(): { phases: Timer; whole: Timer } {
   };
 }
 
-const variants: [string, { phases: Timer; whole: Timer }][] = [
+const variants: [string, Timers][] = [
   ['fma fast', wasmTimer(fast, false)],
   ['fma plain', wasmTimer(fast, true)],
   ['simd fast', wasmTimer(plainSimd, false)],
@@ -248,7 +275,7 @@ if (WITH_TS) variants.push(['typescript', typescriptTimer()]);
 if (description === PRESETS.seed) variants.splice(1, 0, ['fma seed', seedTimer()]);
 
 /** The seed's own WasmNetwork on the same weights: whole sampleGradient calls only (its phases are not the stack's). */
-function seedTimer(): { phases: Timer; whole: Timer } {
+function seedTimer(): Timers {
   const net = WasmNetwork.create(fast, deriveDims({ ...SEED_MODEL, imageHeight: digits.height, imageWidth: digits.width, classes: dataset.classes }));
   const params = allocFloat32(fast.memory, layout.total);
   params.set(trained);
@@ -267,23 +294,28 @@ function seedTimer(): { phases: Timer; whole: Timer } {
 for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dilated, divisor: digits.divisor }]] as [string, ImageSource][]) {
   const perPhase = variants.map(() => PHASES.map((): number[] => []));
   const perWhole = variants.map((): number[] => []);
+  const perSum = variants.map((): number[] => []);
   for (let r = 0; r < RUNS + 1; r++) {
     variants.forEach(([, timer], v) => {
       const t = new Float64Array(PHASES.length);
       timer.phases(images, t);
       const w = new Float64Array(1);
       timer.whole(images, w);
+      const u = new Float64Array(1);
+      timer.sum?.(images, u);
       // The first run warms the JIT up and is not counted.
       if (r === 0) return;
       PHASES.forEach((_, q) => perPhase[v][q].push((t[q] * 1000) / SAMPLES));
       perWhole[v].push((w[0] * 1000) / SAMPLES);
+      if (timer.sum !== undefined) perSum[v].push((u[0] * 1000) / (SUM_REPEATS * SUM_BATCH));
     });
   }
   console.log(`\n${description} on ${dataName}: µs per sample, ${STAT} of ${RUNS} alternating runs of ${SAMPLES} samples`);
   const rows = [...PHASES.map((name, q) => [name, ...variants.map((_, v) => stat(perPhase[v][q]))] as const)];
   rows.push(['sum of phases', ...variants.map((_, v) => PHASES.reduce((a, __, q) => a + stat(perPhase[v][q]), 0))]);
   rows.push(['sampleGradient', ...variants.map((_, v) => stat(perWhole[v]))]);
+  rows.push(['slot sum', ...variants.map((_, v) => (perSum[v].length > 0 ? stat(perSum[v]) : NaN))]);
   const width = Math.max(...rows.map((r) => String(r[0]).length));
   console.log(`${''.padEnd(width)} ${variants.map(([n]) => n.padStart(11)).join('')}`);
-  for (const [name, ...values] of rows) console.log(`${String(name).padEnd(width)} ${values.map((v) => (v as number).toFixed(2).padStart(11)).join('')}`);
+  for (const [name, ...values] of rows) console.log(`${String(name).padEnd(width)} ${values.map((v) => (Number.isNaN(v) ? '' : (v as number).toFixed(2)).padStart(11)).join('')}`);
 }
