@@ -99,6 +99,26 @@ describe.each(['js', 'wasm'] as const)('%s slot sum', (kind) => {
     expectSameBits(mean, expected);
   });
 
+  it('finish says whether every value of the mean is finite: NaN or an infinity in any slot, or a mean beyond float32', () => {
+    const { slots, mean, sum } = makeSums(kind, layout, 2);
+    const finiteOnes = randomValues(L * 2, 19);
+    slots.set(finiteOnes);
+    sum.add(0, 2);
+    expect(sum.finish(mean, 2)).toBe(true);
+    // A copied value in the 4-wide body and in wasm's scalar tail (coordinates 32..34), a dense factor.
+    for (const [at, bad] of [[1, NaN], [L + 18, -Infinity], [L - 1, NaN], [layout.outers[0].input + 2, Infinity]]) {
+      slots.set(finiteOnes);
+      slots[at] = bad;
+      sum.add(0, 2);
+      expect(sum.finish(mean, 2)).toBe(false);
+    }
+    slots.set(finiteOnes);
+    slots[3] = 3e38;
+    slots[L + 3] = 3e38;
+    sum.add(0, 2);
+    expect(sum.finish(mean, 0.5)).toBe(false); // 1.2e39 in float64, Infinity in float32
+  });
+
   it('a batch of no samples sums to zero (a Poisson draw can be empty), even after a batch that was not', () => {
     const { slots, mean, sum } = makeSums(kind, layout, 2);
     slots.set(randomValues(L * 2, 5));

@@ -55,8 +55,15 @@ export function addSlots(
   }
 }
 
-export function meanOfSum(mean: FloatArray, sum: Float64Array, divisor: number): void {
-  for (let j = 0; j < mean.length; j++) mean[j] = sum[j] / divisor;
+/** mean = sum / divisor; returns whether every value of the mean, as stored, is finite. */
+export function meanOfSum(mean: FloatArray, sum: Float64Array, divisor: number): boolean {
+  let finite = true;
+  for (let j = 0; j < mean.length; j++) {
+    mean[j] = sum[j] / divisor;
+    // v - v is 0 for a finite v, NaN for NaN and the infinities (a float32 mean may overflow).
+    if (mean[j] - mean[j] !== 0) finite = false;
+  }
+  return finite;
 }
 
 /** A batch's running sum of its slots and the sum carried from its last round: f64, shared with the pool threads. */
@@ -95,8 +102,11 @@ export interface SlotSum {
   summedInPool(): void;
   /** Ends a round of the batch; the next add from slot 0 continues its sum. */
   carry(): void;
-  /** mean = (sum + noise) / divisor, the noise only in private training; then a new batch may start. */
-  finish(mean: FloatArray, divisor: number, noise?: Float64Array): void;
+  /**
+   * mean = (sum + noise) / divisor, the noise only in private training; then a new batch may start.
+   * Returns whether every value of the mean is finite.
+   */
+  finish(mean: FloatArray, divisor: number, noise?: Float64Array): boolean;
 }
 
 /** What every SlotSum tracks besides its sum: whether anything was added, and what a round starts from. */
@@ -167,8 +177,8 @@ export class JsSlotSum implements SlotSum {
     this.rounds.carry();
   }
 
-  finish(mean: FloatArray, divisor: number, noise?: Float64Array): void {
+  finish(mean: FloatArray, divisor: number, noise?: Float64Array): boolean {
     this.rounds.finish(noise);
-    meanOfSum(mean, this.sums.sum, divisor);
+    return meanOfSum(mean, this.sums.sum, divisor);
   }
 }

@@ -59,11 +59,15 @@ export class BatchGradient {
     return { job, lossSum, squaredNormSum };
   }
 
-  /** The vector the optimizer applies, once sum() has taken the batch's `count` samples. */
-  finish(count: number, step: number): FloatArray {
+  /**
+   * The vector the optimizer applies, once sum() has taken the batch's `count` samples, and
+   * whether every value of it is finite.
+   */
+  finish(count: number, step: number): { mean: FloatArray; finite: boolean } {
     const dp = this.dpSgd;
-    if (dp === null) this.slotSum.finish(this.mean, count);
-    else this.slotSum.finish(this.mean, dp.divisor, dp.noiseFor(step, count > 0));
-    return this.mean;
+    const finite = dp === null
+      ? this.slotSum.finish(this.mean, count)
+      : this.slotSum.finish(this.mean, dp.divisor, dp.noiseFor(step, count > 0));
+    return { mean: this.mean, finite };
   }
 }

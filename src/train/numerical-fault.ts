@@ -10,13 +10,3 @@ export class NumericalFault extends Error {
     this.name = 'NumericalFault';
   }
 }
-
-/** True when every value is finite (NaN and infinities are not). */
-export function allFinite(values: ArrayLike<number>, count = values.length): boolean {
-  for (let i = 0; i < count; i++) {
-    // v - v is 0 for finite v and NaN for NaN and both infinities.
-    const v = values[i];
-    if (v - v !== 0) return false;
-  }
-  return true;
-}

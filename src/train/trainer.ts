@@ -18,7 +18,7 @@ import type { Batch } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
 import { EpochNorms } from './norm-statistics.js';
 import { type GradientNoiseScale, NoiseScaleEstimate, squaredNorm } from './gradient-noise-scale.js';
-import { allFinite, NumericalFault } from './numerical-fault.js';
+import { NumericalFault } from './numerical-fault.js';
 import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
@@ -229,9 +229,9 @@ export class Trainer {
     const { job, lossSum, squaredNormSum } = await this.gradient.sum(batch, step);
     if (!Number.isFinite(lossSum)) throw fault('a non-finite training loss');
     const reduceStart = performance.now();
-    const mean = this.gradient.finish(batch.count, step);
+    const { mean, finite } = this.gradient.finish(batch.count, step);
     const updateStart = performance.now();
-    if (!allFinite(mean)) throw fault('a non-finite averaged gradient');
+    if (!finite) throw fault('a non-finite averaged gradient');
     this.noiseScale?.addBatch(batch.count, squaredNormSum, squaredNorm(mean));
     this.optimizer.update(this.state.params, mean);
     const updateEnd = performance.now();

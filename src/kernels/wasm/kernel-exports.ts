@@ -23,7 +23,7 @@ export interface KernelExports {
   clipSlot(slot: number, layout: number, maxNorm: number): number;
   addSlots(sum: number, slots: number, stride: number, n: number, from: number, to: number, fresh: boolean): void;
   addLaidOutSlots(sum: number, slots: number, stride: number, layout: number, first: number, last: number, from: number, to: number, fresh: boolean): void;
-  meanOfSum(mean: number, sum: number, n: number, divisor: number): void;
+  meanOfSum(mean: number, sum: number, n: number, divisor: number): number;
   /** `count` f64 values at `out`: stddev x rng/ziggurat.ts's normals of the xoshiro128** state at `state` (four words); `tables`: ZIGGURAT_TABLES. */
   drawNormals(out: number, count: number, stddev: number, tables: number, state: number): void;
   adamUpdate(

@@ -69,11 +69,11 @@ export class WasmSlotSum implements SlotSum {
     this.rounds.carry();
   }
 
-  finish(mean: Float32Array, divisor: number, noise?: Float64Array): void {
+  finish(mean: Float32Array, divisor: number, noise?: Float64Array): boolean {
     if (!(divisor > 0)) throw new RangeError(`cannot divide the sum by ${divisor}`);
     this.rounds.finish(noise);
     const n = this.layout.parameters;
-    this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', n), this.sumAt, n, divisor);
+    return this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', n), this.sumAt, n, divisor) !== 0;
   }
 
   private checkSlots(from: number, to: number): void {

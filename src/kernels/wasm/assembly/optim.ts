@@ -62,17 +62,28 @@ export function addSlots(sum: usize, slots: usize, stride: i32, n: i32, from: i3
   }
 }
 
-/** mean[j] = <f32>(sum[j] / divisor), the last step of the average. */
-export function meanOfSum(mean: usize, sum: usize, n: i32, by: f64): void {
+/**
+ * mean[j] = <f32>(sum[j] / divisor), the last step of the average; returns whether every mean[j]
+ * is finite (v - v is 0 for a finite v, NaN for NaN and the infinities), checked on the way.
+ */
+export function meanOfSum(mean: usize, sum: usize, n: i32, by: f64): bool {
   const divisor = f64x2.splat(by);
+  const zero = f32x4.splat(0);
+  let notFinite = zero;
   const n4 = n & ~3;
   for (let j = 0; j < n4; j += 4) {
     const at = sum + (<usize>j << 3);
-    v128.store(mean + (<usize>j << 2), narrow(f64x2.div(v128.load(at), divisor), f64x2.div(v128.load(at, 16), divisor)));
+    const m = narrow(f64x2.div(v128.load(at), divisor), f64x2.div(v128.load(at, 16), divisor));
+    v128.store(mean + (<usize>j << 2), m);
+    notFinite = v128.or(notFinite, f32x4.ne(f32x4.sub(m, m), zero));
   }
+  let finite = !v128.any_true(notFinite);
   for (let j = n4; j < n; j++) {
-    store<f32>(mean + (<usize>j << 2), <f32>(load<f64>(sum + (<usize>j << 3)) / by));
+    const m = <f32>(load<f64>(sum + (<usize>j << 3)) / by);
+    store<f32>(mean + (<usize>j << 2), m);
+    finite = finite && m - m == 0;
   }
+  return finite;
 }
 
 /**

@@ -47,7 +47,9 @@ export function addLaidOutSlots(sum: usize, slots: usize, stride: i32, layout: u
  *
  * A fresh sum starts from +0, so it is never -0, and the slots whose g_s is zero are skipped: their
  * products are +0 (the rounding's + 0 makes a zero product positive), which would leave the sum
- * as it is. Behind a ReLU about 40% of a dense layer's output gradients are zero.
+ * as it is (a non-finite a_s, whose g_s a_s would be NaN, makes the sample's loss non-finite, and
+ * that stops the step before its mean is used). Behind a ReLU about 40% of a dense layer's output
+ * gradients are zero.
  */
 function addOuterRow(row: usize, a: usize, g: usize, stride: i32, j0: i32, j1: i32, from: i32, to: i32, fresh: bool): void {
   const slotBytes = <usize>stride << 2;
