@@ -1,9 +1,9 @@
 import { la, lf, L } from './stack-config';
-import { madd, storeLanes } from './simd';
-import { clear } from './stack-conv-plain';
+import { madd } from './simd';
 
-// The register-blocked versions of a stack's convolution (stack-conv.ts says when they run), for
-// inputs of more than 4 channels behind a ReLU or a pool. Layouts as in stack-conv-plain.ts.
+// The register-blocked forwards of a stack's convolution (stack-conv.ts says when they run), for
+// inputs of more than 4 channels behind a ReLU or a pool (stack-conv-list.ts has the backward of
+// such layers). Layouts as in stack-conv-plain.ts.
 //   blockForward  each output's filter lanes, 16 at a time (8 or 4 for the rest), in accumulators
 //                 held in registers through its whole window, walking only the nonzero channels of
 //                 each input position (bitmasks made once per call, ctz): about half of a ReLU'd
@@ -12,11 +12,6 @@ import { clear } from './stack-conv-plain';
 //                 nonzero channels, each weight vector loaded once for both: opacus-mnist's
 //                 conv32k4s2 13.1 -> 10.8 us per MNIST sample, 10.2 -> 8.7 on dilated digits (FMA
 //                 build; `node dist/bench/research/stack-phases.js --other <previous build>`).
-//   listBackward  per filter, its nonzero output gradients gathered into LIST as (byte offset of the
-//                 window's corner, g), then visited once per tap and block of 16 input channels
-//                 (or the last 8 or 4), with the tap's weights and weight-gradient sums in registers
-//                 (./conv2-plain.ts's tapBackward16 for any stack). No padding: every tap of every
-//                 window is inside the input.
 
 /** Bit c set where channel c (< CP <= 32) of the position at p is nonzero. */
 @inline function nonzeroChannels(p: usize, CP: i32): u32 {
@@ -184,99 +179,5 @@ export function pairForwardBlocks(l: usize): void {
   if (lanes >= 16) {
     v128.store(p, acc2, 32);
     v128.store(p, acc3, 48);
-  }
-}
-
-/**
- * The weight gradient and, when din is wanted, the input gradient (overwritten) over the nonzero
- * output gradients; no padding.
- *   dw[f,c,ky,kx] = sum g * in[corner + (ky,kx), c];  din[corner + (ky,kx), c] += wb[ky,kx,f,c] * g
- */
-export function listBackward(l: usize, slot: usize): void {
-  const C = lf(l, L.C), W = lf(l, L.W), CP = lf(l, L.CP), H = lf(l, L.H);
-  const F = lf(l, L.F), OH = lf(l, L.OH), OW = lf(l, L.OW), FP = lf(l, L.FP);
-  const KH = lf(l, L.KH), KW = lf(l, L.KW), SH = lf(l, L.SH), SW = lf(l, L.SW);
-  const inp = la(l, L.IN), din = la(l, L.DIN), dout = la(l, L.DOUT), wb = la(l, L.WB), list = la(l, L.LIST);
-  const dw = slot + (<usize>lf(l, L.S_W) << 2);
-  const cStride = <usize>(KH * KW) << 2;
-  if (din != 0) clear(din, H * W * CP);
-  for (let f = 0; f < F; f++) {
-    let n = 0;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        const g = load<f32>(dout + (<usize>((oy * OW + ox) * FP + f) << 2));
-        const entry = list + (<usize>n << 3);
-        store<u32>(entry, <u32>((oy * SH * W + ox * SW) * CP) << 2);
-        store<f32>(entry, g, 4);
-        n += i32(g != 0);
-      }
-    }
-    for (let ky = 0; ky < KH; ky++) {
-      for (let kx = 0; kx < KW; kx++) {
-        const tap = <usize>((ky * W + kx) * CP) << 2;
-        // Blocks of 16 input channels, then one of 8 and one of 4 for the rest (LeNet-5's conv16k5,
-        // 6 channels in: 136 -> 19 us per MNIST sample against the plain versions, FMA build).
-        const w = wb + (<usize>(((ky * KW + kx) * F + f) * CP) << 2);
-        const dst = dw + (<usize>(((f * C) * KH + ky) * KW + kx) << 2);
-        const a = inp + tap;
-        const d: usize = din == 0 ? 0 : din + tap;
-        let cb = 0;
-        for (; cb + 16 <= CP; cb += 16) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 16);
-        if (cb + 8 <= CP) {
-          tapBackward(a, d, w, list, n, dst, cStride, C, cb, 8);
-          cb += 8;
-        }
-        if (cb < CP) tapBackward(a, d, w, list, n, dst, cStride, C, cb, 4);
-      }
-    }
-  }
-}
-
-/**
- * One tap and input channels cb..cb+lanes (lanes 16, 8 or 4, a constant at each call) of
- * listBackward: its n entries, with the weights and sums in registers. tapIn, tapDin, tapW and
- * tapDst are the tap's addresses for channel 0 (tapDin 0 when din is not wanted).
- */
-@inline function tapBackward(
-  tapIn: usize, tapDin: usize, tapW: usize, list: usize, n: i32, tapDst: usize, cStride: usize, channels: i32, cb: i32, lanes: i32,
-): void {
-  const a = tapIn + (<usize>cb << 2);
-  const d: usize = tapDin == 0 ? 0 : tapDin + (<usize>cb << 2);
-  const w = tapW + (<usize>cb << 2);
-  const dst = tapDst + <usize>cb * cStride;
-  const C = channels - cb;
-  const zero = f32x4.splat(0);
-  const w0 = v128.load(w);
-  const w1 = lanes >= 8 ? v128.load(w, 16) : zero;
-  const w2 = lanes >= 16 ? v128.load(w, 32) : zero;
-  const w3 = lanes >= 16 ? v128.load(w, 48) : zero;
-  let acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
-  for (let e = 0; e < n; e++) {
-    const entry = list + (<usize>e << 3);
-    const at = <usize>load<u32>(entry);
-    const g = v128.load32_splat(entry, 4);
-    const s = a + at;
-    acc0 = madd(g, v128.load(s), acc0);
-    if (lanes >= 8) acc1 = madd(g, v128.load(s, 16), acc1);
-    if (lanes >= 16) {
-      acc2 = madd(g, v128.load(s, 32), acc2);
-      acc3 = madd(g, v128.load(s, 48), acc3);
-    }
-    if (d != 0) {
-      const p = d + at;
-      v128.store(p, madd(g, w0, v128.load(p)));
-      if (lanes >= 8) v128.store(p, madd(g, w1, v128.load(p, 16)), 16);
-      if (lanes >= 16) {
-        v128.store(p, madd(g, w2, v128.load(p, 32)), 32);
-        v128.store(p, madd(g, w3, v128.load(p, 48)), 48);
-      }
-    }
-  }
-  // C, the channels left from this block on, is more than lanes - 4: every lane group stored has one.
-  storeLanes(acc0, dst, cStride, C);
-  if (lanes >= 8) storeLanes(acc1, dst + 4 * cStride, cStride, C - 4);
-  if (lanes >= 16) {
-    storeLanes(acc2, dst + 8 * cStride, cStride, C - 8);
-    storeLanes(acc3, dst + 12 * cStride, cStride, C - 12);
   }
 }

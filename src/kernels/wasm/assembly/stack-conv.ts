@@ -1,7 +1,8 @@
 import { la, lf, L } from './stack-config';
 import { biasGradient, convForwardPlain, inputGradientPlain, weightGradientPlain } from './stack-conv-plain';
 import { scatterForward, scatterWeightGradient } from './stack-conv-scatter';
-import { blockForward, fitsPairBlocks, listBackward, pairForwardBlocks } from './stack-conv-blocks';
+import { blockForward, fitsPairBlocks, pairForwardBlocks } from './stack-conv-blocks';
+import { listBackward } from './stack-conv-list';
 import { fitsWindows, pairForward, tapWeightGradient } from './stack-conv-windows';
 
 // A stack's convolution (stack-conv-plain.ts has the layouts). Versions, chosen here and nowhere
@@ -18,7 +19,7 @@ import { fitsWindows, pairForward, tapWeightGradient } from './stack-conv-window
 //                    taps     as the forward's pairs, from the padded input the forward made;
 //                    scatter  at most 4 input channels otherwise;
 //                    list     more than 4 input channels and no padding, with the input gradient
-//                             in the same pass (stack-conv-blocks.ts);
+//                             in the same pass (stack-conv-list.ts);
 //   input gradient   plain    any shape but the list version's.
 
 /** Whether the input is an image's few channels, mostly exact zeros: the scatter versions' case. */
