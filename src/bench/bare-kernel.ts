@@ -1,94 +1,56 @@
-import { Worker } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import type { ImageSet } from '../data/dataset.js';
-import type { KernelChoice } from '../kernels/index.js';
-import { createBackend } from '../kernels/index.js';
-import type { Dtype, FloatArray } from '../model/float-array.js';
+import { backendApart, type BackendHandle, type SampleKernels } from '../kernels/index.js';
+import type { FloatArray } from '../model/float-array.js';
 import { type Model, modelShape } from '../model/model.js';
-import { compiledWorkerPath } from '../parallel/worker-path.js';
+import type { ThreadTiming } from '../parallel/tasks.js';
 
 /**
- * What the cores give on their own: threads that each run the per-sample forward and backward
- * pass over and over, with nothing shared between them (each has its own backend, so its own wasm
- * memory, weights and slot) and nothing to coordinate. Each measurement computes with the weights
- * the trainer's run ended with: the kernels skip zeros, so their speed depends on the weights (the
- * initial ones made `opacus-mnist` 11% faster per sample than those after 70 steps). The
- * trainer's speedup cannot beat theirs; what it loses below it is the cost of the trainer's
- * sharing and coordination, and what theirs loses below the thread count is the machine's (shared
- * caches, clocks, a hypervisor).
+ * What the cores give on their own: each of the trainer's pool threads, once its timed steps are
+ * done, runs the per-sample forward and backward pass over and over with nothing shared (its own
+ * memory, weights and slot, the same compiled kernels) and nothing to coordinate. Running on the
+ * trainer's own threads puts each measurement on the cores the trainer's threads had (on a
+ * machine whose cores differ, a separate thread may land on another one). It computes with the
+ * weights the trainer's run ended with: the kernels skip zeros, so their speed depends on the
+ * weights (the initial ones made `opacus-mnist` 11% faster per sample than those after 70 steps).
+ * The trainer's speedup cannot beat the bare kernel's; what it loses below it is the cost of the
+ * trainer's sharing and coordination, and what the bare kernel loses below the thread count is the
+ * machine's (shared caches, clocks, a hypervisor).
  */
-export interface BareKernelSetup {
-  readonly model: Model;
-  readonly dtype: Dtype;
-  readonly kernels: KernelChoice;
-  readonly train: ImageSet;
-}
+export class BareKernel {
+  private next = 0;
 
-/** Samples/s of the first `count` of `BareKernelThreads`' threads running at once, summed. */
-export class BareKernelThreads {
-  private constructor(private readonly threads: { measure(m: Measurement): Promise<number>; stop(): Promise<number> }[]) {}
+  private constructor(
+    private readonly kernels: SampleKernels,
+    private readonly params: FloatArray,
+    private readonly slot: FloatArray,
+    private readonly train: ImageSet,
+  ) {}
 
-  static async start(count: number, setup: BareKernelSetup): Promise<BareKernelThreads> {
-    return new BareKernelThreads(await Promise.all(Array.from({ length: count }, () => startThread(setup))));
+  /** The kernels of `handle`'s kind on memory of this thread's own. */
+  static create(handle: BackendHandle, model: Model, train: ImageSet): BareKernel {
+    const backend = backendApart(handle);
+    const kernels = backend.sampleKernels(model);
+    return new BareKernel(kernels, backend.allocShared(modelShape(model).total), backend.allocShared(kernels.slots.length), train);
   }
 
-  /** Samples/s of `count` threads computing with `params` for `ms` milliseconds. */
-  async measure(count: number, ms: number, params: FloatArray): Promise<number> {
-    const rates = await Promise.all(this.threads.slice(0, count).map((t) => t.measure({ ms, params })));
-    return rates.reduce((a, b) => a + b, 0);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.stop()));
-  }
-}
-
-/** What each measurement posts to a thread. */
-interface Measurement {
-  readonly ms: number;
-  readonly params: FloatArray;
-}
-
-function startThread(setup: BareKernelSetup): Promise<{ measure(m: Measurement): Promise<number>; stop(): Promise<number> }> {
-  const worker = new Worker(compiledWorkerPath('bare-kernel-worker'), { workerData: setup });
-  const waiting: { resolve(value: number): void; reject(e: unknown): void }[] = [];
-  worker.on('message', (value: number) => waiting.shift()?.resolve(value));
-  worker.on('error', (e) => waiting.splice(0).forEach((w) => w.reject(e)));
-  const reply = () => new Promise<number>((resolve, reject) => waiting.push({ resolve, reject }));
-  const thread = {
-    measure(m: Measurement) {
-      const answer = reply();
-      worker.postMessage(m);
-      return answer;
-    },
-    stop: () => worker.terminate(),
-  };
-  return reply().then(() => thread);
-}
-
-/** The thread's side: builds its own kernels, then answers each measurement with the samples/s it ran. */
-export async function runBareKernelThread(
-  setup: BareKernelSetup,
-  port: { postMessage(v: number): void; on(event: 'message', f: (m: Measurement) => void): void },
-): Promise<void> {
-  const backend = await createBackend(setup.kernels, setup.dtype);
-  const n = modelShape(setup.model).total;
-  const params = backend.allocShared(n);
-  const kernels = backend.sampleKernels(setup.model);
-  const slot = backend.allocShared(kernels.slots.length);
-  const { train } = setup;
-  let next = 0;
-  port.on('message', ({ ms, params: weights }) => {
-    params.set(weights);
-    kernels.prepare(params);
+  /** Samples computed with a copy of `weights` for about `ms` milliseconds, after a few untimed ones. */
+  measure(ms: number, weights: FloatArray): ThreadTiming {
+    this.params.set(weights);
+    this.kernels.prepare(this.params);
+    this.samples(10);
     const started = performance.now();
     let samples = 0;
     let now = started;
-    for (; now - started < ms; now = performance.now()) {
-      for (let i = 0; i < 10; i++, samples++, next = (next + 1) % train.count) {
-        kernels.sampleGradient(params, train, next, train.labels[next], slot);
-      }
+    for (; now - started < ms; now = performance.now(), samples += 10) this.samples(10);
+    const origin = performance.timeOrigin;
+    return { samples, computeMs: now - started, threadId, startedAt: origin + started, endedAt: origin + now };
+  }
+
+  private samples(count: number): void {
+    const { train } = this;
+    for (let i = 0; i < count; i++, this.next = (this.next + 1) % train.count) {
+      this.kernels.sampleGradient(this.params, train, this.next, train.labels[this.next], this.slot);
     }
-    port.postMessage((samples * 1000) / (now - started));
-  });
-  port.postMessage(0);
+  }
 }

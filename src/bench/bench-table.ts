@@ -36,7 +36,7 @@ export function formatBenchTable(r: BenchResult): string {
       lines.push(`${pad(String(t.threads), 8)} ${pad(`${fixed(t.speedup, 2)}x`, 8)} ${pad(fixed(b.samplesPerSec, 0), 14)} ${pad(`${fixed(b.speedup, 2)}x`, 8)} ${pad(fixed(b.share, 2), 6)}`);
     }
     lines.push(
-      "bare kernel: the same per-sample pass on as many threads with nothing shared, timed after each trainer run; share: the",
+      "bare kernel: the same per-sample pass on the trainer's threads with nothing shared, timed after each of its runs; share: the",
       "trainer's speedup over the bare kernel's (1: coordination costs the trainer nothing the cores themselves would give).",
     );
   }

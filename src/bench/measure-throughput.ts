@@ -1,5 +1,4 @@
 import type { Dataset } from '../data/dataset.js';
-import type { FloatArray } from '../model/float-array.js';
 import { type StepTiming, TimingTotals } from '../train/step-timing.js';
 import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
@@ -21,8 +20,8 @@ export interface ThroughputRun {
   readonly noiseScale: number;
   /** Who summed each step's slots: the main thread during the computation, or the pool threads after it. */
   readonly summedBy: 'main' | 'pool';
-  /** A copy of the weights after the timed steps, for the bare kernel to compute with the same ones. */
-  readonly params: FloatArray;
+  /** The bare kernel's samples/s on the trainer's threads after the timed steps (NaN when not asked for). */
+  readonly bareKernelSamplesPerSec: number;
 }
 
 /** A trainer ready to be timed; the caller closes it. */
@@ -53,7 +52,9 @@ export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmu
 
 /**
  * Steady-state training throughput: a warmed trainer (warmTrainer), then `steps` timed steps of
- * full batches. Evaluation and start-up are outside the timed part.
+ * full batches. Evaluation and start-up are outside the timed part. With `bareKernel`, the
+ * trainer's threads then run the bare kernel (src/bench/bare-kernel.ts) about as long as the
+ * timed steps took, within 0.2-2 s, with the weights they ended with.
  */
 export async function measureThroughput(
   dataset: Dataset,
@@ -61,6 +62,7 @@ export async function measureThroughput(
   warmupSteps: number,
   steps: number,
   emptyTasks = 0,
+  bareKernel = false,
 ): Promise<ThroughputRun> {
   const { trainer, step } = await warmTrainer(dataset, options, warmupSteps);
   try {
@@ -69,6 +71,7 @@ export async function measureThroughput(
     const started = performance.now();
     for (let s = 0; s < steps; s++) await step(timing);
     const seconds = (performance.now() - started) / 1000;
+    const bareKernelSamplesPerSec = bareKernel ? await trainer.bareKernel(Math.min(2000, Math.max(200, seconds * 1000))) : NaN;
     const noiseScale = trainer.takeNoiseScale()?.simple ?? NaN;
     let emptyMs = 0;
     for (let t = 0; t < emptyTasks; t++) emptyMs += (await trainer.emptyTasks()).wallMs;
@@ -84,7 +87,7 @@ export async function measureThroughput(
       model: describeModelLayers(trainer.model),
       noiseScale,
       summedBy: trainer.poolSums ? 'pool' : 'main',
-      params: trainer.params.slice(),
+      bareKernelSamplesPerSec,
     };
   } finally {
     await trainer.close();

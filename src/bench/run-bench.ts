@@ -5,8 +5,6 @@ import { describeMachine, type MachineInfo } from './machine.js';
 import { median, pairedRatio } from '../util/median.js';
 import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
-import { buildModel } from '../model/model.js';
-import { BareKernelThreads } from './bare-kernel.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];
@@ -17,7 +15,7 @@ export interface BenchOptions {
   readonly emptyTasks: number;
   /** Also time private training with these settings, alternating with ordinary training (bench --dp). */
   readonly privacy?: PrivacySettings;
-  /** Also time the bare kernel on as many threads (bare-kernel.ts), after each trainer run. */
+  /** Also time the bare kernel on the trainer's threads (bare-kernel.ts), after each trainer run. */
   readonly bareKernel?: boolean;
 }
 
@@ -52,7 +50,7 @@ export interface ThreadResult {
   /** Who summed the slots at this thread count (CoordinatorOptions.summing). */
   readonly summedBy: 'main' | 'pool';
   /**
-   * The bare kernel on as many threads: its samples/s, its own speedup over the fewest threads
+   * The bare kernel on the same threads: its samples/s, its own speedup over the fewest threads
    * (paired by repeat, as the trainer's), and the trainer's speedup as a share of that (1: the
    * trainer loses nothing to coordination).
    */
@@ -106,35 +104,21 @@ export async function runBench(
   const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
-  const { channels, height, width } = dataset.train;
-  const bare = options.bareKernel
-    ? await BareKernelThreads.start(threadCounts[threadCounts.length - 1], {
-        model: buildModel(train.model, { input: [channels, height, width], classes: dataset.classes }),
-        dtype: train.dtype,
-        kernels: train.kernels ?? 'typescript',
-        train: dataset.train,
-      })
-    : null;
-  try {
-    for (let r = 0; r < options.repeat; r++) {
-      const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
-      for (const threads of order) {
-        const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks);
-        info = run;
-        runs.get(threads)!.push(run);
-        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
-        // As long as the trainer's timed steps took, within reason, so that both see the machine alike.
-        const runMs = (run.timing.samples / run.samplesPerSec) * 1000;
-        if (bare !== null) bareRuns.get(threads)!.push(await bare.measure(threads, Math.min(2000, Math.max(200, runMs)), run.params));
-        if (options.privacy === undefined) continue;
-        const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
-        const privateRun = await measureThroughput(dataset, privateOptions, options.warmup, options.steps);
-        privateRuns.get(threads)!.push(privateRun.samplesPerSec);
-        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
-      }
+  const bare = options.bareKernel === true;
+  for (let r = 0; r < options.repeat; r++) {
+    const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
+    for (const threads of order) {
+      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks, bare);
+      info = run;
+      runs.get(threads)!.push(run);
+      bareRuns.get(threads)!.push(run.bareKernelSamplesPerSec);
+      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+      if (options.privacy === undefined) continue;
+      const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
+      const privateRun = await measureThroughput(dataset, privateOptions, options.warmup, options.steps);
+      privateRuns.get(threads)!.push(privateRun.samplesPerSec);
+      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
     }
-  } finally {
-    await bare?.stop();
   }
   const machine = describeMachine();
   const baseThreads = threadCounts[0];
@@ -156,7 +140,7 @@ export async function runBench(
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
       summedBy: list[0].summedBy,
-      ...(bare === null ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
+      ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
         : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: pairedRatio(privateRates, rates) } }),

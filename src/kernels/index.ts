@@ -3,7 +3,7 @@ import type { Dtype } from '../model/float-array.js';
 import { SettingError } from '../util/errors.js';
 import type { Backend, BackendHandle, KernelChoice } from './backend.js';
 import { TypeScriptBackend } from './typescript/typescript-backend.js';
-import { createWasmBackend, wasmBackendFrom } from './wasm/wasm-backend.js';
+import { createWasmBackend, wasmBackendApart, wasmBackendFrom } from './wasm/wasm-backend.js';
 
 export { type Backend, type BackendHandle, KERNEL_CHOICES, type KernelChoice } from './backend.js';
 export type { ImageSource, SampleKernels } from './sample-kernels.js';
@@ -36,4 +36,9 @@ export async function createBackend(kernels: KernelChoice, dtype: Dtype): Promis
 /** A pool thread's copy of the main thread's backend, sharing its memory. */
 export function backendFrom(handle: BackendHandle): Backend {
   return handle.kind === 'typescript' ? new TypeScriptBackend(handle.dtype) : wasmBackendFrom(handle);
+}
+
+/** The same kernels as `handle`'s, on memory of their own that no other thread touches. */
+export function backendApart(handle: BackendHandle): Backend {
+  return handle.kind === 'typescript' ? new TypeScriptBackend(handle.dtype) : wasmBackendApart(handle);
 }

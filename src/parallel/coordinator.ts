@@ -90,6 +90,13 @@ export class Coordinator {
     return this.withRetry('empty tasks', () => this.attemptTasks({ kind: 'empty' }, null));
   }
 
+  /** The bench's bare kernel on every thread for about `ms` milliseconds: the threads' samples/s, summed. */
+  async bareKernel(ms: number): Promise<number> {
+    await this.endSession();
+    const job = await this.withRetry('bare kernel', () => this.attemptTasks({ kind: 'bare', ms }, null));
+    return job.threads.reduce((sum, t) => sum + (t.samples * 1000) / t.computeMs, 0);
+  }
+
   private async withRetry(what: string, attempt: (n: number) => Promise<JobTiming>): Promise<JobTiming> {
     try {
       return await attempt(0);

@@ -2,10 +2,16 @@ import type { SessionTask } from './session-protocol.js';
 
 /**
  * Messages from the coordinator to a pool thread: a session of training steps
- * (session-protocol.ts), a share of the test images to evaluate and how finely to claim them, or
- * an empty task (what piscina itself costs).
+ * (session-protocol.ts), a share of the test images to evaluate and how finely to claim them, an
+ * empty task (what piscina itself costs), or the bench's bare kernel for `ms` milliseconds
+ * (src/bench/bare-kernel.ts).
  */
-export type Task = SessionTask | { readonly kind: 'evaluation'; readonly count: number; readonly chunk: number } | { readonly kind: 'empty' };
+export type Task = SessionTask | { readonly kind: 'evaluation'; readonly count: number; readonly chunk: number } | { readonly kind: 'empty' } | BareKernelTask;
+
+export interface BareKernelTask {
+  readonly kind: 'bare';
+  readonly ms: number;
+}
 
 /** What one thread did in a job: how much, and when its computation ran. */
 export interface ThreadTiming {

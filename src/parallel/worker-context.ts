@@ -9,7 +9,7 @@ import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
-import type { Task, ThreadTiming } from './tasks.js';
+import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
 /**
  * The work of one thread, shared by the worker file and by tests that run it in-process.
@@ -47,7 +47,8 @@ export class WorkerContext {
     this.logits = allocFloat(state.dtype, this.classes);
   }
 
-  run(task: Task): ThreadTiming {
+  /** Any task but the bench's bare kernel, which the worker file runs (src/bench/bare-kernel.ts). */
+  run(task: Exclude<Task, BareKernelTask>): ThreadTiming {
     const started = performance.now();
     let samples = 0;
     if (task.kind === 'session') samples = this.session(task);

@@ -258,6 +258,11 @@ export class Trainer {
     return this.coordinator.emptyTasks();
   }
 
+  /** The bench's bare kernel on the pool's threads with the current weights: samples/s (src/bench/bare-kernel.ts). */
+  bareKernel(ms: number): Promise<number> {
+    return this.coordinator.bareKernel(ms);
+  }
+
   /** Which kernels compute the gradients, for reports. */
   get kernelName(): string {
     return this.backend.name;

@@ -93,6 +93,9 @@ const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
 /** A shared memory reserves its whole address range up front; wasm32 addresses reach 4 GiB. */
 const MAXIMUM_PAGES = 65536;
 
+/** What a memory starts with; it grows as buffers are allocated. */
+const INITIAL_BYTES = 16 * 2 ** 20;
+
 /** Compiles the kernels and creates the shared memory that every thread's instances will use. */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const wanted = options.simd ?? 'auto';
@@ -109,7 +112,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   if (!WebAssemblyApi.validate(bytes)) throw new Error(`this V8 (${process.versions.v8}) does not compile 128-bit wasm SIMD with shared memory`);
   const module = await WebAssemblyApi.compile(bytes);
-  const initialPages = Math.max(1, Math.ceil((options.initialBytes ?? 16 * 2 ** 20) / WASM_PAGE_BYTES));
+  const initialPages = Math.max(1, Math.ceil((options.initialBytes ?? INITIAL_BYTES) / WASM_PAGE_BYTES));
   const memory = new WebAssemblyApi.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared: true });
   initSharedMemory(memory);
   return new WasmBackend(memory, module, simd);
@@ -118,6 +121,16 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
 /** A pool thread's copy of the main thread's backend, on the same memory and module. */
 export function wasmBackendFrom(handle: WasmHandle): WasmBackend {
   return new WasmBackend(handle.memory, handle.module, handle.simd);
+}
+
+/**
+ * The same compiled module (so the same optimised code) on a memory of its own, which no other
+ * thread reads or writes: the bench's bare kernel.
+ */
+export function wasmBackendApart(handle: WasmHandle): WasmBackend {
+  const memory = new WebAssemblyApi.Memory({ initial: INITIAL_BYTES / WASM_PAGE_BYTES, maximum: MAXIMUM_PAGES, shared: true });
+  initSharedMemory(memory);
+  return new WasmBackend(memory, handle.module, handle.simd);
 }
 
 /** Validation is the detection: try as is, then once more with V8's flag set (process-wide). */
