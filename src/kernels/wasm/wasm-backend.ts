@@ -112,10 +112,14 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
   if (!WebAssemblyApi.validate(bytes)) throw new Error(`this V8 (${process.versions.v8}) does not compile 128-bit wasm SIMD with shared memory`);
   const module = await WebAssemblyApi.compile(bytes);
-  const initialPages = Math.max(1, Math.ceil((options.initialBytes ?? INITIAL_BYTES) / WASM_PAGE_BYTES));
-  const memory = new WebAssemblyApi.Memory({ initial: initialPages, maximum: MAXIMUM_PAGES, shared: true });
+  return new WasmBackend(newMemory(options.initialBytes ?? INITIAL_BYTES), module, simd);
+}
+
+/** A shared memory of at least `bytes`, ready for allocations (shared-memory.ts). */
+function newMemory(bytes: number): WasmMemory {
+  const memory = new WebAssemblyApi.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES)), maximum: MAXIMUM_PAGES, shared: true });
   initSharedMemory(memory);
-  return new WasmBackend(memory, module, simd);
+  return memory;
 }
 
 /** A pool thread's copy of the main thread's backend, on the same memory and module. */
@@ -128,9 +132,7 @@ export function wasmBackendFrom(handle: WasmHandle): WasmBackend {
  * thread reads or writes: the bench's bare kernel.
  */
 export function wasmBackendApart(handle: WasmHandle): WasmBackend {
-  const memory = new WebAssemblyApi.Memory({ initial: INITIAL_BYTES / WASM_PAGE_BYTES, maximum: MAXIMUM_PAGES, shared: true });
-  initSharedMemory(memory);
-  return new WasmBackend(memory, handle.module, handle.simd);
+  return new WasmBackend(newMemory(INITIAL_BYTES), handle.module, handle.simd);
 }
 
 /** Validation is the detection: try as is, then once more with V8's flag set (process-wide). */
