@@ -30,6 +30,16 @@
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
+/** Stores v0 at p, and v1, v2 and v3 after it as `lanes` (4, 8 or 16, a constant at each call) reach them. */
+@inline export function storeBlock(p: usize, v0: v128, v1: v128, v2: v128, v3: v128, lanes: i32): void {
+  v128.store(p, v0);
+  if (lanes >= 8) v128.store(p, v1, 16);
+  if (lanes >= 16) {
+    v128.store(p, v2, 32);
+    v128.store(p, v3, 48);
+  }
+}
+
 /** Stores the first `n` (1..4, more is clamped) lanes of v at dst, dst+stride, dst+2*stride, ... */
 @inline export function storeLanes(v: v128, dst: usize, strideBytes: usize, n: i32): void {
   store<f32>(dst, f32x4.extract_lane(v, 0));

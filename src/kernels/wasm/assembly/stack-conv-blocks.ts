@@ -1,5 +1,5 @@
 import { la, lf, L } from './stack-config';
-import { madd } from './simd';
+import { madd, storeBlock } from './simd';
 
 // The register-blocked forwards of a stack's convolution (stack-conv.ts says when they run), for
 // inputs of more than 4 channels behind a ReLU or a pool (stack-conv-list.ts has the backward of
@@ -173,11 +173,5 @@ export function pairForwardBlocks(l: usize): void {
       }
     }
   }
-  const p = o + (<usize>fb << 2);
-  v128.store(p, acc0);
-  if (lanes >= 8) v128.store(p, acc1, 16);
-  if (lanes >= 16) {
-    v128.store(p, acc2, 32);
-    v128.store(p, acc3, 48);
-  }
+  storeBlock(o + (<usize>fb << 2), acc0, acc1, acc2, acc3, lanes);
 }

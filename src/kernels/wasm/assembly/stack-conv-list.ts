@@ -1,5 +1,5 @@
 import { la, lf, L } from './stack-config';
-import { madd } from './simd';
+import { madd, storeBlock } from './simd';
 import { clear } from './stack-conv-plain';
 
 // The backward of a stack's convolution over its nonzero output gradients, for inputs of more
@@ -97,13 +97,7 @@ export function listBackward(l: usize, slot: usize): void {
       }
     }
   }
-  const sums = tapSums + (<usize>cb << 2);
-  v128.store(sums, acc0);
-  if (lanes >= 8) v128.store(sums, acc1, 16);
-  if (lanes >= 16) {
-    v128.store(sums, acc2, 32);
-    v128.store(sums, acc3, 48);
-  }
+  storeBlock(tapSums + (<usize>cb << 2), acc0, acc1, acc2, acc3, lanes);
 }
 
 /**
