@@ -100,7 +100,6 @@ export async function runBench(
   const threadCounts = [...options.threadCounts].sort((x, y) => x - y);
   const runs = new Map<number, ThroughputRun[]>(threadCounts.map((t) => [t, []]));
   const privateRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
-  const bareRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
   const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
@@ -111,7 +110,6 @@ export async function runBench(
       const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks, bare);
       info = run;
       runs.get(threads)!.push(run);
-      bareRuns.get(threads)!.push(run.bareKernelSamplesPerSec);
       onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
       if (options.privacy === undefined) continue;
       const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
@@ -123,13 +121,15 @@ export async function runBench(
   const machine = describeMachine();
   const baseThreads = threadCounts[0];
   const baseRates = runs.get(baseThreads)!.map((x) => x.samplesPerSec);
+  const baseBareRates = runs.get(baseThreads)!.map((x) => x.bareKernelSamplesPerSec);
   const results = threadCounts.map((threads): ThreadResult => {
     const list = runs.get(threads)!;
     const rates = list.map((x) => x.samplesPerSec);
     const m = median(rates);
     const speedup = pairedRatio(rates, baseRates);
     const privateRates = privateRuns.get(threads)!;
-    const bareSpeedup = pairedRatio(bareRuns.get(threads)!, bareRuns.get(baseThreads)!);
+    const bareRates = list.map((x) => x.bareKernelSamplesPerSec);
+    const bareSpeedup = pairedRatio(bareRates, baseBareRates);
     const privateMedian = median(privateRates);
     return {
       threads,
@@ -140,7 +140,7 @@ export async function runBench(
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
       summedBy: list[0].summedBy,
-      ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRuns.get(threads)!), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
+      ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRates), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
         : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: pairedRatio(privateRates, rates) } }),
