@@ -40,5 +40,5 @@ export function backendFrom(handle: BackendHandle): Backend {
 
 /** The same kernels as `handle`'s, on memory of their own that no other thread touches. */
 export function backendApart(handle: BackendHandle): Backend {
-  return handle.kind === 'typescript' ? new TypeScriptBackend(handle.dtype) : wasmBackendApart(handle);
+  return handle.kind === 'typescript' ? backendFrom(handle) : wasmBackendApart(handle);
 }
