@@ -102,7 +102,8 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
       r.WF = take(KH * KW * C * FP * 4);
       r.BP = take(FP * 4);
       if (l.needsInputGradient) r.WB = take(KH * KW * F * CP * 4);
-      // The scatter and tap versions' weight gradient, (KH,KW,C,FP), before it goes to the slot's layout.
+      // The scatter and tap versions' weight gradient, (KH,KW,C,FP), before it goes to the slot's
+      // layout; the list backward keeps one filter's sums in it, (KH*KW,CP), which is never larger.
       r.DWS = take(KH * KW * C * FP * 4);
       // The list backward's nonzero output gradients of one filter: (byte offset, g) per output.
       r.LIST = take(l.conv.OH * l.conv.OW * 8);

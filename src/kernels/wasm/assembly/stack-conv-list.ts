@@ -11,8 +11,8 @@ import { clear } from './stack-conv-plain';
 //
 // Each pass ends with its sums for 16 channels of one tap, which the slot wants 16 taps apart
 // ((F,C,KH,KW)): they go to DWS as one vector store, and a filter's (tap, channel) block is
-// transposed into the slot once its taps are done. Scalar stores from the registers instead cost
-// opacus-mnist's conv32k4s2 backward 3 us of its 17 per MNIST sample.
+// transposed into the slot once its taps are done: cheaper than 16 scalar stores a pass (the
+// figures are in docs/kernels.md).
 
 /**
  * The weight gradient and, when din is wanted, the input gradient (overwritten) over the nonzero
@@ -106,6 +106,7 @@ export function listBackward(l: usize, slot: usize): void {
  */
 function storeTapsByChannel(sums: usize, T: i32, CP: i32, dst: usize, C: i32): void {
   const rowBytes = <usize>CP << 2;
+  const channelBytes = <usize>T << 2;
   let t = 0;
   for (; t + 4 <= T; t += 4) {
     const r = sums + <usize>t * rowBytes;
@@ -115,7 +116,6 @@ function storeTapsByChannel(sums: usize, T: i32, CP: i32, dst: usize, C: i32): v
       const lo01 = v128.shuffle<f32>(t0, t1, 0, 4, 1, 5), lo23 = v128.shuffle<f32>(t2, t3, 0, 4, 1, 5);
       const hi01 = v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), hi23 = v128.shuffle<f32>(t2, t3, 2, 6, 3, 7);
       const q = dst + (<usize>(c * T + t) << 2);
-      const channelBytes = <usize>T << 2;
       // Channels past C are padding lanes, not in the slot.
       v128.store(q, v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5));
       if (c + 1 < C) v128.store(q + channelBytes, v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7));
