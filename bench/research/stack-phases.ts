@@ -9,7 +9,6 @@
 // runs of 8 slots), given per sample.
 //   npm run build && node dist/bench/research/stack-phases.js [--preset opacus-mnist] [--samples 1000] [--runs 5]
 //     [--other path/to/kernels-relaxed-simd.wasm] [--plain 0] [--typescript 0] [--stat median|min]
-import { SEED_ADAM } from '../../src/optim/adam.js';
 import { median } from '../../src/util/median.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { deriveDims, SEED_MODEL } from '../../src/model/config.js';
@@ -20,14 +19,13 @@ import { tanhBackward, tanhForward } from '../../src/model/layers/tanh.js';
 import { reluBackward, reluForward } from '../../src/model/relu.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
 import {
-  completeSpec, deriveStackDims, initStackParameters, isPresetName, layerParameterViews, parseDescription, PRESETS, sequentialLayout, StackNetwork,
+  completeSpec, deriveStackDims, isPresetName, layerParameterViews, parseDescription, PRESETS, sequentialLayout, StackNetwork,
 } from '../../src/model/stack/index.js';
-import { createRandomStreams } from '../../src/rng/streams.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import { readScriptFlags } from '../script-flags.js';
+import { BATCH, dilate, trainedParameters } from './phase-inputs.js';
 import { readFile } from 'node:fs/promises';
 import {
-  allocFloat32, createWasmBackend, WasmAdam, WasmBackend, type WasmModule, WasmNetwork, WasmSlotSum, WasmStackNetwork,
+  allocFloat32, createWasmBackend, WasmBackend, type WasmModule, WasmNetwork, WasmSlotSum, WasmStackNetwork,
 } from '../../src/kernels/wasm/index.js';
 import type { ImageSource } from '../../src/kernels/sample-kernels.js';
 
@@ -63,64 +61,8 @@ const dims = deriveStackDims(completeSpec(parseDescription(description), { input
 const layout = sequentialLayout(dims);
 const fast = await createWasmBackend();
 const plainSimd = await createWasmBackend({ simd: 'simd' });
-const trained = await trainedParameters(TRAIN_EPOCHS);
+const trained = trainedParameters(fast, dims, layout, digits, TRAIN_EPOCHS);
 const dilated = dilate(digits.pixels as Uint8Array, digits.height, digits.width);
-
-/** Seed-initialised weights trained for a few epochs with the fast kernels (one thread, batch 100, Adam). */
-async function trainedParameters(epochs: number): Promise<Float32Array> {
-  const BATCH = DEFAULT_TRAIN_OPTIONS.batchSize;
-  const params = allocFloat32(fast.memory, layout.total);
-  const streams = createRandomStreams(DEFAULT_TRAIN_OPTIONS.rng, DEFAULT_TRAIN_OPTIONS.seed);
-  initStackParameters(params, layout, dims, streams);
-  const net = WasmStackNetwork.create(fast, dims);
-  const slotLength = net.slots.length;
-  const slots = allocFloat32(fast.memory, BATCH * slotLength);
-  const mean = allocFloat32(fast.memory, layout.total);
-  const adam = new WasmAdam(fast, SEED_ADAM, layout.total);
-  const slotSum = new WasmSlotSum(fast, slots, net.slots);
-  for (let e = 0; e < epochs; e++) {
-    const order = streams.epochPermutation(e, digits.count);
-    let lossSum = 0;
-    for (let start = 0; start + BATCH <= digits.count; start += BATCH) {
-      net.prepare(params);
-      for (let i = 0; i < BATCH; i++) {
-        const image = order[start + i];
-        lossSum += net.sampleGradient(params, digits, image, digits.labels[image], slots.subarray(i * slotLength, (i + 1) * slotLength));
-      }
-      slotSum.add(0, BATCH);
-      slotSum.finish(mean, BATCH);
-      adam.update(params, mean);
-    }
-    console.log(`training epoch ${e + 1}: mean loss ${(lossSum / (Math.floor(digits.count / BATCH) * BATCH)).toFixed(4)}`);
-  }
-  return Float32Array.from(params);
-}
-
-/** Each image's 3x3 maximum, repeated until at least half the pixels are nonzero. */
-function dilate(pixels: Uint8Array, H: number, W: number): Uint8Array {
-  let from = pixels;
-  const nonzero = (a: Uint8Array) => a.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0) / a.length;
-  while (nonzero(from) < 0.5) {
-    const to = new Uint8Array(from.length);
-    for (let p = 0; p < from.length; p++) {
-      const base = p - (p % (H * W));
-      const y = Math.floor((p % (H * W)) / W);
-      const x = p % W;
-      let m = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const yy = y + dy;
-          const xx = x + dx;
-          if (yy >= 0 && yy < H && xx >= 0 && xx < W) m = Math.max(m, from[base + yy * W + xx]);
-        }
-      }
-      to[p] = m;
-    }
-    from = to;
-  }
-  console.log(`dilated digits: ${(100 * nonzero(from)).toFixed(0)}% nonzero pixels (the digits: ${(100 * nonzero(pixels)).toFixed(0)}%)`);
-  return from;
-}
 
 /** A relaxed-SIMD backend on its own memory from another build's module file. */
 async function backendFromFile(path: string): Promise<WasmBackend> {
@@ -139,7 +81,6 @@ interface Timers {
   /** The slot sum of a batch of the first images' gradients, SUM_REPEATS times (wasm variants). */
   sum?: Timer;
 }
-const SUM_BATCH = DEFAULT_TRAIN_OPTIONS.batchSize;
 const SUM_REPEATS = 20;
 
 /** A wasm variant's phases, each layer's kernel called alone as sampleGradient calls them in turn. */
@@ -153,7 +94,7 @@ function wasmTimer(backend: WasmBackend, plain: boolean): Timers {
   const records = net.scratch.layerRecords;
   const [p, s, P] = [params.byteOffset, slot.byteOffset, plain ? 1 : 0];
   const L = records.length;
-  const batchSlots = allocFloat32(backend.memory, SUM_BATCH * net.slots.length);
+  const batchSlots = allocFloat32(backend.memory, BATCH * net.slots.length);
   const slotSum = new WasmSlotSum(backend, batchSlots, net.slots);
   const mean = allocFloat32(backend.memory, layout.total);
   let slotsOf: ImageSource | null = null;
@@ -189,13 +130,13 @@ function wasmTimer(backend: WasmBackend, plain: boolean): Timers {
     sum: (images, t) => {
       const length = net.slots.length;
       if (slotsOf !== images) {
-        for (let i = 0; i < SUM_BATCH; i++) net.sampleGradient(params, images, i, digits.labels[i], batchSlots.subarray(i * length, (i + 1) * length));
+        for (let i = 0; i < BATCH; i++) net.sampleGradient(params, images, i, digits.labels[i], batchSlots.subarray(i * length, (i + 1) * length));
         slotsOf = images;
       }
       const started = performance.now();
       for (let r = 0; r < SUM_REPEATS; r++) {
-        slotSum.add(0, SUM_BATCH);
-        slotSum.finish(mean, SUM_BATCH);
+        slotSum.add(0, BATCH);
+        slotSum.finish(mean, BATCH);
       }
       t[0] += performance.now() - started;
     },
@@ -307,7 +248,7 @@ for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dila
       if (r === 0) return;
       PHASES.forEach((_, q) => perPhase[v][q].push((t[q] * 1000) / SAMPLES));
       perWhole[v].push((w[0] * 1000) / SAMPLES);
-      if (timer.sum !== undefined) perSum[v].push((u[0] * 1000) / (SUM_REPEATS * SUM_BATCH));
+      if (timer.sum !== undefined) perSum[v].push((u[0] * 1000) / (SUM_REPEATS * BATCH));
     });
   }
   console.log(`\n${description} on ${dataName}: µs per sample, ${STAT} of ${RUNS} alternating runs of ${SAMPLES} samples`);
