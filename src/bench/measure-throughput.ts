@@ -51,21 +51,36 @@ export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmu
 }
 
 /**
- * Steady-state training throughput: a warmed trainer (warmTrainer), then `steps` timed steps of
- * full batches. Evaluation and start-up are outside the timed part. With `bareKernel`, the
- * trainer's threads then run the bare kernel (src/bench/bare-kernel.ts) about as long as the
- * timed steps took, within 0.2-2 s, with the weights they ended with.
+ * A warmed trainer (warmTrainer) that the bench times run after run, so that runs at different
+ * thread counts can alternate quickly on trainers that stay up: each run continues the same
+ * training (all of them from the same seed, so at the same repeat every thread count's trainer
+ * holds the same weights), and between runs the trainer's threads sleep. Evaluation and start-up
+ * are outside the timed part. With `bareKernel`, the trainer's threads then run the bare kernel
+ * (src/bench/bare-kernel.ts) about as long as the timed steps took, within 0.2-2 s, with the
+ * weights they ended with.
  */
-export async function measureThroughput(
-  dataset: Dataset,
-  options: TrainOptions,
-  warmupSteps: number,
-  steps: number,
-  emptyTasks = 0,
-  bareKernel = false,
-): Promise<ThroughputRun> {
-  const { trainer, step } = await warmTrainer(dataset, options, warmupSteps);
-  try {
+export class ThroughputContender {
+  /** Whether a run has ended the step session: the next run's first step, untimed, starts a new one. */
+  private rested = false;
+
+  private constructor(
+    private readonly warm: WarmTrainer,
+    private readonly threads: number,
+  ) {}
+
+  /** The trainer being timed (its weights and step count, for tests). */
+  get trainer(): Trainer {
+    return this.warm.trainer;
+  }
+
+  static async start(dataset: Dataset, options: TrainOptions, warmupSteps: number): Promise<ThroughputContender> {
+    return new ThroughputContender(await warmTrainer(dataset, options, warmupSteps), options.threads);
+  }
+
+  /** `steps` timed steps of full batches, then the extras asked for; the threads sleep afterwards. */
+  async run(steps: number, emptyTasks = 0, bareKernel = false): Promise<ThroughputRun> {
+    const { trainer, step } = this.warm;
+    if (this.rested) await step();
     trainer.takeNoiseScale();
     const timing = new TimingTotals();
     const started = performance.now();
@@ -75,8 +90,10 @@ export async function measureThroughput(
     const noiseScale = trainer.takeNoiseScale()?.simple ?? NaN;
     let emptyMs = 0;
     for (let t = 0; t < emptyTasks; t++) emptyMs += (await trainer.emptyTasks()).wallMs;
+    await trainer.endSession();
+    this.rested = true;
     return {
-      threads: options.threads,
+      threads: this.threads,
       samplesPerSec: timing.samples / seconds,
       timing,
       emptyTaskMs: emptyTasks > 0 ? emptyMs / emptyTasks : NaN,
@@ -89,7 +106,26 @@ export async function measureThroughput(
       summedBy: trainer.poolSums ? 'pool' : 'main',
       bareKernelSamplesPerSec,
     };
+  }
+
+  close(): Promise<void> {
+    return this.warm.trainer.close();
+  }
+}
+
+/** Steady-state training throughput of one run on a fresh trainer (ThroughputContender), closed after it. */
+export async function measureThroughput(
+  dataset: Dataset,
+  options: TrainOptions,
+  warmupSteps: number,
+  steps: number,
+  emptyTasks = 0,
+  bareKernel = false,
+): Promise<ThroughputRun> {
+  const contender = await ThroughputContender.start(dataset, options, warmupSteps);
+  try {
+    return await contender.run(steps, emptyTasks, bareKernel);
   } finally {
-    await trainer.close();
+    await contender.close();
   }
 }

@@ -3,7 +3,7 @@ import { floatArrayFor } from '../model/float-array.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { median, pairedRatio } from '../util/median.js';
-import { measureThroughput, type ThroughputRun } from './measure-throughput.js';
+import { ThroughputContender, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
 
 export interface BenchOptions {
@@ -86,9 +86,10 @@ export interface BenchProgress {
 }
 
 /**
- * Steady-state training throughput for each thread count. Repeats go round all thread counts
- * before the next repeat (alternating direction), so slow drifts of a noisy machine hit every
- * count alike instead of one.
+ * Steady-state training throughput for each thread count. Each thread count (and, with privacy,
+ * its private twin) keeps one warmed trainer for the whole bench, and repeats go round all of them
+ * before the next repeat (alternating direction): neighbouring runs are seconds apart rather than
+ * a trainer's start-up, so the swings of a noisy machine hit every count alike instead of one.
  */
 export async function runBench(
   dataset: Dataset,
@@ -104,18 +105,33 @@ export async function runBench(
   let done = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   const bare = options.bareKernel === true;
-  for (let r = 0; r < options.repeat; r++) {
-    const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
-    for (const threads of order) {
-      const run = await measureThroughput(dataset, { ...train, threads, epochs: 1 }, options.warmup, options.steps, options.emptyTasks, bare);
-      info = run;
-      runs.get(threads)!.push(run);
-      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+  const contenders = new Map<number, { ordinary: ThroughputContender; private: ThroughputContender | null }>();
+  try {
+    for (const threads of threadCounts) {
+      const entry = { ordinary: await ThroughputContender.start(dataset, { ...train, threads, epochs: 1 }, options.warmup), private: null as ThroughputContender | null };
+      contenders.set(threads, entry);
       if (options.privacy === undefined) continue;
       const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
-      const privateRun = await measureThroughput(dataset, privateOptions, options.warmup, options.steps);
-      privateRuns.get(threads)!.push(privateRun.samplesPerSec);
-      onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
+      entry.private = await ThroughputContender.start(dataset, privateOptions, options.warmup);
+    }
+    for (let r = 0; r < options.repeat; r++) {
+      const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
+      for (const threads of order) {
+        const contender = contenders.get(threads)!;
+        const run = await contender.ordinary.run(options.steps, options.emptyTasks, bare);
+        info = run;
+        runs.get(threads)!.push(run);
+        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+        if (contender.private === null) continue;
+        const privateRun = await contender.private.run(options.steps);
+        privateRuns.get(threads)!.push(privateRun.samplesPerSec);
+        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
+      }
+    }
+  } finally {
+    for (const c of contenders.values()) {
+      await c.ordinary.close();
+      await c.private?.close();
     }
   }
   const machine = describeMachine();

@@ -163,10 +163,11 @@ export class Coordinator {
   }
 
   /**
-   * Lets the session's threads go back to the pool (before any other job, and at the end). A
-   * thread that failed after the last step completed leaves the pool short: it is replaced.
+   * Lets the session's threads go back to the pool, where they sleep until the next job (before
+   * any other job, at the end, and when the bench leaves a trainer idle). A thread that failed
+   * after the last step completed leaves the pool short: it is replaced.
    */
-  private async endSession(): Promise<void> {
+  async endSession(): Promise<void> {
     const session = this.session;
     if (session === null) return;
     this.session = null;

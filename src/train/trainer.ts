@@ -253,6 +253,11 @@ export class Trainer {
     return { loss: test.count > 0 ? loss / test.count : NaN, correct, total: test.count };
   }
 
+  /** Ends the pool's step session, so that its threads sleep until the next step (the bench's idle trainers). */
+  endSession(): Promise<void> {
+    return this.coordinator.endSession();
+  }
+
   /** An empty task on every thread: piscina's own cost per job, for the bench. */
   emptyTasks(): Promise<JobTiming> {
     return this.coordinator.emptyTasks();
