@@ -2,7 +2,7 @@ import type { Model } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { SlotLayout } from '../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../optim/average-slots.js';
-import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from '../optim/optimizer.js';
 import type { NormalFill } from '../rng/ziggurat.js';
 import type { SampleKernels } from './sample-kernels.js';
 import type { WasmHandle } from './wasm/wasm-backend.js';
@@ -33,8 +33,8 @@ export interface Backend {
   allocBatchSums(parameterCount: number): BatchSums;
   /** The sum of a batch's gradient slots (`slots` from allocShared, laid out by `layout`) into `sums`, on any thread. */
   slotSum(slots: FloatArray, layout: SlotLayout, sums: BatchSums): SlotSum;
-  /** The update rule `settings` names, in this backend's implementation. */
-  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer;
+  /** The update rule `settings` names, in this backend's implementation, its state from `buffers` (default: fresh arrays). */
+  optimizer(settings: OptimizerSettings, parameterCount: number, buffers?: StateBuffers): Optimizer;
   /** Private training's normals (rng/ziggurat.ts's, bitwise) in this backend's implementation, for this thread. */
   normalFill(): NormalFill;
 }

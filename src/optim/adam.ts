@@ -1,5 +1,5 @@
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
-import type { Optimizer, OptimizerSettings } from './optimizer.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from './optimizer.js';
 
 export interface AdamOptions {
   readonly lr: number;
@@ -27,11 +27,12 @@ export class Adam implements Optimizer {
     readonly options: AdamOptions,
     dtype: Dtype,
     size: number,
+    buffers: StateBuffers = (_name, length) => allocFloat(dtype, length),
   ) {
     const { lr, beta1, beta2, eps } = options;
     this.settings = { kind: 'adam', lr, beta1, beta2, eps };
-    this.m = allocFloat(dtype, size);
-    this.v = allocFloat(dtype, size);
+    this.m = buffers('adam_m', size);
+    this.v = buffers('adam_v', size);
   }
 
   get buffers(): Readonly<Record<string, FloatArray>> {
@@ -40,17 +41,25 @@ export class Adam implements Optimizer {
 
   /** One update of params by the gradient of the loss (descent). */
   update(params: FloatArray, grad: FloatArray): void {
-    const { lr, beta1, beta2, eps } = this.options;
-    const t = ++this.step;
-    const lrT = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  }
+
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void {
+    const { beta1, beta2, eps } = this.options;
+    const lrT = adamStepSize(this.options, t);
     const { m, v } = this;
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
-    for (let j = 0; j < params.length; j++) {
+    for (let j = first; j < last; j++) {
       const g = grad[j];
       m[j] = beta1 * m[j] + oneMinusBeta1 * g;
       v[j] = beta2 * v[j] + oneMinusBeta2 * (g * g);
       params[j] -= (lrT * m[j]) / (Math.sqrt(v[j]) + eps);
     }
   }
+}
+
+/** lr_t of update number t, the seed's expression, evaluated in JS by every backend so that it rounds alike. */
+export function adamStepSize({ lr, beta1, beta2 }: AdamOptions, t: number): number {
+  return (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
 }

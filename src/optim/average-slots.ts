@@ -107,6 +107,12 @@ export interface SlotSum {
    * Returns whether every value of the mean is finite.
    */
   finish(mean: FloatArray, divisor: number, noise?: Float64Array): boolean;
+  /**
+   * On a pool thread that applies the update itself (no carried rounds, no noise): mean = sum /
+   * divisor on coordinates [first, last) that it has just summed, as finish computes them; returns
+   * whether they are all finite.
+   */
+  finishBlock(mean: FloatArray, divisor: number, first: number, last: number): boolean;
 }
 
 /** What every SlotSum tracks besides its sum: whether anything was added, and what a round starts from. */
@@ -180,5 +186,9 @@ export class JsSlotSum implements SlotSum {
   finish(mean: FloatArray, divisor: number, noise?: Float64Array): boolean {
     this.rounds.finish(noise);
     return meanOfSum(mean, this.sums.sum, divisor);
+  }
+
+  finishBlock(mean: FloatArray, divisor: number, first: number, last: number): boolean {
+    return meanOfSum(mean.subarray(first, last), this.sums.sum.subarray(first, last), divisor);
   }
 }

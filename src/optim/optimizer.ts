@@ -18,6 +18,18 @@ export interface Optimizer {
   readonly buffers: Readonly<Record<string, FloatArray>>;
   /** Updates applied so far. */
   step: number;
-  /** One descent update of params by grad. */
+  /** One descent update of params by grad: updateBlock over every coordinate, as update number step + 1. */
   update(params: FloatArray, grad: FloatArray): void;
+  /**
+   * What update number `t` (counting from 1) does to coordinates [first, last) alone, leaving
+   * `step` as it is: the pool threads share one update out by blocks of coordinates.
+   */
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void;
 }
+
+/**
+ * Where an optimizer's state buffers come from, by the name Optimizer.buffers gives them: fresh
+ * arrays, or (for a trainer whose pool threads apply updates) shared memory, or, on a pool
+ * thread, the buffers the main thread's optimizer already holds.
+ */
+export type StateBuffers = (name: string, length: number) => FloatArray;

@@ -1,5 +1,5 @@
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
-import type { Optimizer, OptimizerSettings } from './optimizer.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from './optimizer.js';
 
 export interface SgdOptions {
   readonly lr: number;
@@ -24,9 +24,10 @@ export class Sgd implements Optimizer {
     readonly options: SgdOptions,
     dtype: Dtype,
     size: number,
+    buffers: StateBuffers = (_name, length) => allocFloat(dtype, length),
   ) {
     this.settings = { kind: 'sgd', lr: options.lr, momentum: options.momentum };
-    this.velocity = allocFloat(dtype, size);
+    this.velocity = buffers('sgd_velocity', size);
   }
 
   get buffers(): Readonly<Record<string, FloatArray>> {
@@ -34,12 +35,14 @@ export class Sgd implements Optimizer {
   }
 
   update(params: FloatArray, grad: FloatArray): void {
+    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  }
+
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void {
     const { lr, momentum } = this.options;
     const velocity = this.velocity;
-    const first = this.step === 0;
-    this.step++;
-    for (let j = 0; j < params.length; j++) {
-      const v = first ? grad[j] : momentum * velocity[j] + grad[j];
+    for (let j = first; j < last; j++) {
+      const v = t === 1 ? grad[j] : momentum * velocity[j] + grad[j];
       velocity[j] = v;
       params[j] -= lr * velocity[j];
     }

@@ -6,7 +6,7 @@ import { Network } from '../../model/network.js';
 import { deriveStackDims, StackNetwork } from '../../model/stack/index.js';
 import { Adam } from '../../optim/adam.js';
 import { allocBatchSums, type BatchSums, JsSlotSum, type SlotSum } from '../../optim/average-slots.js';
-import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
 import { fillNormals, type NormalFill } from '../../rng/ziggurat.js';
 import type { Backend, BackendHandle } from '../backend.js';
@@ -42,9 +42,9 @@ export class TypeScriptBackend implements Backend {
     return new JsSlotSum(slots, layout, sums);
   }
 
-  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
-    if (settings.kind === 'adam') return new Adam(settings, this.dtype, parameterCount);
-    return new Sgd(settings, this.dtype, parameterCount);
+  optimizer(settings: OptimizerSettings, parameterCount: number, buffers?: StateBuffers): Optimizer {
+    if (settings.kind === 'adam') return new Adam(settings, this.dtype, parameterCount, buffers);
+    return new Sgd(settings, this.dtype, parameterCount, buffers);
   }
 
   normalFill(): NormalFill {

@@ -1,5 +1,5 @@
-import type { AdamOptions } from '../../optim/adam.js';
-import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
+import { adamStepSize, type AdamOptions } from '../../optim/adam.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/optimizer.js';
 import { cachedKernels, type WasmModuleAndMemory } from './kernel-exports.js';
 import { addressOf, allocFloat32 } from './shared-memory.js';
 
@@ -17,11 +17,12 @@ export class WasmAdam implements Optimizer {
     private readonly backend: WasmModuleAndMemory,
     readonly options: AdamOptions,
     size: number,
+    buffers: StateBuffers = (_name, length) => allocFloat32(backend.memory, length),
   ) {
     const { lr, beta1, beta2, eps } = options;
     this.settings = { kind: 'adam', lr, beta1, beta2, eps };
-    this.m = allocFloat32(backend.memory, size);
-    this.v = allocFloat32(backend.memory, size);
+    this.m = buffers('adam_m', size) as Float32Array;
+    this.v = buffers('adam_v', size) as Float32Array;
   }
 
   get buffers(): Readonly<Record<string, Float32Array>> {
@@ -29,18 +30,15 @@ export class WasmAdam implements Optimizer {
   }
 
   update(params: Float32Array, grad: Float32Array): void {
+    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  }
+
+  updateBlock(params: Float32Array, grad: Float32Array, first: number, last: number, t: number): void {
     const n = params.length;
     const { memory } = this.backend;
-    const at = {
-      params: addressOf(memory, params, 'params', n),
-      grad: addressOf(memory, grad, 'grad', n),
-      m: addressOf(memory, this.m, 'Adam m', n),
-      v: addressOf(memory, this.v, 'Adam v', n),
-    };
-    const { lr, beta1, beta2, eps } = this.options;
-    const t = ++this.step;
-    // The reference's expressions, evaluated in JS so that they round identically.
-    const lrT = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
-    cachedKernels(this.backend).adamUpdate(at.params, at.grad, at.m, at.v, n, lrT, beta1, beta2, 1 - beta1, 1 - beta2, eps);
+    const at = (view: Float32Array, what: string) => addressOf(memory, view, what, n) + first * 4;
+    const { beta1, beta2, eps } = this.options;
+    const lrT = adamStepSize(this.options, t);
+    cachedKernels(this.backend).adamUpdate(at(params, 'params'), at(grad, 'grad'), at(this.m, 'Adam m'), at(this.v, 'Adam v'), last - first, lrT, beta1, beta2, 1 - beta1, 1 - beta2, eps);
   }
 }

@@ -76,6 +76,11 @@ export class WasmSlotSum implements SlotSum {
     return this.kernels.meanOfSum(addressOf(this.backend.memory, mean, 'mean', n), this.sumAt, n, divisor) !== 0;
   }
 
+  finishBlock(mean: Float32Array, divisor: number, first: number, last: number): boolean {
+    const meanAt = addressOf(this.backend.memory, mean, 'mean', this.layout.parameters);
+    return this.kernels.meanOfSum(meanAt + first * 4, this.sumAt + first * 8, last - first, divisor) !== 0;
+  }
+
   private checkSlots(from: number, to: number): void {
     if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= this.slotCount)) {
       throw new RangeError(`no gradient slots ${from}..${to - 1} of ${this.slotCount}`);

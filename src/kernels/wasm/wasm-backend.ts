@@ -5,7 +5,7 @@ import type { Model } from '../../model/model.js';
 import type { FloatArray } from '../../model/float-array.js';
 import type { SlotLayout } from '../../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../../optim/average-slots.js';
-import type { Optimizer, OptimizerSettings } from '../../optim/optimizer.js';
+import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
 import type { Backend } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
@@ -77,9 +77,9 @@ export class WasmBackend implements Backend, WasmHandle {
   }
 
   /** SGD's update is a few operations per parameter: the reference's JS serves both backends. */
-  optimizer(settings: OptimizerSettings, parameterCount: number): Optimizer {
-    if (settings.kind === 'adam') return new WasmAdam(this, settings, parameterCount);
-    return new Sgd(settings, 'float32', parameterCount);
+  optimizer(settings: OptimizerSettings, parameterCount: number, buffers?: StateBuffers): Optimizer {
+    if (settings.kind === 'adam') return new WasmAdam(this, settings, parameterCount, buffers);
+    return new Sgd(settings, 'float32', parameterCount, buffers);
   }
 
   normalFill(): NormalFill {
