@@ -27,9 +27,9 @@ async function startContender(dataset: Dataset, threads: number, warmup: number)
 
 /** One untimed step (it starts the step session again), then `steps` timed ones; then rest. */
 async function runBlock(c: Contender, steps: number): Promise<void> {
-  await c.step();
+  await c.steps(1);
   const started = performance.now();
-  for (let s = 0; s < steps; s++) await c.step();
+  await c.steps(steps);
   c.blockMs.push((performance.now() - started) / steps);
   // Ends the session, so that this trainer's threads sleep instead of spinning into the next block.
   await c.trainer.emptyTasks();

@@ -51,14 +51,14 @@ function threadClocks(): Map<string, ThreadClock> {
 async function measure(dataset: Dataset, threads: number, steps: number, warmup: number): Promise<StepCpu> {
   const before = threadClocks();
   const options = { ...DEFAULT_TRAIN_OPTIONS, kernels: 'wasm' as const, epochs: 1, dropLast: true, threads };
-  const { trainer, step: runStep } = await warmTrainer(dataset, options, warmup);
+  const { trainer, steps: runSteps } = await warmTrainer(dataset, options, warmup);
   try {
     // The pool's threads are the ones the trainer started: V8's helpers run from the process's start.
     const pool = [...threadClocks().keys()].filter((tid) => !before.has(tid));
     if (pool.length !== threads) throw new Error(`found ${pool.length} new threads for a pool of ${threads}: cannot tell the pool's apart`);
     const start = threadClocks();
     const started = performance.now();
-    for (let s = 0; s < steps; s++) await runStep();
+    await runSteps(steps);
     const wallMs = performance.now() - started;
     const end = threadClocks();
     const spent = (tid: string, field: keyof ThreadClock) => ((end.get(tid)?.[field] ?? 0) - (start.get(tid)?.[field] ?? 0)) / 1e6 / steps;

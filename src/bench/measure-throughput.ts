@@ -1,5 +1,5 @@
 import type { Dataset } from '../data/dataset.js';
-import { type StepTiming, TimingTotals } from '../train/step-timing.js';
+import { TimingTotals } from '../train/step-timing.js';
 import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 
@@ -27,8 +27,11 @@ export interface ThroughputRun {
 /** A trainer ready to be timed; the caller closes it. */
 export interface WarmTrainer {
   readonly trainer: Trainer;
-  /** The next step of epoch 0 (a full batch, or a private run's Poisson draw), going round it as often as asked. */
-  step(totals?: TimingTotals): Promise<StepTiming>;
+  /**
+   * The next `count` steps of epoch 0 (full batches, or a private run's Poisson draws), going round
+   * it as often as asked, as run() takes them (several at once where the pool applies the updates).
+   */
+  steps(count: number, totals?: TimingTotals): Promise<void>;
 }
 
 /**
@@ -41,9 +44,16 @@ export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmu
     trainer.setEpochOrder(0);
     if (trainer.stepsPerEpoch === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
     let next = 0;
-    const warm: WarmTrainer = { trainer, step: (totals) => trainer.stepOfEpoch(next++ % trainer.stepsPerEpoch, totals) };
-    for (let s = 0; s < warmupSteps; s++) await warm.step();
-    return warm;
+    const steps = async (count: number, totals?: TimingTotals) => {
+      for (let done = 0; done < count; ) {
+        const index = next % trainer.stepsPerEpoch;
+        const applied = await trainer.stepsOfEpoch(index, Math.min(count - done, trainer.stepsPerEpoch - index), totals);
+        done += applied;
+        next += applied;
+      }
+    };
+    await steps(warmupSteps);
+    return { trainer, steps };
   } catch (e) {
     await trainer.close();
     throw e;
@@ -79,12 +89,12 @@ export class ThroughputContender {
 
   /** `steps` timed steps of full batches, then the extras asked for; the threads sleep afterwards. */
   async run(steps: number, emptyTasks = 0, bareKernel = false): Promise<ThroughputRun> {
-    const { trainer, step } = this.warm;
-    if (this.rested) await step();
+    const { trainer, steps: runSteps } = this.warm;
+    if (this.rested) await runSteps(1);
     trainer.takeNoiseScale();
     const timing = new TimingTotals();
     const started = performance.now();
-    for (let s = 0; s < steps; s++) await step(timing);
+    await runSteps(steps, timing);
     const seconds = (performance.now() - started) / 1000;
     const bareKernelSamplesPerSec = bareKernel ? await trainer.bareKernel(Math.min(2000, Math.max(200, seconds * 1000))) : NaN;
     const noiseScale = trainer.takeNoiseScale()?.simple ?? NaN;

@@ -127,6 +127,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     try {
       result = await trainer.run({
         onBatch: (p) => progress.update(p),
+        ...(a.checkpointEvery === undefined ? {} : { onStepEvery: a.checkpointEvery }),
         onStep: async (t) => {
           if (a.checkpointEvery !== undefined && t.optimizer.step % a.checkpointEvery === 0) await writeCheckpoint();
         },

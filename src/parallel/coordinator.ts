@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS, WorkerPool } from './pool.js';
-import { type StepOrder, Summing, type SummingMode } from './session-protocol.js';
+import { restoreBlocks } from './pool-update.js';
+import { Control, type FaultValue, type StepOrder, Summing, type SummingMode } from './session-protocol.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
@@ -74,8 +75,74 @@ export class Coordinator {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
     if (summing !== Summing.MAIN && sink !== null) throw new Error('slots summed by the pool threads go to no sink');
     return this.withRetry(`step ${step}`, (attempt) =>
-      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds, summing }, sink),
+      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds, summing, steps: 1, update: false }, sink),
     );
+  }
+
+  /** Whether updatingSteps() can run: the pool sums, and the state has the optimizer's buffers. */
+  get poolUpdates(): boolean {
+    return this.poolSums && this.state.poolUpdate !== null;
+  }
+
+  /**
+   * Optimizer steps firstStep, firstStep + 1, ... on the batches of `count` positions that follow
+   * one another from batchStart, the pool threads applying each update themselves (pool-update.ts)
+   * so that this thread stays out of the steps. They end after `steps`, at a step whose loss or
+   * mean is not finite (not applied), or after the step in progress when endStepsEarly() is called.
+   * A thread that fails costs only its step: the parameters are put back as the step found them
+   * and it is attempted once more, alone, on a fresh pool; a second failure ends the steps with a
+   * WorkerFault in `failure`, the steps before it applied.
+   */
+  async updatingSteps(batchStart: number, count: number, firstStep: number, steps: number): Promise<UpdatingSteps> {
+    const started = performance.now();
+    const order: StepOrder = { batchStart, batchCount: count, chunk: 1, step: firstStep, attempt: 0, attemptId: ++this.attemptIds, summing: Summing.POOL, steps, update: true };
+    const first = await this.attemptUpdating(order);
+    if (first.failure === null || this.closed) return this.ended(first, started);
+    await this.pool.restart();
+    const done = first.completed;
+    const again = await this.attemptUpdating({ ...order, batchStart: batchStart + done * count, step: firstStep + done, steps: 1, attempt: 1, attemptId: ++this.attemptIds });
+    if (again.failure === null) return this.ended({ ...again, completed: done + again.completed }, started);
+    const [before, now] = [describeFault(first.failure), describeFault(again.failure)];
+    const causes = before === now ? now : `${now} (first: ${before})`;
+    return this.ended({ ...again, completed: done, failure: new WorkerFault(`step ${firstStep + done} failed twice, the second time on fresh workers: ${causes}`) }, started);
+  }
+
+  /** Asks the pool to end the updating steps in progress after the step it is computing. */
+  endStepsEarly(): void {
+    if (this.session !== null) Atomics.store(this.session.control, Control.END_EARLY, 1);
+  }
+
+  private ended(attempt: UpdatingAttempt, started: number): UpdatingSteps {
+    const { completed, fault, failure, threads } = attempt;
+    return { completed, fault, failure, job: { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads } };
+  }
+
+  /** One attempt at updating steps; a failure ends the session and puts back what the failed update had applied. */
+  private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
+    if (this.closed) throw new Error('the worker pool is closed');
+    const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
+    for (const counter of [TRAIN_COUNTER, NOISE_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
+    const control = session.control;
+    // The watchdog looks for progress: each step, not the whole order, must end within the timeout.
+    let seen = -1;
+    const watchdog = setInterval(() => {
+      const now = Atomics.load(control, Control.COMPLETED);
+      if (now === seen) session.abort(new JobTimeout(this.options.timeoutMs));
+      seen = now;
+    }, this.options.timeoutMs);
+    try {
+      await session.run(order, null);
+    } finally {
+      clearInterval(watchdog);
+    }
+    const completed = Atomics.load(control, Control.COMPLETED);
+    if (session.failure === null) {
+      return { completed, fault: Atomics.load(control, Control.FAULT) as FaultValue, failure: null, threads: session.threadTimings() };
+    }
+    this.session = null;
+    const application = Atomics.load(control, Control.APPLYING);
+    if (application !== 0) restoreBlocks(this.state.poolUpdate!, this.state.params, application);
+    return { completed, fault: 0, failure: session.failure, threads: [] };
   }
 
   /** Loss and predicted class of every test image. */
@@ -189,4 +256,22 @@ export class Coordinator {
     await this.endSession();
     await this.pool.destroy();
   }
+}
+
+/** What updatingSteps() did: its steps applied, and why it ended before the last, if it did. */
+export interface UpdatingSteps {
+  readonly job: JobTiming;
+  /** Steps applied, from the first. */
+  readonly completed: number;
+  /** Fault.LOSS or Fault.MEAN: step `completed` + 1 was not finite and is not applied. */
+  readonly fault: FaultValue;
+  /** A WorkerFault: step `completed` + 1 failed twice. */
+  readonly failure: unknown;
+}
+
+interface UpdatingAttempt {
+  readonly completed: number;
+  readonly fault: FaultValue;
+  readonly failure: unknown;
+  readonly threads: ThreadTiming[];
 }

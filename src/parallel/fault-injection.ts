@@ -3,7 +3,9 @@
  * makes the worker that takes batch position SAMPLE (default 0) of Adam step STEP fail in the
  * given way on the first N attempts of that step (default 1, so the retry succeeds; x2 makes the
  * retry fail too). A later SAMPLE fails after the main thread has summed earlier slots.
- * KIND is throw, exit, oom or hang. Unset (always, outside the tests), it costs one comparison.
+ * KIND@STEP:update[xN] instead makes every pool thread that applies step STEP's update fail once it
+ * has applied its first block (pool-update.ts). KIND is throw, exit, oom or hang. Unset (always,
+ * outside the tests), it costs one comparison.
  */
 export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang';
 
@@ -11,6 +13,8 @@ export interface InjectedFault {
   readonly kind: FaultKind;
   readonly step: number;
   readonly sample: number;
+  /** Whether the fault comes with a sample's gradient or midway through the pool's update. */
+  readonly during: 'sample' | 'update';
   readonly attempts: number;
 }
 
@@ -18,9 +22,10 @@ export const FAULT_ENV = 'SHARDTRAIN_TEST_FAULT';
 
 export function parseInjectedFault(spec: string | undefined): InjectedFault | null {
   if (!spec) return null;
-  const match = /^(throw|exit|oom|hang)@(\d+)(?:\.(\d+))?(?:x(\d+))?$/.exec(spec);
-  if (!match) throw new Error(`${FAULT_ENV}=${spec}: expected KIND@STEP[.SAMPLE][xN] with KIND throw, exit, oom or hang`);
-  return { kind: match[1] as FaultKind, step: Number(match[2]), sample: Number(match[3] ?? 0), attempts: Number(match[4] ?? 1) };
+  const match = /^(throw|exit|oom|hang)@(\d+)(?:\.(\d+)|(:update))?(?:x(\d+))?$/.exec(spec);
+  if (!match) throw new Error(`${FAULT_ENV}=${spec}: expected KIND@STEP[.SAMPLE|:update][xN] with KIND throw, exit, oom or hang`);
+  const during = match[4] === undefined ? 'sample' : 'update';
+  return { kind: match[1] as FaultKind, step: Number(match[2]), sample: Number(match[3] ?? 0), during, attempts: Number(match[5] ?? 1) };
 }
 
 export function triggerFault(kind: FaultKind): never {

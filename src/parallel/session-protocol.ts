@@ -22,8 +22,29 @@ export const Control = {
   CHECKED_IN: 9,
   /** Hands out each session thread its row of the timing records. */
   ROWS: 10,
-  WORDS: 11,
+  /** Steps in the order: more than one only when the threads apply the updates themselves. */
+  STEPS: 11,
+  /** Nonzero: the threads average each step's sum and apply the optimizer (pool-update.ts). */
+  UPDATE: 12,
+  /** The threads' barrier between a step's phases: arrivals, and the generation the last one bumps. */
+  ARRIVED: 13,
+  GENERATION: 14,
+  /** Steps of the order whose update is applied. */
+  COMPLETED: 15,
+  /** Nonzero once a thread's block of the step's mean is not finite. */
+  NONFINITE: 16,
+  /** The order ended at step COMPLETED + 1 without applying it: a Fault value, or 0. */
+  FAULT: 17,
+  /** The update being applied now (its number in PoolUpdateState.applications), or 0. */
+  APPLYING: 18,
+  /** Set by the main thread: end the order after the step being computed. */
+  END_EARLY: 19,
+  WORDS: 20,
 } as const;
+
+/** Why the threads ended an order early without applying a step. */
+export const Fault = { NONE: 0, LOSS: 1, MEAN: 2 } as const;
+export type FaultValue = (typeof Fault)[keyof typeof Fault];
 
 /**
  * Who sums a step's slots: the main thread as they complete, or the pool threads, once all are,
@@ -48,6 +69,9 @@ export interface StepOrder {
   /** Unique to this attempt within the run: written to slotAttempts[i] once slot i is complete. */
   readonly attemptId: number;
   readonly summing: SummingMode;
+  /** The threads apply the updates (with Summing.POOL) and go on alone through this many steps, batch after batch. */
+  readonly steps: number;
+  readonly update: boolean;
 }
 
 /** The task that keeps a pool thread in a session. */
@@ -69,6 +93,9 @@ export function writeOrder(control: Int32Array, order: StepOrder): void {
   control[Control.ATTEMPT] = order.attempt;
   control[Control.ATTEMPT_ID] = order.attemptId;
   control[Control.SUMMING] = order.summing;
+  control[Control.STEPS] = order.steps;
+  control[Control.UPDATE] = order.update ? 1 : 0;
+  for (const word of [Control.COMPLETED, Control.NONFINITE, Control.FAULT, Control.APPLYING, Control.END_EARLY]) control[word] = 0;
 }
 
 export function readOrder(control: Int32Array): StepOrder {
@@ -80,6 +107,8 @@ export function readOrder(control: Int32Array): StepOrder {
     attempt: control[Control.ATTEMPT],
     attemptId: control[Control.ATTEMPT_ID],
     summing: control[Control.SUMMING] as SummingMode,
+    steps: control[Control.STEPS],
+    update: control[Control.UPDATE] !== 0,
   };
 }
 
@@ -90,5 +119,24 @@ export function awaitOrder(control: Int32Array, seen: number, spinMs: number): n
     const seq = Atomics.load(control, Control.SEQ);
     if (seq !== seen) return seq;
     if (performance.now() >= spinUntil) Atomics.wait(control, Control.SEQ, seen);
+  }
+}
+
+/**
+ * Thread side: waits until all `threads` have arrived, spinning up to spinMs before sleeping; the
+ * last to arrive runs `last` (the others wait for it) and releases them.
+ */
+export function barrier(control: Int32Array, threads: number, spinMs: number, last: () => void): void {
+  const generation = Atomics.load(control, Control.GENERATION);
+  if (Atomics.add(control, Control.ARRIVED, 1) === threads - 1) {
+    last();
+    Atomics.store(control, Control.ARRIVED, 0);
+    Atomics.add(control, Control.GENERATION, 1);
+    Atomics.notify(control, Control.GENERATION);
+    return;
+  }
+  const spinUntil = performance.now() + spinMs;
+  while (Atomics.load(control, Control.GENERATION) === generation) {
+    if (performance.now() >= spinUntil) Atomics.wait(control, Control.GENERATION, generation);
   }
 }

@@ -3,6 +3,8 @@ import type { Backend, BackendHandle } from '../kernels/index.js';
 import type { Model, ModelShape } from '../model/model.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { BatchSums } from '../optim/average-slots.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { createPoolUpdateState, type PoolUpdateState } from './pool-update.js';
 
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
@@ -22,6 +24,10 @@ export interface SharedState {
   readonly gradSlots: FloatArray;
   /** The sum of a batch's slots, where the main thread or the pool threads sum them (optim/average-slots.ts). */
   readonly batchSums: BatchSums;
+  /** The step's averaged gradient, which the optimizer applies (on the main thread, or by blocks on the pool). */
+  readonly mean: FloatArray;
+  /** What lets the pool threads apply the updates themselves; null where only the main thread does. */
+  readonly poolUpdate: PoolUpdateState | null;
   /** Per-sample training loss of the current batch, by position in the batch. */
   readonly batchLosses: Float64Array;
   /** What the threads do to each slot once computed: measure its norm, and clip it (below). */
@@ -83,7 +89,10 @@ export function sharedFloat64(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * 8));
 }
 
-/** The parameters and gradient slots are allocated by the backend, where its kernels read them in place. */
+/**
+ * The parameters and gradient slots are allocated by the backend, where its kernels read them in
+ * place. With `optimizer` (whose buffers must be shared), the pool threads may apply its updates.
+ */
 export function createSharedState(
   model: Model,
   backend: Backend,
@@ -92,6 +101,7 @@ export function createSharedState(
   shape: ModelShape,
   batchSize: number,
   perSample: PerSampleWork = NO_PER_SAMPLE_WORK,
+  optimizer: Optimizer | null = null,
 ): SharedState {
   const alloc = (length: number): FloatArray => backend.allocShared(length);
   const parameterCount = shape.total;
@@ -103,6 +113,8 @@ export function createSharedState(
     params: alloc(parameterCount),
     gradSlots: alloc(batchSize * shape.slots.length),
     batchSums: backend.allocBatchSums(parameterCount),
+    mean: alloc(parameterCount),
+    poolUpdate: optimizer === null ? null : createPoolUpdateState(backend, optimizer, parameterCount),
     batchLosses: sharedFloat64(batchSize),
     perSample,
     sampleNorms: sharedFloat64(perSample.measureNorms ? batchSize : 0),

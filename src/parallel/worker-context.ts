@@ -8,7 +8,8 @@ import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.j
 import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
-import { awaitOrder, Control, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
+import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
+import { BlockUpdate, SUM_BLOCK } from './pool-update.js';
 import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
 /**
@@ -17,12 +18,6 @@ import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
  * them and nobody waits for a fixed half; each sample's result goes to its own slot, so which
  * thread computed it changes nothing.
  */
-/**
- * Coordinates per block of the pool's slot sum: a block's f64 sum (8 KiB) stays in L1 while its
- * share of every slot streams past, and a parameter vector of 26k gives 26 blocks to share out.
- */
-const SUM_BLOCK = 1024;
-
 export class WorkerContext {
   private readonly kernels: SampleKernels;
   private readonly slotSum: SlotSum;
@@ -34,6 +29,10 @@ export class WorkerContext {
   private readonly logits: FloatArray;
   private readonly classes: number;
   private readonly injectedFault = parseInjectedFault(process.env[FAULT_ENV]);
+  /** This thread's part of the updates, where the pool applies them. */
+  private readonly blockUpdate: BlockUpdate | null;
+  /** Whether the blocks of the mean that this thread averaged in the last step are all finite. */
+  private meanFinite = true;
 
   constructor(private readonly state: SharedState) {
     const backend = backendFrom(state.backend);
@@ -45,6 +44,7 @@ export class WorkerContext {
     this.slots = Array.from({ length: state.batchSize }, (_, i) => state.gradSlots.subarray(i * n, (i + 1) * n));
     this.classes = modelClasses(state.model);
     this.logits = allocFloat(state.dtype, this.classes);
+    this.blockUpdate = state.poolUpdate === null ? null : new BlockUpdate(backend, state.poolUpdate, state.params, state.mean);
   }
 
   /** Any task but the bench's bare kernel, which the worker file runs (src/bench/bare-kernel.ts). */
@@ -75,9 +75,8 @@ export class WorkerContext {
       seen = awaitOrder(control, seen, wasLast ? lastSpinMs : spinMs);
       if (Atomics.load(control, Control.STOP) !== 0) return total;
       const started = performance.now();
-      // Parameters change only between steps, so kernels that repack them do it once per step.
-      this.kernels.prepare(this.state.params);
-      const samples = this.gradients(readOrder(control), spinMs);
+      const order = readOrder(control);
+      const samples = order.update ? this.updatingSteps(order, control, row, threads, spinMs) : this.step(order, spinMs);
       const r = this.result(samples, started, performance.now());
       record.set([r.samples, r.computeMs, r.threadId, r.startedAt, r.endedAt]);
       total += samples;
@@ -86,13 +85,61 @@ export class WorkerContext {
     }
   }
 
-  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing }: StepOrder, spinMs: number): number {
+  /** One step's gradients (and their sum, when the pool sums); returns the samples this thread computed. */
+  private step(order: StepOrder, spinMs: number): number {
+    // Parameters change only between steps, so kernels that repack them do it once per step.
+    this.kernels.prepare(this.state.params);
+    return this.gradients(order, spinMs);
+  }
+
+  /**
+   * An order whose steps the threads apply themselves, batch after batch (pool-update.ts): each is
+   * summed and averaged by blocks, judged by the last thread to arrive, and applied by blocks,
+   * until the last step, one that is not finite (FAULT says which value), or the main thread's END_EARLY.
+   */
+  private updatingSteps(order: StepOrder, control: Int32Array, row: number, threads: number, spinMs: number): number {
+    const blockUpdate = this.blockUpdate;
+    if (blockUpdate === null) throw new Error('an order to apply updates, but the pool has no optimizer state');
+    let samples = 0;
+    for (let s = 0; s < Atomics.load(control, Control.STEPS); s++) {
+      const step = order.step + s;
+      samples += this.step({ ...order, batchStart: order.batchStart + s * order.batchCount, step }, spinMs);
+      if (!this.meanFinite) Atomics.store(control, Control.NONFINITE, 1);
+      barrier(control, threads, spinMs, () => this.judgeStep(control, s, order.batchCount));
+      const application = Atomics.load(control, Control.APPLYING);
+      if (application === 0) break;
+      const fault = this.injectedFault;
+      const midway = fault?.during === 'update' && fault.step === step && order.attempt < fault.attempts ? () => triggerFault(fault.kind) : null;
+      blockUpdate.apply(row, threads, step, application, midway);
+      barrier(control, threads, spinMs, () => {
+        Atomics.store(control, Control.APPLYING, 0);
+        Atomics.store(control, Control.COMPLETED, s + 1);
+        // Read once, here, so that every thread stops after the same step.
+        if (Atomics.load(control, Control.END_EARLY) !== 0) Atomics.store(control, Control.STEPS, s + 1);
+        for (const counter of [TRAIN_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
+      });
+    }
+    return samples;
+  }
+
+  /** By the last thread of a step to arrive: the step's loss, and whether its update may be applied. */
+  private judgeStep(control: Int32Array, s: number, count: number): void {
+    const { batchLosses, poolUpdate } = this.state;
+    let lossSum = 0;
+    for (let i = 0; i < count; i++) lossSum += batchLosses[i];
+    poolUpdate!.stepLosses[s] = lossSum;
+    const fault = !Number.isFinite(lossSum) ? Fault.LOSS : Atomics.load(control, Control.NONFINITE) !== 0 ? Fault.MEAN : Fault.NONE;
+    if (fault !== Fault.NONE) Atomics.store(control, Control.FAULT, fault);
+    else Atomics.store(control, Control.APPLYING, Atomics.add(poolUpdate!.applications, 0, 1) + 1);
+  }
+
+  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing, update }: StepOrder, spinMs: number): number {
     const { params, batchLosses, order, train, slotAttempts, sampleNorms, counters } = this.state;
     const { measureNorms, clipNorm, noise } = this.state.perSample;
     const fault = this.injectedFault;
     const samples = this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
-        if (fault !== null && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
+        if (fault !== null && fault.during === 'sample' && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
         const image = order[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
         if (measureNorms) sampleNorms[i] = this.kernels.clipGradient(this.slots[i], clipNorm);
@@ -113,9 +160,16 @@ export class WorkerContext {
       this.awaitSamples(batchCount, spinMs);
       const n = this.state.params.length;
       const fromCarried = summing === Summing.POOL_FROM_CARRIED;
+      let finite = true;
       this.forEachClaimed(SUM_COUNTER, Math.ceil(n / SUM_BLOCK), 1, (first, last) => {
-        for (let b = first; b < last; b++) this.slotSum.sumBlock(batchCount, b * SUM_BLOCK, Math.min(n, (b + 1) * SUM_BLOCK), fromCarried);
+        for (let b = first; b < last; b++) {
+          const [lo, hi] = [b * SUM_BLOCK, Math.min(n, (b + 1) * SUM_BLOCK)];
+          this.slotSum.sumBlock(batchCount, lo, hi, fromCarried);
+          // Averaged while the block's sum is still in this core's cache.
+          if (update) finite = this.slotSum.finishBlock(this.state.mean, batchCount, lo, hi) && finite;
+        }
       });
+      this.meanFinite = finite;
     }
     return samples;
   }

@@ -29,7 +29,7 @@ export class BatchGradient {
     private readonly epochNorms: EpochNorms | null,
   ) {
     this.slotSum = backend.slotSum(state.gradSlots, modelShape(state.model).slots, state.batchSums);
-    this.mean = backend.allocShared(state.params.length);
+    this.mean = state.mean;
   }
 
   /**

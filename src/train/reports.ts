@@ -42,8 +42,13 @@ export interface BatchProgress {
 export interface TrainListener {
   onBatch?(progress: BatchProgress): void;
   onEpoch?(report: EpochReport): void | Promise<void>;
-  /** After every step that completed; a checkpoint policy hooks in here. */
+  /**
+   * After the steps that completed: after each step, or after several that the pool applied at
+   * once (their number never passes a multiple of onStepEvery); a checkpoint policy hooks in here.
+   */
   onStep?(trainer: Trainer): void | Promise<void>;
+  /** onStep sees the state after every optimizer step that is a multiple of this. */
+  readonly onStepEvery?: number;
 }
 
 export interface RunResult {

@@ -27,8 +27,9 @@ export class TimingTotals {
   updateMs = 0;
   readonly samplesByThread = new Map<number, number>();
 
-  add(step: StepTiming, job: JobTiming): void {
-    this.steps++;
+  /** A step's timing, or that of `steps` steps the pool ran at once (their samples and times in all). */
+  add(step: StepTiming, job: JobTiming, steps = 1): void {
+    this.steps += steps;
     this.samples += step.samples;
     this.parallelMs += step.parallelMs;
     this.computeMs += step.slowestThreadMs;

@@ -14,12 +14,13 @@ import { poissonSchedule } from '../privacy/poisson-schedule.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type BatchPlan, PoissonBatches, ShuffledBatches } from './batch-plan.js';
 import { BatchGradient } from './batch-gradient.js';
+import { StepRunner } from './step-runner.js';
 import type { Batch } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
 import { EpochNorms } from './norm-statistics.js';
-import { type GradientNoiseScale, NoiseScaleEstimate, squaredNorm } from './gradient-noise-scale.js';
+import { type GradientNoiseScale, NoiseScaleEstimate } from './gradient-noise-scale.js';
 import { NumericalFault } from './numerical-fault.js';
-import { stepTiming, TimingTotals, type StepTiming } from './step-timing.js';
+import { TimingTotals, type StepTiming } from './step-timing.js';
 
 export interface TrainOptions {
   readonly model: ModelChoice;
@@ -69,7 +70,7 @@ export class Trainer {
   private readonly plan: BatchPlan;
   private readonly state: SharedState;
   private readonly coordinator: Coordinator;
-  private readonly gradient: BatchGradient;
+  private readonly runner: StepRunner;
   private readonly epochNorms: EpochNorms | null;
   private readonly noiseScale: NoiseScaleEstimate | null;
   private positionNow: TrainingPosition = { epoch: 0, batch: 0, epochLossSum: 0, epochSamples: 0 };
@@ -99,15 +100,18 @@ export class Trainer {
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
-    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout, slots, perSample);
+    this.optimizer = backend.optimizer(options.optimizer, this.layout.total, (_name, length) => backend.allocShared(length));
+    // The pool may apply the updates itself in ordinary training; private training's noise and divisor, and the statistics, stay here.
+    const poolMayUpdate = privacy === undefined && !options.gradientStats;
+    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout, slots, perSample, poolMayUpdate ? this.optimizer : null);
     initModel(this.model, this.state.params, this.streams);
-    this.optimizer = backend.optimizer(options.optimizer, this.layout.total);
     const noiseBuffer = noise === null ? new Float64Array(this.layout.total) : this.state.noise;
     this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, noiseBuffer);
     this.epochNorms = privacy === undefined ? null : new EpochNorms(privacy.clip);
     this.noiseScale = options.gradientStats ? new NoiseScaleEstimate() : null;
     this.coordinator = new Coordinator(this.state, options.threads, options.pool);
-    this.gradient = new BatchGradient(this.coordinator, this.state, backend, this.dpSgd, this.epochNorms);
+    const gradient = new BatchGradient(this.coordinator, this.state, backend, this.dpSgd, this.epochNorms);
+    this.runner = new StepRunner(this.coordinator, this.state, gradient, this.optimizer, this.plan, this.noiseScale);
   }
 
   get params(): FloatArray {
@@ -117,6 +121,11 @@ export class Trainer {
   /** Whether the pool threads sum each step's slots rather than this thread (reports and bench say which). */
   get poolSums(): boolean {
     return this.coordinator.poolSums;
+  }
+
+  /** Whether the pool threads also apply the updates, several steps at a time (StepRunner). */
+  get poolApplies(): boolean {
+    return this.coordinator.poolUpdates;
   }
 
   /** The next batch to run; saved in checkpoints. */
@@ -146,6 +155,7 @@ export class Trainer {
   /** Finish the step in flight, then return from run() with interrupted: true. */
   requestStop(): void {
     this.stopRequested = true;
+    this.coordinator.endStepsEarly();
   }
 
   /** Trains from the current position to the last epoch, evaluating on the test set after each. */
@@ -168,12 +178,14 @@ export class Trainer {
     const timing = new TimingTotals();
     const started = performance.now();
     const samplesBefore = this.positionNow.epochSamples;
-    for (let b = this.positionNow.batch; b < steps; b++) {
+    const every = listener.onStepEvery ?? Infinity;
+    while (this.positionNow.batch < steps) {
       if (this.stopRequested) return null;
-      const batch = this.plan.batch(b, this.optimizer.step + 1, this.state.order);
-      const { lossSum } = await this.trainStep(batch, timing);
-      const p = this.positionNow;
-      this.positionNow = { epoch, batch: b + 1, epochLossSum: p.epochLossSum + lossSum, epochSamples: p.epochSamples + batch.count };
+      // Several steps at once end where onStep must see the state: at multiples of onStepEvery.
+      await this.runner.steps(this.positionNow.batch, every - (this.optimizer.step % every), this.faultHere, (done) => {
+        const p = this.positionNow;
+        this.positionNow = { epoch, batch: p.batch + 1, epochLossSum: p.epochLossSum + done.lossSum, epochSamples: p.epochSamples + done.samples };
+      }, timing);
       const elapsedSec = (performance.now() - started) / 1000;
       const samplesNow = this.positionNow.epochSamples - samplesBefore;
       const samplesTotal = this.dataset.train.count;
@@ -209,36 +221,22 @@ export class Trainer {
     this.plan.startEpoch(epoch, this.state.order);
   }
 
-  /** Step `index` of the current epoch as run() takes it (a private run draws its batch), for the bench. */
+  /** Steps of the current epoch from `index` (at most `limit`) as run() takes them, for the bench; returns how many. */
+  stepsOfEpoch(index: number, limit: number, totals?: TimingTotals): Promise<number> {
+    return this.runner.steps(index, limit, this.faultHere, () => {}, totals);
+  }
+
+  /** Step `index` of the current epoch alone (a private run draws its batch), the main thread applying it. */
   async stepOfEpoch(index: number, totals?: TimingTotals): Promise<StepTiming> {
-    return (await this.trainStep(this.plan.batch(index, this.optimizer.step + 1, this.state.order), totals)).timing;
+    return (await this.runner.oneStep(this.runner.batchOf(index), this.faultHere, totals)).timing;
   }
 
   /** One optimizer step on the batch at positions [start, start+count) of the current order. */
   async step(batch: Batch, totals?: TimingTotals): Promise<StepTiming> {
-    return (await this.trainStep(batch, totals)).timing;
+    return (await this.runner.oneStep(batch, this.faultHere, totals)).timing;
   }
 
-  /**
-   * The step, and its samples' summed loss. A non-finite loss or averaged gradient throws
-   * NumericalFault before anything is applied, so the parameters stay the last good ones.
-   */
-  private async trainStep(batch: Batch, totals?: TimingTotals): Promise<{ timing: StepTiming; lossSum: number }> {
-    const step = this.optimizer.step + 1;
-    const fault = (what: string) => new NumericalFault(step, this.positionNow.epoch, this.positionNow.batch, what);
-    const { job, lossSum, squaredNormSum } = await this.gradient.sum(batch, step);
-    if (!Number.isFinite(lossSum)) throw fault('a non-finite training loss');
-    const reduceStart = performance.now();
-    const { mean, finite } = this.gradient.finish(batch.count, step);
-    const updateStart = performance.now();
-    if (!finite) throw fault('a non-finite averaged gradient');
-    this.noiseScale?.addBatch(batch.count, squaredNormSum, squaredNorm(mean));
-    this.optimizer.update(this.state.params, mean);
-    const updateEnd = performance.now();
-    const timing = stepTiming(job, batch.count, updateStart - reduceStart, updateEnd - updateStart);
-    totals?.add(timing, job);
-    return { timing, lossSum };
-  }
+  private readonly faultHere = (step: number, what: string) => new NumericalFault(step, this.positionNow.epoch, this.positionNow.batch, what);
 
   /** Mean loss and correct count over the test set, computed on the pool. */
   async evaluate(): Promise<Evaluation> {

@@ -1,0 +1,94 @@
+import type { Backend } from '../kernels/index.js';
+import type { FloatArray } from '../model/float-array.js';
+import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
+
+/**
+ * Coordinates per block of the pool's slot sum and update: a block's f64 sum (8 KiB) stays in L1
+ * while its share of every slot streams past, and a parameter vector of 26k gives 26 blocks to share out.
+ */
+export const SUM_BLOCK = 1024;
+
+/** Most steps one order may run: the threads leave each step's loss for the main thread. */
+export const MAX_ORDER_STEPS = 64;
+
+/**
+ * What the pool threads need to apply the optimizer themselves, so that consecutive steps run
+ * without the main thread between them (its wake-up, its update and the next order cost 8-11% of
+ * a two-thread step on a 2-core VM; docs/experiments.md). Each step the threads sum blocks of
+ * coordinates, average each block they summed, wait for one another, and then each applies the
+ * update to its share of the blocks: every coordinate gets the main thread's operations, so the
+ * weights are bitwise the same.
+ */
+export interface PoolUpdateState {
+  readonly optimizer: OptimizerSettings;
+  /** The main thread's optimizer's state, in shared memory, by the names Optimizer.buffers gives. */
+  readonly buffers: Readonly<Record<string, FloatArray>>;
+  /**
+   * Each block's parameters and optimizer state as they were before the update that `backedUp`
+   * names: a thread that dies halfway through its blocks leaves the main thread what to put back,
+   * so the step can be attempted again from where it started.
+   */
+  readonly backup: { readonly params: FloatArray; readonly buffers: Readonly<Record<string, FloatArray>> };
+  readonly backedUp: Int32Array;
+  /** [0]: the number given to the last update the threads applied (the first is 1). */
+  readonly applications: Int32Array;
+  /** Each step's summed loss, in sample order, by the step's index in its order. */
+  readonly stepLosses: Float64Array;
+}
+
+export function createPoolUpdateState(backend: Backend, optimizer: Optimizer, parameterCount: number): PoolUpdateState {
+  const copies = (from: Readonly<Record<string, FloatArray>>) =>
+    Object.fromEntries(Object.keys(from).map((name) => [name, backend.allocShared(parameterCount)]));
+  return {
+    optimizer: optimizer.settings,
+    buffers: optimizer.buffers,
+    backup: { params: backend.allocShared(parameterCount), buffers: copies(optimizer.buffers) },
+    backedUp: new Int32Array(new SharedArrayBuffer(4 * Math.ceil(parameterCount / SUM_BLOCK))),
+    applications: new Int32Array(new SharedArrayBuffer(4)),
+    stepLosses: new Float64Array(new SharedArrayBuffer(8 * MAX_ORDER_STEPS)),
+  };
+}
+
+/** A pool thread's part of each update: the main thread's optimizer, on the same buffers. */
+export class BlockUpdate {
+  private readonly optimizer: Optimizer;
+
+  constructor(
+    backend: Backend,
+    private readonly update: PoolUpdateState,
+    private readonly params: FloatArray,
+    private readonly mean: FloatArray,
+  ) {
+    this.optimizer = backend.optimizer(update.optimizer, params.length, (name) => update.buffers[name]);
+  }
+
+  /**
+   * Update number `t` on this thread's blocks (row, row + threads, ...), each backed up first;
+   * `midway` runs after the first (the tests' injected faults).
+   */
+  apply(row: number, threads: number, t: number, application: number, midway: (() => void) | null = null): void {
+    const n = this.params.length;
+    const { backup, buffers, backedUp } = this.update;
+    for (let b = row; b * SUM_BLOCK < n; b += threads) {
+      const first = b * SUM_BLOCK;
+      const last = Math.min(n, first + SUM_BLOCK);
+      backup.params.set(this.params.subarray(first, last), first);
+      for (const [name, values] of Object.entries(buffers)) backup.buffers[name].set(values.subarray(first, last), first);
+      Atomics.store(backedUp, b, application);
+      this.optimizer.updateBlock(this.params, this.mean, first, last, t);
+      if (b === row) midway?.();
+    }
+  }
+}
+
+/** Main side: puts back the blocks of update `application` that a thread that failed may have applied in part. */
+export function restoreBlocks(update: PoolUpdateState, params: FloatArray, application: number): void {
+  const { backup, buffers, backedUp } = update;
+  for (let b = 0; b < backedUp.length; b++) {
+    if (Atomics.load(backedUp, b) !== application) continue;
+    const first = b * SUM_BLOCK;
+    const last = Math.min(params.length, first + SUM_BLOCK);
+    params.set(backup.params.subarray(first, last), first);
+    for (const [name, values] of Object.entries(buffers)) values.set(backup.buffers[name].subarray(first, last), first);
+  }
+}
