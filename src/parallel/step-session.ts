@@ -32,6 +32,9 @@ const SPIN_MS = 2;
  */
 const SLOT_POLL_MS = 2;
 
+/** With no slots to watch, the last thread's check-in (or a failure) wakes the main thread; this is only a safety net. */
+const CHECK_IN_POLL_MS = 100;
+
 /**
  * While the main thread has a core of its own it watches the slots without sleeping, for this
  * long at a time, then lets the event loop run (the watchdog, piscina's messages) and watches
@@ -76,6 +79,8 @@ export class StepSession {
     for (const run of runs) {
       run.catch((e: unknown) => {
         this.failure ??= this.watchdog.signal.aborted ? this.watchdog.signal.reason : e;
+        // Wakes the main thread if it waits for the check-in that will not come.
+        Atomics.notify(this.control, Control.CHECKED_IN);
       });
     }
     this.tasks = Promise.allSettled(runs);
@@ -120,7 +125,7 @@ export class StepSession {
         spinUntil = performance.now() + MAIN_SPIN_MS;
         continue;
       }
-      const wait = waitAsync(this.control, Control.CHECKED_IN, checkedIn, SLOT_POLL_MS);
+      const wait = waitAsync(this.control, Control.CHECKED_IN, checkedIn, sink === null ? CHECK_IN_POLL_MS : SLOT_POLL_MS);
       if (wait.async) await wait.value;
     }
   }
