@@ -44,6 +44,8 @@ export class Coordinator {
   private closed = false;
   /** Numbers every attempt at a step, so that a slot's mark says which attempt completed it. */
   private attemptIds = 0;
+  /** Numbers every update the pool threads apply, so that a block's backup says which update it precedes. */
+  private updatesNumbered = 0;
   private session: StepSession | null = null;
   private readonly options: CoordinatorOptions;
 
@@ -75,7 +77,7 @@ export class Coordinator {
     if (count > this.state.batchSize) throw new Error(`batch of ${count} exceeds the ${this.state.batchSize} gradient slots`);
     if (summing !== Summing.MAIN && sink !== null) throw new Error('slots summed by the pool threads go to no sink');
     return this.withRetry(`step ${step}`, (attempt) =>
-      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds, summing, steps: 1, update: false }, sink),
+      this.attemptStep({ batchStart, batchCount: count, chunk, step, attempt, attemptId: ++this.attemptIds, summing, steps: 1, update: false, firstUpdate: 0 }, sink),
     );
   }
 
@@ -95,16 +97,23 @@ export class Coordinator {
    */
   async updatingSteps(batchStart: number, count: number, firstStep: number, steps: number): Promise<UpdatingSteps> {
     const started = performance.now();
-    const order: StepOrder = { batchStart, batchCount: count, chunk: 1, step: firstStep, attempt: 0, attemptId: ++this.attemptIds, summing: Summing.POOL, steps, update: true };
+    const order: StepOrder = { ...this.updatingOrder(steps), batchStart, batchCount: count, step: firstStep, attempt: 0 };
     const first = await this.attemptUpdating(order);
     if (first.failure === null || this.closed) return this.ended(first, started);
-    await this.pool.restart();
     const done = first.completed;
-    const again = await this.attemptUpdating({ ...order, batchStart: batchStart + done * count, step: firstStep + done, steps: 1, attempt: 1, attemptId: ++this.attemptIds });
+    if (done === steps) return this.ended({ ...first, failure: null }, started);
+    const again = await this.attemptUpdating({ ...this.updatingOrder(1), batchStart: batchStart + done * count, batchCount: count, step: firstStep + done, attempt: 1 });
     if (again.failure === null) return this.ended({ ...again, completed: done + again.completed }, started);
     const [before, now] = [describeFault(first.failure), describeFault(again.failure)];
     const causes = before === now ? now : `${now} (first: ${before})`;
     return this.ended({ ...again, completed: done, failure: new WorkerFault(`step ${firstStep + done} failed twice, the second time on fresh workers: ${causes}`) }, started);
+  }
+
+  /** Numbers for the order's updates, never given before, and its attempt's id. */
+  private updatingOrder(steps: number): Pick<StepOrder, 'chunk' | 'attemptId' | 'summing' | 'steps' | 'update' | 'firstUpdate'> {
+    const firstUpdate = this.updatesNumbered + 1;
+    this.updatesNumbered += steps;
+    return { chunk: 1, attemptId: ++this.attemptIds, summing: Summing.POOL, steps, update: true, firstUpdate };
   }
 
   /** Asks the pool to end the updating steps in progress after the step it is computing. */
@@ -117,7 +126,10 @@ export class Coordinator {
     return { completed, fault, failure, job: { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads } };
   }
 
-  /** One attempt at updating steps; a failure ends the session and puts back what the failed update had applied. */
+  /**
+   * One attempt at updating steps. A failure ends the session and replaces the pool (so that no
+   * thread of it still writes), then puts back the blocks that the step in progress had updated.
+   */
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
     if (this.closed) throw new Error('the worker pool is closed');
     const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
@@ -140,8 +152,8 @@ export class Coordinator {
       return { completed, fault: Atomics.load(control, Control.FAULT) as FaultValue, failure: null, threads: session.threadTimings() };
     }
     this.session = null;
-    const application = Atomics.load(control, Control.APPLYING);
-    if (application !== 0) restoreBlocks(this.state.poolUpdate!, this.state.params, application);
+    if (!this.closed) await this.pool.restart();
+    if (completed < order.steps) restoreBlocks(this.state.poolUpdate!, this.state.params, order.firstUpdate + completed);
     return { completed, fault: 0, failure: session.failure, threads: [] };
   }
 

@@ -30,8 +30,6 @@ export interface PoolUpdateState {
    */
   readonly backup: { readonly params: FloatArray; readonly buffers: Readonly<Record<string, FloatArray>> };
   readonly backedUp: Int32Array;
-  /** [0]: the number given to the last update the threads applied (the first is 1). */
-  readonly applications: Int32Array;
   /** Each step's summed loss, in sample order, by the step's index in its order. */
   readonly stepLosses: Float64Array;
 }
@@ -44,7 +42,6 @@ export function createPoolUpdateState(backend: Backend, optimizer: Optimizer, pa
     buffers: optimizer.buffers,
     backup: { params: backend.allocShared(parameterCount), buffers: copies(optimizer.buffers) },
     backedUp: new Int32Array(new SharedArrayBuffer(4 * Math.ceil(parameterCount / SUM_BLOCK))),
-    applications: new Int32Array(new SharedArrayBuffer(4)),
     stepLosses: new Float64Array(new SharedArrayBuffer(8 * MAX_ORDER_STEPS)),
   };
 }
@@ -63,29 +60,27 @@ export class BlockUpdate {
   }
 
   /**
-   * Update number `t` on this thread's blocks (row, row + threads, ...), each backed up first;
-   * `midway` runs after the first (the tests' injected faults).
+   * Update number `t` (counting the optimizer's steps) on coordinates [first, last), a block
+   * that this thread has just averaged, after backing the block up under `number` (the update's
+   * number among all the pool's updates: restoreBlocks undoes it if the step is not kept).
    */
-  apply(row: number, threads: number, t: number, application: number, midway: (() => void) | null = null): void {
-    const n = this.params.length;
+  applyBlock(first: number, last: number, t: number, number: number): void {
     const { backup, buffers, backedUp } = this.update;
-    for (let b = row; b * SUM_BLOCK < n; b += threads) {
-      const first = b * SUM_BLOCK;
-      const last = Math.min(n, first + SUM_BLOCK);
-      backup.params.set(this.params.subarray(first, last), first);
-      for (const [name, values] of Object.entries(buffers)) backup.buffers[name].set(values.subarray(first, last), first);
-      Atomics.store(backedUp, b, application);
-      this.optimizer.updateBlock(this.params, this.mean, first, last, t);
-      if (b === row) midway?.();
-    }
+    backup.params.set(this.params.subarray(first, last), first);
+    for (const [name, values] of Object.entries(buffers)) backup.buffers[name].set(values.subarray(first, last), first);
+    Atomics.store(backedUp, first / SUM_BLOCK, number);
+    this.optimizer.updateBlock(this.params, this.mean, first, last, t);
   }
 }
 
-/** Main side: puts back the blocks of update `application` that a thread that failed may have applied in part. */
-export function restoreBlocks(update: PoolUpdateState, params: FloatArray, application: number): void {
+/**
+ * Puts back the blocks that update `number` changed: on the main thread after a thread failed
+ * during the update's step, on a pool thread when the step turns out not finite.
+ */
+export function restoreBlocks(update: PoolUpdateState, params: FloatArray, number: number): void {
   const { backup, buffers, backedUp } = update;
   for (let b = 0; b < backedUp.length; b++) {
-    if (Atomics.load(backedUp, b) !== application) continue;
+    if (Atomics.load(backedUp, b) !== number) continue;
     const first = b * SUM_BLOCK;
     const last = Math.min(params.length, first + SUM_BLOCK);
     params.set(backup.params.subarray(first, last), first);

@@ -26,17 +26,17 @@ export const Control = {
   STEPS: 11,
   /** Nonzero: the threads average each step's sum and apply the optimizer (pool-update.ts). */
   UPDATE: 12,
-  /** The threads' barrier between a step's phases: arrivals, and the generation the last one bumps. */
+  /** The threads' barrier at a step's end: arrivals, and the generation the last one bumps. */
   ARRIVED: 13,
   GENERATION: 14,
   /** Steps of the order whose update is applied. */
   COMPLETED: 15,
   /** Nonzero once a thread's block of the step's mean is not finite. */
   NONFINITE: 16,
-  /** The order ended at step COMPLETED + 1 without applying it: a Fault value, or 0. */
+  /** The order ended at step COMPLETED + 1, undone: a Fault value, or 0. */
   FAULT: 17,
-  /** The update being applied now (its number in PoolUpdateState.applications), or 0. */
-  APPLYING: 18,
+  /** The number of the order's first update (its step s has number FIRST_UPDATE + s), which marks the blocks' backups. */
+  FIRST_UPDATE: 18,
   /** Set by the main thread: end the order after the step being computed. */
   END_EARLY: 19,
   WORDS: 20,
@@ -72,6 +72,8 @@ export interface StepOrder {
   /** The threads apply the updates (with Summing.POOL) and go on alone through this many steps, batch after batch. */
   readonly steps: number;
   readonly update: boolean;
+  /** With update: the number of the first step's update among all the pool's updates (pool-update.ts). */
+  readonly firstUpdate: number;
 }
 
 /** The task that keeps a pool thread in a session. */
@@ -95,7 +97,8 @@ export function writeOrder(control: Int32Array, order: StepOrder): void {
   control[Control.SUMMING] = order.summing;
   control[Control.STEPS] = order.steps;
   control[Control.UPDATE] = order.update ? 1 : 0;
-  for (const word of [Control.COMPLETED, Control.NONFINITE, Control.FAULT, Control.APPLYING, Control.END_EARLY]) control[word] = 0;
+  control[Control.FIRST_UPDATE] = order.firstUpdate;
+  for (const word of [Control.COMPLETED, Control.NONFINITE, Control.FAULT, Control.END_EARLY]) control[word] = 0;
 }
 
 export function readOrder(control: Int32Array): StepOrder {
@@ -109,6 +112,7 @@ export function readOrder(control: Int32Array): StepOrder {
     summing: control[Control.SUMMING] as SummingMode,
     steps: control[Control.STEPS],
     update: control[Control.UPDATE] !== 0,
+    firstUpdate: control[Control.FIRST_UPDATE],
   };
 }
 

@@ -9,7 +9,10 @@ import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
-import { BlockUpdate, SUM_BLOCK } from './pool-update.js';
+import { BlockUpdate, restoreBlocks, SUM_BLOCK } from './pool-update.js';
+
+/** Updates coordinates [first, last) of the parameters once their mean is in (pool-update.ts). */
+type BlockAction = (first: number, last: number) => void;
 import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
 /**
@@ -76,7 +79,7 @@ export class WorkerContext {
       if (Atomics.load(control, Control.STOP) !== 0) return total;
       const started = performance.now();
       const order = readOrder(control);
-      const samples = order.update ? this.updatingSteps(order, control, row, threads, spinMs) : this.step(order, spinMs);
+      const samples = order.update ? this.updatingSteps(order, control, threads, spinMs) : this.step(order, spinMs);
       const r = this.result(samples, started, performance.now());
       record.set([r.samples, r.computeMs, r.threadId, r.startedAt, r.endedAt]);
       total += samples;
@@ -85,55 +88,67 @@ export class WorkerContext {
     }
   }
 
-  /** One step's gradients (and their sum, when the pool sums); returns the samples this thread computed. */
-  private step(order: StepOrder, spinMs: number): number {
+  /**
+   * One step's gradients (and their sum, when the pool sums; `apply` then updates each block once
+   * it is averaged); returns the samples this thread computed.
+   */
+  private step(order: StepOrder, spinMs: number, apply: BlockAction | null = null): number {
     // Parameters change only between steps, so kernels that repack them do it once per step.
     this.kernels.prepare(this.state.params);
-    return this.gradients(order, spinMs);
+    return this.gradients(order, spinMs, apply);
   }
 
   /**
-   * An order whose steps the threads apply themselves, batch after batch (pool-update.ts): each is
-   * summed and averaged by blocks, judged by the last thread to arrive, and applied by blocks,
-   * until the last step, one that is not finite (FAULT says which value), or the main thread's END_EARLY.
+   * An order whose steps the threads apply themselves, batch after batch (pool-update.ts): each
+   * block of coordinates is summed, averaged and updated by the thread that claims it, and at the
+   * step's end the last thread to arrive judges the step. A step whose loss or mean is not finite
+   * is undone from the blocks' backups and ends the order (FAULT says which value); so do the
+   * order's last step and the main thread's END_EARLY.
    */
-  private updatingSteps(order: StepOrder, control: Int32Array, row: number, threads: number, spinMs: number): number {
+  private updatingSteps(order: StepOrder, control: Int32Array, threads: number, spinMs: number): number {
     const blockUpdate = this.blockUpdate;
     if (blockUpdate === null) throw new Error('an order to apply updates, but the pool has no optimizer state');
+    const fault = this.injectedFault;
     let samples = 0;
     for (let s = 0; s < Atomics.load(control, Control.STEPS); s++) {
       const step = order.step + s;
-      samples += this.step({ ...order, batchStart: order.batchStart + s * order.batchCount, step }, spinMs);
+      const number = control[Control.FIRST_UPDATE] + s;
+      let midway = fault?.during === 'update' && fault.step === step && order.attempt < fault.attempts;
+      const apply = (first: number, last: number) => {
+        blockUpdate.applyBlock(first, last, step, number);
+        if (midway) triggerFault(fault!.kind);
+        midway = false;
+      };
+      samples += this.step({ ...order, batchStart: order.batchStart + s * order.batchCount, step }, spinMs, apply);
       if (!this.meanFinite) Atomics.store(control, Control.NONFINITE, 1);
-      barrier(control, threads, spinMs, () => this.judgeStep(control, s, order.batchCount));
-      const application = Atomics.load(control, Control.APPLYING);
-      if (application === 0) break;
-      const fault = this.injectedFault;
-      const midway = fault?.during === 'update' && fault.step === step && order.attempt < fault.attempts ? () => triggerFault(fault.kind) : null;
-      blockUpdate.apply(row, threads, step, application, midway);
-      barrier(control, threads, spinMs, () => {
-        Atomics.store(control, Control.APPLYING, 0);
-        Atomics.store(control, Control.COMPLETED, s + 1);
-        // Read once, here, so that every thread stops after the same step.
-        if (Atomics.load(control, Control.END_EARLY) !== 0) Atomics.store(control, Control.STEPS, s + 1);
-        for (const counter of [TRAIN_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
-      });
+      barrier(control, threads, spinMs, () => this.judgeStep(control, s, order.batchCount, number));
+      if (Atomics.load(control, Control.FAULT) !== Fault.NONE) break;
     }
     return samples;
   }
 
-  /** By the last thread of a step to arrive: the step's loss, and whether its update may be applied. */
-  private judgeStep(control: Int32Array, s: number, count: number): void {
-    const { batchLosses, poolUpdate } = this.state;
+  /**
+   * By the last thread of a step to arrive, every block updated: the step's loss, and whether the
+   * update stands; then the next step's counters, or the end of the order.
+   */
+  private judgeStep(control: Int32Array, s: number, count: number, number: number): void {
+    const { batchLosses, poolUpdate, counters, params } = this.state;
     let lossSum = 0;
     for (let i = 0; i < count; i++) lossSum += batchLosses[i];
     poolUpdate!.stepLosses[s] = lossSum;
     const fault = !Number.isFinite(lossSum) ? Fault.LOSS : Atomics.load(control, Control.NONFINITE) !== 0 ? Fault.MEAN : Fault.NONE;
-    if (fault !== Fault.NONE) Atomics.store(control, Control.FAULT, fault);
-    else Atomics.store(control, Control.APPLYING, Atomics.add(poolUpdate!.applications, 0, 1) + 1);
+    if (fault !== Fault.NONE) {
+      restoreBlocks(poolUpdate!, params, number);
+      Atomics.store(control, Control.FAULT, fault);
+      return;
+    }
+    Atomics.store(control, Control.COMPLETED, s + 1);
+    // Read once, here, so that every thread stops after the same step.
+    if (Atomics.load(control, Control.END_EARLY) !== 0) Atomics.store(control, Control.STEPS, s + 1);
+    for (const counter of [TRAIN_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(counters, counter, 0);
   }
 
-  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing, update }: StepOrder, spinMs: number): number {
+  private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing }: StepOrder, spinMs: number, apply: BlockAction | null): number {
     const { params, batchLosses, order, train, slotAttempts, sampleNorms, counters } = this.state;
     const { measureNorms, clipNorm, noise } = this.state.perSample;
     const fault = this.injectedFault;
@@ -165,8 +180,10 @@ export class WorkerContext {
         for (let b = first; b < last; b++) {
           const [lo, hi] = [b * SUM_BLOCK, Math.min(n, (b + 1) * SUM_BLOCK)];
           this.slotSum.sumBlock(batchCount, lo, hi, fromCarried);
-          // Averaged while the block's sum is still in this core's cache.
-          if (update) finite = this.slotSum.finishBlock(this.state.mean, batchCount, lo, hi) && finite;
+          if (apply === null) continue;
+          // Averaged and applied while the block's sum is still in this core's cache.
+          finite = this.slotSum.finishBlock(this.state.mean, batchCount, lo, hi) && finite;
+          apply(lo, hi);
         }
       });
       this.meanFinite = finite;
