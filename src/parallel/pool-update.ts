@@ -14,10 +14,10 @@ export const MAX_ORDER_STEPS = 64;
 /**
  * What the pool threads need to apply the optimizer themselves, so that consecutive steps run
  * without the main thread between them (its wake-up, its update and the next order cost 8-11% of
- * a two-thread step on a 2-core VM; docs/experiments.md). Each step the threads sum blocks of
- * coordinates, average each block they summed, wait for one another, and then each applies the
- * update to its share of the blocks: every coordinate gets the main thread's operations, so the
- * weights are bitwise the same.
+ * a two-thread step on a 2-core VM; docs/experiments.md). Each step, every block of coordinates is
+ * summed, averaged, backed up and updated by the thread that claims it; every coordinate gets the
+ * main thread's operations, so the weights are bitwise the same. The step is judged once all
+ * blocks are in, and undone from the backups if it is not finite.
  */
 export interface PoolUpdateState {
   readonly optimizer: OptimizerSettings;
@@ -25,8 +25,9 @@ export interface PoolUpdateState {
   readonly buffers: Readonly<Record<string, FloatArray>>;
   /**
    * Each block's parameters and optimizer state as they were before the update that `backedUp`
-   * names: a thread that dies halfway through its blocks leaves the main thread what to put back,
-   * so the step can be attempted again from where it started.
+   * names (by its number among the pool's updates): what restoreBlocks puts back when the step is
+   * not finite, or when a thread failed during it, so that it can be attempted again from where
+   * it started.
    */
   readonly backup: { readonly params: FloatArray; readonly buffers: Readonly<Record<string, FloatArray>> };
   readonly backedUp: Int32Array;

@@ -10,10 +10,10 @@ import type { SlotSum } from '../optim/average-slots.js';
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
 import { BlockUpdate, restoreBlocks, SUM_BLOCK } from './pool-update.js';
+import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
 /** Updates coordinates [first, last) of the parameters once their mean is in (pool-update.ts). */
 type BlockAction = (first: number, last: number) => void;
-import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
 /**
  * The work of one thread, shared by the worker file and by tests that run it in-process.
