@@ -139,6 +139,26 @@ describe('steps the pool runs at once stop where the main thread would', () => {
     }
   });
 
+  it('runs of steps end at every multiple of onStepEvery, where onStep sees the state of that step', async () => {
+    const trainer = await trainerSummedBy('pool', options);
+    const seen: number[] = [];
+    let atFourteen = '';
+    try {
+      await trainer.run({
+        onStepEvery: 7,
+        onStep: (t) => {
+          seen.push(t.optimizer.step);
+          if (t.optimizer.step === 14) atFourteen = bytesOf(t.params);
+        },
+      });
+    } finally {
+      await trainer.close();
+    }
+    // 530 samples in batches of 10: 53 steps, in runs ending at 7, 14, ..., 49 and the epoch's end.
+    expect(seen).toEqual([7, 14, 21, 28, 35, 42, 49, 53]);
+    expect(atFourteen).toBe(await mainWeights(options, 14));
+  });
+
   it('a non-finite step is not applied, and the steps before it are', async () => {
     // The seed's network, as the CLI's test of this fault: its logits overflow float32 within a few steps.
     const blowUp = trainOptions({ kernels: 'wasm', batchSize: 10, optimizer: { ...adam, lr: 1e30 } });
