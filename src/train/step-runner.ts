@@ -22,9 +22,8 @@ export type FaultAt = (step: number, what: string) => Error;
 /**
  * Runs optimizer steps, one at a time with the main thread between them (it averages and
  * applies each), or several at once with the pool applying them (Coordinator.updatingSteps)
- * where that is possible: ordinary training on full batches while the pool threads sum. Both
- * give bitwise the same weights; a step whose loss or mean is not finite throws before anything
- * of it is applied.
+ * where that is possible: ordinary training while the pool threads sum. Both give bitwise the
+ * same weights; a step whose loss or mean is not finite throws, and nothing of it is kept.
  */
 export class StepRunner {
   constructor(
@@ -39,8 +38,8 @@ export class StepRunner {
   /**
    * Steps of the current epoch from `index` as run() takes them, at most `limit`: several at once
    * where the pool can apply them, else one; `each` sees every applied step in order. A step whose
-   * loss or mean is not finite throws (from faultAt) before anything of it is applied, so the
-   * parameters stay the last good ones. Returns how many steps were applied.
+   * loss or mean is not finite throws (from faultAt) and nothing of it is kept, so the parameters
+   * stay the last good ones. Returns how many steps were applied.
    */
   async steps(index: number, limit: number, faultAt: FaultAt, each: (done: StepDone) => void, totals?: TimingTotals): Promise<number> {
     const atOnce = this.stepsAtOnce(index, Math.max(1, limit));
@@ -55,9 +54,9 @@ export class StepRunner {
   }
 
   /**
-   * How many of the epoch's steps from `index` (at most `limit`) the pool can run at once: full
-   * batches that follow one another in the order (the pool applies only ordinary training, whose
-   * batches do not depend on the step); 0 if it cannot.
+   * How many of the epoch's steps from `index` (at most `limit`) the pool can run at once: batches
+   * of one size that follow one another in the order (the pool applies only ordinary training,
+   * whose batches do not depend on the step); 0 if it cannot.
    */
   private stepsAtOnce(index: number, limit: number): number {
     if (!this.coordinator.poolUpdates) return 0;
