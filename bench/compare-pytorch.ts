@@ -19,8 +19,9 @@ import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
 import { loadDataset } from '../src/data/load-data.js';
 import { writeNpz } from '../src/data/npz-write.js';
 import type { KernelChoice } from '../src/kernels/index.js';
-import { buildModel, type ModelChoice, seedAsStack } from '../src/model/model.js';
-import { parseDescription, specToJson } from '../src/model/stack/index.js';
+import { modelChoiceFrom } from '../src/cli/model-choice.js';
+import { buildModel, seedAsStack } from '../src/model/model.js';
+import { specToJson } from '../src/model/stack/index.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../src/train/defaults.js';
 import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
 import { readScriptFlags } from './script-flags.js';
@@ -99,7 +100,7 @@ async function writeTorchData(): Promise<{ path: string }> {
   await writeNpz(path, { x: { data: pixels, shape: [count, channels, height, width] }, y: { data: labels, shape: [count] } });
   return { path };
 }
-const choice: ModelChoice = modelText === 'seed' ? DEFAULT_TRAIN_OPTIONS.model : { kind: 'stack', layers: parseDescription(modelText) };
+const choice = modelChoiceFrom({ model: modelText });
 const model = buildModel(choice, { input: [channels, height, width], classes: dataset.classes });
 // PyTorch builds the same layers from the same JSON that train --save writes.
 const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));

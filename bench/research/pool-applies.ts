@@ -4,8 +4,7 @@
 // that each comparison is of neighbouring blocks on the same host. The 2-thread trainers' weights
 // stay bitwise the same; only their speed differs.
 //   npm run build && node dist/bench/research/pool-applies.js [--model opacus-mnist] [--blocks 40] [--steps 25] [--warmup 30]
-import type { ModelChoice } from '../../src/model/model.js';
-import { parseDescription } from '../../src/model/stack/index.js';
+import { modelChoiceFrom } from '../../src/cli/model-choice.js';
 import { loadEmbeddedMnist } from '../../src/data/embedded-mnist.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -24,7 +23,7 @@ const flags = readScriptFlags({
   url: import.meta.url,
   summary: 'Samples/s at 2 threads with the pool applying runs of steps against the main thread applying each, in alternating blocks.',
   flags: {
-    model: { default: 'seed', describe: 'the network: seed, a preset or the compact form' },
+    model: { default: 'seed', describe: 'the network, as train --model takes it' },
     blocks: { default: '40', describe: 'timed blocks per trainer' },
     steps: { default: '25', describe: 'timed steps per block' },
     warmup: { default: '30', describe: 'untimed steps per trainer first' },
@@ -32,7 +31,7 @@ const flags = readScriptFlags({
 });
 const [blocks, steps, warmup] = [flags.integer('blocks', 1), flags.integer('steps', 1), flags.integer('warmup', 0)];
 const modelText = flags.text('model');
-const model: ModelChoice = modelText === 'seed' ? DEFAULT_TRAIN_OPTIONS.model : { kind: 'stack', layers: parseDescription(modelText) };
+const model = modelChoiceFrom({ model: modelText });
 const dataset = loadEmbeddedMnist();
 
 async function start(name: string, threads: number, runs: boolean): Promise<Contender> {
