@@ -131,9 +131,7 @@ export class Coordinator {
    * thread of it still writes), then puts back the blocks that the step in progress had updated.
    */
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
-    if (this.closed) throw new Error('the worker pool is closed');
-    const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
-    for (const counter of [TRAIN_COUNTER, NOISE_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
+    const session = this.sessionForOrder();
     const control = session.control;
     // The watchdog looks for progress: each step, not the whole order, must end within the timeout.
     let seen = -1;
@@ -222,11 +220,17 @@ export class Coordinator {
     );
   }
 
-  /** One attempt at a step on the session (started here if none runs); a failure ends the session. */
-  private attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
+  /** The session an order goes to (started here if none runs), its work counters reset. */
+  private sessionForOrder(): StepSession {
     if (this.closed) throw new Error('the worker pool is closed');
     const session = (this.session ??= new StepSession(this.pool, this.state.slotAttempts));
     for (const counter of [TRAIN_COUNTER, NOISE_COUNTER, SUM_COUNTER, DONE_COUNTER]) Atomics.store(this.state.counters, counter, 0);
+    return session;
+  }
+
+  /** One attempt at a step on the session (started here if none runs); a failure ends the session. */
+  private attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
+    const session = this.sessionForOrder();
     const started = performance.now();
     return this.watched(
       (reason) => session.abort(reason),
