@@ -2,7 +2,7 @@
 // float32: each value is widened to f64, combined with the same f64 operations in the same order
 // (never fused), and rounded once to f32 where the reference stores into a Float32Array.
 
-import { widenHigh as high, widenLow as low } from './simd';
+import { loadWide, widenHigh as high, widenLow as low } from './simd';
 
 @inline function narrow(lo: v128, hi: v128): v128 {
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
@@ -39,15 +39,14 @@ export function addSlots(sum: usize, slots: usize, stride: i32, n: i32, from: i3
       s4 = v128.load(at, 64); s5 = v128.load(at, 80); s6 = v128.load(at, 96); s7 = v128.load(at, 112);
     }
     for (let s = from + skip; s < to; s++, p += slotBytes) {
-      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-      s0 = f64x2.add(s0, low(v0));
-      s1 = f64x2.add(s1, high(v0));
-      s2 = f64x2.add(s2, low(v1));
-      s3 = f64x2.add(s3, high(v1));
-      s4 = f64x2.add(s4, low(v2));
-      s5 = f64x2.add(s5, high(v2));
-      s6 = f64x2.add(s6, low(v3));
-      s7 = f64x2.add(s7, high(v3));
+      s0 = f64x2.add(s0, loadWide(p, 0));
+      s1 = f64x2.add(s1, loadWide(p, 8));
+      s2 = f64x2.add(s2, loadWide(p, 16));
+      s3 = f64x2.add(s3, loadWide(p, 24));
+      s4 = f64x2.add(s4, loadWide(p, 32));
+      s5 = f64x2.add(s5, loadWide(p, 40));
+      s6 = f64x2.add(s6, loadWide(p, 48));
+      s7 = f64x2.add(s7, loadWide(p, 56));
     }
     v128.store(at, s0); v128.store(at, s1, 16); v128.store(at, s2, 32); v128.store(at, s3, 48);
     v128.store(at, s4, 64); v128.store(at, s5, 80); v128.store(at, s6, 96); v128.store(at, s7, 112);

@@ -21,6 +21,11 @@
   return f64x2.promote_low_f32x4(v);
 }
 
+/** The two f32 at p + offset, widened to f64x2: a load and a conversion, without widenHigh's shuffle. */
+@inline export function loadWide(p: usize, offset: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p + offset));
+}
+
 /** Lanes 2 and 3 of an f32x4, widened to f64x2. */
 @inline export function widenHigh(v: v128): v128 {
   return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
