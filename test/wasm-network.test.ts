@@ -35,6 +35,9 @@ const cases: ModelConfig[] = [
   { imageHeight: 6, imageWidth: 11, classes: 2, conv1: conv(16, 2, 3, 1), conv2: conv(8, 4, 4, 2) },
   // The paired backward with one output column (its pair list is only the row's two ends).
   { imageHeight: 10, imageWidth: 7, classes: 3, conv1: conv(16, 3, 3, 1), conv2: conv(3, 4, 4, 2) },
+  // Pixel pairs on rows wider than 63 pixels, whose nonzero pixels do not fit one u64 of bits:
+  // loadInput lists them pixel by pixel, and conv1 has no window version.
+  { imageHeight: 6, imageWidth: 67, classes: 3, conv1: conv(16, 3, 4, 1), conv2: conv(4, 2, 4, 2) },
 ];
 
 async function backends(): Promise<WasmBackend[]> {

@@ -61,7 +61,34 @@ export function loadInput(c: usize, kind: i32, divisor: f64): void {
   let pairs = 0;
   for (let y = 0; y < H; y++) {
     store<i32>(f32At(rowStart, y), k);
-    if (pixelPairs) {
+    if (pixelPairs && W < 64) {
+      // The row's values and its bits of nonzero pixels first, then its entries by walking the
+      // bits, so that zero pixels (most of MNIST's) cost no entry work.
+      store<i32>(f32At(pairRowStart, y), pairs);
+      const values = image + <usize>y * imageRow;
+      const at = y * rowBytes;
+      let bits: u64 = 0;
+      for (let col = 0; col < W; col++) {
+        const v = pixel(pixels, kind, divisor, table, y * W + col);
+        store<f32>(values + (<usize>col << 2), v);
+        bits |= <u64>(v != 0) << <u64>col;
+      }
+      store<f32>(values + (<usize>W << 2), 0);
+      store<u64>(rows + (<usize>y << 3), bits);
+      for (let left = bits; left != 0; left &= left - 1) {
+        const x = <i32>ctz(left);
+        store<i64>(nzb + (<usize>k << ENTRY_SHIFT), (<i64>load<i32>(values + (<usize>x << 2)) << 32) | <i64><u32>(at + x * positionBytes));
+        k++;
+      }
+      // Pair x is listed when pixel x or x + 1 is nonzero; IMAGE's zero column is the last pixel's
+      // right neighbour. One 16-byte store of (offset, value, right neighbour, 0).
+      for (let left = bits | (bits >> 1); left != 0; left &= left - 1) {
+        const x = <i32>ctz(left);
+        const both = v128.load64_zero(values + (<usize>x << 2));
+        v128.store(nzp + (<usize>pairs << PAIR_ENTRY_SHIFT), i32x4.replace_lane(v128.shuffle<i32>(both, both, 0, 0, 1, 2), 0, at + x * positionBytes));
+        pairs++;
+      }
+    } else if (pixelPairs) {
       store<i32>(f32At(pairRowStart, y), pairs);
       let at = y * rowBytes;
       let v = pixel(pixels, kind, divisor, table, y * W);
