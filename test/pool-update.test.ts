@@ -96,6 +96,7 @@ describe('the pool applying the updates gives bitwise the main thread\'s weights
     it(`${name}, ${kernels} ${dtype}, ${optimizer.kind}: 2 epochs of batches 100 x 5 and 30, several steps at once`, async () => {
       const options = trainOptions({ model, dtype, kernels, optimizer, batchSize: 100, epochs: 2 });
       const weights: string[] = [];
+      const losses: number[][] = [];
       for (const summing of ['main', 'pool'] as const) {
         const trainer = await trainerSummedBy(summing, options);
         try {
@@ -103,11 +104,13 @@ describe('the pool applying the updates gives bitwise the main thread\'s weights
           const result = await trainer.run();
           expect(result.reports.map((r) => [r.steps, r.samples])).toEqual([[6, 530], [6, 530]]);
           weights.push(bytesOf(trainer.params));
+          losses.push(result.reports.map((r) => r.trainLoss));
         } finally {
           await trainer.close();
         }
       }
       expect(weights[1]).toBe(weights[0]);
+      expect(losses[1]).toEqual(losses[0]);
     });
   }
 
@@ -196,6 +199,16 @@ describe('steps the pool runs at once stop where the main thread would', () => {
         expect(await trainer.stepsOfEpoch(0, 6)).toBe(3);
         expect(await trainer.stepsOfEpoch(3, 3)).toBe(3);
         expect(bytesOf(trainer.params)).toBe(await mainWeights(options, 6));
+      });
+    });
+
+    it('once, in a whole epoch: the epoch\'s training loss is also the main thread\'s (each step\'s loss at its place)', async () => {
+      const main = await trainerSummedBy('main', options);
+      const expected = await main.run().finally(() => main.close());
+      await withFault('throw@3:update', async (trainer) => {
+        const result = await trainer.run();
+        expect(result.reports.map((r) => r.trainLoss)).toEqual(expected.reports.map((r) => r.trainLoss));
+        expect(bytesOf(trainer.params)).toBe(bytesOf(main.params));
       });
     });
 

@@ -102,7 +102,12 @@ export class Coordinator {
     if (first.failure === null || this.closed) return this.ended(first, started);
     const done = first.completed;
     if (done === steps) return this.ended({ ...first, failure: null }, started);
+    // The retry, an order of its own, writes its loss at index 0; each loss ends at its step's index.
+    const losses = this.state.poolUpdate!.stepLosses;
+    const kept = losses.slice(0, done);
     const again = await this.attemptUpdating({ ...this.updatingOrder(1), batchStart: batchStart + done * count, batchCount: count, step: firstStep + done, attempt: 1 });
+    losses.copyWithin(done, 0, again.completed);
+    losses.set(kept);
     if (again.failure === null) return this.ended({ ...again, completed: done + again.completed }, started);
     const [before, now] = [describeFault(first.failure), describeFault(again.failure)];
     const causes = before === now ? now : `${now} (first: ${before})`;
@@ -133,13 +138,15 @@ export class Coordinator {
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
     const session = this.sessionForOrder();
     const control = session.control;
-    // The watchdog looks for progress: each step, not the whole order, must end within the timeout.
-    let seen = -1;
+    // Each step, not the whole order, must end within the timeout (looked at four times a timeout).
+    const timeoutMs = this.options.timeoutMs;
+    let seen = 0;
+    let progressAt = performance.now();
     const watchdog = setInterval(() => {
       const now = Atomics.load(control, Control.COMPLETED);
-      if (now === seen) session.abort(new JobTimeout(this.options.timeoutMs));
-      seen = now;
-    }, this.options.timeoutMs);
+      if (now !== seen) [seen, progressAt] = [now, performance.now()];
+      else if (performance.now() - progressAt >= timeoutMs) session.abort(new JobTimeout(timeoutMs));
+    }, Math.max(1, timeoutMs / 4));
     try {
       await session.run(order, null);
     } finally {
