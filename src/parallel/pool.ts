@@ -1,4 +1,5 @@
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { SharedState } from './shared-state.js';
 import { gradientWorkerPath } from './worker-path.js';
@@ -24,6 +25,8 @@ const POOL_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ?
  */
 export class WorkerPool {
   private piscina: Piscina;
+  /** The threads given the last tasks: piscina forgets a thread whose task was aborted before it has exited. */
+  private tasked: Worker[] = [];
 
   constructor(
     private readonly state: SharedState,
@@ -62,16 +65,23 @@ export class WorkerPool {
    */
   runOnEveryThread<T>(task: unknown, signal: AbortSignal): Promise<T>[] {
     setMaxListeners(Math.max(defaultMaxListeners, this.threads), signal);
+    this.tasked = this.piscina.threads;
     return Array.from({ length: this.threads }, () => this.piscina.run(task, { signal }) as Promise<T>);
   }
 
   /**
    * Replaces every thread: a failed worker may have left the others mid-task or the pool short.
    * The old threads are gone before the new ones start: Node has crashed on threads being created
-   * while others were terminated (nodejs/node#56312).
+   * while others were terminated (nodejs/node#56312), and a thread whose task was aborted must not
+   * write into the shared state once the caller puts it back. piscina's destroy() waits only for
+   * the threads it still holds, so those given the last tasks are awaited too (a thread that no
+   * longer runs has threadId -1).
    */
   async restart(): Promise<void> {
+    const tasked = this.tasked;
     await this.piscina.destroy().catch(() => undefined);
+    const running = tasked.filter((worker) => worker.threadId !== -1);
+    await Promise.all(running.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
     this.piscina = this.start();
   }
 
