@@ -101,7 +101,6 @@ export class Coordinator {
     const first = await this.attemptUpdating(order);
     if (first.failure === null || this.closed) return this.ended(first, started);
     const done = first.completed;
-    if (done === steps) return this.ended({ ...first, failure: null }, started);
     // The retry, an order of its own, writes its loss at index 0; each loss ends at its step's index.
     const losses = this.state.poolUpdate!.stepLosses;
     const kept = losses.slice(0, done);
@@ -140,8 +139,7 @@ export class Coordinator {
     const control = session.control;
     // Each step, not the whole order, must end within the timeout (looked at four times a timeout).
     const timeoutMs = this.options.timeoutMs;
-    let seen = 0;
-    let progressAt = performance.now();
+    let [seen, progressAt] = [0, performance.now()];
     const watchdog = setInterval(() => {
       const now = Atomics.load(control, Control.COMPLETED);
       if (now !== seen) [seen, progressAt] = [now, performance.now()];
@@ -158,7 +156,9 @@ export class Coordinator {
     }
     this.session = null;
     if (!this.closed) await this.pool.restart();
-    if (completed < order.steps) restoreBlocks(this.state.poolUpdate!, this.state.params, order.firstUpdate + completed);
+    // STEPS: the order's steps, fewer if a stop cut it short; a failure after the last costs none.
+    if (completed >= Atomics.load(control, Control.STEPS)) return { completed, fault: 0, failure: null, threads: [] };
+    restoreBlocks(this.state.poolUpdate!, this.state.params, order.firstUpdate + completed);
     return { completed, fault: 0, failure: session.failure, threads: [] };
   }
 
