@@ -2,6 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
+import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { type CliResult, expectRefused, howItEnded, runCli, runCliAsync, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
@@ -55,6 +56,22 @@ describe('train --checkpoint / --resume', () => {
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/resuming at epoch 2, step 5/);
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+  });
+
+  it('--grad-stats: an epoch resumed from its middle reports the straight run\'s B_simple (the checkpoint keeps its sums)', async () => {
+    const dir = fresh();
+    const stats = [...data, '--epochs', '2', '--grad-stats', '--json'];
+    const straight = runCli(['train', ...stats]);
+    expect(straight.status, straight.stderr).toBe(0);
+    // A thread failing twice at step 3 leaves the last good state, steps 1 and 2, in the checkpoint.
+    const cut = runCli(['train', ...stats, '--checkpoint', join(dir, 'run')], { env: { [FAULT_ENV]: 'throw@3x2' } });
+    expect(cut.status, cut.stderr).toBe(1);
+    expect((await loadCheckpoint(join(dir, 'run'))).meta).toMatchObject({ step: 2, noiseScale: { batches: 2 } });
+    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--grad-stats', '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const strip = (stdout: string) => trainJson(stdout).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
+    expect(strip(resumed.stdout)).toEqual(strip(straight.stdout));
+    expect(trainJson(resumed.stdout).epochs[0]).toMatchObject({ noiseScale: { batches: 5 } });
   });
 
   it('a version 1 checkpoint (Adam only, written before SGD) resumes as it did', async () => {

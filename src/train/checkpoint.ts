@@ -12,6 +12,7 @@ import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import { UserError } from '../util/errors.js';
 import type { DataIdentity } from './data-identity.js';
+import type { NoiseScaleSums } from './gradient-noise-scale.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.npz';
 const FORMAT = 'shardtrain-checkpoint';
@@ -54,6 +55,8 @@ export interface CheckpointMeta {
   readonly data: DataIdentity;
   /** Extra data flags needed to load the same data again (path, keys, divisor...). */
   readonly dataFlags: Record<string, unknown>;
+  /** With --grad-stats: the epoch's gradient noise scale sums so far (a reporting flag, not a setting). */
+  readonly noiseScale?: NoiseScaleSums;
 }
 
 export interface Checkpoint {
@@ -156,12 +159,12 @@ export function checkpointOf(
       seed: number;
     };
     readonly kernelName: string;
-    snapshot(): { params: FloatArray; buffers: Readonly<Record<string, FloatArray>>; epochNorms?: Float64Array; position: TrainingPosition; step: number };
+    snapshot(): { params: FloatArray; buffers: Readonly<Record<string, FloatArray>>; epochNorms?: Float64Array; noiseScale?: NoiseScaleSums; position: TrainingPosition; step: number };
   },
   data: DataIdentity,
   dataFlags: Record<string, unknown>,
 ): Checkpoint {
-  const { params, buffers, epochNorms, position, step } = trainer.snapshot();
+  const { params, buffers, epochNorms, noiseScale, position, step } = trainer.snapshot();
   const { dtype, batchSize, dropLast, optimizer, privacy, rng, seed } = trainer.options;
   const kernels = trainer.options.kernels ?? 'typescript';
   const model = trainer.model.kind === 'seed' ? { config: trainer.model.config } : { spec: trainer.model.spec };
@@ -169,6 +172,7 @@ export function checkpointOf(
     meta: {
       format: FORMAT, version: VERSION, position, step, ...model, dtype, kernels, kernelVariant: trainer.kernelName,
       batchSize, dropLast, optimizer, ...(privacy === undefined ? {} : { privacy }), rng, seed, data, dataFlags,
+      ...(noiseScale === undefined ? {} : { noiseScale }),
     },
     params,
     buffers,

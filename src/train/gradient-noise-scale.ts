@@ -20,10 +20,25 @@ export interface GradientNoiseScale {
   readonly batches: number;
 }
 
+/** An epoch's running sums so far, which a checkpoint keeps so that a resumed epoch's estimate is whole. */
+export interface NoiseScaleSums {
+  readonly gradientSquaredSum: number;
+  readonly traceSum: number;
+  readonly batches: number;
+}
+
 export class NoiseScaleEstimate {
   private gradientSquaredSum = 0;
   private traceSum = 0;
   private batches = 0;
+
+  get sums(): NoiseScaleSums {
+    return { gradientSquaredSum: this.gradientSquaredSum, traceSum: this.traceSum, batches: this.batches };
+  }
+
+  restore(sums: NoiseScaleSums): void {
+    ({ gradientSquaredSum: this.gradientSquaredSum, traceSum: this.traceSum, batches: this.batches } = sums);
+  }
 
   /**
    * One batch: `count` samples, the sum of their squared gradient norms, and the squared norm

@@ -18,7 +18,7 @@ import { StepRunner } from './step-runner.js';
 import type { Batch } from './batches.js';
 import type { Checkpoint, TrainingPosition } from './checkpoint.js';
 import { EpochNorms } from './norm-statistics.js';
-import { type GradientNoiseScale, NoiseScaleEstimate } from './gradient-noise-scale.js';
+import { type GradientNoiseScale, NoiseScaleEstimate, type NoiseScaleSums } from './gradient-noise-scale.js';
 import { NumericalFault } from './numerical-fault.js';
 import { TimingTotals, type StepTiming } from './step-timing.js';
 
@@ -150,6 +150,7 @@ export class Trainer {
     this.optimizer.step = c.meta.step;
     this.positionNow = c.meta.position;
     if (c.epochNorms !== undefined) this.epochNorms?.restore(c.epochNorms);
+    if (c.meta.noiseScale !== undefined) this.noiseScale?.restore(c.meta.noiseScale);
   }
 
   /** Finish the step in flight, then return from run() with interrupted: true. */
@@ -272,9 +273,10 @@ export class Trainer {
   }
 
   /** The state a checkpoint needs from the trainer itself. */
-  snapshot(): Pick<Checkpoint, 'params' | 'buffers' | 'epochNorms'> & { position: TrainingPosition; step: number } {
+  snapshot(): Pick<Checkpoint, 'params' | 'buffers' | 'epochNorms'> & { noiseScale?: NoiseScaleSums; position: TrainingPosition; step: number } {
     const norms = this.epochNorms === null ? {} : { epochNorms: this.epochNorms.values };
-    return { params: this.state.params, buffers: this.optimizer.buffers, ...norms, position: this.positionNow, step: this.optimizer.step };
+    const noiseScale = this.noiseScale === null ? {} : { noiseScale: this.noiseScale.sums };
+    return { params: this.state.params, buffers: this.optimizer.buffers, ...norms, ...noiseScale, position: this.positionNow, step: this.optimizer.step };
   }
 
   close(): Promise<void> {
