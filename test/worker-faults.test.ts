@@ -84,4 +84,14 @@ describe('a non-finite loss or gradient stops training', () => {
     expect(c.meta.step).toBe(step - 1);
     expect(c.params.every((v) => Number.isFinite(v))).toBe(true);
   });
+
+  it('--dp --lr 1e30: the checkpoint\'s epoch statistics hold the norms of the steps applied, not of the step that was not', async () => {
+    const dir = fresh();
+    const r = runCli([...run, '--dp', '--noise', '1', '--lr', '1e30', '--checkpoint', dir]);
+    expect(r.status, howItEnded(r)).toBe(1);
+    expect(r.stderr).toMatch(/^shardtrain: a non-finite (training loss|averaged gradient) at step \d+ /);
+    const c = await loadCheckpoint(dir);
+    expect(c.meta.step).toBeGreaterThan(0);
+    expect(c.epochNorms?.length).toBe(c.meta.position.epochSamples);
+  });
 });

@@ -20,6 +20,8 @@ export class BatchGradient {
   /** Sums the batch's slots on this thread as the pool completes them. */
   private readonly slotSum: SlotSum;
   private readonly mean: FloatArray;
+  /** The step's per-sample norms, kept for the epoch's statistics only once the step stands (keepNorms). */
+  private readonly stepNorms: number[] = [];
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -43,6 +45,7 @@ export class BatchGradient {
     let job: JobTiming = { wallMs: 0, dispatchedAt: performance.timeOrigin + performance.now(), threads: [] };
     let lossSum = 0;
     let squaredNormSum = 0;
+    this.stepNorms.length = 0;
     for (let done = 0; done < batch.count; done += slots) {
       const count = Math.min(slots, batch.count - done);
       if (done > 0) this.slotSum.carry();
@@ -53,10 +56,15 @@ export class BatchGradient {
       job = { ...round, wallMs: job.wallMs + round.wallMs, dispatchedAt: done === 0 ? round.dispatchedAt : job.dispatchedAt };
       const losses = this.state.batchLosses;
       for (let i = 0; i < count; i++) lossSum += losses[i];
-      this.epochNorms?.add(this.state.sampleNorms, count);
+      if (this.epochNorms !== null) for (let i = 0; i < count; i++) this.stepNorms.push(this.state.sampleNorms[i]);
       if (this.state.perSample.measureNorms) for (let i = 0; i < count; i++) squaredNormSum += this.state.sampleNorms[i] ** 2;
     }
     return { job, lossSum, squaredNormSum };
+  }
+
+  /** The step stands (its loss and mean are finite): its samples' norms count toward the epoch's statistics. */
+  keepNorms(): void {
+    this.epochNorms?.add(this.stepNorms, this.stepNorms.length);
   }
 
   /**

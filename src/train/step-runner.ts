@@ -102,6 +102,7 @@ export class StepRunner {
     const { mean, finite } = this.gradient.finish(batch.count, step);
     const updateStart = performance.now();
     if (!finite) throw faultAt(step, 'a non-finite averaged gradient');
+    this.gradient.keepNorms();
     this.noiseScale?.addBatch(batch.count, squaredNormSum, squaredNorm(mean));
     this.optimizer.update(this.state.params, mean);
     const updateEnd = performance.now();
