@@ -114,6 +114,21 @@ describe('the pool applying the updates gives bitwise the main thread\'s weights
     });
   }
 
+  it('batches beyond the gradient slots (a test-only cap) go through them in rounds, on the main thread', async () => {
+    const options = trainOptions({ model: stack('opacus-mnist'), kernels: 'wasm', batchSize: 10, maxSlots: 7, optimizer: sgd });
+    const weights: string[] = [];
+    for (const summing of ['main', 'pool'] as const) {
+      const trainer = await trainerSummedBy(summing, options);
+      try {
+        await trainer.run();
+        weights.push(bytesOf(trainer.params));
+      } finally {
+        await trainer.close();
+      }
+    }
+    expect(weights[1]).toBe(weights[0]);
+  });
+
   it('private training and gradient statistics keep the update on the main thread', async () => {
     const stats = await trainerSummedBy('pool', trainOptions({ gradientStats: true, kernels: 'wasm' }));
     const privacy = { clip: 1, noise: 1, delta: 1e-5, accountant: 'rdp', sampling: 'poisson', secureNoise: false } as const;

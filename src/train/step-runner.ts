@@ -61,6 +61,8 @@ export class StepRunner {
   private stepsAtOnce(index: number, limit: number): number {
     if (!this.coordinator.poolUpdates) return 0;
     const first = this.batchOf(index);
+    // A batch beyond the slots goes through them in rounds, which only the main thread carries.
+    if (first.count > this.state.batchSize) return 0;
     let steps = 1;
     while (steps < Math.min(limit, MAX_ORDER_STEPS, this.plan.steps - index)) {
       const next = this.batchOf(index + steps);
