@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { drawPoissonBatch, poissonSlots } from '../src/privacy/poisson-sampling.js';
 import { poissonSchedule } from '../src/privacy/poisson-schedule.js';
+import { SecureUniform } from '../src/rng/secure-uniform.js';
+import { stepStream } from '../src/rng/streams.js';
+import { PoissonBatches } from '../src/train/batch-plan.js';
 
 describe('Poisson sampling', () => {
   it('each step draws its own batch from (seed, step) alone: the same again, another for another step or seed', () => {
     const n = 5000;
     const draw = (seed: number, step: number) => {
       const out = new Int32Array(n);
-      return Array.from(out.subarray(0, drawPoissonBatch(seed, step, n, 0.02, out)));
+      return Array.from(out.subarray(0, drawPoissonBatch(stepStream(seed, 'sampling', step), n, 0.02, out)));
     };
     const a = draw(3, 17);
     expect(draw(3, 17)).toEqual(a);
@@ -24,7 +27,7 @@ describe('Poisson sampling', () => {
     let total = 0;
     const steps = 400;
     for (let step = 1; step <= steps; step++) {
-      const count = drawPoissonBatch(0, step, n, q, out);
+      const count = drawPoissonBatch(stepStream(0, 'sampling', step), n, q, out);
       total += count;
       for (let i = 0; i < count; i++) hits[out[i]]++;
     }
@@ -33,6 +36,22 @@ describe('Poisson sampling', () => {
     // Early and late samples alike (the halves' counts: mean 20,000, sd 138).
     const firstHalf = hits.subarray(0, n / 2).reduce((s, x) => s + x, 0);
     expect(Math.abs(firstHalf - total / 2)).toBeLessThan(5 * 138);
+  });
+
+  it('with --secure-noise the batches come from the OS generator: the same seed draws other batches each run, at the same rate', () => {
+    const n = 2000;
+    const schedule = { sampleRate: 0.05, stepsPerEpoch: 20 };
+    const draws = (plan: PoissonBatches) => {
+      const order = new Int32Array(n);
+      return Array.from({ length: schedule.stepsPerEpoch }, (_, s) => Array.from(order.subarray(0, plan.batch(s, s + 1, order).count)));
+    };
+    const seeded = draws(new PoissonBatches(7, n, schedule));
+    expect(draws(new PoissonBatches(7, n, schedule))).toEqual(seeded);
+    const secure = [draws(new PoissonBatches(7, n, schedule, new SecureUniform())), draws(new PoissonBatches(7, n, schedule, new SecureUniform()))];
+    expect(secure[0]).not.toEqual(seeded);
+    expect(secure[1]).not.toEqual(secure[0]);
+    // Binomial(n * 20, q) samples over the 20 steps: mean 2,000, sd 43.6; 5 sd either way.
+    for (const batches of secure) expect(Math.abs(batches.flat().length - 2000)).toBeLessThan(5 * 43.6);
   });
 
   it("Opacus's schedule from a batch size: ceil(N/B) steps an epoch, each at rate 1/ceil(N/B)", () => {

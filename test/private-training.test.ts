@@ -10,6 +10,7 @@ import { clipSlot } from '../src/privacy/clip.js';
 import { expandSlot } from '../src/model/slot-layout.js';
 import { SeededNoise } from '../src/privacy/gaussian-noise.js';
 import { drawPoissonBatch } from '../src/privacy/poisson-sampling.js';
+import { stepStream } from '../src/rng/streams.js';
 import { poissonSchedule } from '../src/privacy/poisson-schedule.js';
 import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/defaults.js';
@@ -70,7 +71,7 @@ describe('DP-SGD, one epoch by hand: Poisson draws, clipped per-sample gradients
     const slot = new Float64Array(net.slots.length);
     const grad = new Float64Array(n);
     for (let step = 1; step <= stepsPerEpoch; step++) {
-      const count = drawPoissonBatch(5, step, 40, sampleRate, drawn);
+      const count = drawPoissonBatch(stepStream(5, 'sampling', step), 40, sampleRate, drawn);
       const sum = new Float64Array(n);
       for (let i = 0; i < count; i++) {
         const image = drawn[i];

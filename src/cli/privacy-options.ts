@@ -25,7 +25,7 @@ export function withPrivacyOptions<T>(y: Argv<T>) {
     .option('delta', { type: 'number', defaultDescription: String(d.privacy.delta), describe: 'the delta of the (epsilon, delta) guarantee; below 1/N', coerce: positiveNumber('delta', 1), group: GROUP })
     .option('accountant', { choices: ACCOUNTANT_KINDS, defaultDescription: d.privacy.accountant, describe: "rdp (Renyi DP), rdp-abs (rdp with Google dp_accounting's upper bound at fractional orders, up to a few per cent more) or prv (privacy random variables: tighter)", group: GROUP })
     .option('sampling', { choices: SAMPLINGS, defaultDescription: d.privacy.sampling, describe: 'poisson: each step takes each sample with probability 1/ceil(N/batch), as the accounting assumes; shuffle: fixed batches, which the guarantee does not cover', group: GROUP })
-    .option('secure-noise', { type: 'boolean', defaultDescription: 'false', describe: "draw the noise from the operating system's cryptographic generator (for released weights; not reproducible)", group: GROUP });
+    .option('secure-noise', { type: 'boolean', defaultDescription: 'false', describe: "draw the noise and the Poisson batches from the operating system's cryptographic generator (for released weights; not reproducible)", group: GROUP });
 }
 
 export interface PrivacyFlags {

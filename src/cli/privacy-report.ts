@@ -14,7 +14,7 @@ export function privacyLine(trainer: Trainer): string {
       : `shuffled batches of ${trainer.options.batchSize} (not what the accountant assumes)`;
   const calibrated = targetEpsilon === undefined ? '' : ` (the least for epsilon ${targetEpsilon})`;
   return (
-    `private: clip ${clip}, noise multiplier ${noise.toPrecision(6)}${calibrated}${secureNoise ? ' from the OS generator' : ''}, ${batches}; ` +
+    `private: clip ${clip}, noise multiplier ${noise.toPrecision(6)}${calibrated}, ${batches}${secureNoise ? ', noise and batches from the OS generator' : ''}; ` +
     `${steps} steps spend epsilon ${planned.epsilon.toPrecision(4)} at delta ${delta} (${accountant})\n`
   );
 }

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { SecureUniform } from '../rng/secure-uniform.js';
 import { stepStream } from '../rng/streams.js';
 import { fillNormals, type NormalFill } from '../rng/ziggurat.js';
 
@@ -43,9 +43,6 @@ export class SeededNoise implements NoiseSource {
   }
 }
 
-/** Uniform words per refill of SecureNoise's buffer. */
-const SECURE_WORDS = 8192;
-
 /**
  * --secure-noise: normals from the operating system's cryptographic generator, for weights that
  * will be released. A seeded stream is predictable by whoever knows the seed, and then the noise
@@ -53,8 +50,7 @@ const SECURE_WORDS = 8192;
  */
 export class SecureNoise implements NoiseSource {
   readonly reproducible = false;
-  private readonly words = new Uint32Array(SECURE_WORDS);
-  private next = SECURE_WORDS;
+  private readonly uniforms = new SecureUniform();
 
   fill(out: Float64Array, stddev: number): void {
     for (let j = 0; j < out.length; j += 2) {
@@ -66,22 +62,12 @@ export class SecureNoise implements NoiseSource {
 
   private normalPair(): [number, number] {
     for (;;) {
-      const x = 2 * this.uniform() - 1;
-      const y = 2 * this.uniform() - 1;
+      const x = 2 * this.uniforms.nextDouble() - 1;
+      const y = 2 * this.uniforms.nextDouble() - 1;
       const r2 = x * x + y * y;
       if (r2 >= 1 || r2 === 0) continue;
       const f = Math.sqrt((-2 * Math.log(r2)) / r2);
       return [f * x, f * y];
     }
-  }
-
-  private uniform(): number {
-    if (this.next + 2 > SECURE_WORDS) {
-      randomFillSync(this.words);
-      this.next = 0;
-    }
-    const a = this.words[this.next++] >>> 5;
-    const b = this.words[this.next++] >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
   }
 }

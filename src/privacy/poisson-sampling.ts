@@ -1,14 +1,18 @@
-import { stepStream } from '../rng/streams.js';
+/** Where a step's sampling draws its uniforms in [0, 1). */
+export interface UniformSource {
+  nextDouble(): number;
+}
 
 /**
- * Poisson sampling, as the accountants assume: step `step` takes each of the `n` training samples
+ * Poisson sampling, as the accountants assume: a step takes each of the `n` training samples
  * independently with probability `sampleRate`, so its batch size varies from step to step. The
- * indices taken are written in increasing order to the front of `out`; returns how many. A
- * function of (seed, step) only, so any thread count and a resumed run draw the same batches.
+ * indices taken are written in increasing order to the front of `out`; returns how many. From the
+ * step's seeded stream (stepStream(seed, 'sampling', step)), a function of (seed, step) only, so
+ * that any thread count and a resumed run draw the same batches; with --secure-noise from the
+ * operating system's generator, so that nobody who knows the seed knows which steps took a sample.
  */
-export function drawPoissonBatch(seed: number, step: number, n: number, sampleRate: number, out: Int32Array): number {
+export function drawPoissonBatch(rng: UniformSource, n: number, sampleRate: number, out: Int32Array): number {
   if (out.length < n) throw new RangeError(`room for ${out.length} indices, not ${n}`);
-  const rng = stepStream(seed, 'sampling', step);
   // The gaps between samples taken are geometric: the number skipped before the next one taken
   // is floor(ln U / ln(1 - q)) for U uniform in (0, 1], which draws one number per sample taken
   // rather than one per sample (a 30th of the work at q = 1/30, and q = 1 takes every sample).

@@ -1,5 +1,6 @@
 import { drawPoissonBatch, poissonSlots } from '../privacy/poisson-sampling.js';
-import type { RandomStreams } from '../rng/streams.js';
+import type { SecureUniform } from '../rng/secure-uniform.js';
+import { type RandomStreams, stepStream } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
 
 /**
@@ -56,10 +57,15 @@ export class PoissonBatches implements BatchPlan {
   readonly steps: number;
   private readonly sampleRate: number;
 
+  /**
+   * With `secure` (--secure-noise) the batches come from the operating system's generator: the
+   * subsampling's amplification holds only if the batches are as secret as the noise.
+   */
   constructor(
     private readonly seed: number,
     private readonly samples: number,
     schedule: { sampleRate: number; stepsPerEpoch: number },
+    private readonly secure: SecureUniform | null = null,
   ) {
     this.sampleRate = schedule.sampleRate;
     this.steps = schedule.stepsPerEpoch;
@@ -69,6 +75,7 @@ export class PoissonBatches implements BatchPlan {
   startEpoch(): void {}
 
   batch(_index: number, step: number, order: Int32Array): Batch {
-    return { start: 0, count: drawPoissonBatch(this.seed, step, this.samples, this.sampleRate, order) };
+    const rng = this.secure ?? stepStream(this.seed, 'sampling', step);
+    return { start: 0, count: drawPoissonBatch(rng, this.samples, this.sampleRate, order) };
   }
 }

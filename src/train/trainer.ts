@@ -11,6 +11,7 @@ import { DpSgd } from '../privacy/dp-sgd.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import type { EpochReport, Evaluation, RunResult, TrainListener } from './reports.js';
 import { poissonSchedule } from '../privacy/poisson-schedule.js';
+import { SecureUniform } from '../rng/secure-uniform.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
 import { type BatchPlan, PoissonBatches, ShuffledBatches } from './batch-plan.js';
 import { BatchGradient } from './batch-gradient.js';
@@ -93,7 +94,7 @@ export class Trainer {
     this.streams = createRandomStreams(options.rng, seed);
     this.plan =
       privacy?.sampling === 'poisson'
-        ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize))
+        ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize), privacy.secureNoise ? new SecureUniform() : null)
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
     checkSlotMemory(slots, this.layout.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
