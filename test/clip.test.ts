@@ -114,4 +114,18 @@ describe('per-sample clipping: each backend agrees with the reference', () => {
       expect(norm(gradientOf(kernels, slot))).toBeLessThanOrEqual(clip);
     }
   });
+
+  it('wasm: values whose f32 squares underflow (1e-23) or whose f32 sums of squares overflow (1e19) are measured and clipped as the reference does', async () => {
+    for (const [scale, clip] of [[1e-23, 1e-22], [1e-21, 1e-19], [1e19, 1], [1e19, 1e30]] as const) {
+      for (const backend of backends) {
+        const kernels = backend.sampleKernels(model);
+        const slot = backend.allocShared(layout.length) as Float32Array;
+        slot.set(randomGradient(layout.length, 9, scale));
+        const expected = norm(gradientOf(kernels, slot));
+        const measured = kernels.clipGradient(slot, clip);
+        expect(Math.abs(measured - expected) / expected, `${backend.name} values ${scale}`).toBeLessThan(1e-6);
+        expect(norm(gradientOf(kernels, slot)), `${backend.name} values ${scale}`).toBeLessThanOrEqual(clip);
+      }
+    }
+  });
 });

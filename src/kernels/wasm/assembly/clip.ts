@@ -6,14 +6,22 @@ import { copyCount, copyField, Copy, outerCount, outerField, Outer } from './slo
 
 /**
  * As privacy/clip.ts's CLIP_MARGIN. Here it also covers this kernel's own rounding: the squares
- * are summed in f32 over blocks of 64 values (16 squares per lane, a relative error of at most
- * 16 x 2^-24, so the norm is within 2^-21 of exact either way), the factor is rounded to f32 and
- * so is each product. A gradient is left alone only when its computed norm is at most
- * maxNorm * (1 - 2^-20), and scaled to that otherwise, so its true norm ends below
- * maxNorm * (1 - 2^-20) * (1 + 2^-21) * (1 + 2^-23) * (1 + 2^-24) < maxNorm (the last factor: a
- * dense weight's values are formed from the scaled factors, clipSlot below).
+ * are summed in f32 over blocks of 64 values (16 squares per lane and the four lanes' sums, 18
+ * roundings: a relative error of at most 18 x 2^-24, so the norm is within 9 x 2^-24 of exact
+ * either way), the factor is rounded to f32 and so is each product. A gradient is left alone only
+ * when its computed norm is at most maxNorm * (1 - 2^-20), and scaled to that otherwise, so its
+ * true norm ends below maxNorm * (1 - 2^-20) * (1 + 9 x 2^-24) * (1 + 2^-23) * (1 + 2^-24) < maxNorm
+ * (the last factor: a dense weight's values are formed from the scaled factors, clipSlot below).
+ * That holds while the f32 squares neither overflow nor lose what falls below f32's range
+ * (SAFE_SQUARES); clipSlot sums the squares in f64 otherwise.
  */
 const CLIP_MARGIN: f64 = 1.0 / <f64>(1 << 20);
+
+/**
+ * Squares below f32's normal range lose at most 2^-149 each, so a sum of n of them is within the
+ * rounding above when it is at least n x 2^-125; 2^-90 covers slots of up to 2^35 values.
+ */
+const SAFE_SQUARES: f64 = 1.0 / <f64>(<u64>1 << 45) / <f64>(<u64>1 << 45);
 
 @inline function addSquares(acc: v128, v: v128): v128 {
   return f32x4.add(acc, f32x4.mul(v, v));
@@ -104,6 +112,13 @@ export function clipSlot(slot: usize, layout: usize, maxNorm: f64): f64 {
   let total: f64 = 0;
   for (let c = 0; c < copyCount(layout); c++) {
     total += squares(slot + (<usize>copyField(layout, c, Copy.SLOT) << 2), copyField(layout, c, Copy.LENGTH));
+  }
+  // Tiny or huge values (a sum below SAFE_SQUARES, or an f32 square that overflowed): each widened.
+  if (!(total >= SAFE_SQUARES && total < Infinity)) {
+    total = 0;
+    for (let c = 0; c < copyCount(layout); c++) {
+      total += squaresF64(slot + (<usize>copyField(layout, c, Copy.SLOT) << 2), copyField(layout, c, Copy.LENGTH));
+    }
   }
   for (let o = 0; o < outerCount(layout); o++) {
     const g = squaresF64(slot + (<usize>outerField(layout, o, Outer.OUTPUT) << 2), outerField(layout, o, Outer.ROWS));
