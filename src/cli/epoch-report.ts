@@ -1,4 +1,5 @@
 import type { EpochReport } from '../train/trainer.js';
+import { epsilonText } from '../privacy/epsilon-text.js';
 
 export function percent(correct: number, total: number): string {
   return total > 0 ? `${((100 * correct) / total).toFixed(2)}%` : 'n/a';
@@ -25,7 +26,7 @@ function privacyCells(r: EpochReport): string[] {
   const p = r.privacy;
   const covered = p.covered ? '' : ' if Poisson-sampled';
   return [
-    `epsilon ${p.epsilon.toPrecision(4)} (delta ${p.delta}, ${p.accountant}${covered})`,
+    `epsilon ${epsilonText(p.epsilon)} (delta ${p.delta}, ${p.accountant}${covered})`,
     `clipped ${(100 * r.norms.clippedFraction).toFixed(1)}%`,
     `median norm ${r.norms.median.toPrecision(3)}`,
   ];

@@ -4,6 +4,7 @@ import { poissonSchedule, stepsOfEpochs } from '../privacy/poisson-schedule.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
+import { epsilonUp } from '../privacy/epsilon-text.js';
 
 // The noise, rate, delta and target are checked by the accountant, which names them as settings:
 // the messages then read the same here and in train.
@@ -119,8 +120,8 @@ function formatPrivacy(r: PrivacyReport): string {
   const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => `${key === 'order' ? 'best order' : key} ${value}`)].join(', ');
   const first =
     r.targetEpsilon === undefined
-      ? `epsilon ${significant(epsilon)} at delta ${small(r.delta)} (${how})`
-      : `noise multiplier ${r.noise} spends epsilon ${significant(epsilon)} (target ${r.targetEpsilon}) at delta ${small(r.delta)} (${how})`;
+      ? `epsilon ${epsilonUp(epsilon, 6)} at delta ${small(r.delta)} (${how})`
+      : `noise multiplier ${r.noise} spends epsilon ${epsilonUp(epsilon, 6)} (target ${r.targetEpsilon}) at delta ${small(r.delta)} (${how})`;
   const s = r.schedule;
   const rate = s.batchSize === undefined ? `sample rate ${s.sampleRate}` : `sample rate 1/${Math.round(1 / s.sampleRate)} (batch size ${s.batchSize} of ${s.trainSize})`;
   const steps = `${s.steps} steps${s.epochs === undefined ? '' : ` (${s.epochs} epochs)`}`;
@@ -135,6 +136,3 @@ function small(v: number): string {
   return v > 0 && v < 1e-3 ? v.toExponential() : String(v);
 }
 
-function significant(v: number): string {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
-}

@@ -1,5 +1,6 @@
 import type { PrivacyGuarantee } from '../privacy/privacy-settings.js';
 import type { Trainer } from '../train/trainer.js';
+import { epsilonText } from '../privacy/epsilon-text.js';
 
 /** Under the header of a private run: what it does to each step, and what it will have spent (empty for ordinary runs). */
 export function privacyLine(trainer: Trainer): string {
@@ -15,13 +16,13 @@ export function privacyLine(trainer: Trainer): string {
   const calibrated = targetEpsilon === undefined ? '' : ` (the least for epsilon ${targetEpsilon})`;
   return (
     `private: clip ${clip}, noise multiplier ${noise.toPrecision(6)}${calibrated}, ${batches}${secureNoise ? ', noise and batches from the OS generator' : ''}; ` +
-    `${steps} steps spend epsilon ${planned.epsilon.toPrecision(4)} at delta ${delta} (${accountant})\n`
+    `${steps} steps spend epsilon ${epsilonText(planned.epsilon)} at delta ${delta} (${accountant})\n`
   );
 }
 
 /** The closing line of a private run: the guarantee the weights were trained under. */
 export function describeGuarantee(g: PrivacyGuarantee): string {
-  const what = `(${g.epsilon.toPrecision(4)}, ${g.delta})-differentially private by the ${g.accountant} accountant`;
+  const what = `(${epsilonText(g.epsilon)}, ${g.delta})-differentially private by the ${g.accountant} accountant`;
   const steps = `${g.steps} steps, sample rate ${g.sampleRate.toPrecision(4)}, noise multiplier ${g.noise.toPrecision(6)}, clip ${g.clip}`;
   if (g.covered) return `privacy: ${what} (${steps})`;
   return `privacy: not covered: the accountant assumes Poisson sampling and this run took shuffled batches; with Poisson sampling it would be ${what} (${steps})`;
