@@ -17,11 +17,14 @@ describe('train --dp', () => {
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^private: clip 0\.5, noise multiplier 1\.10000, Poisson sampling at rate 0\.2000 \(expected batch 60\.0000\); 10 steps spend epsilon [\d.]+ at delta 0\.00001 \(rdp\)$/m);
     expect(text.stdout).toMatch(/^epoch 2\/2 .* epsilon [\d.]+ \(delta 0\.00001, rdp\)  clipped [\d.]+%  median norm [\d.e+-]+$/m);
-    expect(text.stdout).toMatch(/^privacy: \([\d.]+, 0\.00001\)-differentially private by the rdp accountant \(10 steps, sample rate 0\.2000, noise multiplier 1\.10000, clip 0\.5\)$/m);
+    expect(text.stdout).toMatch(/^privacy: \([\d.]+, 0\.00001\)-differentially private by the rdp accountant \(10 steps, sample rate 0\.2000, noise multiplier 1\.10000, clip 0\.5\); its noise and batches follow from --seed, so it holds only against whoever does not know the seed \(--secure-noise for weights to release\)$/m);
+    const secure = runCli(['train', ...data, ...dp, '--epochs', '1', '--secure-noise']);
+    expect(secure.status, secure.stderr).toBe(0);
+    expect(secure.stdout).toMatch(/^privacy: \([\d.]+, 0\.00001\)-differentially private by the rdp accountant \(5 steps, sample rate 0\.2000, noise multiplier 1\.10000, clip 0\.5\)$/m);
     const json = runCli(['train', ...data, ...dp, '--epochs', '2', '--json']);
     expect(json.status, json.stderr).toBe(0);
     const [e1, e2] = trainJson(json.stdout).epochs as unknown as { privacy: Record<string, unknown>; norms: Record<string, number> }[];
-    expect(e1.privacy).toMatchObject({ delta: 1e-5, accountant: 'rdp', noise: 1.1, clip: 0.5, sampleRate: 0.2, steps: 5, sampling: 'poisson', covered: true });
+    expect(e1.privacy).toMatchObject({ delta: 1e-5, accountant: 'rdp', noise: 1.1, clip: 0.5, sampleRate: 0.2, steps: 5, sampling: 'poisson', covered: true, secureNoise: false });
     expect(e2.privacy.steps).toBe(10);
     expect(e2.privacy.epsilon as number).toBeGreaterThan(e1.privacy.epsilon as number);
     expect(e1.norms.clippedFraction).toBeGreaterThan(0);

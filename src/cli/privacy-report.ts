@@ -24,6 +24,7 @@ export function privacyLine(trainer: Trainer): string {
 export function describeGuarantee(g: PrivacyGuarantee): string {
   const what = `(${epsilonText(g.epsilon)}, ${g.delta})-differentially private by the ${g.accountant} accountant`;
   const steps = `${g.steps} steps, sample rate ${g.sampleRate.toPrecision(4)}, noise multiplier ${g.noise.toPrecision(6)}, clip ${g.clip}`;
-  if (g.covered) return `privacy: ${what} (${steps})`;
+  const seeded = g.secureNoise ? '' : '; its noise and batches follow from --seed, so it holds only against whoever does not know the seed (--secure-noise for weights to release)';
+  if (g.covered) return `privacy: ${what} (${steps})${seeded}`;
   return `privacy: not covered: the accountant assumes Poisson sampling and this run took shuffled batches; with Poisson sampling it would be ${what} (${steps})`;
 }

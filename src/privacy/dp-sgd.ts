@@ -51,8 +51,8 @@ export class DpSgd {
 
   /** What `steps` steps of this run have spent, by its accountant. */
   guarantee(steps: number): PrivacyGuarantee {
-    const { noise, clip, delta, accountant, sampling } = this.settings;
+    const { noise, clip, delta, accountant, sampling, secureNoise } = this.settings;
     const epsilon = epsilonSpent(accountant, { sampleRate: this.sampleRate, noise, steps }, delta).epsilon;
-    return { epsilon, delta, accountant, noise, clip, sampleRate: this.sampleRate, steps, sampling, covered: sampling === 'poisson' };
+    return { epsilon, delta, accountant, noise, clip, sampleRate: this.sampleRate, steps, sampling, covered: sampling === 'poisson', secureNoise };
   }
 }

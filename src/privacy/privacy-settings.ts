@@ -36,6 +36,11 @@ export interface PrivacyGuarantee {
    * such a run would have spent, not a guarantee for this one.
    */
   readonly covered: boolean;
+  /**
+   * Whether the noise and the batches came from the operating system's generator; seeded ones
+   * (false) hold only against whoever does not know the seed, so such weights are not for release.
+   */
+  readonly secureNoise: boolean;
 }
 
 /** Private training as asked for: the noise given, or a target epsilon to calibrate it to. */
