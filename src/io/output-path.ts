@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
  * `label` names the path in the message (the CLI passes its flag).
  */
 export function checkWritableFile(path: string, label: string): void {
+  if (path === '') throw new UserError(`${label}: the path is empty`);
   const full = resolve(path);
   if (statOrNull(full)?.isDirectory()) throw new UserError(`${label} ${path}: is a directory, expected a file name`);
   const dir = dirname(full);
@@ -23,6 +24,8 @@ export function checkWritableFile(path: string, label: string): void {
  * later (bad data, say) must leave nothing behind, so the directory is made by the first write.
  */
 export function checkWritableDirectory(dir: string, label: string): void {
+  // resolve('') is the current directory, which the write would not be.
+  if (dir === '') throw new UserError(`${label}: the path is empty`);
   const full = resolve(dir);
   let existing = full;
   let stats = statOrNull(existing);
