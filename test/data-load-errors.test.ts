@@ -1,8 +1,9 @@
 // One test per bad input: loadDataset must fail with a one-line UserError (exit code 2) that
 // starts with the file (and key) and says what is wrong. Fixtures by scripts/make_data_fixtures.py.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CLASSES, loadDataset, type DataOptions } from '../src/data/load-data.js';
 import { UserError } from '../src/util/errors.js';
@@ -118,6 +119,26 @@ describe('loadDataset: IDX directories', () => {
       else expect(message.slice(prefix.length)).toMatch(problem);
     });
   }
+  // Gzip bombs, written here: a copy of idx_gz whose training images are replaced.
+  const bombs = mkdtempSync(join(tmpdir(), 'shardtrain-bomb-'));
+  afterAll(() => rmSync(bombs, { recursive: true, force: true }));
+  const bomb = (name: string, header: number[], bodyBytes: number): string => {
+    const dir = join(bombs, name);
+    cpSync(fixture('idx_gz'), dir, { recursive: true });
+    const bytes = Buffer.alloc(4 * header.length + bodyBytes);
+    header.forEach((word, k) => bytes.writeUInt32BE(word, 4 * k));
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(bytes));
+    return dir;
+  };
+  it('a gzipped IDX file that inflates to far more than its header announces is refused at the announced size', async () => {
+    const dir = bomb('longer', [0x0803, 6, 4, 5], 64 * 2 ** 20);
+    const message = await messageOf({ path: dir });
+    expect(message).toBe(`${join(dir, 'train-images-idx3-ubyte.gz')}: inflates to more than the 136 bytes its header announces`);
+  });
+  it('a gzipped IDX header that announces more than its gzipped bytes can hold is refused before inflating', async () => {
+    const dir = bomb('announces', [0x0803, 100000, 1000, 1000], 0);
+    expect(await messageOf({ path: dir })).toMatch(/: the header announces 100000000016 bytes, more than \d+ gzipped bytes can inflate to$/);
+  });
   run([
     idx('idx_count_mismatch', '3 images, 2 labels', 'test images (t10k-images-idx3-ubyte) number 3 but test labels (t10k-labels-idx1-ubyte) number 2'),
     idx('idx_size_mismatch', 'train 4x5, test 5x4', 'training images (train-images-idx3-ubyte) are 4x5 but test images (t10k-images-idx3-ubyte) are 5x4'),

@@ -10,7 +10,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 
 export type IdxKind = 'images' | 'labels';
@@ -46,7 +46,7 @@ export function readIdx(path: string, kind: IdxKind): IdxArray {
     const size = fstatSync(fd).size;
     const start = new Uint8Array(Math.min(size, 16));
     readSync(fd, start, 0, start.length, 0);
-    if (isGzip(start)) return parseIdx(inflate(readFileSync(fd), fail), kind, fail, 'after gunzip');
+    if (isGzip(start)) return parseIdx(inflate(readFileSync(fd), kind, fail), kind, fail, 'after gunzip');
     // Raw: learn the size from the header, then read the body directly into shared memory.
     const { shape, headerBytes, bodyBytes } = readIdxHeader(start, size, kind, fail, '');
     const data = new Uint8Array(new SharedArrayBuffer(bodyBytes));
@@ -62,11 +62,39 @@ export function readIdx(path: string, kind: IdxKind): IdxArray {
   }
 }
 
-function inflate(gz: Uint8Array, fail: (problem: string) => never): Uint8Array {
+/** DEFLATE's largest ratio of inflated to deflated bytes is about 1032. */
+const MAX_INFLATE_RATIO = 1100;
+
+/**
+ * The whole file inflated, never more than its header announces: the header is read first from
+ * the stream's beginning (a sync flush returns what a prefix decodes), so that a small file which
+ * inflates to gigabytes is refused without holding them.
+ */
+function inflate(gz: Uint8Array, kind: IdxKind, fail: (problem: string) => never): Uint8Array {
+  const corrupted = (e: unknown) => fail(`corrupted or truncated gzip data (${(e as Error).message})`);
+  let cap = MAX_INFLATE_RATIO * gz.length;
+  let head: Uint8Array;
   try {
-    return gunzipSync(gz);
+    head = gunzipSync(gz.subarray(0, Math.min(gz.length, 4096)), { finishFlush: constants.Z_SYNC_FLUSH });
   } catch (e) {
-    return fail(`corrupted or truncated gzip data (${(e as Error).message})`);
+    return corrupted(e);
+  }
+  const headerBytes = 4 + 4 * RANK[kind];
+  if (head.length >= headerBytes) {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    let body = 1;
+    for (let k = 0; k < RANK[kind]; k++) body *= view.getUint32(4 + 4 * k, false);
+    const announced = headerBytes + body;
+    // The magic and the rank are checked here, before anything as large as the announcement is held.
+    readIdxHeader(head, announced, kind, fail, 'after gunzip');
+    if (announced > cap) fail(`the header announces ${announced} bytes, more than ${gz.length} gzipped bytes can inflate to`);
+    cap = announced;
+  }
+  try {
+    return gunzipSync(gz, { maxOutputLength: cap + 1 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return fail(`inflates to more than the ${cap} bytes its header announces`);
+    return corrupted(e);
   }
 }
 
