@@ -1,6 +1,6 @@
 // One test per bad input: loadDataset must fail with a one-line UserError (exit code 2) that
 // starts with the file (and key) and says what is wrong. Fixtures by scripts/make_data_fixtures.py.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -134,6 +134,19 @@ describe('loadDataset: IDX directories', () => {
     const dir = bomb('longer', [0x0803, 6, 4, 5], 64 * 2 ** 20);
     const message = await messageOf({ path: dir });
     expect(message).toBe(`${join(dir, 'train-images-idx3-ubyte.gz')}: inflates to more than the 136 bytes its header announces`);
+  });
+  it('a directory where an IDX file or a .npy array should be: one line naming it, not an internal error', async () => {
+    const idxDir = join(bombs, 'dir-for-idx');
+    cpSync(fixture('idx_raw'), idxDir, { recursive: true });
+    rmSync(join(idxDir, 'train-images-idx3-ubyte'));
+    mkdirSync(join(idxDir, 'train-images-idx3-ubyte'));
+    expect(await messageOf({ path: idxDir })).toBe(`${join(idxDir, 'train-images-idx3-ubyte')}: is a directory, not a file`);
+    const npyDir = join(bombs, 'dir-for-npy');
+    cpSync(fixture('npy_dir'), npyDir, { recursive: true });
+    const member = readdirSync(npyDir).find((n) => n.endsWith('.npy'))!;
+    rmSync(join(npyDir, member));
+    mkdirSync(join(npyDir, member));
+    expect(await messageOf({ path: npyDir })).toBe(`${join(npyDir, member)}: is a directory, not a file`);
   });
   it('a gzipped IDX header that announces more than its gzipped bytes can hold is refused before inflating', async () => {
     const dir = bomb('announces', [0x0803, 100000, 1000, 1000], 0);

@@ -12,6 +12,7 @@ import { closeSync, fstatSync, openSync, readSync, readdirSync, readFileSync } f
 import { join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
+import { readProblem, whileReading } from './read-errors.js';
 
 export type IdxKind = 'images' | 'labels';
 
@@ -39,20 +40,19 @@ export function readIdx(path: string, kind: IdxKind): IdxArray {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot open (${code})`);
+    return fail(readProblem(e));
   }
   try {
-    const size = fstatSync(fd).size;
+    const size = whileReading(path, () => fstatSync(fd).size);
     const start = new Uint8Array(Math.min(size, 16));
-    readSync(fd, start, 0, start.length, 0);
-    if (isGzip(start)) return parseIdx(inflate(readFileSync(fd), kind, fail), kind, fail, 'after gunzip');
+    whileReading(path, () => readSync(fd, start, 0, start.length, 0));
+    if (isGzip(start)) return parseIdx(inflate(whileReading(path, () => readFileSync(fd)), kind, fail), kind, fail, 'after gunzip');
     // Raw: learn the size from the header, then read the body directly into shared memory.
     const { shape, headerBytes, bodyBytes } = readIdxHeader(start, size, kind, fail, '');
     const data = new Uint8Array(new SharedArrayBuffer(bodyBytes));
     let done = 0;
     while (done < bodyBytes) {
-      const n = readSync(fd, data, done, bodyBytes - done, headerBytes + done);
+      const n = whileReading(path, () => readSync(fd, data, done, bodyBytes - done, headerBytes + done));
       if (n === 0) fail('file shrank while being read');
       done += n;
     }

@@ -12,6 +12,7 @@ import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from
 import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
 import { parseNpy } from './npy.js';
+import { readProblem, whileReading } from './read-errors.js';
 import { openNpz } from './npz.js';
 
 export interface DataOptions {
@@ -107,11 +108,10 @@ async function openSource(options: DataOptions): Promise<ReadRole> {
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : `cannot read (${code})`}`);
+    throw new UserError(`${path}: ${readProblem(e)}`);
   }
   if (isDirectory) return openDirectory(options);
-  const head = firstBytes(path, 6);
+  const head = whileReading(path, () => firstBytes(path, 6));
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
   if (is(0x50, 0x4b)) return openNpzSource(options);
   if (is(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) {
@@ -145,7 +145,7 @@ async function openNpzSource(options: DataOptions): Promise<ReadRole> {
 
 function openDirectory(options: DataOptions): ReadRole {
   const dir = options.path;
-  const idx = findIdxFiles(dir);
+  const idx = whileReading(dir, () => findIdxFiles(dir));
   if (idx) {
     if (options.keys) throw new UserError(`${dir}: array keys apply to .npz archives and .npy directories, not to IDX files`);
     return async (role) => {
@@ -154,7 +154,7 @@ function openDirectory(options: DataOptions): ReadRole {
       return { file: idx[role], dtype: 'u1', shape, data };
     };
   }
-  const names = readdirSync(dir).filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
+  const names = whileReading(dir, () => readdirSync(dir)).filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
   if (names.length === 0) {
     throw new UserError(
       `${dir}: no dataset in this directory: expected the IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each possibly .gz), or .npy files (trainimages.npy, ... or x_train.npy, ...)`,
@@ -163,7 +163,7 @@ function openDirectory(options: DataOptions): ReadRole {
   const keys = resolveKeys(names, options, '.npy files');
   return async (role, shared) => {
     const file = join(dir, `${keys[role]}.npy`);
-    return { file, ...parseNpy(readFileSync(file), file, { shared }) };
+    return { file, ...parseNpy(whileReading(file, () => readFileSync(file)), file, { shared }) };
   };
 }
 
