@@ -130,6 +130,8 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--save into a missing directory', ['--save', '/nonexistent-dir/w.npz'], /--save \/nonexistent-dir\/w.npz: directory \/nonexistent-dir does not exist/],
     // Each epoch's test loss would be NaN.
     ['--test-count 0', ['--test-count', '0'], /^shardtrain: --test-count 0 leaves no test images to evaluate after each epoch$/],
+    // No full batch to keep: the run would train nothing and save the starting weights.
+    ['--drop-last with a batch larger than the data', ['--drop-last', '--batch-size', '1000', '--train-count', '200'], /^shardtrain: --batch-size 1000 with --drop-last: the 200 training images make no full batch, so nothing would be trained$/],
     // The embedded digits have no arrays to name: the flag would be ignored.
     ['--train-images-key without --data', ['--train-images-key', 'x_train'], /^shardtrain: --train-images-key describes a --data file, and none is given: the embedded digits would ignore it$/],
     ['--pixel-divisor without --data', ['--pixel-divisor', '2'], /^shardtrain: --pixel-divisor describes a --data file/],

@@ -91,6 +91,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
   // Each epoch reports a test loss and accuracy, which no test images would make NaN.
   if (dataset.test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate after each epoch');
+  if (settings.dropLast && settings.privacy?.sampling !== 'poisson' && settings.batchSize > dataset.train.count) {
+    throw new UserError(`--batch-size ${settings.batchSize} with --drop-last: the ${dataset.train.count} training images make no full batch, so nothing would be trained`);
+  }
   // Hashing the data is only needed to write or check a checkpoint.
   const identity = checkpointDir !== undefined ? dataIdentity(dataset) : null;
   if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
