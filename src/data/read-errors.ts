@@ -15,7 +15,7 @@ export function whileReading<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof UserError || (e as NodeJS.ErrnoException).code === undefined || !(e instanceof Error && 'syscall' in e)) throw e;
+    if (!(e instanceof Error && 'syscall' in e)) throw e;
     throw new UserError(`${path}: ${readProblem(e)}`);
   }
 }
