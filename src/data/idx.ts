@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readSync, readdirSync, readFileSync } f
 import { join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
-import { readProblem, whileReading } from './read-errors.js';
+import { whileReading } from './read-errors.js';
 
 export type IdxKind = 'images' | 'labels';
 
@@ -36,12 +36,7 @@ export function readIdx(path: string, kind: IdxKind): IdxArray {
   const fail = (problem: string): never => {
     throw new UserError(`${path}: ${problem}`);
   };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    return fail(readProblem(e));
-  }
+  const fd = whileReading(path, () => openSync(path, 'r'));
   try {
     const size = whileReading(path, () => fstatSync(fd).size);
     const start = new Uint8Array(Math.min(size, 16));

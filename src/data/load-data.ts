@@ -12,7 +12,7 @@ import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from
 import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
 import { parseNpy } from './npy.js';
-import { readProblem, whileReading } from './read-errors.js';
+import { whileReading } from './read-errors.js';
 import { openNpz } from './npz.js';
 
 export interface DataOptions {
@@ -104,13 +104,7 @@ function nameOf(a: { file: string; key?: string }): string {
 
 async function openSource(options: DataOptions): Promise<ReadRole> {
   const { path } = options;
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch (e) {
-    throw new UserError(`${path}: ${readProblem(e)}`);
-  }
-  if (isDirectory) return openDirectory(options);
+  if (whileReading(path, () => statSync(path)).isDirectory()) return openDirectory(options);
   const head = whileReading(path, () => firstBytes(path, 6));
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
   if (is(0x50, 0x4b)) return openNpzSource(options);

@@ -1,7 +1,7 @@
 import { UserError } from '../util/errors.js';
 
 /** What a failed file-system call says about the path, in the words the data errors use. */
-export function readProblem(e: unknown): string {
+function readProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
