@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { expectRefused, runCli, runCliAsync, temporaryDirectories } from './helpers/cli.js';
+import { expectRefused, runCli, runCliAsync, temporaryDirectories, withoutPrefixWarnings } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('eval');
 
@@ -35,7 +35,7 @@ interface EvalJson {
 function evalJson(args: string[]): EvalJson {
   const r = runCli(['eval', '--json', '--threads', '2', ...args]);
   expect(r.status, r.stderr).toBe(0);
-  expect(r.stderr).toBe('');
+  expect(withoutPrefixWarnings(r.stderr)).toBe('');
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
   return JSON.parse(r.stdout);
 }
@@ -87,6 +87,12 @@ describe("shardtrain eval on the seed numpy program's weights after one epoch", 
     expect(golden.perClass.map((c) => c.accuracy!.toFixed(4))).toEqual([
       '0.9550', '0.9644', '0.8485', '0.8641', '0.8622', '0.7965', '0.9406', '0.9019', '0.8191', '0.8769',
     ]);
+  });
+
+  it('warns that a --test-count prefix of the embedded digits misses classes', () => {
+    const r = runCli(['eval', '--weights', GOLDEN, '--threads', '1', '--test-count', '800']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('shardtrain: warning: --test-count 800 takes the first 800 test images, which hold 4 of the 10 classes of all 1996 test images; the first 1802 hold all 10\n');
   });
 
   it('the table shows the same numbers', () => {

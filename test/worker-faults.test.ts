@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { type CliResult, howItEnded, runCli, withOverrides } from './helpers/cli.js';
+import { type CliResult, howItEnded, runCli, withOverrides, withoutPrefixWarnings } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
 // 250 samples in batches of 60: 5 steps per epoch, 10 in all; faults hit step 3.
@@ -37,7 +37,7 @@ describe('a worker fault in the middle of a step is retried once on fresh worker
       const dir = fresh();
       const r = runCli([...run, ...timeoutFor(kind), '--checkpoint', dir], { env: { [FAULT_ENV]: `${kind}@3x2` } });
       expect(r.status, howItEnded(r)).toBe(1);
-      const lines = r.stderr.trim().split('\n');
+      const lines = withoutPrefixWarnings(r.stderr).trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
       const named = { throw: /the worker threw/, exit: /exit/i, oom: /out of memory/, hang: /watchdog/ }[kind];
       expect(lines[0]).toMatch(/^shardtrain: step 3 failed twice, the second time on fresh workers: /);
@@ -74,7 +74,7 @@ describe('a non-finite loss or gradient stops training', () => {
     const dir = fresh();
     const r = runCli([...run, '--lr', '1e30', '--checkpoint', dir]);
     expect(r.status, howItEnded(r)).toBe(1);
-    const lines = r.stderr.trim().split('\n');
+    const lines = withoutPrefixWarnings(r.stderr).trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
     const match = /^shardtrain: a non-finite (training loss|averaged gradient) at step (\d+) \(epoch 1, batch \d+\); the update was not applied; the last good state is checkpointed in /.exec(lines[0]);
     expect(match, lines[0]).not.toBeNull();
@@ -89,7 +89,7 @@ describe('a non-finite loss or gradient stops training', () => {
     const dir = fresh();
     const r = runCli([...run, '--dp', '--noise', '1', '--lr', '1e30', '--checkpoint', dir]);
     expect(r.status, howItEnded(r)).toBe(1);
-    expect(r.stderr).toMatch(/^shardtrain: a non-finite (training loss|averaged gradient) at step \d+ /);
+    expect(withoutPrefixWarnings(r.stderr)).toMatch(/^shardtrain: a non-finite (training loss|averaged gradient) at step \d+ /);
     const c = await loadCheckpoint(dir);
     expect(c.meta.step).toBeGreaterThan(0);
     expect(c.epochNorms?.length).toBe(c.meta.position.epochSamples);

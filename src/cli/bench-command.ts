@@ -6,7 +6,7 @@ import { defaultThreadCounts } from '../bench/machine.js';
 import { type BenchProgress, runBench } from '../bench/run-bench.js';
 import { checkWritableFile } from '../io/output-path.js';
 import { UserError } from '../util/errors.js';
-import { loadData, withDataOptions } from './data-options.js';
+import { loadData, printWarnings, withDataOptions } from './data-options.js';
 import { requireFlagValues } from './flag-values.js';
 import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
@@ -67,6 +67,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   if (dataset.train.count < a.batchSize) {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
   }
+  printWarnings(dataset);
   const threadCounts = a.threads ?? defaultThreadCounts();
   const progress = new BenchProgressView(threadCounts.length * a.repeat * (a.dp ? 2 : 1));
   let result;

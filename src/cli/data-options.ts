@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { type ChannelsLayout, type DataSelection, takeFirst, type Dataset } from '../data/dataset.js';
+import { type ChannelsLayout, type DataSelection, prefixClasses, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
 import { loadDataset } from '../data/load-data.js';
 import { UserError } from '../util/errors.js';
@@ -24,8 +24,8 @@ export function withDataOptions<T>(y: Argv<T>) {
       describe: 'where the channel axis of 4-D images is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)',
       group: 'Data:',
     })
-    .option('train-count', { type: 'number', describe: 'use the first N training images (default: all)', coerce: nonNegativeInt('train-count'), group: 'Data:' })
-    .option('test-count', { type: 'number', describe: 'use the first N test images (default: all)', coerce: nonNegativeInt('test-count'), group: 'Data:' });
+    .option('train-count', { type: 'number', describe: 'use the first N training images (default: all; the embedded digits are stored by class)', coerce: nonNegativeInt('train-count'), group: 'Data:' })
+    .option('test-count', { type: 'number', describe: 'use the first N test images (default: all; the embedded digits are stored by class)', coerce: nonNegativeInt('test-count'), group: 'Data:' });
 }
 
 /** Flags that describe a --data file; the embedded digits have no arrays to name nor a layout to choose. */
@@ -50,7 +50,10 @@ export function dataSelectionFrom(a: DataFlags): DataSelection {
   return channels === undefined ? rest : { ...rest, channelsLayout: channels };
 }
 
-export async function loadData(a: DataSelection): Promise<Dataset> {
+/** The data a command asked for, with the warnings it earns, to print once the command's checks pass. */
+export type LoadedData = Dataset & { readonly warnings: readonly string[] };
+
+export async function loadData(a: DataSelection): Promise<LoadedData> {
   if (a.data === undefined) {
     const idle = DATA_FILE_FLAGS.find(([key]) => a[key] !== undefined);
     if (idle !== undefined) throw new UserError(`${idle[1]} describes a --data file, and none is given: the embedded digits would ignore it`);
@@ -67,9 +70,23 @@ export async function loadData(a: DataSelection): Promise<Dataset> {
           imageShape: a.imageSize,
           channelsLayout: a.channelsLayout,
         });
+  const warnings = [missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'), missingClasses(full.test.labels, a.testCount, 'test', 'test-count')];
   return {
     ...full,
+    warnings: warnings.filter((w) => w !== undefined),
     train: a.trainCount === undefined ? full.train : takeFirst(full.train, a.trainCount),
     test: a.testCount === undefined ? full.test : takeFirst(full.test, a.testCount),
   };
+}
+
+/** A prefix short of some classes trains or tests on part of the task, and reports it as the whole. */
+function missingClasses(labels: Int32Array, count: number | undefined, split: string, flag: string): string | undefined {
+  if (count === undefined || count === 0 || count >= labels.length) return undefined;
+  const c = prefixClasses(labels, count);
+  if (c.inPrefix === c.inSet) return undefined;
+  return `--${flag} ${count} takes the first ${count} ${split} images, which hold ${c.inPrefix} of the ${c.inSet} classes of all ${labels.length} ${split} images; the first ${c.prefixForAll} hold all ${c.inSet}`;
+}
+
+export function printWarnings(data: LoadedData): void {
+  for (const w of data.warnings) process.stderr.write(`shardtrain: warning: ${w}\n`);
 }

@@ -6,7 +6,7 @@ import { modelShape } from '../model/model.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
-import { dataSelectionFrom, loadData, withDataOptions } from './data-options.js';
+import { dataSelectionFrom, loadData, printWarnings, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
@@ -47,6 +47,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   const { total } = modelShape(model);
   if (total !== weights.params.length) throw new Error(`layout of ${total} parameters for ${weights.params.length} loaded`);
   const kernels = resolveKernels(a.kernels, weights.dtype);
+  printWarnings(dataset);
   const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels);
   const subject = { weights, model, images: test, parameters: total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');

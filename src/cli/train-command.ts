@@ -12,7 +12,7 @@ import { NumericalFault } from '../train/numerical-fault.js';
 import { checkEpochsLeft, checkInitModel, checkSameData, type TrainSettings } from '../train/resume.js';
 import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
-import { loadData, withDataOptions } from './data-options.js';
+import { loadData, printWarnings, withDataOptions } from './data-options.js';
 import { epochJson, formatEpochLine, percent } from './epoch-report.js';
 import { describeGuarantee, privacyLine } from './privacy-report.js';
 import { explainNoiseScale } from '../train/gradient-noise-scale.js';
@@ -105,6 +105,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: a.gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
+  printWarnings(dataset);
   if (initial !== null) trainer.setParams(initial.params);
   if (resumed !== null) {
     trainer.restore(resumed);

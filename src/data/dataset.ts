@@ -76,3 +76,30 @@ export function takeFirst(set: ImageSet, count: number): ImageSet {
     labels: set.labels.subarray(0, count),
   };
 }
+
+/** How the classes of a set's first `count` images compare with the whole set's. */
+export interface PrefixClasses {
+  /** Classes among the first `count` images. */
+  readonly inPrefix: number;
+  /** Classes among all the images. */
+  readonly inSet: number;
+  /** The shortest prefix that holds every class of the set. */
+  readonly prefixForAll: number;
+}
+
+/**
+ * Counts the classes a prefix of the set holds. A prefix is what --train-count takes, as the
+ * seed's `[:trains]` does; on data stored in class order (the embedded digits) it holds a class or
+ * two, and a network trained on one class learns nothing.
+ */
+export function prefixClasses(labels: Int32Array, count: number): PrefixClasses {
+  const firstAt = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) if (!firstAt.has(labels[i])) firstAt.set(labels[i], i);
+  let inPrefix = 0;
+  let prefixForAll = 0;
+  for (const at of firstAt.values()) {
+    if (at < count) inPrefix++;
+    prefixForAll = Math.max(prefixForAll, at + 1);
+  }
+  return { inPrefix, inSet: firstAt.size, prefixForAll };
+}

@@ -20,6 +20,14 @@ export function howItEnded(r: CliResult): string {
   return `${r.signal === null ? `exit ${r.status}` : `killed by ${r.signal}`}; stderr:\n${r.stderr}`;
 }
 
+/**
+ * stderr less the warnings a --train-count or --test-count prefix of the embedded digits earns: they
+ * are stored by class, and tests take short prefixes for speed.
+ */
+export function withoutPrefixWarnings(stderr: string): string {
+  return stderr.replace(/^shardtrain: warning: --(train|test)-count \d+ takes the first .*\n/gm, '');
+}
+
 /** Runs the compiled CLI as a user would, without a terminal. */
 export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
