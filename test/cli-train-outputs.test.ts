@@ -1,9 +1,10 @@
 // Where train writes (--save, --checkpoint, --resume) is settled before training, and a refused
 // run leaves the disk as it found it. Each case is a loose end users found (issue 15, point 8).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRefused, howItEnded, runCli, temporaryDirectories } from './helpers/cli.js';
+import { CLI, expectRefused, howItEnded, runCli, temporaryDirectories, withoutPrefixWarnings } from './helpers/cli.js';
 
 const tiny = ['--epochs', '1', '--train-count', '100', '--test-count', '20', '--threads', '1'];
 const fresh = temporaryDirectories('outputs');
@@ -20,6 +21,18 @@ describe('train --checkpoint DIR creates nothing before training starts', () => 
     const r = runCli(['train', ...tiny, '--checkpoint', dir]);
     expect(r.status, howItEnded(r)).toBe(0);
     expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+  });
+});
+
+describe('a first checkpoint that cannot be written', () => {
+  it('fails in one line, exit 2, and takes the directories it made away again', () => {
+    const top = fresh();
+    const dir = join(top, 'runs', 'first');
+    // A file size limit of 8 KiB: Node ignores SIGXFSZ, so the checkpoint's write fails with EFBIG, as on a full disk.
+    const r = spawnSync('bash', ['-c', `ulimit -f 8; exec "${process.execPath}" "${CLI}" "$@"`, 'bash', 'train', ...tiny, '--checkpoint', dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(withoutPrefixWarnings(r.stderr)).toMatch(/^shardtrain: .*\/runs\/first\/checkpoint\.npz: cannot write \.npz file \(EFBIG: file too large, write\)\n$/);
+    expect(readdirSync(top)).toEqual([]);
   });
 });
 

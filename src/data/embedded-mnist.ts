@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { writeFileAtomically } from '../io/atomic-write.js';
+import { createFolders, writeFileAtomically } from '../io/atomic-write.js';
 import type { Dataset, ImageSet } from './dataset.js';
 
 const SIDE = 28;
@@ -81,26 +81,13 @@ function writeCache(file: string, { train, test }: Dataset): void {
     for (let i = 0; i < set.count; i++) bytes[at++] = set.labels[i];
   }
   bytes.writeUInt32LE(crc32(bytes.subarray(HEADER)), MAGIC.length + 8);
-  let created: string | undefined;
+  let removeFolders = () => {};
   try {
-    created = mkdirSync(dirname(file), { recursive: true });
+    removeFolders = createFolders(dirname(file));
     writeFileAtomically(file, bytes, 'cache of the embedded digits');
   } catch {
-    // Not cached. writeFileAtomically leaves no temporary file; the folders made for the cache go
-    // too, as long as they are empty (another tool may have written into node_modules/.cache since).
-    if (created !== undefined) removeEmptyFolders(dirname(file), created);
-  }
-}
-
-/** rmdir from `dir` up to and including `top`, stopping at the first that is not empty. */
-function removeEmptyFolders(dir: string, top: string): void {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return;
-    }
-    if (d === top || dirname(d) === d) return;
+    // Not cached. writeFileAtomically leaves no temporary file, and the folders made for the cache go too.
+    removeFolders();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -53,4 +53,24 @@ function syncDirectory(dir: string): void {
   } catch {
     // EISDIR/EPERM/EINVAL on some systems: the data itself is already synced.
   }
+}
+
+/**
+ * Creates `dir` and whatever folders above it are missing. The function returned removes them
+ * again, from `dir` up, as far as they are still empty: a first write that fails leaves no empty
+ * folders behind (another process may have written into them since, and those stay).
+ */
+export function createFolders(dir: string): () => void {
+  const top = mkdirSync(dir, { recursive: true });
+  return () => {
+    if (top === undefined) return;
+    for (let d = dir; ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return;
+      }
+      if (d === top || dirname(d) === d) return;
+    }
+  };
 }

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNpz } from '../data/npz.js';
 import { writeNpz } from '../data/npz-write.js';
+import { createFolders } from '../io/atomic-write.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Model } from '../model/model.js';
 import type { NetworkSpec } from '../model/stack/index.js';
@@ -91,16 +92,21 @@ function bufferNames(settings: OptimizerSettings): string[] {
  * The directory is created here, by the first checkpoint, so a run that never got that far leaves none.
  */
 export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
-  mkdirSync(dir, { recursive: true });
   const shape = [c.params.length];
   const metaBytes = new TextEncoder().encode(JSON.stringify(c.meta));
   const buffers = Object.fromEntries(Object.entries(c.buffers).map(([name, values]) => [name, { data: values.slice(), shape }]));
-  await writeNpz(join(dir, CHECKPOINT_FILE), {
-    params: { data: c.params.slice(), shape },
-    ...buffers,
-    ...(c.epochNorms === undefined ? {} : { epoch_norms: { data: c.epochNorms, shape: [c.epochNorms.length] } }),
-    meta: { data: metaBytes, shape: [metaBytes.length] },
-  });
+  const removeFolders = createFolders(dir);
+  try {
+    await writeNpz(join(dir, CHECKPOINT_FILE), {
+      params: { data: c.params.slice(), shape },
+      ...buffers,
+      ...(c.epochNorms === undefined ? {} : { epoch_norms: { data: c.epochNorms, shape: [c.epochNorms.length] } }),
+      meta: { data: metaBytes, shape: [metaBytes.length] },
+    });
+  } catch (e) {
+    removeFolders();
+    throw e;
+  }
 }
 
 /** True when `dir` holds a checkpoint that a new run would overwrite. */
