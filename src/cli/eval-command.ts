@@ -49,6 +49,11 @@ export async function runEval(a: EvalArgs): Promise<void> {
   const kernels = resolveKernels(a.kernels, weights.dtype);
   printWarnings(dataset);
   const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels);
+  if (result.firstNonFinite >= 0) {
+    throw new UserError(
+      `${weights.path}: the loss of test image ${result.firstNonFinite} of ${dataset.source} is not finite: the network's outputs overflow ${weights.dtype}, so the weights are too large to score`,
+    );
+  }
   const subject = { weights, model, images: test, parameters: total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');
 }

@@ -57,6 +57,10 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   const [height, width] = model.kind === 'seed' ? [model.config.imageHeight, model.config.imageWidth] : model.spec.input.slice(1);
   const prepared = images.map((image) => prepareInput(image, { channels, height, width, invert: a.invert, resize: a.resize }));
   const predictions = await predictImages(model, weights.dtype, weights.params, prepared.map((p) => p.pixels));
+  const overflowed = predictions.findIndex((p) => !p.probabilities.every(Number.isFinite));
+  if (overflowed >= 0) {
+    throw new UserError(`${weights.path}: the network's outputs for ${prepared[overflowed].source.name} overflow ${weights.dtype}, so the weights are too large to classify with`);
+  }
   // The polarity hint is about MNIST-like digits, which only a gray network reads.
   if (!a.invert && channels === 1) {
     for (const p of prepared) {

@@ -36,6 +36,8 @@ export interface DataOptions {
  */
 export const MAX_CLASSES = 10_000;
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 type Role = IdxRole;
 const ROLES: Role[] = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
 
@@ -63,7 +65,22 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
     throw new UserError(`${options.path}: training images (${nameOf(train.images)}) are ${size(a)} but test images (${nameOf(test.images)}) are ${size(b)}`);
   }
   checkTestClassesTrained(test.set.labels, train.maxLabel, test.labels);
+  if (options.pixelDivisor !== undefined) checkInputsFit(options.pixelDivisor, [train, test]);
   return { train: train.set, test: test.set, classes: train.maxLabel + 1, source: resolve(options.path) };
+}
+
+/**
+ * A divisor small enough to carry pixels past float32's largest number hands the network infinities,
+ * which its ReLUs turn into zeros: the run would go on and report nonsense.
+ */
+function checkInputsFit(divisor: number, sets: { set: ImageSet; images: RawArray }[]): void {
+  for (const { set, images } of sets) {
+    let largest = 0;
+    for (let i = 0; i < set.pixels.length; i++) largest = Math.max(largest, Math.abs(set.pixels[i]));
+    if (largest / divisor > FLOAT32_MAX) {
+      throw new UserError(`${whereOf(images)}: pixel divisor ${divisor} makes its largest pixel, ${largest}, into ${largest / divisor}, past float32's largest number (3.4e38)`);
+    }
+  }
 }
 
 /** The classes are the training labels' 0..max; a test label above them would add a class the network never trains. */

@@ -15,6 +15,8 @@ export interface TestEvaluation {
   readonly confusion: number[][];
   readonly perClass: ClassScore[];
   readonly seconds: number;
+  /** The first test image whose loss is not finite (its logits overflowed), or -1. */
+  readonly firstNonFinite: number;
 }
 
 /**
@@ -55,5 +57,6 @@ export async function evaluateOnPool(
     confusion,
     perClass,
     seconds: (performance.now() - started) / 1000,
+    firstNonFinite: state.testLosses.subarray(0, test.count).findIndex((loss) => !Number.isFinite(loss)),
   };
 }

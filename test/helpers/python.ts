@@ -83,3 +83,15 @@ export function softmaxRows(logits: Float64Array, classes: number): number[][] {
   }
   return rows;
 }
+
+/** A copy of a weights file written by numpy, with every float array multiplied by `factor` in its own dtype. */
+export function writeScaledWeights(from: string, to: string, factor: number): void {
+  python(
+    [
+      'import sys, numpy as np',
+      'z = dict(np.load(sys.argv[1]))',
+      "np.savez(sys.argv[2], **{k: v * v.dtype.type(float(sys.argv[3])) if v.dtype.kind == 'f' else v for k, v in z.items()})",
+    ].join('\n'),
+    [from, to, String(factor)],
+  );
+}
