@@ -12,6 +12,7 @@ import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import type { KernelChoice } from '../kernels/index.js';
 import type { RngKind } from '../rng/streams.js';
 import { UserError } from '../util/errors.js';
+import { checkMeta } from './checkpoint-meta.js';
 import type { DataIdentity } from './data-identity.js';
 import type { NoiseScaleSums } from './gradient-noise-scale.js';
 
@@ -130,6 +131,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   }
   if (saved.format !== FORMAT || !(saved.version === 1 || saved.version === VERSION)) fail(`not a version 1 or ${VERSION} shardtrain checkpoint`);
   const meta = upgrade(saved);
+  checkMeta(meta, fail);
   const wanted = meta.dtype === 'float32' ? 'f4' : 'f8';
   const read = async (key: string): Promise<FloatArray> => {
     if (!archive.keys.includes(key)) missing(key);

@@ -1,0 +1,60 @@
+// A checkpoint's meta is checked field by field before a resumed run trusts it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeNpz } from '../src/data/npz-write.js';
+import { type Checkpoint, loadCheckpoint } from '../src/train/checkpoint.js';
+import { expectRefused, howItEnded, runCli, runCliAsync, temporaryDirectories } from './helpers/cli.js';
+
+const fresh = temporaryDirectories('checkpoint-meta');
+
+/** The checkpoint in `dir` with its meta JSON edited, written to a new directory. */
+async function edited(c: Checkpoint, edit: (meta: Record<string, any>) => void): Promise<string> {
+  const meta = structuredClone(c.meta) as Record<string, any>;
+  edit(meta);
+  const bytes = new TextEncoder().encode(JSON.stringify(meta));
+  const dir = join(fresh(), 'run');
+  mkdirSync(dir);
+  const shape = [c.params.length];
+  await writeNpz(join(dir, 'checkpoint.npz'), {
+    params: { data: c.params, shape },
+    ...Object.fromEntries(Object.entries(c.buffers).map(([name, data]) => [name, { data, shape }])),
+    meta: { data: bytes, shape: [bytes.length] },
+  });
+  return dir;
+}
+
+describe('train --resume refuses a checkpoint whose meta is damaged, in one line naming the field', () => {
+  let checkpoint: Checkpoint;
+  beforeAll(async () => {
+    const dir = join(fresh(), 'run');
+    const r = runCli(['train', '--train-count', '120', '--test-count', '20', '--batch-size', '60', '--epochs', '1', '--threads', '1', '--checkpoint', dir]);
+    expect(r.status, howItEnded(r)).toBe(0);
+    checkpoint = await loadCheckpoint(dir);
+  });
+
+  const cases: [string, (meta: Record<string, any>) => void, RegExp][] = [
+    ['a batch of 0', (m) => (m.batchSize = 0), /its meta's batchSize is 0, not a whole number from 1$/],
+    ['a negative learning rate', (m) => (m.optimizer.lr = -1), /its meta's optimizer\.lr is -1, not a positive number$/],
+    ['an unknown optimizer', (m) => (m.optimizer.kind = 'rmsprop'), /its meta's optimizer\.kind is "rmsprop", not one of adam, sgd$/],
+    ['no optimizer', (m) => delete m.optimizer, /its meta's optimizer is missing, not an object$/],
+    ['a negative epoch', (m) => (m.position.epoch = -1), /its meta's position\.epoch is -1, not a whole number from 0$/],
+    ['beta2 of 1', (m) => (m.optimizer.beta2 = 1), /its meta's optimizer\.beta2 is 1, not a number from 0 to below 1$/],
+    ['an unknown dtype', (m) => (m.dtype = 'float16'), /its meta's dtype is "float16", not one of float32, float64$/],
+    ['a fractional step', (m) => (m.step = 1.5), /its meta's step is 1\.5, not a whole number from 0$/],
+    ['both a config and a spec', (m) => (m.spec = { layers: [] }), /its meta's network is .*, not a 'config' or a 'spec', one of them$/],
+    ['private training without a clip', (m) => (m.privacy = { noise: 1, delta: 1e-5, accountant: 'rdp', sampling: 'poisson', secureNoise: false }), /its meta's privacy\.clip is missing, not a positive number$/],
+  ];
+  for (const [what, edit, message] of cases) {
+    it.concurrent(what, async () => {
+      const dir = await edited(checkpoint, edit);
+      expectRefused(await runCliAsync(['train', '--resume', dir, '--epochs', '2']), new RegExp(`^shardtrain: ${join(dir, 'checkpoint.npz')}: ${message.source}`));
+    });
+  }
+
+  it('the same checkpoint unedited resumes', async () => {
+    const dir = await edited(checkpoint, () => {});
+    const r = runCli(['train', '--resume', dir, '--epochs', '2', '--threads', '1']);
+    expect(r.status, howItEnded(r)).toBe(0);
+  });
+});
