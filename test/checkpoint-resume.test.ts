@@ -148,6 +148,6 @@ describe('train --checkpoint / --resume', () => {
     writeFileSync(join(dir, 'file'), '');
     expectRefused(runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'file')]), new RegExp(`^shardtrain: --checkpoint ${join(dir, 'file')}: a file is in the way$`));
     expect(existsSync(join(dir, 'file', 'checkpoint.npz'))).toBe(false);
-    expectRefused(runCli(['train', ...data, '--epochs', '1', '--checkpoint', '']), /^shardtrain: --checkpoint: the path is empty$/);
+    expectRefused(runCli(['train', ...data, '--epochs', '1', '--checkpoint', '']), /^shardtrain: --checkpoint: the value is empty$/);
   });
 });

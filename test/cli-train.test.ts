@@ -127,6 +127,9 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['--epochs with no value', ['--epochs'], /^shardtrain: --epochs needs a value$/],
     ['--threads with no value before another flag', ['--threads', '--seed', '1'], /^shardtrain: --threads needs a value$/],
     ['--dtype with no value', ['--dtype'], /^shardtrain: --dtype needs a value$/],
+    // yargs reads an empty value as 0 for a number flag.
+    ['an empty --batch-size', ['--batch-size', ''], /^shardtrain: --batch-size: the value is empty$/],
+    ['an empty --lr=', ['--lr='], /^shardtrain: --lr: the value is empty$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
     ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
     ['an unknown layer in --model', ['--model', 'conv4k3,relu,pool2,flatten,dense'], /^shardtrain: --model conv4k3,relu,pool2,flatten,dense: layer 3 \(pool2\): unknown layer 'pool'/],

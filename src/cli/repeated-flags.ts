@@ -15,3 +15,18 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
     seen.add(name);
   }
 }
+
+/**
+ * yargs reads an empty value (`--batch-size ''`, `--lr=`) as 0 for a number flag, so the refusal
+ * would say "got 0" of something the user never typed; an empty value is refused as such.
+ */
+export function refuseEmptyValues(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') return;
+    if (!arg.startsWith('--') || arg.length < 3) continue;
+    const [name, ...value] = arg.slice(2).split('=');
+    const empty = value.length > 0 ? value.join('=') === '' : args[i + 1] === '';
+    if (empty) throw new UserError(`--${name}: the value is empty`);
+  }
+}
