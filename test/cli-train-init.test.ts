@@ -51,6 +51,7 @@ describe('train --init FILE.npz', () => {
     expect(after.epochs[0].testCorrect).toBe(before.epochs[0].testCorrect);
     expect(after.epochs[0].testLoss).toBe(before.epochs[0].testLoss);
     expectRefused(runCli(['train', '--init', saved, '--filters1', '4', ...small]), /^shardtrain: --init .*stack\.npz: --filters1 sizes the seed network, and the file holds another$/);
+    expectRefused(runCli(['train', '--init', saved, '--model', 'seed', ...small]), /^shardtrain: --init .*stack\.npz: --model seed is the seed network, and the file holds another; leave --model out$/);
     expectRefused(runCli(['train', '--init', saved, '--model', 'opacus-mnist', ...small]), /^shardtrain: --init .*: --model opacus-mnist describes another network than the file's \(conv4k3,tanh,maxpool2,flatten,dense10\); leave --model out$/);
     expectRefused(runCli(['train', '--init', SEED_WEIGHTS, '--model', 'opacus-mnist', ...small]), /^shardtrain: --init .*: the file holds the seed network's weights; leave out --model opacus-mnist$/);
   });

@@ -177,6 +177,7 @@ async function initialWeights(a: TrainArgs, path: string, settings: TrainSetting
   if (holdsStackWeights(archive)) {
     const seedFlag = MODEL_SETTINGS.find((setting) => a[setting] !== undefined);
     if (seedFlag !== undefined) throw new UserError(`--init ${path}: --${seedFlag} sizes the seed network, and the file holds another`);
+    if (a.model !== undefined && settings.model.kind === 'seed') throw new UserError(`--init ${path}: --model ${a.model} is the seed network, and the file holds another; leave --model out`);
     const weights = await readStackWeights(archive, settings.dtype);
     const fromFile = formatCompact(weights.spec.layers);
     if (settings.model.kind === 'stack') {
