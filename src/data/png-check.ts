@@ -12,6 +12,8 @@ const SIGNATURE_BYTES = 8;
 /** Larger images are refused before inflating: one RGBA copy of them would already need 1.6 GB. */
 const MAX_PIXELS = 100_000_000;
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** The bit depths the PNG standard allows each colour type; a decoder may read others as anything. */
+const DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 // Adam7 passes: first column, first row, column step, row step.
 const ADAM7 = [
   [0, 0, 8, 8],
@@ -63,6 +65,10 @@ function readHeader(data: Uint8Array, path: string): Header {
   const [depth, colorType, interlace] = [data[8], data[9], data[12]];
   const channels = CHANNELS[colorType];
   if (channels === undefined) throw new UserError(`${path}: corrupt PNG: colour type ${colorType} does not exist`);
+  if (!DEPTHS[colorType].includes(depth)) {
+    throw new UserError(`${path}: corrupt PNG: colour type ${colorType} takes bit depths ${DEPTHS[colorType].join(', ')}, not ${depth}`);
+  }
+  if (interlace > 1) throw new UserError(`${path}: corrupt PNG: interlace method ${interlace} does not exist`);
   const width = view.getUint32(0);
   const height = view.getUint32(4);
   if (width === 0 || height === 0) throw new UserError(`${path}: corrupt PNG: the header declares a ${width}x${height} image`);
