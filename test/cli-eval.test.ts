@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
-import { expectRefused, runCli, runCliAsync, temporaryDirectories, withoutPrefixWarnings } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, runCliAsync, temporaryDirectories, withoutPrefixWarnings } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('eval');
 
@@ -191,6 +192,16 @@ describe('shardtrain eval on a train --save file', () => {
   });
 });
 
+describe('shardtrain eval reads weights from a pipe', () => {
+  it('scores them as from the file', () => {
+    const file = runCli(['eval', '--json', '--threads', '1', '--weights', GOLDEN]);
+    const piped = spawnSync('bash', ['-c', `exec "${process.execPath}" "${CLI}" eval --json --threads 1 --weights <(cat "${GOLDEN}")`], { encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    const score = (stdout: string) => ((r) => [r.testLoss, r.correct])(JSON.parse(stdout));
+    expect(score(piped.stdout)).toEqual(score(file.stdout));
+  });
+});
+
 describe('shardtrain eval refuses bad input in one line with exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['no --weights', [], /Missing required argument: weights/],
@@ -203,6 +214,8 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     // eval evaluates the test images only; the flag is hidden from its help but shared with train.
     ['--train-count', ['--weights', GOLDEN, '--train-count', '100'], /^shardtrain: --train-count does nothing in eval, which evaluates only the test images; leave it out$/],
     ['an unknown --dtype', ['--weights', GOLDEN, '--dtype', 'float16'], /dtype/],
+    // A device has no size to check, and /dev/zero never ends: read up to a bound, not until memory runs out.
+    ['weights from a device that never ends', ['--weights', '/dev/zero'], /^shardtrain: \/dev\/zero: not a regular file, and it goes on past 512 MiB without ending$/],
     ['zero --threads', ['--weights', GOLDEN, '--threads', '0'], /--threads must be a whole number from 1/],
     ['--threads with no value', ['--weights', GOLDEN, '--threads'], /^shardtrain: --threads needs a value$/],
   ];

@@ -5,7 +5,7 @@
  * Every bad input is a UserError of one line that starts with the file (and the key inside an
  * archive) and says what is wrong, because the CLI prints only that line.
  */
-import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from './dataset.js';
@@ -13,6 +13,7 @@ import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
 import { parseNpy } from './npy.js';
 import { whileReading } from './read-errors.js';
+import { readWhole } from './read-whole.js';
 import { openNpz } from './npz.js';
 
 export interface DataOptions {
@@ -174,7 +175,7 @@ function openDirectory(options: DataOptions): ReadRole {
   const keys = resolveKeys(names, options, '.npy files');
   return async (role, shared) => {
     const file = join(dir, `${keys[role]}.npy`);
-    return { file, ...parseNpy(whileReading(file, () => readFileSync(file)), file, { shared }) };
+    return { file, ...parseNpy(whileReading(file, () => readWhole(file)), file, { shared }) };
   };
 }
 

@@ -3,11 +3,11 @@
  * Every failure is a UserError of one line, `<path>[: key '<key>']: <what is wrong>`, because the
  * CLI prints it as is and the user has to know which file, and which array in it, to fix.
  */
-import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type JSZip from 'jszip';
 import { UserError } from '../util/errors.js';
 import { loadJSZip } from './jszip.js';
+import { readWhole as readBytes } from './read-whole.js';
 import { checkNpyDataLength, decodeNpyData, npyDataOffset, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader, type ParseNpyOptions } from './npy.js';
 
 export interface NpzArchive {
@@ -25,7 +25,7 @@ export interface NpzArchive {
 
 /** Opens an archive and lists its arrays without decompressing any of them. */
 export async function openNpz(path: string): Promise<NpzArchive> {
-  const bytes = await readWhole(path);
+  const bytes = readWhole(path);
   checkZipMagic(bytes, path);
   const jszip = await loadJSZip();
   let zip: JSZip;
@@ -178,10 +178,11 @@ async function findCrcMismatch(bytes: Uint8Array): Promise<string | undefined> {
   return undefined;
 }
 
-async function readWhole(path: string): Promise<Uint8Array> {
+function readWhole(path: string): Uint8Array {
   try {
-    return await readFile(path);
+    return readBytes(path);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
     if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not an .npz file`);

@@ -1,0 +1,31 @@
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+
+/** Pipes and devices have no size to check against; they are read up to this many bytes. */
+export const MAX_UNSIZED_BYTES = 512 * 2 ** 20;
+
+/**
+ * The bytes of `path`. A regular file (or a directory, which fails as one) is read as Node reads
+ * it; anything else, a pipe or a device such as /dev/zero that never ends, is read in pieces up to
+ * `limit` bytes and refused past that instead of filling the memory. File-system errors are thrown
+ * as they are, for the caller to word.
+ */
+export function readWhole(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isFile() || stats.isDirectory()) return readFileSync(fd);
+    const pieces: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const piece = Buffer.allocUnsafe(2 ** 20);
+      const read = readSync(fd, piece, 0, piece.length, null);
+      if (read === 0) return Buffer.concat(pieces, total);
+      total += read;
+      if (total > limit) throw new UserError(`${path}: not a regular file, and it goes on past ${limit / 2 ** 20} MiB without ending`);
+      pieces.push(piece.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
