@@ -155,7 +155,8 @@ export class Coordinator {
       return { completed, fault: Atomics.load(control, Control.FAULT) as FaultValue, failure: null, threads: session.threadTimings() };
     }
     this.session = null;
-    if (!this.closed) await this.pool.restart();
+    // Closed mid-order: the pool is going, and its threads must be gone before the blocks go back.
+    await (this.closed ? this.pool.destroy() : this.pool.restart());
     // STEPS: the order's steps, fewer if a stop cut it short; a failure after the last costs none.
     if (completed >= Atomics.load(control, Control.STEPS)) return { completed, fault: 0, failure: null, threads: [] };
     restoreBlocks(this.state.poolUpdate!, this.state.params, order.firstUpdate + completed);

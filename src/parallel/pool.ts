@@ -27,6 +27,7 @@ export class WorkerPool {
   private piscina: Piscina;
   /** The threads given the last tasks: piscina forgets a thread whose task was aborted before it has exited. */
   private tasked: Worker[] = [];
+  private destroyed: Promise<void> | null = null;
 
   constructor(
     private readonly state: SharedState,
@@ -78,15 +79,21 @@ export class WorkerPool {
    * longer runs has threadId -1).
    */
   async restart(): Promise<void> {
+    await this.stopThreads();
+    this.piscina = this.start();
+  }
+
+  /** Ends every thread for good; the same promise to every caller, settled once none runs. */
+  destroy(): Promise<void> {
+    this.destroyed ??= this.stopThreads();
+    return this.destroyed;
+  }
+
+  private async stopThreads(): Promise<void> {
     const tasked = this.tasked;
     await this.piscina.destroy().catch(() => undefined);
     const running = tasked.filter((worker) => worker.threadId !== -1);
     await Promise.all(running.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
-    this.piscina = this.start();
-  }
-
-  destroy(): Promise<void> {
-    return this.piscina.destroy();
   }
 
   /** The piscina pool itself, for tests that watch or break it from outside. */
