@@ -42,7 +42,11 @@ describe('train --resume refuses a checkpoint whose meta is damaged, in one line
     ['beta2 of 1', (m) => (m.optimizer.beta2 = 1), /its meta's optimizer\.beta2 is 1, not a number from 0 to below 1$/],
     ['an unknown dtype', (m) => (m.dtype = 'float16'), /its meta's dtype is "float16", not one of float32, float64$/],
     ['a fractional step', (m) => (m.step = 1.5), /its meta's step is 1\.5, not a whole number from 0$/],
-    ['both a config and a spec', (m) => (m.spec = { layers: [] }), /its meta's network is .*, not a 'config' or a 'spec', one of them$/],
+    ['both a config and a spec', (m) => (m.spec = { layers: [] }), /its meta has both a 'config' and a 'spec'; it needs exactly one$/],
+    ['an empty config', (m) => (m.config = {}), /its meta's config\.conv1 is missing, not an object$/],
+    ['a config of 0 filters', (m) => (m.config.conv1.filters = 0), /its meta's config\.conv1\.filters is 0, not a whole number from 1$/],
+    ['a config whose kernel does not fit the images', (m) => (m.config.conv1.kernelHeight = 30), /its meta's network: kernel1 30x8 does not fit the 28x28 images/],
+    ['a position past the epoch', (m) => (m.position.batch = 99999), /its meta's position\.batch is 99999, past the 2 steps of an epoch$/],
     ['private training without a clip', (m) => (m.privacy = { noise: 1, delta: 1e-5, accountant: 'rdp', sampling: 'poisson', secureNoise: false }), /its meta's privacy\.clip is missing, not a positive number$/],
   ];
   for (const [what, edit, message] of cases) {
@@ -51,6 +55,14 @@ describe('train --resume refuses a checkpoint whose meta is damaged, in one line
       expectRefused(await runCliAsync(['train', '--resume', dir, '--epochs', '2']), new RegExp(`^shardtrain: ${join(dir, 'checkpoint.npz')}: ${message.source}`));
     });
   }
+
+  it("a layer stack's spec whose kernel does not fit the images", async () => {
+    const dir = join(fresh(), 'run');
+    const r = runCli(['train', '--model', 'conv4k3,relu,flatten,dense', '--train-count', '120', '--test-count', '20', '--batch-size', '60', '--epochs', '1', '--threads', '1', '--checkpoint', dir]);
+    expect(r.status, howItEnded(r)).toBe(0);
+    const bad = await edited(await loadCheckpoint(dir), (m) => (m.spec.layers[0].kernel = [40, 40]));
+    expectRefused(runCli(['train', '--resume', bad, '--epochs', '2']), /checkpoint\.npz: its meta's spec: layer 1 \(conv4k40\): the 40x40 kernel is larger than its 28x28 input/);
+  });
 
   it('the same checkpoint unedited resumes', async () => {
     const dir = await edited(checkpoint, () => {});

@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { CHECKPOINT_FILE, holdsCheckpoint } from '../train/checkpoint.js';
-import { UserError } from '../util/errors.js';
+import { ModelSpecError } from '../model/stack/errors.js';
+import { SettingError, settingInWords, UserError } from '../util/errors.js';
 
 export interface OutputFlags {
   save?: string;
@@ -46,4 +47,23 @@ export function checkOutputs(a: OutputFlags): string | undefined {
     );
   }
   return checkpointDir;
+}
+
+/** A resumed run's network comes from its checkpoint: a size that does not work is the file's fault, not a flag's. */
+export function fromCheckpoint<T>(dir: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    const file = join(dir, CHECKPOINT_FILE);
+    if (e instanceof SettingError) throw new UserError(`${file}: its meta's network: ${e.wordedWith(settingInWords)}`);
+    if (e instanceof ModelSpecError) throw new UserError(`${file}: its meta's spec: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A checkpoint's position past its epoch's last step would train nothing and report NaN. */
+export function checkPosition(dir: string, batch: number, stepsPerEpoch: number): void {
+  if (batch > stepsPerEpoch) {
+    throw new UserError(`${join(dir, CHECKPOINT_FILE)}: its meta's position.batch is ${batch}, past the ${stepsPerEpoch} steps of an epoch`);
+  }
 }

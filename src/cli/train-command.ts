@@ -23,7 +23,7 @@ import { modelForData, withModelChoice } from './model-choice.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
-import { checkOutputs, checkResumeDirectory } from './train-checks.js';
+import { checkOutputs, checkPosition, checkResumeDirectory, fromCheckpoint } from './train-checks.js';
 import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withOptimizerOptions } from './optimizer-options.js';
@@ -99,8 +99,10 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, settings, dataset);
   const choice: ModelChoice = initial?.choice ?? settings.model;
-  const model = await withDataSource(settings.data.data, async () => modelForData(choice, dataset, a.model));
+  const build = () => modelForData(choice, dataset, resumed === null ? a.model : undefined);
+  const model = await withDataSource(settings.data.data, async () => (resumed === null ? build() : fromCheckpoint(a.resume!, build)));
   const privacy = privacyOf(settings, dataset.train.count, epochs);
+  if (resumed !== null) checkPosition(a.resume!, resumed.meta.position.batch, stepsPerEpochOf(settings, dataset.train.count));
   if (a.gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: a.gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
@@ -214,8 +216,11 @@ function trainOptionsOf(s: TrainSettings) {
 /** Private training's settings for this data, the noise calibrated to a target epsilon over all `epochs` epochs. */
 function privacyOf(s: TrainSettings, samples: number, epochs: number): PrivacySettings | undefined {
   if (s.privacy === undefined) return undefined;
-  const stepsPerEpoch = s.privacy.sampling === 'poisson' ? poissonSchedule(samples, s.batchSize).stepsPerEpoch : epochBatches(samples, s.batchSize, s.dropLast).length;
-  return resolvePrivacy(s.privacy, samples, s.batchSize, epochs * stepsPerEpoch);
+  return resolvePrivacy(s.privacy, samples, s.batchSize, epochs * stepsPerEpochOf(s, samples));
+}
+
+function stepsPerEpochOf(s: TrainSettings, samples: number): number {
+  return s.privacy?.sampling === 'poisson' ? poissonSchedule(samples, s.batchSize).stepsPerEpoch : epochBatches(samples, s.batchSize, s.dropLast).length;
 }
 
 function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {

@@ -8,7 +8,8 @@ import type { CheckpointMeta } from './checkpoint.js';
  * Checks a checkpoint's meta JSON field by field before a run trusts it: a hand-edited or damaged
  * file could otherwise ask for a batch of 0 (an endless epoch), a negative learning rate or an
  * unknown optimizer, and fail deep inside training or not at all. `fail` words the problem.
- * The model's own description is checked where it is built, like a --model.
+ * The network's fields are checked here for their types; whether its sizes fit together and fit
+ * the data is checked where it is built, as for a --model.
  */
 export function checkMeta(meta: CheckpointMeta, fail: (problem: string) => never): void {
   const field = (path: string, value: unknown, ok: boolean, wanted: string): void => {
@@ -27,8 +28,20 @@ export function checkMeta(meta: CheckpointMeta, fail: (problem: string) => never
   count('position.epochSamples', p.epochSamples, 0);
   field('position.epochLossSum', p.epochLossSum, typeof p.epochLossSum === 'number' && Number.isFinite(p.epochLossSum), 'a finite number');
   count('step', meta.step, 0);
-  field('network', meta.config ?? meta.spec, (meta.config === undefined) !== (meta.spec === undefined), "a 'config' or a 'spec', one of them");
-  object(meta.config !== undefined ? 'config' : 'spec', meta.config ?? meta.spec);
+  if ((meta.config === undefined) === (meta.spec === undefined)) fail(`its meta has ${meta.config === undefined ? 'neither' : 'both'} a 'config' and a 'spec'; it needs exactly one`);
+  if (meta.config !== undefined) {
+    object('config', meta.config);
+    for (const conv of ['conv1', 'conv2'] as const) {
+      object(`config.${conv}`, meta.config[conv]);
+      for (const size of ['filters', 'kernelHeight', 'kernelWidth', 'stride'] as const) count(`config.${conv}.${size}`, meta.config[conv][size], 1);
+    }
+  } else {
+    object('spec', meta.spec);
+    const spec = meta.spec!;
+    field('spec.input', spec.input, Array.isArray(spec.input) && spec.input.length === 3 && spec.input.every((n) => Number.isSafeInteger(n) && n >= 1), 'three whole numbers from 1');
+    count('spec.classes', spec.classes, 1);
+    field('spec.layers', spec.layers, Array.isArray(spec.layers) && spec.layers.every((l) => typeof l === 'object' && l !== null), 'a list of layers');
+  }
   oneOf('dtype', meta.dtype, ['float32', 'float64']);
   oneOf('kernels', meta.kernels, KERNEL_CHOICES);
   field('kernelVariant', meta.kernelVariant, typeof meta.kernelVariant === 'string', 'a string');

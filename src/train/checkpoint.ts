@@ -77,7 +77,11 @@ interface CheckpointMetaV1 extends Omit<CheckpointMeta, 'step' | 'optimizer' | '
   readonly adam: Omit<OptimizerSettings & { kind: 'adam' }, 'kind'>;
 }
 
-function upgrade(meta: CheckpointMeta | CheckpointMetaV1): CheckpointMeta {
+function upgrade(saved: CheckpointMeta | CheckpointMetaV1): CheckpointMeta {
+  // The first checkpoints ran the TypeScript kernels and recorded no kernels; then, for a day, no build.
+  const kernels = saved.kernels ?? 'typescript';
+  const kernelVariant = saved.kernelVariant ?? (kernels === 'typescript' ? 'typescript' : 'wasm (build not recorded)');
+  const meta = { ...saved, kernels, kernelVariant };
   if (meta.version !== 1) return meta as CheckpointMeta;
   const { adamStep, adam, ...rest } = meta as CheckpointMetaV1;
   return { ...rest, version: VERSION, step: adamStep, optimizer: { kind: 'adam', ...adam } };
