@@ -250,6 +250,9 @@ def main():
     # Every CRC right and the data the right length, but RGB has no 4-bit depth (only 8 and 16).
     with open(out('bad_depth_rgb4.png'), 'wb') as f:
         f.write(png_bytes(np.full((28, 28, 3), 9, dtype=np.uint8), 2, depth=4))
+    # Every CRC right, but the header names compression method 1 (only 0, deflate, exists).
+    with open(out('bad_compression.png'), 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 28, 28, 8, 0, 1, 0, 0)) + good[33:])
     np.save(out('bad_range_float64.npy'), np.full((28, 28), 1.5))
     nan = digits[7] / 255
     nan[3, 4] = np.nan

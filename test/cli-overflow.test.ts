@@ -18,7 +18,7 @@ describe('weights whose outputs overflow float32', () => {
   it('eval refuses to score them, naming the file and the first image', () => {
     expectRefused(
       runCli(['eval', '--weights', huge, '--test-count', '1802', '--threads', '1']),
-      /^shardtrain: .*huge\.npz: the loss of test image 0 of embedded MNIST .* is not finite: the network's outputs overflow float32, so the weights are too large to score$/,
+      /^shardtrain: .*huge\.npz: the loss of test image 0 of embedded MNIST .* is not finite: the network's outputs overflow float32; the weights are too large for these images$/,
     );
   });
 
@@ -40,9 +40,18 @@ describe('a --pixel-divisor that carries pixels past float32', () => {
   });
 
   it('is refused by train and eval before any work, naming the array and the value', () => {
-    const message = /^shardtrain: .*d\.npz: key 'trainimages': pixel divisor 1e-300 makes its largest pixel, 255, into 2\.55e\+302, past float32's largest number \(3\.4e38\)$/;
+    const message = /^shardtrain: .*d\.npz: key 'trainimages': pixel divisor 1e-300 makes its largest pixel, 255, into 2\.55e\+302, past float32's largest number \(3\.4e38\), the inputs' limit in either precision$/;
     expectRefused(runCli(['train', '--data', data, '--pixel-divisor', '1e-300']), message);
     expectRefused(runCli(['eval', '--weights', FLOAT32_WEIGHTS, '--data', data, '--pixel-divisor', '1e-300']), message);
+    // The limit is float32's in float64 too: the same data and divisor run in either precision, or neither.
+    expectRefused(runCli(['train', '--data', data, '--pixel-divisor', '1e-300', '--dtype', 'float64']), message);
+  });
+
+  it('pixels in range whose outputs still overflow: eval names the divisor beside the weights', () => {
+    expectRefused(
+      runCli(['eval', '--weights', FLOAT32_WEIGHTS, '--data', data, '--pixel-divisor', '2e-36', '--threads', '1']),
+      /is not finite: the network's outputs overflow float32; the weights, or the images divided by --pixel-divisor 2e-36, are too large$/,
+    );
   });
 
   it('a small divisor whose pixels stay in range is taken', () => {

@@ -229,6 +229,7 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['a JPEG', ['photo.jpg'], /photo\.jpg: a JPEG image, not a PNG/],
     ['a PNG whose data fails its CRC', ['corrupt_crc.png'], /corrupt_crc\.png: corrupt PNG: CRC-32 mismatch in chunk IDAT at byte 33$/],
     ['a PNG whose image data does not inflate', ['corrupt_deflate.png'], /corrupt_deflate\.png: corrupt PNG: the image data does not inflate \(invalid block type\)$/],
+    ['a PNG of a compression method that does not exist', ['bad_compression.png'], /bad_compression\.png: corrupt PNG: compression method 1 and filter method 0; only 0 and 0 exist$/],
     ['a PNG of a bit depth its colour type does not have', ['bad_depth_rgb4.png'], /bad_depth_rgb4\.png: corrupt PNG: colour type 2 takes bit depths 8, 16, not 4$/],
     ['a truncated PNG', ['truncated.png'], /truncated\.png: truncated PNG: chunk IDAT at byte 33 needs 194 bytes, the file ends after 44$/],
     ['a directory', ['.'], /^shardtrain: \.: is a directory, not an image$/],

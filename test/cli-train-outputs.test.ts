@@ -34,6 +34,13 @@ describe('a first checkpoint that cannot be written', () => {
     expect(withoutPrefixWarnings(r.stderr)).toMatch(/^shardtrain: .*\/runs\/first\/checkpoint\.npz: cannot write \.npz file \(EFBIG: file too large, write\)\n$/);
     expect(readdirSync(top)).toEqual([]);
   });
+
+  it('takes them away also when the path climbs (a/../b/c makes a, b and c)', () => {
+    const top = fresh();
+    const r = spawnSync('bash', ['-c', `ulimit -f 8; exec "${process.execPath}" "${CLI}" "$@"`, 'bash', 'train', ...tiny, '--checkpoint', 'a/../b/c'], { encoding: 'utf8', cwd: top });
+    expect(r.status, r.stderr).toBe(2);
+    expect(readdirSync(top)).toEqual([]);
+  });
 });
 
 describe('train --checkpoint DIR does not overwrite a checkpoint there', () => {

@@ -130,6 +130,8 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     // yargs reads an empty value as 0 for a number flag.
     ['an empty --batch-size', ['--batch-size', ''], /^shardtrain: --batch-size: the value is empty$/],
     ['an empty --lr=', ['--lr='], /^shardtrain: --lr: the value is empty$/],
+    // --json takes no value: the empty argument after it is a stray argument, not its value.
+    ['an empty argument after --json', ['--json', ''], /^shardtrain: Unknown argument: ""$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
     ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
     ['an unknown layer in --model', ['--model', 'conv4k3,relu,pool2,flatten,dense'], /^shardtrain: --model conv4k3,relu,pool2,flatten,dense: layer 3 \(pool2\): unknown layer 'pool'/],

@@ -51,7 +51,8 @@ export async function runEval(a: EvalArgs): Promise<void> {
   const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels);
   if (result.firstNonFinite >= 0) {
     throw new UserError(
-      `${weights.path}: the loss of test image ${result.firstNonFinite} of ${dataset.source} is not finite: the network's outputs overflow ${weights.dtype}, so the weights are too large to score`,
+      `${weights.path}: the loss of test image ${result.firstNonFinite} of ${dataset.source} is not finite: the network's outputs overflow ${weights.dtype}; ` +
+        (a.pixelDivisor === undefined ? 'the weights are too large for these images' : `the weights, or the images divided by --pixel-divisor ${a.pixelDivisor}, are too large`),
     );
   }
   const subject = { weights, model, images: test, parameters: total, data: dataset.source, threads: a.threads };

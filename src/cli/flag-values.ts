@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { refuseEmptyValues } from './raw-flags.js';
 
 interface DeclaredOptions {
   readonly key: Record<string, unknown>;
@@ -8,15 +10,17 @@ interface DeclaredOptions {
 }
 
 /**
- * Marks every option that takes a value as needing one. Otherwise yargs lets `--epochs` with
- * nothing after it fall back to the default (or hands the coerce function `undefined`, or `true`
- * to a choice), so a forgotten value trains silently with another setting.
+ * Marks every option that takes a value as needing one, and refuses an empty one. Otherwise yargs
+ * lets `--epochs` with nothing after it fall back to the default (or hands the coerce function
+ * `undefined`, or `true` to a choice), so a forgotten value trains silently with another setting.
  */
 export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
   // getOptions() is public in yargs but missing from its type definitions.
   const options = (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
   const takesNoValue = new Set([...options.boolean, ...options.count, ...options.array]);
-  return y.requiresArg(Object.keys(options.key).filter((name) => !takesNoValue.has(name)));
+  const valued = Object.keys(options.key).filter((name) => !takesNoValue.has(name));
+  refuseEmptyValues(hideBin(process.argv), (name) => valued.includes(name));
+  return y.requiresArg(valued);
 }
 
 /** yargs' wording for a missing value, in ours. */

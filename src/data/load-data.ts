@@ -71,15 +71,16 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
 }
 
 /**
- * A divisor small enough to carry pixels past float32's largest number hands the network infinities,
- * which its ReLUs turn into zeros: the run would go on and report nonsense.
+ * A divisor small enough to carry pixels past float32's largest number hands a float32 network
+ * infinities, which its ReLUs turn into zeros: the run would go on and report nonsense. The limit
+ * holds in float64 too, so that data and divisor that load run in either precision.
  */
 function checkInputsFit(divisor: number, sets: { set: ImageSet; images: RawArray }[]): void {
   for (const { set, images } of sets) {
     let largest = 0;
     for (let i = 0; i < set.pixels.length; i++) largest = Math.max(largest, Math.abs(set.pixels[i]));
     if (largest / divisor > FLOAT32_MAX) {
-      throw new UserError(`${whereOf(images)}: pixel divisor ${divisor} makes its largest pixel, ${largest}, into ${largest / divisor}, past float32's largest number (3.4e38)`);
+      throw new UserError(`${whereOf(images)}: pixel divisor ${divisor} makes its largest pixel, ${largest}, into ${largest / divisor}, past float32's largest number (3.4e38), the inputs' limit in either precision`);
     }
   }
 }

@@ -69,6 +69,7 @@ function readHeader(data: Uint8Array, path: string): Header {
     throw new UserError(`${path}: corrupt PNG: colour type ${colorType} takes bit depths ${DEPTHS[colorType].join(', ')}, not ${depth}`);
   }
   if (interlace > 1) throw new UserError(`${path}: corrupt PNG: interlace method ${interlace} does not exist`);
+  if (data[10] !== 0 || data[11] !== 0) throw new UserError(`${path}: corrupt PNG: compression method ${data[10]} and filter method ${data[11]}; only 0 and 0 exist`);
   const width = view.getUint32(0);
   const height = view.getUint32(4);
   if (width === 0 || height === 0) throw new UserError(`${path}: corrupt PNG: the header declares a ${width}x${height} image`);

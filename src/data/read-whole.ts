@@ -15,15 +15,16 @@ export function readWhole(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
   try {
     const stats = fstatSync(fd);
     if (stats.isFile() || stats.isDirectory()) return readFileSync(fd);
+    // A pipe hands over some tens of KiB a read: each is copied out of one buffer at its own size.
+    const buffer = Buffer.allocUnsafe(2 ** 20);
     const pieces: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const piece = Buffer.allocUnsafe(2 ** 20);
-      const read = readSync(fd, piece, 0, piece.length, null);
+      const read = readSync(fd, buffer, 0, buffer.length, null);
       if (read === 0) return Buffer.concat(pieces, total);
       total += read;
       if (total > limit) throw new UserError(`${path}: not a regular file, and it goes on past ${limit / 2 ** 20} MiB without ending`);
-      pieces.push(piece.subarray(0, read));
+      pieces.push(Buffer.from(buffer.subarray(0, read)));
     }
   } finally {
     closeSync(fd);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -60,7 +60,9 @@ function syncDirectory(dir: string): void {
  * again, from `dir` up, as far as they are still empty: a first write that fails leaves no empty
  * folders behind (another process may have written into them since, and those stay).
  */
-export function createFolders(dir: string): () => void {
+export function createFolders(path: string): () => void {
+  // Resolved, so that the walk up from it meets the top folder made (a/../b names b, not a's parent).
+  const dir = resolve(path);
   const top = mkdirSync(dir, { recursive: true });
   return () => {
     if (top === undefined) return;

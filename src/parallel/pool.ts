@@ -80,7 +80,8 @@ export class WorkerPool {
    */
   async restart(): Promise<void> {
     await this.stopThreads();
-    this.piscina = this.start();
+    // Destroyed meanwhile (a close during the restart): no new threads that nothing would end.
+    if (this.destroyed === null) this.piscina = this.start();
   }
 
   /** Ends every thread for good; the same promise to every caller, settled once none runs. */
