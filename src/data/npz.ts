@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import type JSZip from 'jszip';
 import { UserError } from '../util/errors.js';
 import { loadJSZip } from './jszip.js';
-import { readWhole as readBytes } from './read-whole.js';
+import { readWhole } from './read-whole.js';
 import { checkNpyDataLength, decodeNpyData, npyDataOffset, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader, type ParseNpyOptions } from './npy.js';
 
 export interface NpzArchive {
@@ -25,7 +25,7 @@ export interface NpzArchive {
 
 /** Opens an archive and lists its arrays without decompressing any of them. */
 export async function openNpz(path: string): Promise<NpzArchive> {
-  const bytes = readWhole(path);
+  const bytes = readArchive(path);
   checkZipMagic(bytes, path);
   const jszip = await loadJSZip();
   let zip: JSZip;
@@ -178,9 +178,9 @@ async function findCrcMismatch(bytes: Uint8Array): Promise<string | undefined> {
   return undefined;
 }
 
-function readWhole(path: string): Uint8Array {
+function readArchive(path: string): Uint8Array {
   try {
-    return readBytes(path);
+    return readWhole(path);
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
