@@ -131,8 +131,9 @@ export class Coordinator {
   }
 
   /**
-   * One attempt at updating steps. A failure ends the session and replaces the pool (so that no
-   * thread of it still writes), then puts back the blocks that the step in progress had updated.
+   * One attempt at updating steps. A failure ends the session and replaces the pool, or once closed
+   * waits for it to be gone (so that no thread of it still writes), then puts back the blocks that
+   * the step in progress had updated.
    */
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
     const session = this.sessionForOrder();
@@ -155,7 +156,6 @@ export class Coordinator {
       return { completed, fault: Atomics.load(control, Control.FAULT) as FaultValue, failure: null, threads: session.threadTimings() };
     }
     this.session = null;
-    // Closed mid-order: the pool is going, and its threads must be gone before the blocks go back.
     await (this.closed ? this.pool.destroy() : this.pool.restart());
     // STEPS: the order's steps, fewer if a stop cut it short; a failure after the last costs none.
     if (completed >= Atomics.load(control, Control.STEPS)) return { completed, fault: 0, failure: null, threads: [] };
