@@ -131,9 +131,8 @@ export class Coordinator {
   }
 
   /**
-   * One attempt at updating steps. A failure ends the session and replaces the pool, or once closed
-   * waits for it to be gone (so that no thread of it still writes), then puts back the blocks that
-   * the step in progress had updated.
+   * One attempt at updating steps. A failure ends the session and replaces the pool (or, closed,
+   * waits for it to go), so that no thread writes as the step in progress's blocks are put back.
    */
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
     const session = this.sessionForOrder();
