@@ -8,7 +8,7 @@ interface RawFlag {
   readonly next: string | undefined;
 }
 
-/** Checks that yargs' parsing cannot make: it sees values only after converting them. */
+/** The flags as written, for the checks yargs cannot make: it sees values only once converted. */
 function rawFlags(args: readonly string[]): RawFlag[] {
   const flags: RawFlag[] = [];
   for (let i = 0; i < args.length; i++) {
