@@ -118,6 +118,9 @@ describe('shardtrain bench', () => {
       [['--batch-size', '500', '--train-count', '100'], /--batch-size 500: the data has only 100 training images/],
       [['--plot', join(dir, 'x.png')], /--plot .*x\.png: the file name must end in \.svg/],
       [['--steps'], /^shardtrain: --steps needs a value$/],
+      // yargs would take --no-plot as a plot named false, and fail inside.
+      [['--no-plot'], /^shardtrain: --no-plot: --plot takes a value, and cannot be negated$/],
+      [['--emptyTasks', ''], /^shardtrain: --emptyTasks: the value is empty$/],
       [['--model', 'conv4k3,relu,dense'], /^shardtrain: --model conv4k3,relu,dense: layer 3 \(dense10\): dense needs a flat input/],
     ] as const) {
       expectRefused(runCli(['bench', ...args]), message);

@@ -101,6 +101,12 @@ describe('shardtrain train', () => {
     expect(whole.stderr).toBe('');
   });
 
+  it('--help shows help even beside an empty value', () => {
+    const r = runCli(['train', '--help', '--epochs', '']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('--epochs');
+  });
+
   it('more threads than Node allows listeners on one signal by default (12 > 10): no warning', () => {
     const r = runCli(['train', '--epochs', '1', ...withOverrides(tiny, ['--threads', '12'])]);
     expect(r.status, r.stderr).toBe(0);
@@ -130,6 +136,10 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     // yargs reads an empty value as 0 for a number flag.
     ['an empty --batch-size', ['--batch-size', ''], /^shardtrain: --batch-size: the value is empty$/],
     ['an empty --lr=', ['--lr='], /^shardtrain: --lr: the value is empty$/],
+    ['an empty --batchSize, as yargs also names it', ['--batchSize', ''], /^shardtrain: --batchSize: the value is empty$/],
+    ['an --epochs of spaces', ['--epochs', ' '], /^shardtrain: --epochs: the value is empty$/],
+    ['--no-data, which yargs reads as a path of false', ['--no-data'], /^shardtrain: --no-data: --data takes a value, and cannot be negated$/],
+    ['a flag given twice, once in camelCase', ['--batch-size', '10', '--batchSize', '20'], /^shardtrain: --batch-size is given more than once$/],
     // --json takes no value: the empty argument after it is a stray argument, not its value.
     ['an empty argument after --json', ['--json', ''], /^shardtrain: Unknown argument: ""$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { refuseEmptyValues } from './raw-flags.js';
+import { helpAsked, refuseMisusedValues } from './raw-flags.js';
 
 interface DeclaredOptions {
   readonly key: Record<string, unknown>;
@@ -19,7 +19,8 @@ export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
   const options = (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
   const takesNoValue = new Set([...options.boolean, ...options.count, ...options.array]);
   const valued = Object.keys(options.key).filter((name) => !takesNoValue.has(name));
-  refuseEmptyValues(hideBin(process.argv), (name) => valued.includes(name));
+  const args = hideBin(process.argv);
+  if (!helpAsked(args)) refuseMisusedValues(args, (name) => valued.includes(name));
   return y.requiresArg(valued);
 }
 

@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { benchBuilder, runBenchCommand } from './bench-command.js';
-import { refuseRepeatedFlags } from './raw-flags.js';
+import { helpAsked, refuseRepeatedFlags } from './raw-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
@@ -34,8 +34,7 @@ async function main(): Promise<void> {
   refuseRepeatedFlags(args);
   // yargs renders every command's help before running it, whether or not it is shown; wrapping that
   // text measures each word's width and took a quarter of a refused run's half second.
-  const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
-  const helpShown = beforeDashes.some((arg) => /^(--help|-h)(=|$)/.test(arg) || arg === 'help');
+  const helpShown = helpAsked(args);
   await yargs(args)
     .scriptName('shardtrain')
     .usage('$0 <command> [options]\n\nData-parallel training of a small CNN on worker threads.')

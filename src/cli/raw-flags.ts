@@ -2,6 +2,9 @@ import { UserError } from '../util/errors.js';
 
 /** A `--name` or `--name=value` argument before any `--`, with the argument after it. */
 interface RawFlag {
+  /** As written, for messages. */
+  readonly written: string;
+  /** In kebab case, as the options are declared: yargs takes `--batchSize` for `--batch-size`. */
   readonly name: string;
   /** The value after '=', if written so. */
   readonly inline: string | undefined;
@@ -15,10 +18,17 @@ function rawFlags(args: readonly string[]): RawFlag[] {
     const arg = args[i];
     if (arg === '--') break;
     if (!arg.startsWith('--') || arg.length < 3) continue;
-    const [name, ...value] = arg.slice(2).split('=');
-    flags.push({ name, inline: value.length > 0 ? value.join('=') : undefined, next: args[i + 1] });
+    const [written, ...value] = arg.slice(2).split('=');
+    const name = written.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    flags.push({ written, name, inline: value.length > 0 ? value.join('=') : undefined, next: args[i + 1] });
   }
   return flags;
+}
+
+/** `--help` or `-h` before any `--`, or the help command: yargs then shows help and checks nothing. */
+export function helpAsked(args: readonly string[]): boolean {
+  const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return beforeDashes.some((arg) => /^(--help|-h)(=|$)/.test(arg) || arg === 'help');
 }
 
 /**
@@ -27,8 +37,8 @@ function rawFlags(args: readonly string[]): RawFlag[] {
  */
 export function refuseRepeatedFlags(args: readonly string[]): void {
   const seen = new Set<string>();
-  for (const { name: written } of rawFlags(args)) {
-    const name = written.replace(/^no-/, '');
+  for (const flag of rawFlags(args)) {
+    const name = flag.name.replace(/^no-/, '');
     if (seen.has(name)) throw new UserError(`--${name} is given more than once`);
     seen.add(name);
   }
@@ -36,10 +46,12 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
 
 /**
  * yargs reads an empty value (`--batch-size ''`, `--lr=`) as 0 for a number flag, so the refusal
- * would say "got 0" of something the user never typed; an empty value is refused as such.
+ * would say "got 0" of something the user never typed, and it takes `--no-plot` as a plot of
+ * false; both are refused as such for the flags that take a value.
  */
-export function refuseEmptyValues(args: readonly string[], takesValue: (name: string) => boolean): void {
-  for (const { name, inline, next } of rawFlags(args)) {
-    if (takesValue(name) && (inline ?? next) === '') throw new UserError(`--${name}: the value is empty`);
+export function refuseMisusedValues(args: readonly string[], takesValue: (name: string) => boolean): void {
+  for (const { written, name, inline, next } of rawFlags(args)) {
+    if (name.startsWith('no-') && takesValue(name.slice(3))) throw new UserError(`--${written}: --${name.slice(3)} takes a value, and cannot be negated`);
+    if (takesValue(name) && (inline ?? next)?.trim() === '') throw new UserError(`--${written}: the value is empty`);
   }
 }
