@@ -242,6 +242,9 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['a colour .npy (28,28,3)', ['bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
     ['a good image followed by a bad one', ['digit7.png', 'corrupt_crc.png'], /corrupt_crc\.png: corrupt PNG/],
     ['no image at all', [], /Not enough non-option arguments/],
+    ['an empty image path', ['digit7.png', ''], /^shardtrain: an image path is empty \(""\)$/],
+    // yargs would drop -d.png and classify the rest.
+    ['an image after --', ['digit7.png', '--', '-d.png'], /^shardtrain: -- "-d\.png": nothing after -- is read; give these before it \(a file whose name starts with - as \.\/-name\)$/],
     ['--image-size with no value', ['digit7.png', '--image-size'], /^shardtrain: --image-size needs a value$/],
   ];
   for (const [what, args, message] of cases) {

@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../util/errors.js';
 import { benchBuilder, runBenchCommand } from './bench-command.js';
-import { helpAsked, refuseRepeatedFlags } from './raw-flags.js';
+import { helpAsked, refuseAfterDashes, refuseRepeatedFlags } from './raw-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   });
   const args = hideBin(process.argv);
   refuseRepeatedFlags(args);
+  refuseAfterDashes(args);
   // yargs renders every command's help before running it, whether or not it is shown; wrapping that
   // text measures each word's width and took a quarter of a refused run's half second.
   const helpShown = helpAsked(args);

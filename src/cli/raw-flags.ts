@@ -31,6 +31,14 @@ export function helpAsked(args: readonly string[]): boolean {
   return beforeDashes.some((arg) => /^(--help|-h)(=|$)/.test(arg) || arg === 'help');
 }
 
+/** No command reads what follows `--`: yargs would drop it, or take it as images past the checks. */
+export function refuseAfterDashes(args: readonly string[]): void {
+  const after = args.indexOf('--');
+  if (after < 0 || after === args.length - 1) return;
+  const rest = args.slice(after + 1).map((arg) => JSON.stringify(arg)).join(' ');
+  throw new UserError(`-- ${rest}: nothing after -- is read; give these before it (a file whose name starts with - as ./-name)`);
+}
+
 /**
  * yargs adds up an integer flag given twice (`--epochs 2 --epochs 1` is 3) and turns other
  * repeated flags into arrays; neither is what anyone means, so a repeated flag is refused.

@@ -49,6 +49,7 @@ export interface ReadImageOptions {
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
 export function readImageFile(path: string, options: ReadImageOptions = {}): InputImage[] {
+  if (path.trim() === '') throw new UserError(`an image path is empty (${JSON.stringify(path)})`);
   const bytes = readImageBytes(path);
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) {
