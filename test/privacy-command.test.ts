@@ -90,7 +90,10 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ['--sample-rate with --batch-size', ['--noise', '1', '--sample-rate', '0.1', '--batch-size', '10', '--train-size', '100', '--steps', '5', '--delta', '1e-5'], /not both/],
     ['--accountant other', ['--noise', '1', ...MECHANISM, '--accountant', 'other'], /accountant/],
     ['--orders with prv', ['--noise', '1', ...MECHANISM, '--accountant', 'prv', '--orders', '2'], /--orders needs a Renyi accountant \(--accountant rdp or rdp-abs\), not prv$/],
-    ['--orders 1,2', ['--noise', '1', ...MECHANISM, '--orders', '1,2'], /--orders must be a comma-separated list of Renyi orders above 1, like 1\.5,2,8,32, got '1,2'$/],
+    ['--orders 1,2', ['--noise', '1', ...MECHANISM, '--orders', '1,2'], /--orders must be a comma-separated list of Renyi orders above 1 and up to 10000, like 1\.5,2,8,32, got '1,2'$/],
+    // The series of an integer order has order + 1 terms: 1e9 took longer than anyone waits.
+    ['--orders 1e9', ['--noise', '1', ...MECHANISM, '--orders', '2,1e9'], /--orders must be .* up to 10000, .* got '2,1e9'$/],
+    ['--orders 2,2', ['--noise', '1', ...MECHANISM, '--orders', '2,2'], /^shardtrain: --orders lists the order 2 twice$/],
     ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
   ];
   for (const [name, args, message] of refusals) {
