@@ -93,6 +93,8 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ['--orders 1,2', ['--noise', '1', ...MECHANISM, '--orders', '1,2'], /--orders must be a comma-separated list of Renyi orders above 1 and up to 10000, like 1\.5,2,8,32, got '1,2'$/],
     // The series of an integer order has order + 1 terms: 1e9 took longer than anyone waits.
     ['--orders 1e9', ['--noise', '1', ...MECHANISM, '--orders', '2,1e9'], /--orders must be .* up to 10000, .* got '2,1e9'$/],
+    // The steps come from --epochs: the message names it, not a --steps nobody gave.
+    ['--epochs past the steps the accountants take', ['--noise', '1', '--sample-rate', '1e-9', '--epochs', '1000000', '--delta', '1e-5'], /^shardtrain: --epochs 1000000 at --sample-rate 1e-9 makes 1000000000000000 steps, more than the 1000000000000 the accountants take$/],
     ['--orders 2,2', ['--noise', '1', ...MECHANISM, '--orders', '2,2'], /^shardtrain: --orders lists the order 2 twice$/],
     ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
   ];

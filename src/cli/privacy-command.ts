@@ -15,7 +15,7 @@ export function privacyBuilder<T>(y: Argv<T>) {
     .option('sample-rate', { type: 'number', describe: 'probability q with which a step takes each training sample (Poisson sampling)' })
     .option('batch-size', { type: 'number', describe: 'instead of --sample-rate, with --train-size: q = 1/ceil(N/B), as Opacus sets it', coerce: positiveInt('batch-size', 1_000_000_000) })
     .option('train-size', { type: 'number', describe: 'training samples N, with --batch-size', coerce: positiveInt('train-size', 1_000_000_000_000) })
-    .option('steps', { type: 'number', describe: 'optimizer steps taken', coerce: positiveInt('steps', 1_000_000_000_000) })
+    .option('steps', { type: 'number', describe: 'optimizer steps taken', coerce: positiveInt('steps', MAX_STEPS) })
     .option('epochs', { type: 'number', describe: 'instead of --steps: E x ceil(N/B) steps with --batch-size, floor(E/q) with --sample-rate', coerce: positiveInt('epochs', 1_000_000) })
     .option('delta', { type: 'number', describe: 'delta of the (epsilon, delta) guarantee, usually below 1/N for N training samples' })
     .option('accountant', {
@@ -78,7 +78,19 @@ export function runPrivacy(a: PrivacyArgs): void {
   process.stdout.write(`${a.json ? JSON.stringify(privacyJson(report)) : formatPrivacy(report)}\n`);
 }
 
+/** Steps the accountants take: a trillion, far past any training run, and still quick to account. */
+const MAX_STEPS = 1_000_000_000_000;
+
 function scheduleFrom(a: PrivacyArgs): Schedule {
+  const schedule = givenSchedule(a);
+  if (a.epochs !== undefined && schedule.steps > MAX_STEPS) {
+    const rate = schedule.batchSize === undefined ? `--sample-rate ${schedule.sampleRate}` : `--batch-size ${schedule.batchSize} of --train-size ${schedule.trainSize}`;
+    throw new UserError(`--epochs ${a.epochs} at ${rate} makes ${schedule.steps} steps, more than the ${MAX_STEPS} the accountants take`);
+  }
+  return schedule;
+}
+
+function givenSchedule(a: PrivacyArgs): Schedule {
   const byBatch = a.batchSize !== undefined || a.trainSize !== undefined;
   if (byBatch && a.sampleRate !== undefined) throw new UserError('give --sample-rate, or --batch-size with --train-size, not both');
   if (!byBatch && a.sampleRate === undefined) throw new UserError('give --sample-rate, or --batch-size with --train-size');
