@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epsilonText, epsilonUp } from '../src/privacy/epsilon-text.js';
+import { epsilonDown, epsilonText, epsilonUp } from '../src/privacy/epsilon-text.js';
 
 describe('an epsilon printed shorter is rounded up, never down', () => {
   it('to the digits asked for, carrying into the next power of ten', () => {
@@ -10,6 +10,13 @@ describe('an epsilon printed shorter is rounded up, never down', () => {
     expect(epsilonUp(123456.7, 4)).toBe(123500);
     expect(epsilonUp(7.32911117143, 6)).toBe(7.32912);
     for (const e of [1e-9, 0.0123456, 3.14159265, 42.42424, 8765.4321]) expect(epsilonUp(e, 4)).toBeGreaterThanOrEqual(e);
+  });
+
+  it('a lower bound is rounded down, so that it stays one', () => {
+    expect(epsilonDown(1.8181076682, 6)).toBe(1.8181);
+    expect(epsilonDown(2.5954, 4)).toBe(2.595);
+    expect(epsilonDown(10.00004, 4)).toBe(10);
+    for (const e of [1e-9, 0.0123456, 3.14159265, 42.42424, 8765.4321]) expect(epsilonDown(e, 4)).toBeLessThanOrEqual(e);
   });
 
   it('as the reports print it: four digits with trailing zeros; infinity and zero as they are', () => {

@@ -23,6 +23,12 @@ describe('shardtrain privacy --noise: the epsilon spent', () => {
     );
   });
 
+  it('prv: its lower bound and estimate in words, six digits, the lower bound rounded down', () => {
+    expect(privacy(['--noise', '1', '--sample-rate', '0.01', '--epochs', '10', '--delta', '1e-5', '--accountant', 'prv']).split('\n')[0]).toMatch(
+      /^epsilon \d\.\d{5} at delta 1e-5 \(prv accountant, lower bound \d\.\d{1,5}, estimate \d\.\d{1,5}\)$/,
+    );
+  });
+
   it('--json: one object with the mechanism, epsilon to full precision and the order', () => {
     const out = privacyJson(['--noise', '1.5', ...MECHANISM]);
     expect(out).toMatchObject({ accountant: 'rdp', delta: 1e-5, noise: 1.5, sampleRate: 0.04, steps: 2250, order: 3.9 });

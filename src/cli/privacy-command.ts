@@ -4,7 +4,7 @@ import { poissonSchedule, stepsOfEpochs } from '../privacy/poisson-schedule.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
-import { epsilonUp } from '../privacy/epsilon-text.js';
+import { epsilonDown, epsilonUp } from '../privacy/epsilon-text.js';
 
 // The noise, rate, delta and target are checked by the accountant, which names them as settings:
 // the messages then read the same here and in train.
@@ -134,10 +134,18 @@ function privacyJson(r: PrivacyReport): Record<string, unknown> {
   };
 }
 
+/** An accountant's detail beside the epsilon: PRV's bounds are rounded as the epsilon is, outward. */
+function detailText(key: string, value: number): string {
+  if (key === 'order') return `best order ${value}`;
+  if (key === 'epsilonLower') return `lower bound ${epsilonDown(value, 6)}`;
+  if (key === 'epsilonEstimate') return `estimate ${Number(value.toPrecision(6))}`;
+  return `${key} ${value}`;
+}
+
 /** Two lines: what is spent (or the noise found), then the mechanism it was computed for; with --orders a third, the RDP at each. */
 function formatPrivacy(r: PrivacyReport): string {
   const { epsilon, ...details } = r.spent;
-  const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => `${key === 'order' ? 'best order' : key} ${value}`)].join(', ');
+  const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => detailText(key, value as number))].join(', ');
   const first =
     r.targetEpsilon === undefined
       ? `epsilon ${epsilonUp(epsilon, 6)} at delta ${small(r.delta)} (${how})`

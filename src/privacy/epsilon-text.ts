@@ -11,6 +11,15 @@ export function epsilonUp(epsilon: number, digits: number): number {
 }
 
 /** As the reports print an epsilon: four significant digits, rounded up. */
+/** A lower bound on epsilon rounded down to `digits` significant digits, so that it stays one. */
+export function epsilonDown(epsilon: number, digits: number): number {
+  if (!Number.isFinite(epsilon) || epsilon <= 0) return epsilon;
+  const nearest = Number(epsilon.toPrecision(digits));
+  if (nearest <= epsilon) return nearest;
+  const unit = 10 ** (Math.floor(Math.log10(nearest)) - digits + 1);
+  return Number((nearest - unit).toPrecision(digits));
+}
+
 export function epsilonText(epsilon: number): string {
   return epsilonUp(epsilon, 4).toPrecision(4);
 }
