@@ -22,7 +22,7 @@ describe('train --data with channels refuses in one line, exit 2, before trainin
     ],
     ['--channels for (N,H,W) images', ['--data', channels('gray_nhw.npz'), '--channels', 'first'], /gray_nhw\.npz: key 'trainimages': images of shape \(4, 5, 6\) have no channel axis, so --channels first would do nothing; leave it out$/],
     ['--channels without --data', ['--channels', 'last'], /^shardtrain: --channels describes a --data file, and none is given: the embedded digits would ignore it$/],
-    ['--channels neither first nor last', ['--data', channels('rgb_u1_nhwc.npz'), '--channels', 'middle'], /Invalid values: Argument: channels, Given: "middle", Choices: "first", "last"$/],
+    ['--channels neither first nor last', ['--data', channels('rgb_u1_nhwc.npz'), '--channels', 'middle'], /^shardtrain: --channels must be one of "first", "last", got "middle"$/],
     ['a NaN in channel 2: where it is', ['--data', channels('bad_nan_nhwc.npz')], /bad_nan_nhwc\.npz: key 'trainimages': image 1 channel 2 row 2 column 4 is NaN \(pixels must be finite\)$/],
     ['RGB training images and gray test images', ['--data', channels('bad_channels_mismatch.npz')], /bad_channels_mismatch\.npz: training images \('trainimages'\) are 3x5x6 but test images \('testimages'\) are 1x5x6$/],
     // Read correctly, but the seed's network reads one value per pixel: it would mix images.

@@ -24,8 +24,10 @@ export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
   return y.requiresArg(valued);
 }
 
-/** yargs' wording for a missing value, in ours. */
+/** yargs' wording for a missing value or one outside the choices, in ours. */
 export function describeMissingValue(message: string): string {
   const missing = /^Not enough arguments following: (\S+)$/.exec(message);
-  return missing ? `--${missing[1]} needs a value` : message;
+  if (missing) return `--${missing[1]} needs a value`;
+  const choice = /^Invalid values: Argument: (\S+), Given: (.*), Choices: (.*)$/.exec(message);
+  return choice ? `--${choice[1]} must be one of ${choice[3]}, got ${choice[2]}` : message;
 }
