@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epsilonDown, epsilonText, epsilonUp } from '../src/privacy/epsilon-text.js';
+import { deltaText, epsilonDown, epsilonText, epsilonUp } from '../src/privacy/epsilon-text.js';
 
 describe('an epsilon printed shorter is rounded up, never down', () => {
   it('to the digits asked for, carrying into the next power of ten', () => {
@@ -17,6 +17,12 @@ describe('an epsilon printed shorter is rounded up, never down', () => {
     expect(epsilonDown(2.5954, 4)).toBe(2.595);
     expect(epsilonDown(10.00004, 4)).toBe(10);
     for (const e of [1e-9, 0.0123456, 3.14159265, 42.42424, 8765.4321]) expect(epsilonDown(e, 4)).toBeLessThanOrEqual(e);
+  });
+
+  it('a delta as people write it: 1e-5, not 0.00001; larger ones as they are', () => {
+    expect(deltaText(0.00001)).toBe('1e-5');
+    expect(deltaText(1.2493e-4)).toBe('1.2493e-4');
+    expect(deltaText(0.004)).toBe('0.004');
   });
 
   it('as the reports print it: four digits with trailing zeros; infinity and zero as they are', () => {

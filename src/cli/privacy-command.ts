@@ -4,7 +4,7 @@ import { poissonSchedule, stepsOfEpochs } from '../privacy/poisson-schedule.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
-import { epsilonDown, epsilonUp } from '../privacy/epsilon-text.js';
+import { deltaText, epsilonDown, epsilonUp } from '../privacy/epsilon-text.js';
 
 // The noise, rate, delta and target are checked by the accountant, which names them as settings:
 // the messages then read the same here and in train.
@@ -148,8 +148,8 @@ function formatPrivacy(r: PrivacyReport): string {
   const how = [`${r.kind} accountant`, ...Object.entries(details).map(([key, value]) => detailText(key, value as number))].join(', ');
   const first =
     r.targetEpsilon === undefined
-      ? `epsilon ${epsilonUp(epsilon, 6)} at delta ${small(r.delta)} (${how})`
-      : `noise multiplier ${r.noise} spends epsilon ${epsilonUp(epsilon, 6)} (target ${r.targetEpsilon}) at delta ${small(r.delta)} (${how})`;
+      ? `epsilon ${epsilonUp(epsilon, 6)} at delta ${deltaText(r.delta)} (${how})`
+      : `noise multiplier ${r.noise} spends epsilon ${epsilonUp(epsilon, 6)} (target ${r.targetEpsilon}) at delta ${deltaText(r.delta)} (${how})`;
   const s = r.schedule;
   const rate = s.batchSize === undefined ? `sample rate ${s.sampleRate}` : `sample rate 1/${Math.round(1 / s.sampleRate)} (batch size ${s.batchSize} of ${s.trainSize})`;
   const steps = `${s.steps} steps${s.epochs === undefined ? '' : ` (${s.epochs} epochs)`}`;
@@ -158,9 +158,3 @@ function formatPrivacy(r: PrivacyReport): string {
   const values = r.rdp.orders.map((order, k) => `${order}: ${r.rdp!.values[k].toExponential(8)}`);
   return `${first}\n${second}\nRDP at each order: ${values.join(', ')}`;
 }
-
-/** 1e-5 as people write it, not JavaScript's 0.00001. */
-function small(v: number): string {
-  return v > 0 && v < 1e-3 ? v.toExponential() : String(v);
-}
-

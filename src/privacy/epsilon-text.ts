@@ -20,6 +20,11 @@ export function epsilonDown(epsilon: number, digits: number): number {
   return Number((nearest - unit).toPrecision(digits));
 }
 
+/** A delta as reports and messages write it: 1e-5, not 0.00001. */
+export function deltaText(delta: number): string {
+  return delta > 0 && delta < 1e-3 ? delta.toExponential() : String(delta);
+}
+
 export function epsilonText(epsilon: number): string {
   return epsilonUp(epsilon, 4).toPrecision(4);
 }

@@ -1,5 +1,6 @@
 import { SettingError } from '../util/errors.js';
 import { type AccountantKind, noiseForTarget } from './accountant.js';
+import { deltaText, epsilonDown } from './epsilon-text.js';
 import { poissonSchedule } from './poisson-schedule.js';
 
 /** How a private run takes its batches: Poisson sampling (what the accountants assume) or the epoch's shuffle. */
@@ -57,7 +58,7 @@ export function resolvePrivacy(request: PrivacyRequest, samples: number, batchSi
   const { clip, delta, noise, targetEpsilon } = request;
   if (!(clip > 0 && Number.isFinite(clip))) throw new SettingError('clip', (name) => `${name('clip')} must be a positive number, got ${clip}`);
   if (!(delta > 0 && delta < 1 / samples)) {
-    throw new SettingError('delta', (name) => `${name('delta')} ${delta} must lie between 0 and 1/N = ${1 / samples} for the ${samples} training samples (1/N or more would allow publishing a sample outright)`);
+    throw new SettingError('delta', (name) => `${name('delta')} ${deltaText(delta)} must lie below 1/N, ${deltaText(epsilonDown(1 / samples, 5))} for the ${samples} training samples (1/N or more would allow publishing a sample outright)`);
   }
   if (noise !== undefined) {
     if (!(noise > 0 && Number.isFinite(noise))) throw new SettingError('noise', (name) => `${name('noise')} must be a positive number, got ${noise}`);
