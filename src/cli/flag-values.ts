@@ -20,7 +20,7 @@ export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
   const takesNoValue = new Set([...options.boolean, ...options.count, ...options.array]);
   const valued = Object.keys(options.key).filter((name) => !takesNoValue.has(name));
   const args = hideBin(process.argv);
-  if (!helpAsked(args)) refuseMisusedValues(args, (name) => valued.includes(name));
+  if (!helpAsked(args)) refuseMisusedValues(args, (name) => valued.includes(name), (name) => options.boolean.includes(name));
   return y.requiresArg(valued);
 }
 

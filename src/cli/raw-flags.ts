@@ -54,11 +54,12 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
 
 /**
  * yargs reads an empty value (`--batch-size ''`, `--lr=`) as 0 for a number flag, so the refusal
- * would say "got 0" of something the user never typed, and it takes `--no-plot` as a plot of
- * false; both are refused as such for the flags that take a value.
+ * would say "got 0" of something the user never typed, takes `--no-plot` as a plot of false, and
+ * `--json=` as no JSON; each is refused as such.
  */
-export function refuseMisusedValues(args: readonly string[], takesValue: (name: string) => boolean): void {
+export function refuseMisusedValues(args: readonly string[], takesValue: (name: string) => boolean, isSwitch: (name: string) => boolean): void {
   for (const { written, name, inline, next } of rawFlags(args)) {
+    if (isSwitch(name) && inline?.trim() === '') throw new UserError(`--${written}=: --${name} is a switch and takes no value`);
     if (name.startsWith('no-') && takesValue(name.slice(3))) throw new UserError(`--${written}: --${name.slice(3)} takes a value, and cannot be negated`);
     if (takesValue(name) && (inline ?? next)?.trim() === '') throw new UserError(`--${written}: the value is empty`);
   }
