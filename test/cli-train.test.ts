@@ -151,7 +151,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['a --model size of zero', ['--model', 'conv0k3,flatten,dense'], /layer 1 \(conv0k3\): conv's output channels must be at least 1, got 0/],
     ['a last dense layer of another width than the classes', ['--model', 'conv4k3,relu,flatten,dense7'], /layer 4 \(dense7\): the last dense layer has 7 outputs but the data has 10 classes$/],
     ['dense without flatten', ['--model', 'conv4k3,relu,dense'], /layer 3 \(dense10\): dense needs a flat input, .*: put a flatten before it$/],
-    ['a --model JSON file that is missing', ['--model', '/nonexistent/net.json'], /^shardtrain: --model \/nonexistent\/net.json: cannot read \(ENOENT\)$/],
+    ['a --model JSON file that is missing', ['--model', '/nonexistent/net.json'], /^shardtrain: --model \/nonexistent\/net.json: no such file$/],
     ['a --model JSON file that does not parse', ['--model', MODELS + 'trailing_comma.json'], /--model .*trailing_comma.json: the JSON description does not parse at line 1, column 53/],
     ['seed flags with another --model', ['--model', 'opacus-mnist', '--filters1', '4'], /^shardtrain: --filters1 sizes the seed network; --model opacus-mnist describes its own layers$/],
     ['gradient slots past the memory limit', ['--model', 'conv256k3p1,relu,conv256k3p1,relu,flatten,dense', '--batch-size', '1000', '--train-count', '1000'], /slots need batch 1000 x 793,354 values x 4 bytes = 3026\.4 MiB, more than the 2048\.0 MiB available: use a batch of at most 676/],

@@ -1,4 +1,4 @@
-import { readWhole } from '../data/read-whole.js';
+import { readFileAs } from '../data/read-whole.js';
 import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.js';
 import { MODEL_SETTINGS } from '../model/config.js';
@@ -52,9 +52,9 @@ function withModelFlag<T>(text: string, body: () => T): T {
 
 function readJson(path: string): string {
   try {
-    return readWhole(path).toString('utf8');
+    return readFileAs(path, 'a JSON file').toString('utf8');
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`--model ${e.message}`);
-    throw new UserError(`--model ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw e;
   }
 }

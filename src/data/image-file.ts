@@ -8,7 +8,7 @@
  *
  * Every problem is one UserError line naming the file.
  */
-import { readWhole } from './read-whole.js';
+import { readFileAs } from './read-whole.js';
 import type { ChannelsLayout } from './dataset.js';
 import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
 import { parseNpy, type NpyArray } from './npy.js';
@@ -50,7 +50,7 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
 export function readImageFile(path: string, options: ReadImageOptions = {}): InputImage[] {
   if (path.trim() === '') throw new UserError(`an image path is empty (${JSON.stringify(path)})`);
-  const bytes = readImageBytes(path);
+  const bytes = readFileAs(path, 'an image');
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) {
     const picture = decodePng(bytes, path);
@@ -60,18 +60,6 @@ export function readImageFile(path: string, options: ReadImageOptions = {}): Inp
   throw new UserError(`${path}: ${whatItIs(bytes)}; predict reads PNG images and .npy arrays`);
 }
 
-function readImageBytes(path: string): Uint8Array {
-  try {
-    return readWhole(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not an image`);
-    if (code === 'EACCES') throw new UserError(`${path}: permission denied`);
-    throw new UserError(`${path}: cannot read (${code ?? String(e)})`);
-  }
-}
 
 /** Names the formats people actually pass by mistake. */
 function whatItIs(bytes: Uint8Array): string {

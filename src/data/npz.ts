@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import type JSZip from 'jszip';
 import { UserError } from '../util/errors.js';
 import { loadJSZip } from './jszip.js';
-import { readWhole } from './read-whole.js';
+import { readFileAs } from './read-whole.js';
 import { checkNpyDataLength, decodeNpyData, npyDataOffset, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader, type ParseNpyOptions } from './npy.js';
 
 export interface NpzArchive {
@@ -25,7 +25,7 @@ export interface NpzArchive {
 
 /** Opens an archive and lists its arrays without decompressing any of them. */
 export async function openNpz(path: string): Promise<NpzArchive> {
-  const bytes = readArchive(path);
+  const bytes = readFileAs(path, 'an .npz file');
   checkZipMagic(bytes, path);
   const jszip = await loadJSZip();
   let zip: JSZip;
@@ -178,18 +178,6 @@ async function findCrcMismatch(bytes: Uint8Array): Promise<string | undefined> {
   return undefined;
 }
 
-function readArchive(path: string): Uint8Array {
-  try {
-    return readWhole(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not an .npz file`);
-    if (code === 'EACCES') throw new UserError(`${path}: permission denied`);
-    throw new UserError(`${path}: cannot read (${oneLine(e)})`);
-  }
-}
 
 /** jszip's own message for a non-zip is about a missing central directory; say what the file is instead. */
 function checkZipMagic(bytes: Uint8Array, path: string): void {

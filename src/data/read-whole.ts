@@ -30,3 +30,17 @@ export function readWhole(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
     closeSync(fd);
   }
 }
+
+/** readWhole, with a failure of the file system as one line about `path`; `what` is the file it should be. */
+export function readFileAs(path: string, what: string): Buffer {
+  try {
+    return readWhole(path);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not ${what}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${path}: permission denied`);
+    throw new UserError(`${path}: cannot read (${code ?? (e as Error).message.split('\n')[0]})`);
+  }
+}
