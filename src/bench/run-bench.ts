@@ -54,13 +54,17 @@ export interface ThreadResult {
    * (paired by repeat, as the trainer's), and the trainer's speedup as a share of that (1: the
    * trainer loses nothing to coordination).
    */
-  readonly bareKernel?: { readonly samplesPerSec: number; readonly speedup: number; readonly share: number };
+  /** samplesPerSec is the median of runs, one a repeat. */
+  readonly bareKernel?: { readonly samplesPerSec: number; readonly runs: readonly number[]; readonly speedup: number; readonly share: number };
   /** bench --dp: private training's samples/s, and the median of each repeat's private run over its ordinary one. */
   readonly private?: { readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] }; readonly ratio: number };
 }
 
 export interface BenchResult {
   readonly machine: MachineInfo;
+  /** Where the images came from, and how many training images the runs drew from. */
+  readonly data: { readonly source: string; readonly trainImages: number };
+  readonly seed: number;
   readonly kernels: string;
   readonly model: string;
   readonly dtype: string;
@@ -68,6 +72,7 @@ export interface BenchResult {
   readonly steps: number;
   readonly warmup: number;
   readonly repeat: number;
+  readonly emptyTasks: number;
   readonly parameters: number;
   readonly multiplyAddsPerSample: number;
   /** Bytes of the per-sample gradient slots (batch x values per slot). */
@@ -156,7 +161,7 @@ export async function runBench(
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
       summedBy: list[0].summedBy,
-      ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRates), speedup: bareSpeedup, share: speedup / bareSpeedup } }),
+      ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRates), runs: bareRates, speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}
         : { private: { samplesPerSec: { median: privateMedian, min: Math.min(...privateRates), max: Math.max(...privateRates), runs: privateRates }, ratio: pairedRatio(privateRates, rates) } }),
@@ -164,6 +169,8 @@ export async function runBench(
   });
   return {
     machine,
+    data: { source: dataset.source, trainImages: dataset.train.count },
+    seed: train.seed,
     kernels: info!.kernels,
     model: info!.model,
     dtype: train.dtype,
@@ -171,6 +178,7 @@ export async function runBench(
     steps: options.steps,
     warmup: options.warmup,
     repeat: options.repeat,
+    emptyTasks: options.emptyTasks,
     parameters: info!.parameters,
     multiplyAddsPerSample: info!.multiplyAddsPerSample,
     gradientSlotBytes: train.batchSize * info!.slotValues * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
