@@ -1,6 +1,6 @@
 // One test per bad input: loadDataset must fail with a one-line UserError (exit code 2) that
 // starts with the file (and key) and says what is wrong. Fixtures by scripts/make_data_fixtures.py.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -50,6 +50,26 @@ describe('loadDataset: the path itself', () => {
 
   const empty = mkdtempSync(join(tmpdir(), 'empty-data-'));
   afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+  // Sparse files: 3 GiB announced, a few bytes on disk. Node reads a file whole into at most 2 GiB.
+  const huge = mkdtempSync(join(tmpdir(), 'huge-data-'));
+  afterAll(() => rmSync(huge, { recursive: true, force: true }));
+  const sparse = (path: string, start: number[]) => {
+    writeFileSync(path, Buffer.from(start));
+    truncateSync(path, 3 * 2 ** 30);
+  };
+  it('an .npz archive past 2 GiB', async () => {
+    const path = join(huge, 'huge.npz');
+    sparse(path, [0x50, 0x4b, 0x03, 0x04]);
+    expect(await messageOf({ path })).toBe(`${path}: larger than 2 GiB, more than can be read whole`);
+  });
+  it('a gzipped IDX file past 2 GiB', async () => {
+    const idx = join(huge, 'idx');
+    cpSync(fixture('idx_gz'), idx, { recursive: true });
+    const images = join(idx, 'train-images-idx3-ubyte.gz');
+    sparse(images, [0x1f, 0x8b]);
+    expect(await messageOf({ path: idx })).toBe(`${images}: larger than 2 GiB, more than can be read whole`);
+  });
   it('a directory with neither IDX nor .npy files', async () => {
     expect(await messageOf({ path: empty })).toMatch(new RegExp(`^${empty}: no dataset in this directory: expected the IDX files train-images-idx3-ubyte, .* or \\.npy files`));
   });

@@ -1,21 +1,35 @@
 import { UserError } from '../util/errors.js';
 
-/** What a failed file-system call says about the path, in the words the data errors use. */
-function readProblem(e: unknown): string {
+export interface ReadWording {
+  /** What the path should have been, for a directory found instead: 'an image', 'an .npz file'. */
+  what?: string;
+  /** For a missing path: data paths may name a directory, other paths name files. */
+  missing?: string;
+}
+
+/** What a failed file-system call says about the path, in one set of words for every reader. */
+export function readProblem(e: unknown, { what = 'a file', missing = 'no such file or directory' }: ReadWording = {}): string {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'ENOENT') return missing;
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a file';
+  if (code === 'EISDIR') return `is a directory, not ${what}`;
   if (code === 'ENOTDIR') return 'a part of the path is not a directory';
-  return `cannot read (${code ?? (e as Error).message})`;
+  // Node reads a file whole into one buffer of at most 2 GiB.
+  if (code === 'ERR_FS_FILE_TOO_LARGE') return 'larger than 2 GiB, more than can be read whole';
+  return `cannot read (${code ?? (e as Error).message.split('\n')[0]})`;
+}
+
+/** Whether `e` is a failure of the file system (not of the data or the code). */
+function isFileSystemError(e: unknown): boolean {
+  return e instanceof Error && ('syscall' in e || (e as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE');
 }
 
 /** `read()`, with a failure of the file system (not of the data) as one line about `path`. */
-export function whileReading<T>(path: string, read: () => T): T {
+export function whileReading<T>(path: string, read: () => T, wording?: ReadWording): T {
   try {
     return read();
   } catch (e) {
-    if (!(e instanceof Error && 'syscall' in e)) throw e;
-    throw new UserError(`${path}: ${readProblem(e)}`);
+    if (!isFileSystemError(e)) throw e;
+    throw new UserError(`${path}: ${readProblem(e, wording)}`);
   }
 }

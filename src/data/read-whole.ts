@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { whileReading } from './read-errors.js';
 
 /** Pipes and devices have no size to check against; they are read up to this many bytes. */
 export const MAX_UNSIZED_BYTES = 512 * 2 ** 20;
@@ -33,14 +34,5 @@ export function readWhole(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
 
 /** readWhole, with a failure of the file system as one line about `path`; `what` is the file it should be. */
 export function readFileAs(path: string, what: string): Buffer {
-  try {
-    return readWhole(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, not ${what}`);
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${path}: permission denied`);
-    throw new UserError(`${path}: cannot read (${code ?? (e as Error).message.split('\n')[0]})`);
-  }
+  return whileReading(path, () => readWhole(path), { what, missing: 'no such file' });
 }
