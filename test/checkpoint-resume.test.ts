@@ -35,6 +35,9 @@ describe('train --checkpoint / --resume', () => {
     expect(first.status, first.stderr).toBe(0);
     const other = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--model', 'opacus-mnist']);
     expectRefused(other, /^shardtrain: --resume .*: the checkpoint was trained with --model conv3k5x3p2x1,.*, not with --model conv16k8s2p3,/);
+    // --model seed names a network too, even though the seed's is asked for by its own flags.
+    const seed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--model', 'seed']);
+    expectRefused(seed, /^shardtrain: --resume .*: the checkpoint was trained with --model conv3k5x3p2x1,.*, not with --model seed$/);
     const second = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--threads', '3', '--save', join(dir, 'resumed.npz')]);
     expect(second.status, second.stderr).toBe(0);
     const resumed = await weightBytes(join(dir, 'resumed.npz'));

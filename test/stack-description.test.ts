@@ -111,6 +111,12 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['conv4k3s0,flatten,dense', 1, /stride must be at least 1, got 0/],
     ['conv4k3x0,flatten,dense', 1, /kernel width must be at least 1, got 0/],
     ['flatten,dense0', 2, /width must be at least 1, got 0/],
+    // Signs and fractions that pass as whole numbers: the grammar's sizes are digits.
+    ['conv16k+3,flatten,dense', 1, /kernel must be written in digits only, got '\+3'/],
+    ['conv16k3.0,flatten,dense', 1, /kernel must be written in digits only, got '3\.0'/],
+    ['conv16k3p-0,flatten,dense', 1, /padding must be written in digits only, got '-0'/],
+    // 400 digits read as Infinity, which is no reason to say "got null".
+    [`flatten,dense${'9'.repeat(400)}`, 2, /dense's width is too large$/],
     // Only the last dense layer may leave its width out.
     ['flatten,dense,relu,dense', 2, /only the last dense layer may leave out its width/],
   ])('%s: layer %s', (description, layer, problem) => {
@@ -146,6 +152,9 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['{"layer": []}', 'unknown key "layer" in the JSON description'],
     ['{"input": [28, 28], "layers": [{"type": "flatten"}]}', '"input" must be [channels, height, width], got [28,28]'],
     ['{"classes": 1, "layers": [{"type": "flatten"}]}', '"classes" must be at least 2, got 1'],
+    ['{"classes": 1e400, "layers": [{"type": "flatten"}]}', '"classes" is too large'],
+    // V8 words trailing text "... after JSON at position N"; the line and column say where.
+    ['{"layers": [{"type": "flatten"}]} x', 'the JSON description does not parse at line 1, column 35: Unexpected non-whitespace character'],
   ])('%s', (description, problem) => {
     expect(() => parseDescription(description)).toThrow(ModelSpecError);
     expect(errorOf(description).message).toContain(problem);
@@ -158,11 +167,28 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['{"layers": [{"type": "conv", "out": 3, "kernel": 3, "padding": -1}]}', 1, '"padding" must not be negative, got -1'],
     ['{"layers": [{"type": "conv", "kernel": 3}]}', 1, 'conv needs "out", its output channels'],
     ['{"layers": [{"type": "flatten"}, {"type": "dense", "out": 2.5}]}', 2, '"out" must be an integer, got 2.5'],
+    // Names that every object inherits are not layer types.
+    ['{"layers": [{"type": "constructor"}]}', 1, 'unknown layer type "constructor"'],
+    ['{"layers": [{"type": "__proto__"}]}', 1, 'unknown layer type "__proto__"'],
   ])('%s: layer %i', (description, layer, problem) => {
     const e = errorOf(description);
     expect(e.layer).toBe(layer);
     expect(e.message).toContain(problem);
     expect(e.layerText).toBe(JSON.stringify(JSON.parse(description).layers[layer - 1]));
+  });
+  it('JSON: 1e400 is too large, and the layer shows it as Infinity rather than as null', () => {
+    const e = errorOf('{"layers": [{"type": "flatten"}, {"type": "dense", "out": 1e400}]}');
+    expect(e.message).toBe('layer 2 ({"type":"dense","out":Infinity}): "out" is too large');
+  });
+  it('JSON: a layer nested past what JSON.stringify can recurse is named in a short line, not a stack overflow', () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const e = errorOf(`{"layers": [{"type": "flatten"}, {"type": "dense", "out": 10, "x": ${deep}}]}`);
+    expect(e.message).toBe('layer 2 ({...}): unknown option "x" of dense (options: out)');
+    const wide = errorOf(`{"layers": [{"type": "flatten"}, {"type": "dense", "x": "${'y'.repeat(5000)}"}]}`);
+    expect(wide.message.length).toBeLessThan(150);
+  });
+  it('JSON: a byte order mark, as some editors write, is not part of the text', () => {
+    expect(parseSpecJson('\uFEFF{"layers": [{"type": "flatten"}, {"type": "dense"}]}').layers).toHaveLength(2);
   });
   it('a description for other images or classes than the data', () => {
     const text = '{"input": [3, 32, 32], "classes": 10, "layers": [{"type": "flatten"}, {"type": "dense"}]}';

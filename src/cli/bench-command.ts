@@ -64,7 +64,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   // the kernels fast, which would flatter the ordinary runs).
   const settings = settingsFromFlags({ ...a, dp: undefined });
   const dataset = await loadData(settings.data);
-  modelForData(settings.model, dataset, a.model);
+  modelForData(settings.model, dataset, a.model === undefined ? undefined : `--model ${a.model}`);
   if (dataset.train.count < a.batchSize) {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
   }

@@ -32,20 +32,21 @@ export function modelChoiceFrom(a: ModelChoiceFlags): ModelChoice {
   if (seedFlag !== undefined) {
     throw new SettingError(seedFlag, (name) => `${name(seedFlag)} sizes the seed network; ${name('model')} ${text} describes its own layers`);
   }
-  return { kind: 'stack', layers: withModelFlag(text, () => (text.endsWith('.json') ? parseSpecJson(readJson(text)) : parseDescription(text))) };
+  return { kind: 'stack', layers: withSource(`--model ${text}`, () => (/\.json$/i.test(text) ? parseSpecJson(readJson(text)) : parseDescription(text))) };
 }
 
-/** The network for the data, or one line naming --model and what does not fit. */
-export function modelForData(choice: ModelChoice, dataset: Dataset, given: string | undefined): Model {
+/** The network for the data, or one line naming where it came from (`source`, such as --model TEXT) and what does not fit. */
+export function modelForData(choice: ModelChoice, dataset: Dataset, source: string | undefined): Model {
   const shape = { input: [dataset.train.channels, dataset.train.height, dataset.train.width] as const, classes: dataset.classes };
-  return given === undefined ? buildModel(choice, shape) : withModelFlag(given, () => buildModel(choice, shape));
+  return source === undefined ? buildModel(choice, shape) : withSource(source, () => buildModel(choice, shape));
 }
 
-function withModelFlag<T>(text: string, body: () => T): T {
+/** `body`, with a description that does not fit named by where it came from: `--model TEXT`, `--init FILE`. */
+function withSource<T>(source: string, body: () => T): T {
   try {
     return body();
   } catch (e) {
-    if (e instanceof ModelSpecError) throw new UserError(`--model ${text}: ${e.message}`);
+    if (e instanceof ModelSpecError) throw new UserError(`${source}: ${e.message}`);
     throw e;
   }
 }

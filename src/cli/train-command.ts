@@ -99,7 +99,8 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (resumed !== null && identity !== null) checkSameData(resumed.meta, identity, a.resume!);
   const initial = a.init === undefined ? null : await initialWeights(a, a.init, settings, dataset);
   const choice: ModelChoice = initial?.choice ?? settings.model;
-  const build = () => modelForData(choice, dataset, resumed === null ? a.model : undefined);
+  const source = resumed !== null ? undefined : initial !== null ? `--init ${a.init}` : a.model === undefined ? undefined : `--model ${a.model}`;
+  const build = () => modelForData(choice, dataset, source);
   const model = await withDataSource(settings.data.data, async () => (resumed === null ? build() : fromCheckpoint(a.resume!, build)));
   const privacy = privacyOf(settings, dataset.train.count, epochs);
   if (resumed !== null) checkPosition(a.resume!, resumed.meta.position.batch, stepsPerEpochOf(settings, dataset.train.count));

@@ -3,7 +3,6 @@ import type { Dtype } from '../model/float-array.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../train/defaults.js';
 import { type KernelChoice, resolveKernels } from '../kernels/index.js';
 
-import type { ModelChoice } from '../model/model.js';
 import type { RngKind } from '../rng/streams.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 import type { DataSelection } from '../data/dataset.js';
@@ -70,18 +69,10 @@ export function settingsFromCheckpoint(a: SettingFlags, meta: CheckpointMeta, di
     dtype, seed, rng, batchSize, dropLast, optimizer, lr, momentum, beta1, beta2, eps,
     dp, privacy: privacyFlagsGiven(a),
     filters1, kernel1, stride1, filters2, kernel2, stride2,
-    stack: stackChoiceOf(a),
+    model: a.model === undefined ? undefined : modelChoiceFrom(a),
     data: dataSelectionOf(a),
   };
   return resumedSettings(request, meta, dir);
-}
-
-/** The layer stack --model names, if it names one (the seed network is checked by its own flags). */
-function stackChoiceOf(a: SettingFlags): (ModelChoice & { kind: 'stack' }) | undefined {
-  if (a.model === undefined) return undefined;
-  const { filters1, kernel1, stride1, filters2, kernel2, stride2, model } = a;
-  const choice = modelChoiceFrom({ filters1, kernel1, stride1, filters2, kernel2, stride2, model });
-  return choice.kind === 'stack' ? choice : undefined;
 }
 
 /** Epochs to reach: --epochs, or the default of ordinary or private training. */

@@ -82,6 +82,7 @@ function decodeNpyText(bytes: Uint8Array, where: string): string {
   for (let at = dataOffset; at + 4 <= bytes.length; at += 4) {
     const code = view.getUint32(at, true);
     if (code === 0) break;
+    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new UserError(`${where}: not valid text (code point 0x${code.toString(16)})`);
     text += String.fromCodePoint(code);
   }
   return text;

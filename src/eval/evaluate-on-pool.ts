@@ -3,6 +3,7 @@ import { type Model, modelClasses, modelShape } from '../model/model.js';
 import { createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import { Coordinator } from '../parallel/coordinator.js';
+import { checkMemory, runMemory } from '../parallel/run-memory.js';
 import { createSharedState } from '../parallel/shared-state.js';
 import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
 
@@ -35,8 +36,10 @@ export async function evaluateOnPool(
   const started = performance.now();
   // The kernels training used, or the last bits of the loss would differ from its report.
   const backend = await createBackend(kernels, dtype);
+  const shape = modelShape(model);
+  checkMemory(runMemory(backend, model, shape, { slots: 1, threads, optimizerStates: 0, noise: false }), backend.memoryLimit, 'evaluate');
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
-  const state = createSharedState(model, backend, takeFirst(test, 0), test, modelShape(model), 1);
+  const state = createSharedState(model, backend, takeFirst(test, 0), test, shape, 1);
   state.params.set(params);
   const coordinator = new Coordinator(state, threads);
   try {

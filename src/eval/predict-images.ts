@@ -1,6 +1,7 @@
 import { createBackend } from '../kernels/index.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
-import { type Model, modelClasses } from '../model/model.js';
+import { type Model, modelClasses, modelShape } from '../model/model.js';
+import { checkMemory, runMemory } from '../parallel/run-memory.js';
 import { argmax, softmax } from '../model/softmax-cross-entropy.js';
 
 export interface Prediction {
@@ -15,7 +16,9 @@ export interface Prediction {
  * kernels: predict handles a few images, and starting a pool would cost more than classifying them.
  */
 export async function predictImages(model: Model, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Promise<Prediction[]> {
-  const network = (await createBackend('typescript', dtype)).sampleKernels(model);
+  const backend = await createBackend('typescript', dtype);
+  checkMemory(runMemory(backend, model, modelShape(model), { slots: 0, threads: 1, optimizerStates: 0, noise: false }), backend.memoryLimit, 'predict');
+  const network = backend.sampleKernels(model);
   network.prepare(params);
   const classes = modelClasses(model);
   const logits = allocFloat(dtype, classes);

@@ -35,7 +35,11 @@ export async function readStackWeights(archive: NpzArchive, dtype?: Dtype): Prom
   let spec: NetworkSpec;
   try {
     const list = parseSpecJson(await archive.readText('architecture'));
-    if (list.input === undefined || list.classes === undefined) throw new ModelSpecError('the architecture names no input shape or no class count');
+    if (list.input === undefined || list.classes === undefined) throw new ModelSpecError('the architecture must give "input" and "classes": a weights file alone says what images its network reads');
+    const last = list.layers.at(-1);
+    if (last?.type === 'dense' && last.out !== undefined && last.out !== list.classes) {
+      throw new ModelSpecError(`"classes" is ${list.classes}, but the last layer has ${last.out} outputs`);
+    }
     spec = completeSpec(list, { input: list.input, classes: list.classes });
     deriveStackDims(spec);
   } catch (e) {

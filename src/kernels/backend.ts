@@ -14,6 +14,12 @@ export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 /** What a pool thread receives to rebuild the main thread's backend (structured-cloneable). */
 export type BackendHandle = { readonly kind: 'typescript'; readonly dtype: Dtype } | WasmHandle;
 
+export interface MemoryLimit {
+  readonly bytes: number;
+  /** As a message names it: 'the 4 GiB of the shared wasm memory'. */
+  readonly what: string;
+}
+
 /**
  * The seam between the run and its kernels: everything that depends on which implementation
  * computes goes through here. The main thread makes one backend per run (kernels/index.ts); each
@@ -29,6 +35,10 @@ export interface Backend {
   allocShared(length: number): FloatArray;
   /** Per-sample forward and backward passes of `model` for one thread (each call makes a new scratch area). */
   sampleKernels(model: Model): SampleKernels;
+  /** The bytes of the scratch area one sampleKernels(model) takes: activations, their gradients, repacked weights. */
+  scratchBytes(model: Model): number;
+  /** The memory everything of a run must fit in, and how to name it to a user. */
+  readonly memoryLimit: MemoryLimit;
   /** A batch's running and carried sums, in memory every pool thread shares. */
   allocBatchSums(parameterCount: number): BatchSums;
   /** The sum of a batch's gradient slots (`slots` from allocShared, laid out by `layout`) into `sums`, on any thread. */

@@ -31,6 +31,13 @@ export class Network implements SampleKernels {
   private g!: ParameterViews;
   private cachedGrad: FloatArray | null = null;
 
+  /** The bytes the constructor allocates, as it allocates them. */
+  static scratchBytes(dims: ModelDims, dtype: Dtype): number {
+    const { conv1: c1, conv2: c2 } = dims;
+    const values = c1.H * c1.W + 2 * (c1.F * c1.OH * c1.OW + c2.F * c2.OH * c2.OW + dims.classes);
+    return values * (dtype === 'float32' ? 4 : 8);
+  }
+
   constructor(
     readonly dims: ModelDims,
     readonly dtype: Dtype,

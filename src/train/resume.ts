@@ -37,8 +37,8 @@ export interface TrainSettings {
 
 /** What a resumed run asks for, setting by setting; a setting left out comes from the checkpoint. */
 export interface ResumeRequest extends Partial<ModelSettings>, Partial<AdamOptions> {
-  /** A layer stack asked for by name or description (the seed's network is asked for by its settings). */
-  stack?: ModelChoice & { kind: 'stack' };
+  /** The network --model asks for, when given: a layer stack, or the seed's (also asked for by its size settings). */
+  model?: ModelChoice;
   kernels?: KernelChoice;
   dtype?: Dtype;
   seed?: number;
@@ -124,15 +124,15 @@ function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, ref
   if (meta.spec !== undefined) {
     const saved = formatCompact(meta.spec.layers);
     const seedSetting = MODEL_SETTINGS.find((setting) => request[setting] !== undefined);
-    if (seedSetting !== undefined) refuse('model', saved, 'seed');
-    if (request.stack !== undefined) {
-      const given = formatCompact(completeSpec(request.stack.layers, meta.spec).layers);
+    if (seedSetting !== undefined || request.model?.kind === 'seed') refuse('model', saved, 'seed');
+    if (request.model !== undefined) {
+      const given = formatCompact(completeSpec(request.model.layers, meta.spec).layers);
       if (given !== saved) refuse('model', saved, given);
     }
     return { kind: 'stack', layers: meta.spec };
   }
   const options: ModelOptions = { conv1: meta.config!.conv1, conv2: meta.config!.conv2 };
-  if (request.stack !== undefined) refuse('model', 'seed', formatCompact(request.stack.layers.layers));
+  if (request.model?.kind === 'stack') refuse('model', 'seed', formatCompact(request.model.layers.layers));
   const differs = modelDisagreement(request, options);
   if (differs !== null) refuse(differs.setting, differs.own, differs.given);
   return { kind: 'seed', options };

@@ -5,6 +5,7 @@ import { checkSlotMemory } from '../model/stack/index.js';
 import { buildModel, initModel, type Model, type ModelChoice, modelShape, type ModelShape } from '../model/model.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
+import { checkMemory, runMemory } from '../parallel/run-memory.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
@@ -98,6 +99,8 @@ export class Trainer {
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
     checkSlotMemory(slots, this.layout.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
+    const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, noise: privacy !== undefined };
+    checkMemory(runMemory(backend, this.model, this.layout, size), backend.memoryLimit, 'train');
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { deriveDims } from '../../model/config.js';
 import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float-array.js';
 import type { Model } from '../../model/model.js';
@@ -9,7 +10,7 @@ import { allocBatchSums, type BatchSums, JsSlotSum, type SlotSum } from '../../o
 import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
 import { fillNormals, type NormalFill } from '../../rng/ziggurat.js';
-import type { Backend, BackendHandle } from '../backend.js';
+import type { Backend, BackendHandle, MemoryLimit } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 
 /**
@@ -32,6 +33,15 @@ export class TypeScriptBackend implements Backend {
   sampleKernels(model: Model): SampleKernels {
     if (model.kind === 'seed') return new Network(deriveDims(model.config), this.dtype);
     return new StackNetwork(deriveStackDims(model.spec), this.dtype);
+  }
+
+  scratchBytes(model: Model): number {
+    if (model.kind === 'seed') return Network.scratchBytes(deriveDims(model.config), this.dtype);
+    return StackNetwork.scratchBytes(deriveStackDims(model.spec), this.dtype);
+  }
+
+  get memoryLimit(): MemoryLimit {
+    return { bytes: totalmem(), what: `this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB` };
   }
 
   allocBatchSums(parameterCount: number): BatchSums {

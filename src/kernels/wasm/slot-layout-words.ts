@@ -10,6 +10,11 @@ export function slotLayoutWords(layout: SlotLayout): Int32Array {
   return Int32Array.from(words);
 }
 
+/** The bytes allocSlotLayout takes from the shared memory (which aligns to 16). */
+export function slotLayoutBytes(layout: SlotLayout): number {
+  return Math.ceil(slotLayoutWords(layout).byteLength / 16) * 16;
+}
+
 /** Writes `layout`'s words into the shared memory, for the clip and sum kernels; returns their address. */
 export function allocSlotLayout(memory: WasmMemory, layout: SlotLayout): number {
   const words = slotLayoutWords(layout);

@@ -7,12 +7,12 @@ import type { SlotLayout } from '../../model/slot-layout.js';
 import type { BatchSums, SlotSum } from '../../optim/average-slots.js';
 import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/optimizer.js';
 import { Sgd } from '../../optim/sgd.js';
-import type { Backend } from '../backend.js';
+import type { Backend, MemoryLimit } from '../backend.js';
 import type { SampleKernels } from '../sample-kernels.js';
 import { WasmAdam } from './adam.js';
 import type { WasmModuleAndMemory } from './kernel-exports.js';
 import { wasmModulePath, type WasmSimd } from './module-files.js';
-import { allocFloat32, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
+import { allocFloat32, HEAP_START, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
 import { allocWasmBatchSums, WasmSlotSum } from './slot-sum.js';
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
 import { WasmNetwork } from './wasm-network.js';
@@ -67,6 +67,13 @@ export class WasmBackend implements Backend, WasmHandle {
     if (model.kind === 'seed') return WasmNetwork.create(this, deriveDims(model.config));
     return WasmStackNetwork.create(this, deriveStackDims(model.spec));
   }
+
+  scratchBytes(model: Model): number {
+    if (model.kind === 'seed') return WasmNetwork.scratchBytes(deriveDims(model.config));
+    return WasmStackNetwork.scratchBytes(deriveStackDims(model.spec));
+  }
+
+  readonly memoryLimit: MemoryLimit = { bytes: MAXIMUM_PAGES * WASM_PAGE_BYTES - HEAP_START, what: 'the 4 GiB of the shared wasm memory' };
 
   allocBatchSums(parameterCount: number): BatchSums {
     return allocWasmBatchSums(this, parameterCount);

@@ -3,6 +3,7 @@ import { parameterLayout, type ParameterLayout, seedSlotLayout } from '../../mod
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { networkLayout } from './network-layout.js';
 import { allocBytes } from './shared-memory.js';
+import { slotLayoutBytes } from './slot-layout-words.js';
 import type { WasmMemory } from './wasm-api.js';
 import { WasmSampleKernels } from './wasm-sample-kernels.js';
 
@@ -33,6 +34,12 @@ export class WasmNetwork extends WasmSampleKernels {
   ) {
     const scratch = { logits: addresses.LOGITS, dlogits: addresses.DLOGITS, pixelsAt: addresses.PIXELS, pixels: dims.conv1.H * dims.conv1.W };
     super(memory, kernels, configAddress, layout.total, seedSlotLayout(layout), dims.classes, scratch);
+  }
+
+  /** The bytes create() takes from the shared memory. */
+  static scratchBytes(dims: ModelDims): number {
+    const layout = parameterLayout(dims);
+    return networkLayout(dims, layout, 0).bytes + slotLayoutBytes(seedSlotLayout(layout));
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */

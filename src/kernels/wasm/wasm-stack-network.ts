@@ -2,6 +2,7 @@ import type { StackDims } from '../../model/stack/dims.js';
 import { type SequentialLayout, sequentialLayout, stackSlotLayout } from '../../model/stack/parameters.js';
 import { instantiateKernels, type KernelExports, type WasmModuleAndMemory } from './kernel-exports.js';
 import { allocBytes } from './shared-memory.js';
+import { slotLayoutBytes } from './slot-layout-words.js';
 import { type StackLayout, stackLayout } from './stack-layout.js';
 import type { WasmMemory } from './wasm-api.js';
 import { WasmSampleKernels } from './wasm-sample-kernels.js';
@@ -31,6 +32,12 @@ export class WasmStackNetwork extends WasmSampleKernels {
   ) {
     const at = { logits: scratch.logits, dlogits: scratch.dlogits, pixelsAt: scratch.pixels, pixels: dims.inputSize };
     super(memory, kernels, configAddress, layout.total, stackSlotLayout(dims, layout), dims.classes, at);
+  }
+
+  /** The bytes create() takes from the shared memory. */
+  static scratchBytes(dims: StackDims, options: WasmStackOptions = {}): number {
+    const layout = sequentialLayout(dims);
+    return stackLayout(dims, layout, 0, options.plain ?? false).bytes + slotLayoutBytes(stackSlotLayout(dims, layout));
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */

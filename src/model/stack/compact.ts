@@ -94,7 +94,13 @@ class Reader {
       throw layerError(this.place, `${what} is missing${rest ? ` before '${rest}'` : ''}, as in ${example}`);
     }
     this.at += match[0].length;
-    return Number(match[0]);
+    // Signs and fractions are read so that -2 and 2.5 get their own reasons; +3, 3.0 and -0 pass
+    // those checks, but the grammar's sizes are digits.
+    const value = Number(match[0]);
+    if (!/^\d+$/.test(match[0]) && Number.isInteger(value) && value >= 0) {
+      throw layerError(this.place, `${what} must be written in digits only, got '${match[0]}'`);
+    }
+    return value;
   }
 
   count(what: string, min: 0 | 1, example: string): number {

@@ -38,12 +38,27 @@ export function checkSize(value: unknown, what: string, min: 0 | 1, place: Layer
   const fail = (why: string): never => {
     throw place === null ? new ModelSpecError(`${what} ${why}`) : layerError(place, `${what} ${why}`);
   };
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`must be a number, got ${JSON.stringify(value) ?? String(value)}`);
-  if (!Number.isInteger(value)) return fail(`must be an integer, got ${value}`);
+  if (typeof value !== 'number' || Number.isNaN(value)) return fail(`must be a number, got ${shortJson(value)}`);
   if (value < 0) return fail(`must not be negative, got ${value}`);
+  // JSON's 1e400 and a compact size of 400 digits both read as Infinity.
+  if (value === Infinity) return fail('is too large');
+  if (!Number.isInteger(value)) return fail(`must be an integer, got ${value}`);
   if (value < min) return fail(`must be at least ${min}, got ${value}`);
   if (!Number.isSafeInteger(value)) return fail(`is too large, got ${value}`);
   return value;
+}
+
+/** A value as JSON for an error's one line: cut short, and never deeper than JSON.stringify can recurse. */
+export function shortJson(v: unknown, max = 60): string {
+  let text: string;
+  try {
+    // JSON.stringify writes 1e400, read as Infinity, as null; the error should show a number.
+    const numbers = (_key: string, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `\u0000${x}` : x);
+    text = (JSON.stringify(v, numbers) ?? String(v)).replace(/"\\u0000([^"]*)"/g, '$1');
+  } catch {
+    text = Array.isArray(v) ? '[...]' : '{...}';
+  }
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
 
 /** Only the last dense layer may leave its width to the data (it is the class count). */

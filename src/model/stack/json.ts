@@ -3,7 +3,7 @@
  * carry it. Sizes may be one integer or [height, width]; the defaults are PyTorch's. The caller
  * reads the file; this reads its text.
  */
-import { checkOpenDense, checkSize, layerError, type LayerPlace, ModelSpecError } from './errors.js';
+import { checkOpenDense, checkSize, layerError, type LayerPlace, ModelSpecError, shortJson } from './errors.js';
 import { convSpec, type ImageShape, LAYER_TYPES, type LayerList, type ListedLayer, maxpoolSpec, type NetworkSpec, type Pair } from './spec.js';
 
 const LAYER_KEYS: Record<string, readonly string[]> = {
@@ -18,14 +18,15 @@ const TOP_KEYS = ['input', 'classes', 'layers'];
 
 /** Parses a JSON description; throws ModelSpecError saying where the text or which layer is wrong. */
 export function parseSpecJson(text: string): LayerList {
-  const value = parseJsonText(text);
+  // Editors on Windows may start a UTF-8 file with a byte order mark, which JSON.parse refuses.
+  const value = parseJsonText(text.replace(/^\uFEFF/, ''));
   if (!isObject(value)) throw new ModelSpecError(`the JSON description must be an object with "layers", got ${kindOf(value)}`);
   const unknown = Object.keys(value).filter((k) => !TOP_KEYS.includes(k));
   if (unknown.length > 0) throw new ModelSpecError(`unknown key "${unknown[0]}" in the JSON description (keys: ${TOP_KEYS.join(', ')})`);
   const list = value.layers;
   if (!Array.isArray(list) || list.length === 0) throw new ModelSpecError('the JSON description needs "layers": a non-empty array of layers');
-  const layers = list.map((l, i) => parseLayer(l, { layer: i + 1, text: JSON.stringify(l) }));
-  checkOpenDense(layers, (i) => JSON.stringify(list[i]));
+  const layers = list.map((l, i) => parseLayer(l, { layer: i + 1, text: shortJson(l) }));
+  checkOpenDense(layers, (i) => shortJson(list[i]));
   const description: { -readonly [K in keyof LayerList]: LayerList[K] } = { layers };
   if (value.input !== undefined) description.input = parseInput(value.input);
   if (value.classes !== undefined) {
@@ -38,7 +39,7 @@ export function parseSpecJson(text: string): LayerList {
 
 function parseInput(input: unknown): ImageShape {
   if (!Array.isArray(input) || input.length !== 3) {
-    throw new ModelSpecError(`"input" must be [channels, height, width], got ${JSON.stringify(input)}`);
+    throw new ModelSpecError(`"input" must be [channels, height, width], got ${shortJson(input)}`);
   }
   const [c, h, w] = ['channels', 'height', 'width'].map((what, i) => checkSize(input[i], `"input" ${what}`, 1, null));
   return [c, h, w];
@@ -47,8 +48,8 @@ function parseInput(input: unknown): ImageShape {
 function parseLayer(layer: unknown, place: LayerPlace): ListedLayer {
   if (!isObject(layer)) throw layerError(place, `a layer must be an object with a "type", got ${kindOf(layer)}`);
   const type = layer.type;
-  if (typeof type !== 'string' || !(type in LAYER_KEYS)) {
-    throw layerError(place, `unknown layer type ${JSON.stringify(type)} (types: ${LAYER_TYPES.join(', ')})`);
+  if (typeof type !== 'string' || !Object.hasOwn(LAYER_KEYS, type)) {
+    throw layerError(place, `unknown layer type ${shortJson(type)} (types: ${LAYER_TYPES.join(', ')})`);
   }
   const keys = LAYER_KEYS[type];
   for (const key of Object.keys(layer)) {
@@ -64,7 +65,7 @@ function parseLayer(layer: unknown, place: LayerPlace): ListedLayer {
       const size = checkSize(v, `"${key}"`, min, place);
       return [size, size];
     }
-    if (v.length !== 2) throw layerError(place, `"${key}" must be one integer or [height, width], got ${JSON.stringify(v)}`);
+    if (v.length !== 2) throw layerError(place, `"${key}" must be one integer or [height, width], got ${shortJson(v)}`);
     return [checkSize(v[0], `"${key}" height`, min, place), checkSize(v[1], `"${key}" width`, min, place)];
   };
   switch (type) {
@@ -110,7 +111,7 @@ function parseJsonText(text: string): unknown {
     const at = /at position (\d+)/.exec(message);
     const position = at ? Number(at[1]) : firstBadPosition(text);
     // V8 may quote the whole text after the token; the position says more, in one line.
-    const what = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/s, '');
+    const what = message.replace(/ (in|after) JSON at position \d+.*$/s, '').replace(/, (\.\.\.)?".*$/s, '');
     const before = text.slice(0, position);
     const line = before.split('\n').length;
     const column = position - before.lastIndexOf('\n');

@@ -33,6 +33,18 @@ export class StackNetwork implements SampleKernels {
   private cachedGrad: FloatArray | null = null;
   private g: (LayerParameters | null)[] = [];
 
+  /** The bytes the constructor allocates, as it allocates them. */
+  static scratchBytes(dims: StackDims, dtype: Dtype): number {
+    const value = dtype === 'float32' ? 4 : 8;
+    const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+    let bytes = (dims.inputSize + dims.classes) * value;
+    for (const l of dims.layers) {
+      if (l.type === 'flatten') continue;
+      bytes += sizeOf(l.output) * value + (l.needsInputGradient ? sizeOf(l.input) * value : 0) + (l.type === 'maxpool' ? sizeOf(l.output) * 4 : 0);
+    }
+    return bytes;
+  }
+
   constructor(
     readonly dims: StackDims,
     readonly dtype: Dtype,

@@ -1,0 +1,62 @@
+/**
+ * What a run holds at once, counted before anything is allocated. A network too large for the
+ * memory its kernels run in would otherwise fail deep inside an allocation, or in every pool
+ * thread in turn; this says which part is too large and what to lower, in one line.
+ */
+import type { Backend, MemoryLimit } from '../kernels/backend.js';
+import type { Model, ModelShape } from '../model/model.js';
+import { UserError } from '../util/errors.js';
+
+export interface MemoryPart {
+  /** As the message names it: 'per-sample gradient slots'. */
+  readonly what: string;
+  readonly bytes: number;
+  /** What lowers it: 'a smaller --batch-size'. */
+  readonly fix: string;
+}
+
+export interface RunSize {
+  /** Per-sample gradient slots (one for evaluation). */
+  readonly slots: number;
+  readonly threads: number;
+  /** Optimizer values kept per parameter: Adam's two moments, SGD's momentum; none to evaluate. */
+  readonly optimizerStates: number;
+  /** Private training's noise, one float64 per parameter. */
+  readonly noise: boolean;
+}
+
+/** The parts of a run on `backend`: parameters with their state, the slots, each thread's activations. */
+export function runMemory(backend: Backend, model: Model, shape: ModelShape, size: RunSize): MemoryPart[] {
+  const value = backend.dtype === 'float32' ? 4 : 8;
+  // The batch's running and carried sums are float64 whatever the dtype.
+  const perParameter = value * (1 + size.optimizerStates) + (size.slots > 1 ? 16 : 0) + (size.noise ? 8 : 0);
+  const scratch = backend.scratchBytes(model);
+  const parameters = shape.total * perParameter;
+  const slots = size.slots * shape.slots.length * value;
+  // Fewer threads help only if one thread's activations fit beside the rest.
+  const fewerThreads = size.threads > 1 && parameters + slots + scratch <= backend.memoryLimit.bytes;
+  return [
+    { what: 'parameters with their sums and optimizer state', bytes: parameters, fix: 'a network with fewer parameters' },
+    { what: 'per-sample gradient slots', bytes: slots, fix: 'a smaller --batch-size' },
+    {
+      what: `activations (${bytesText(scratch)} a thread x ${size.threads})`,
+      bytes: scratch * size.threads,
+      fix: `${fewerThreads ? 'fewer --threads, or ' : ''}smaller activations (larger strides, pooling earlier)`,
+    },
+  ];
+}
+
+/** Throws a UserError naming each part, when together they exceed `limit`; `task` is 'train', 'evaluate', ... */
+export function checkMemory(parts: readonly MemoryPart[], limit: MemoryLimit, task: string): void {
+  const total = parts.reduce((sum, p) => sum + p.bytes, 0);
+  if (total <= limit.bytes) return;
+  const largest = parts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const listed = parts.filter((p) => p.bytes > 0).map((p) => `${p.what} ${bytesText(p.bytes)}`);
+  throw new UserError(`this network needs ${bytesText(total)} to ${task}, more than ${limit.what} (${listed.join(', ')}): use ${largest.fix}`);
+}
+
+export function bytesText(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+}

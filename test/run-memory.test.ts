@@ -1,0 +1,72 @@
+// The memory a run needs is counted before anything is allocated: the scratch counts must be what
+// the kernels really take, and a run that does not fit is refused in one line naming its parts.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createWasmBackend, WasmNetwork, WasmStackNetwork } from '../src/kernels/wasm/index.js';
+import { allocBytes } from '../src/kernels/wasm/shared-memory.js';
+import { deriveDims, SEED_MODEL } from '../src/model/config.js';
+import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
+import { checkMemory, type MemoryPart } from '../src/parallel/run-memory.js';
+import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
+
+const ODD = 'conv3k3x2s2x1p1x0,tanh,maxpool3x2s1x2,conv5k2x3s1x2p2x1,relu,flatten,dense13,tanh,dense';
+const dimsOf = (text: string, input: readonly [number, number, number] = [3, 17, 19]) =>
+  deriveStackDims(completeSpec(parseDescription(text), { input, classes: 7 }));
+
+describe('scratchBytes: what one thread takes', () => {
+  it('wasm: the bytes create() takes from the shared memory, for the seed network and two stacks', async () => {
+    const backend = await createWasmBackend();
+    const taken = (create: () => unknown) => {
+      const before = allocBytes(backend.memory, 0);
+      create();
+      return allocBytes(backend.memory, 0) - before;
+    };
+    const seed = deriveDims({ ...SEED_MODEL, imageHeight: 28, imageWidth: 28, classes: 10 });
+    expect(taken(() => WasmNetwork.create(backend, seed))).toBe(WasmNetwork.scratchBytes(seed));
+    for (const dims of [dimsOf('opacus-mnist', [1, 28, 28]), dimsOf(ODD)]) {
+      expect(taken(() => WasmStackNetwork.create(backend, dims))).toBe(WasmStackNetwork.scratchBytes(dims));
+    }
+  });
+
+  it('typescript: counted by hand for a small stack', () => {
+    // acts: image 25, conv 18, relu 18, logits 10 (flatten aliases); grads: relu's and dense's inputs 18 each, logits 10.
+    const dims = deriveStackDims(completeSpec(parseDescription('conv2k3,relu,flatten,dense'), { input: [1, 5, 5], classes: 10 }));
+    expect(StackNetwork.scratchBytes(dims, 'float64')).toBe(117 * 8);
+    expect(StackNetwork.scratchBytes(dims, 'float32')).toBe(117 * 4);
+  });
+});
+
+describe('checkMemory', () => {
+  const parts: MemoryPart[] = [
+    { what: 'parameters', bytes: 3 * 2 ** 30, fix: 'fewer parameters' },
+    { what: 'slots', bytes: 0, fix: 'a smaller batch' },
+    { what: 'activations', bytes: 2 ** 30, fix: 'fewer threads' },
+  ];
+  it('fits: nothing to say', () => expect(() => checkMemory(parts, { bytes: 4 * 2 ** 30, what: 'the 4 GiB' }, 'train')).not.toThrow());
+  it('past the limit: each part that takes memory, and the fix of the largest', () => {
+    expect(() => checkMemory(parts, { bytes: 4 * 2 ** 30 - 1, what: 'the 4 GiB' }, 'train')).toThrow(
+      /^this network needs 4\.0 GiB to train, more than the 4 GiB \(parameters 3\.0 GiB, activations 1\.0 GiB\): use fewer parameters$/,
+    );
+  });
+});
+
+describe.runIf(numpyImportable)('eval counts the activations of its threads', () => {
+  const fresh = temporaryDirectories('run-memory-');
+  it('weights of 90 parameters whose padded activations need 131 GiB a thread are refused in one line', () => {
+    const path = join(fresh(), 'padded.npz');
+    const architecture = {
+      input: [1, 28, 28],
+      classes: 10,
+      layers: [{ type: 'conv', out: 4, kernel: 3, padding: 20000 }, { type: 'relu' }, { type: 'maxpool', kernel: 40000 }, { type: 'flatten' }, { type: 'dense', out: 10 }],
+    };
+    const code = [
+      'import sys, numpy as np',
+      "w = {'0.weight': np.zeros((4, 1, 3, 3), np.float32), '0.bias': np.zeros(4, np.float32), '4.weight': np.zeros((10, 4), np.float32), '4.bias': np.zeros(10, np.float32)}",
+      'np.savez(sys.argv[1], architecture=np.array(sys.argv[2]), **w)',
+    ].join('\n');
+    expect(spawnSync(PYTHON, ['-c', code, path, JSON.stringify(architecture)]).status).toBe(0);
+    expectRefused(runCli(['eval', '--weights', path, '--threads', '2']), /^shardtrain: this network needs 262\.6 GiB to evaluate, .*activations \(131\.3 GiB a thread x 2\) 262\.6 GiB\): use smaller activations/);
+  });
+});
