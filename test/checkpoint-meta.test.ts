@@ -47,6 +47,12 @@ describe('train --resume refuses a checkpoint whose meta is damaged, in one line
     ['a config of 0 filters', (m) => (m.config.conv1.filters = 0), /its meta's config\.conv1\.filters is 0, not a whole number from 1$/],
     ['a config whose kernel does not fit the images', (m) => (m.config.conv1.kernelHeight = 30), /its meta's network: kernel1 30x8 does not fit the 28x28 images/],
     ['a position past the epoch', (m) => (m.position.batch = 99999), /its meta's position\.batch is 99999, past the 2 steps of an epoch$/],
+    // Another network's meta over the same parameters: they would be poured into the wrong places, or past the end.
+    ['more filters than the parameters hold', (m) => (m.config.conv1.filters = 17), /its 'params' hold 9586 values, but its meta's network has 9779 parameters$/],
+    ['fewer filters than the parameters hold', (m) => (m.config.conv2.filters = 4), /its 'params' hold 9586 values, but its meta's network has 5318 parameters$/],
+    ['a data path that is not a string', (m) => (m.dataFlags.data = 5), /its meta's dataFlags\.data is 5, not a string$/],
+    ['a channel layout of neither kind', (m) => (m.dataFlags.channelsLayout = 'middle'), /its meta's dataFlags\.channelsLayout is "middle", not one of first, last$/],
+    ['a run of 0 epochs', (m) => (m.epochs = 0), /its meta's epochs is 0, not a whole number from 1$/],
     ['private training without a clip', (m) => (m.privacy = { noise: 1, delta: 1e-5, accountant: 'rdp', sampling: 'poisson', secureNoise: false }), /its meta's privacy\.clip is missing, not a positive number$/],
   ];
   for (const [what, edit, message] of cases) {

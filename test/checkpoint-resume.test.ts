@@ -109,10 +109,18 @@ describe('train --checkpoint / --resume', () => {
     expect(c.params.length).toBe(9586);
     expect(c.buffers.adam_m.length).toBe(9586);
     expect(c.buffers.adam_v.some((v: number) => v > 0)).toBe(true);
-    expect(c.meta).toMatchObject({ step: 5, dtype: 'float64', kernels: 'typescript', kernelVariant: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
+    expect(c.meta).toMatchObject({ epochs: 1, step: 5, dtype: 'float64', kernels: 'typescript', kernelVariant: 'typescript', seed: 9, rng: 'numpy', batchSize: 60, position: { epoch: 1, batch: 0 } });
     expect(c.meta.config).toMatchObject({ imageHeight: 28, imageWidth: 28, classes: 10, conv1: { filters: 16 } });
     expect(c.meta.data).toMatchObject({ trainCount: 250, testCount: 40 });
     expect(c.meta.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('without --epochs a resumed run reaches its own epochs, not the default', async () => {
+    const dir = fresh();
+    const first = runCli(['train', ...data, '--epochs', '2', '--checkpoint', dir]);
+    expect(first.status, first.stderr).toBe(0);
+    expect((await loadCheckpoint(dir)).meta.epochs).toBe(2);
+    expectRefused(runCli(['train', '--resume', dir]), /^shardtrain: --epochs 2: the run in .* has done 2 epochs already; ask for more$/);
   });
 
   describe('a resume that would not continue the same training is refused', () => {
@@ -130,7 +138,7 @@ describe('train --checkpoint / --resume', () => {
       ['another kernel size', ['--kernel2', '3x4'], /the checkpoint was trained with --kernel2 4x4, not with --kernel2 3x4$/],
       ['other data', ['--train-count', '200'], /with --train-count 250, not with --train-count 200/],
       ['a data file instead of the embedded digits', ['--data', 'test/fixtures/data/ds_seed.npz'], /trained without --data, not with --data/],
-      ['no more epochs to do', ['--epochs', '1'], /--epochs 1: the run in .* has done 1 epochs already; ask for more/],
+      ['no more epochs to do', ['--epochs', '1'], /--epochs 1: the run in .* has done 1 epoch already; ask for more/],
     ];
     for (const [what, args, message] of cases) {
       it.concurrent(what, async () => {

@@ -91,6 +91,24 @@ describe('train --dp', () => {
       expect(runCli(['train', ...data, '--epochs', '1', '--checkpoint', join(dir, 'ordinary')]).status).toBe(0);
       expectRefused(runCli(['train', '--resume', join(dir, 'private'), '--epochs', '2', '--clip', '0.2']), /the checkpoint was trained with --clip 0\.5, not with --clip 0\.2$/);
       expectRefused(runCli(['train', '--resume', join(dir, 'ordinary'), '--epochs', '2', '--dp']), /the checkpoint was trained without --dp, not with --dp true$/);
+      expectRefused(runCli(['train', '--resume', join(dir, 'private'), '--epochs', '2', '--no-dp']), /the checkpoint was trained with --dp true, not with --dp false$/);
+    });
+
+    it('a run calibrated to --target-epsilon cannot be resumed past it; up to its own epochs it can', () => {
+      const dir = fresh();
+      const target = ['--dp', '--target-epsilon', '3', '--delta', '1e-3'];
+      const first = runCli(['train', ...data, ...target, '--epochs', '1', '--checkpoint', join(dir, 'run'), '--checkpoint-every', '2']);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/noise multiplier [\d.]+ \(calibrated for epsilon 3\)/);
+      expectRefused(
+        runCli(['train', '--resume', join(dir, 'run'), '--epochs', '3']),
+        /^shardtrain: --epochs 3: the noise multiplier [\d.]+ was calibrated for --target-epsilon 3, and 15 steps would spend epsilon [\d.]+; at most 1 epoch stays within it$/,
+      );
+      expectRefused(runCli(['train', '--resume', join(dir, 'run')]), /^shardtrain: --epochs 1: the run in .* has done 1 epoch already; ask for more$/);
+    });
+
+    it('--drop-last with Poisson sampling, which has no last partial batch', async () => {
+      expectRefused(await runCliAsync(['train', ...data, ...dp, '--epochs', '1', '--drop-last']), /^shardtrain: --drop-last: Poisson sampling draws each batch anew/);
     });
   });
 });

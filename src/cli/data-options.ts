@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { type ChannelsLayout, type DataSelection, prefixClasses, takeFirst, type Dataset } from '../data/dataset.js';
+import { CHANNELS_LAYOUTS, type ChannelsLayout, type DataSelection, prefixClasses, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
 import { loadDataset } from '../data/load-data.js';
 import { UserError } from '../util/errors.js';
@@ -20,7 +20,7 @@ export function withDataOptions<T>(y: Argv<T>) {
     .option('pixel-divisor', { type: 'number', describe: 'the network sees pixel / divisor (default: 255 for uint8, 1 for floats in [0,1])', coerce: positiveNumber('pixel-divisor'), group: 'Data:' })
     .option('image-size', { type: 'string', describe: 'HxW of the images when they are stored flat as (N, H*W)', coerce: heightByWidth('image-size'), group: 'Data:' })
     .option('channels', {
-      choices: ['first', 'last'] as const,
+      choices: CHANNELS_LAYOUTS,
       describe: 'where the channel axis of 4-D images is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)',
       group: 'Data:',
     })

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { CHANNELS_LAYOUTS } from '../data/dataset.js';
 import { readImageFile, type InputImage } from '../data/image-file.js';
 import { predictImages } from '../eval/predict-images.js';
 import { prepareInput } from '../eval/prepare-input.js';
@@ -28,7 +29,7 @@ export function predictBuilder<T>(y: Argv<T>) {
     .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
     .option('image-size', { type: 'string', describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
-    .option('channels', { choices: ['first', 'last'] as const, describe: 'where the channel axis of .npy arrays is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)' })
+    .option('channels', { choices: CHANNELS_LAYOUTS, describe: 'where the channel axis of .npy arrays is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .group(['invert', 'resize', 'image-size', 'channels', 'json'], 'Prediction:')
     .epilog(EPILOG);

@@ -13,7 +13,7 @@ export function privacyLine(trainer: Trainer): string {
     sampling === 'poisson'
       ? `Poisson sampling at rate ${dp.sampleRate.toPrecision(4)} (expected batch ${dp.divisor.toPrecision(6)})`
       : `shuffled batches of ${trainer.options.batchSize} (not what the accountant assumes)`;
-  const calibrated = targetEpsilon === undefined ? '' : ` (the least for epsilon ${targetEpsilon})`;
+  const calibrated = targetEpsilon === undefined ? '' : ` (calibrated for epsilon ${targetEpsilon})`;
   return (
     `private: clip ${clip}, noise multiplier ${noise.toPrecision(6)}${calibrated}, ${batches}${secureNoise ? ', noise and batches from the OS generator' : ''}; ` +
     `${steps} steps spend epsilon ${epsilonText(planned.epsilon)} at delta ${delta} (${accountant})\n`

@@ -3,6 +3,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { CHECKPOINT_FILE, holdsCheckpoint } from '../train/checkpoint.js';
 import { ModelSpecError } from '../model/stack/errors.js';
+import { epsilonSpent } from '../privacy/accountant.js';
+import { epsilonText } from '../privacy/epsilon-text.js';
+import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import { SettingError, settingInWords, UserError } from '../util/errors.js';
 
 export interface OutputFlags {
@@ -66,4 +69,36 @@ export function checkPosition(dir: string, batch: number, stepsPerEpoch: number)
   if (batch > stepsPerEpoch) {
     throw new UserError(`${join(dir, CHECKPOINT_FILE)}: its meta's position.batch is ${batch}, past the ${stepsPerEpoch} steps of an epoch`);
   }
+}
+
+/** A checkpoint's parameters must be its network's: a meta edited to another network would pour them into the wrong places. */
+export function checkParameterCount(dir: string, saved: number, network: number): void {
+  if (saved !== network) {
+    throw new UserError(`${join(dir, CHECKPOINT_FILE)}: its 'params' hold ${saved} values, but its meta's network has ${network} parameters`);
+  }
+}
+
+/**
+ * Noise calibrated to a target epsilon spends at most that over the steps it was calibrated for;
+ * a resumed run that asks for more epochs would spend more, so it is refused, with the most
+ * epochs that stay within the target.
+ */
+export function checkWithinTarget(privacy: PrivacySettings, sampleRate: number, epochs: number, stepsPerEpoch: number): void {
+  const target = privacy.targetEpsilon;
+  if (target === undefined) return;
+  const spent = (e: number) => epsilonSpent(privacy.accountant, { sampleRate, noise: privacy.noise, steps: e * stepsPerEpoch }, privacy.delta).epsilon;
+  const epsilon = spent(epochs);
+  if (epsilon <= target) return;
+  // spent(within) <= target < spent(beyond): epsilon grows with the steps.
+  let within = 0;
+  let beyond = epochs;
+  while (beyond - within > 1) {
+    const middle = Math.floor((within + beyond) / 2);
+    if (spent(middle) <= target) within = middle;
+    else beyond = middle;
+  }
+  throw new UserError(
+    `--epochs ${epochs}: the noise multiplier ${privacy.noise.toPrecision(6)} was calibrated for --target-epsilon ${target}, and ` +
+      `${epochs * stepsPerEpoch} steps would spend epsilon ${epsilonText(epsilon)}; at most ${within} ${within === 1 ? 'epoch stays' : 'epochs stay'} within it`,
+  );
 }

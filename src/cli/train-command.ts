@@ -23,16 +23,16 @@ import { modelForData, withModelChoice } from './model-choice.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './parse-values.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
-import { checkOutputs, checkPosition, checkResumeDirectory, fromCheckpoint } from './train-checks.js';
+import { checkOutputs, checkParameterCount, checkPosition, checkResumeDirectory, checkWithinTarget, fromCheckpoint } from './train-checks.js';
 import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withOptimizerOptions } from './optimizer-options.js';
 import { withPrivacyOptions } from './privacy-options.js';
 import { poissonSchedule } from '../privacy/poisson-schedule.js';
-import { type PrivacySettings, resolvePrivacy } from '../privacy/privacy-settings.js';
+import { type PrivacySettings, resolvePrivacy, sampleRateOf } from '../privacy/privacy-settings.js';
 import { epochBatches } from '../train/batches.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
-import { type ModelChoice, modelSummary } from '../model/model.js';
+import { type ModelChoice, modelShape, modelSummary } from '../model/model.js';
 import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
 import { openNpz } from '../data/npz.js';
 import { holdsStackWeights, readStackWeights } from '../io/stack-weights.js';
@@ -82,7 +82,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (a.resume !== undefined) checkResumeDirectory(a.resume);
   const resumed: Checkpoint | null = a.resume === undefined ? null : await loadCheckpoint(a.resume);
   const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
-  const epochs = epochsOf(a, settings);
+  const epochs = epochsOf(a, settings, resumed?.meta.epochs);
   validateSeed(settings.rng, settings.seed, epochs);
   if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!);
   const checkpointDir = checkOutputs(a);
@@ -91,6 +91,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');
   // Each epoch reports a test loss and accuracy, which no test images would make NaN.
   if (dataset.test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate after each epoch');
+  if (a.dropLast === true && settings.privacy?.sampling === 'poisson') {
+    throw new UserError('--drop-last: Poisson sampling draws each batch anew, with no last partial batch to drop (it applies to --sampling shuffle)');
+  }
   if (settings.dropLast && settings.privacy?.sampling !== 'poisson' && settings.batchSize > dataset.train.count) {
     throw new UserError(`--batch-size ${settings.batchSize} with --drop-last: the ${dataset.train.count} training images make no full batch, so nothing would be trained`);
   }
@@ -103,7 +106,9 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const build = () => modelForData(choice, dataset, source);
   const model = await withDataSource(settings.data.data, async () => (resumed === null ? build() : fromCheckpoint(a.resume!, build)));
   const privacy = privacyOf(settings, dataset.train.count, epochs);
+  if (privacy !== undefined) checkWithinTarget(privacy, sampleRateOf(privacy.sampling, dataset.train.count, settings.batchSize), epochs, stepsPerEpochOf(settings, dataset.train.count));
   if (resumed !== null) checkPosition(a.resume!, resumed.meta.position.batch, stepsPerEpochOf(settings, dataset.train.count));
+  if (resumed !== null) checkParameterCount(a.resume!, resumed.params.length, modelShape(model).total);
   if (a.gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: a.gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),

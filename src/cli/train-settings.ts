@@ -75,7 +75,7 @@ export function settingsFromCheckpoint(a: SettingFlags, meta: CheckpointMeta, di
   return resumedSettings(request, meta, dir);
 }
 
-/** Epochs to reach: --epochs, or the default of ordinary or private training. */
-export function epochsOf(a: { epochs?: number }, settings: TrainSettings): number {
-  return a.epochs ?? (settings.privacy === undefined ? DEFAULT_TRAIN_OPTIONS.epochs : PRIVATE_TRAIN_DEFAULTS.epochs);
+/** Epochs to reach: --epochs, a resumed run's own, or the default of ordinary or private training. */
+export function epochsOf(a: { epochs?: number }, settings: TrainSettings, resumedRunEpochs?: number): number {
+  return a.epochs ?? resumedRunEpochs ?? (settings.privacy === undefined ? DEFAULT_TRAIN_OPTIONS.epochs : PRIVATE_TRAIN_DEFAULTS.epochs);
 }

@@ -21,7 +21,8 @@ export interface ImageSet {
 }
 
 /** 'last' is (N,H,W,C) as Keras and TensorFlow store images, 'first' is (N,C,H,W) as PyTorch does. */
-export type ChannelsLayout = 'first' | 'last';
+export const CHANNELS_LAYOUTS = ['first', 'last'] as const;
+export type ChannelsLayout = (typeof CHANNELS_LAYOUTS)[number];
 
 /** Which data and how much of it, as a run asks for it and a checkpoint records it. */
 export interface DataSelection {

@@ -69,17 +69,25 @@ export function encodeNpy(array: NpzWritable | NpyText, shape: number[]): Uint8A
  * A crash or error leaves either the old file or the new one, never half of one, and no temp file.
  */
 export async function writeNpz(path: string, arrays: Record<string, NpzWriteArray>, options: NpzWriteOptions = {}): Promise<void> {
+  writeNpzBytes(path, await encodeNpz(arrays, options));
+}
+
+/** writeNpz's second half, synchronous: a signal handler cannot run between its start and its end. */
+export function writeNpzBytes(path: string, bytes: Uint8Array): void {
+  writeFileAtomically(path, bytes, 'cannot write .npz file');
+}
+
+/** The bytes of the `.npz` archive writeNpz writes. */
+export async function encodeNpz(arrays: Record<string, NpzWriteArray>, options: NpzWriteOptions = {}): Promise<Uint8Array> {
   const JSZip = await loadJSZip();
   const zip = new JSZip();
   for (const [key, { data, shape }] of Object.entries(arrays)) {
     if (key === '') throw new Error('writeNpz: array names must not be empty');
     zip.file(`${key}.npy`, encodeNpy(data, shape), { date: new Date(1980, 0, 1, 0, 0, 0) });
   }
-  const bytes = await zip.generateAsync({
+  return zip.generateAsync({
     type: 'uint8array',
     compression: options.compress ? 'DEFLATE' : 'STORE',
     compressionOptions: { level: 6 },
   });
-
-  writeFileAtomically(path, bytes, 'cannot write .npz file');
 }

@@ -1,3 +1,4 @@
+import { CHANNELS_LAYOUTS } from '../data/dataset.js';
 import { KERNEL_CHOICES } from '../kernels/index.js';
 import { OPTIMIZER_KINDS } from '../optim/optimizer.js';
 import { ACCOUNTANT_KINDS } from '../privacy/accountant.js';
@@ -75,6 +76,18 @@ export function checkMeta(meta: CheckpointMeta, fail: (problem: string) => never
   count('data.trainCount', meta.data.trainCount, 1);
   count('data.testCount', meta.data.testCount, 1);
   object('dataFlags', meta.dataFlags);
+  const d = meta.dataFlags;
+  for (const key of ['data', 'trainImagesKey', 'trainLabelsKey', 'testImagesKey', 'testLabelsKey']) {
+    field(`dataFlags.${key}`, d[key], d[key] === undefined || typeof d[key] === 'string', 'a string');
+  }
+  if (d.pixelDivisor !== undefined) positive('dataFlags.pixelDivisor', d.pixelDivisor);
+  if (d.imageSize !== undefined) {
+    const size = d.imageSize;
+    field('dataFlags.imageSize', size, Array.isArray(size) && size.length === 2 && size.every((n) => Number.isSafeInteger(n) && n >= 1), 'two whole numbers from 1');
+  }
+  if (d.channelsLayout !== undefined) oneOf('dataFlags.channelsLayout', d.channelsLayout, CHANNELS_LAYOUTS);
+  for (const key of ['trainCount', 'testCount']) if (d[key] !== undefined) count(`dataFlags.${key}`, d[key], 0);
+  if (meta.epochs !== undefined) count('epochs', meta.epochs, 1);
   if (meta.noiseScale !== undefined) {
     object('noiseScale', meta.noiseScale);
     count('noiseScale.batches', meta.noiseScale.batches, 0);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNpz } from '../data/npz.js';
-import { writeNpz } from '../data/npz-write.js';
+import { encodeNpz, writeNpzBytes } from '../data/npz-write.js';
 import { createFolders } from '../io/atomic-write.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Model } from '../model/model.js';
@@ -57,6 +57,8 @@ export interface CheckpointMeta {
   readonly data: DataIdentity;
   /** Extra data flags needed to load the same data again (path, keys, divisor...). */
   readonly dataFlags: Record<string, unknown>;
+  /** The epochs the run was to reach when this was written: a resume without --epochs reaches them (older checkpoints lack it). */
+  readonly epochs?: number;
   /** With --grad-stats: the epoch's gradient noise scale sums so far (a reporting flag, not a setting). */
   readonly noiseScale?: NoiseScaleSums;
 }
@@ -100,14 +102,16 @@ export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> 
   const shape = [c.params.length];
   const metaBytes = new TextEncoder().encode(JSON.stringify(c.meta));
   const buffers = Object.fromEntries(Object.entries(c.buffers).map(([name, values]) => [name, { data: values.slice(), shape }]));
+  const bytes = await encodeNpz({
+    params: { data: c.params.slice(), shape },
+    ...buffers,
+    ...(c.epochNorms === undefined ? {} : { epoch_norms: { data: c.epochNorms, shape: [c.epochNorms.length] } }),
+    meta: { data: metaBytes, shape: [metaBytes.length] },
+  });
+  // From the folders to the file, synchronously: a second Ctrl-C, which exits at once, cannot leave empty folders.
   const removeFolders = createFolders(dir);
   try {
-    await writeNpz(join(dir, CHECKPOINT_FILE), {
-      params: { data: c.params.slice(), shape },
-      ...buffers,
-      ...(c.epochNorms === undefined ? {} : { epoch_norms: { data: c.epochNorms, shape: [c.epochNorms.length] } }),
-      meta: { data: metaBytes, shape: [metaBytes.length] },
-    });
+    writeNpzBytes(join(dir, CHECKPOINT_FILE), bytes);
   } catch (e) {
     removeFolders();
     throw e;
@@ -169,6 +173,7 @@ export function checkpointOf(
       privacy?: PrivacySettings;
       rng: RngKind;
       seed: number;
+      epochs: number;
     };
     readonly kernelName: string;
     snapshot(): { params: FloatArray; buffers: Readonly<Record<string, FloatArray>>; epochNorms?: Float64Array; noiseScale?: NoiseScaleSums; position: TrainingPosition; step: number };
@@ -177,13 +182,13 @@ export function checkpointOf(
   dataFlags: Record<string, unknown>,
 ): Checkpoint {
   const { params, buffers, epochNorms, noiseScale, position, step } = trainer.snapshot();
-  const { dtype, batchSize, dropLast, optimizer, privacy, rng, seed } = trainer.options;
+  const { dtype, batchSize, dropLast, optimizer, privacy, rng, seed, epochs } = trainer.options;
   const kernels = trainer.options.kernels ?? 'typescript';
   const model = trainer.model.kind === 'seed' ? { config: trainer.model.config } : { spec: trainer.model.spec };
   return {
     meta: {
       format: FORMAT, version: VERSION, position, step, ...model, dtype, kernels, kernelVariant: trainer.kernelName,
-      batchSize, dropLast, optimizer, ...(privacy === undefined ? {} : { privacy }), rng, seed, data, dataFlags,
+      batchSize, dropLast, optimizer, ...(privacy === undefined ? {} : { privacy }), rng, seed, epochs, data, dataFlags,
       ...(noiseScale === undefined ? {} : { noiseScale }),
     },
     params,

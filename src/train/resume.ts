@@ -115,6 +115,7 @@ function checkpointPrivacy(saved: PrivacySettings | undefined, request: ResumeRe
     for (const [setting, value] of Object.entries(asked)) agree(setting, value, undefined);
     return {};
   }
+  if (request.dp === false) agree('dp', false, true);
   for (const [setting, value] of Object.entries(asked)) agree(setting, value, (saved as unknown as Record<string, unknown>)[setting]);
   return { privacy: saved };
 }
@@ -142,7 +143,7 @@ function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, ref
 export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string): void {
   const done = meta.position.epoch;
   if (done >= epochs) {
-    throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epochs already; ask for more`);
+    throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epoch${done === 1 ? '' : 's'} already; ask for more`);
   }
 }
 
