@@ -52,6 +52,28 @@ describe('a worker fault in the middle of a step is retried once on fresh worker
   }
 });
 
+describe('the watchdog times steps, not the start of the threads', () => {
+  // Twelve threads on a small machine take more than half a second to start; a step of 60 samples takes milliseconds.
+  it('--threads 12 --timeout 0.5 trains', () => {
+    const r = runCli([...withOverrides(run, ['--threads', '12', '--epochs', '1']), '--timeout', '0.5']);
+    expect(r.status, howItEnded(r)).toBe(0);
+  });
+});
+
+describe('bench: a step that fails twice is one line and exit 1, a hang is bounded by --timeout', () => {
+  const bench = ['bench', '--threads', '1,2', '--steps', '5', '--warmup', '2', '--repeat', '1', '--no-bare-kernel', '--train-count', '500', '--test-count', '50'];
+  for (const [kind, named] of [['throw', /the worker threw$/], ['hang', /no result within the 1 s watchdog/]] as const) {
+    it(`${kind} at step 3, twice`, () => {
+      const r = runCli([...bench, '--timeout', '1'], { env: { [FAULT_ENV]: `${kind}@3x2` } });
+      expect(r.status, howItEnded(r)).toBe(1);
+      const lines = withoutPrefixWarnings(r.stderr).trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^shardtrain: step 3 failed twice, the second time on fresh workers: /);
+      expect(lines[0]).toMatch(named);
+    });
+  }
+});
+
 describe('a fault after the main thread has summed part of the batch', () => {
   // The main thread adds each slot as it completes; a retried step must start its sum again.
   for (const dtype of ['float32', 'float64'] as const) {

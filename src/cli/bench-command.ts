@@ -12,6 +12,7 @@ import { withModelOptions } from './model-options.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { settingsFromFlags } from './train-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
+import { TIMEOUT_FLAG } from './timeout-flag.js';
 import { newProgressBar } from './progress.js';
 import { modelForData, withModelChoice } from './model-choice.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
@@ -48,7 +49,8 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('grad-stats', { type: 'boolean', default: false, describe: 'also estimate the gradient noise scale B_simple over the timed steps (each thread then measures every sample gradient\'s norm)' })
     .option('summing', { choices: ['auto', 'main', 'pool'] as const, default: 'auto' as const, describe: 'who sums the per-sample slots: the main thread as they complete, the pool threads once all are, or auto (the main thread while it has a core of its own)' })
     .option('bare-kernel', { type: 'boolean', default: true, describe: "after each trainer run, time the bare per-sample kernel on the trainer's threads with nothing shared, and give the trainer's speedup as a share of its (--no-bare-kernel to skip)" })
-    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats', 'summing', 'bare-kernel'], 'Bench:');
+    .option('timeout', TIMEOUT_FLAG)
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats', 'summing', 'bare-kernel', 'timeout'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));
 }
 
@@ -75,7 +77,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
   try {
     result = await runBench(
       dataset,
-      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed, gradientStats: a.gradStats, pool: { summing: a.summing } },
+      { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed, gradientStats: a.gradStats, pool: { summing: a.summing, timeoutMs: a.timeout * 1000 } },
       { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks, bareKernel: a.bareKernel, ...(a.dp ? { privacy: BENCH_PRIVACY } : {}) },
       (p) => progress.update(p),
     );

@@ -12,13 +12,15 @@ import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
+import { TIMEOUT_FLAG } from './timeout-flag.js';
 
 export function evalBuilder<T>(y: Argv<T>) {
   const evaluating = withWeightsOptions(y)
     .option('threads', { type: 'number', default: defaultThreadCount(), describe: "worker threads in the pool (default: this machine's available parallelism)", coerce: positiveInt('threads', 1024) })
     .option('kernels', { ...KERNELS_FLAG, default: 'auto' as const })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
-    .group(['threads', 'kernels', 'json'], 'Evaluation:');
+    .option('timeout', TIMEOUT_FLAG)
+    .group(['threads', 'kernels', 'json', 'timeout'], 'Evaluation:');
   // Only the test split is evaluated, so the training subset flag would do nothing here.
   return requireFlagValues(withDataOptions(evaluating).hide('train-count'));
 }
@@ -48,7 +50,7 @@ export async function runEval(a: EvalArgs): Promise<void> {
   if (total !== weights.params.length) throw new Error(`layout of ${total} parameters for ${weights.params.length} loaded`);
   const kernels = resolveKernels(a.kernels, weights.dtype);
   printWarnings(dataset);
-  const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels);
+  const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels, a.timeout * 1000);
   if (result.firstNonFinite >= 0) {
     throw new UserError(
       `${weights.path}: the loss of test image ${result.firstNonFinite} of ${dataset.source} is not finite: the network's outputs overflow ${weights.dtype}; ` +

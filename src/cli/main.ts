@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { WorkerFault } from '../parallel/worker-fault.js';
+import { NumericalFault } from '../train/numerical-fault.js';
 import { UserError } from '../util/errors.js';
 import { benchBuilder, runBenchCommand } from './bench-command.js';
 import { helpAsked, refuseAfterDashes, refuseRepeatedFlags } from './raw-flags.js';
@@ -16,6 +18,11 @@ function fail(error: unknown): never {
   if (error instanceof UserError) {
     process.stderr.write(`shardtrain: ${messageForUser(error)}\n`);
     process.exit(error.exitCode);
+  }
+  // Faults of the run, not of the code: a job that failed twice, a loss that is not finite.
+  if (error instanceof WorkerFault || error instanceof NumericalFault) {
+    process.stderr.write(`shardtrain: ${error.message}\n`);
+    process.exit(1);
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`shardtrain: internal error: ${message.split('\n')[0]}\n`);

@@ -3,7 +3,6 @@ import { type Dataset, imageShapeText } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { saveWeights } from '../io/weights-file.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
-import { MAX_TIMER_MS } from '../parallel/pool.js';
 import { validateSeed } from '../rng/streams.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataIdentity } from '../train/data-identity.js';
@@ -20,7 +19,8 @@ import { requireFlagValues } from './flag-values.js';
 import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
 import { withModelOptions } from './model-options.js';
 import { modelForData, withModelChoice } from './model-choice.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from './parse-values.js';
+import { nonNegativeInt, positiveInt } from './parse-values.js';
+import { TIMEOUT_FLAG } from './timeout-flag.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkParameterCount, checkPosition, checkResumeDirectory, checkWithinTarget, fromCheckpoint } from './train-checks.js';
@@ -40,7 +40,6 @@ import { MODEL_SETTINGS } from '../model/config.js';
 import type { FloatArray } from '../model/float-array.js';
 
 /** The longest --timeout a timer can keep (about 24.8 days). */
-const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
@@ -63,7 +62,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
     .option('resume', { type: 'string', describe: 'continue the run checkpointed in DIR (its model, data and settings; flags given must agree)', group: 'Checkpoints and faults:' })
     .option('init', { type: 'string', conflicts: 'resume', describe: "start from the weights in FILE.npz (saved by train --save, the article's numpy code, or PyTorch: in the seed's names, or a state_dict in nn.Sequential's with the architecture as JSON); the model follows the file", group: 'Checkpoints and faults:' })
-    .option('timeout', { type: 'number', default: 600, describe: 'seconds a step or an evaluation may run before its workers are taken for hung, replaced and it is retried', coerce: positiveNumber('timeout', MAX_TIMER_SECONDS), group: 'Checkpoints and faults:' });
+    .option('timeout', { ...TIMEOUT_FLAG, group: 'Checkpoints and faults:' });
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(withPrivacyOptions(withOptimizerOptions(training))))));
 }
 

@@ -32,6 +32,7 @@ export async function evaluateOnPool(
   test: ImageSet,
   threads: number,
   kernels: KernelChoice = 'typescript',
+  timeoutMs?: number,
 ): Promise<TestEvaluation> {
   const started = performance.now();
   // The kernels training used, or the last bits of the loss would differ from its report.
@@ -41,7 +42,7 @@ export async function evaluateOnPool(
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
   const state = createSharedState(model, backend, takeFirst(test, 0), test, shape, 1);
   state.params.set(params);
-  const coordinator = new Coordinator(state, threads);
+  const coordinator = new Coordinator(state, threads, timeoutMs === undefined ? {} : { timeoutMs });
   try {
     await coordinator.evaluate();
   } finally {

@@ -5,6 +5,7 @@ import { Control, type FaultValue, type StepOrder, Summing, type SummingMode } f
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
+import { watchSession } from './session-watchdog.js';
 import { describeFault, JobTimeout, WorkerFault } from './worker-fault.js';
 
 export interface CoordinatorOptions {
@@ -137,18 +138,12 @@ export class Coordinator {
   private async attemptUpdating(order: StepOrder): Promise<UpdatingAttempt> {
     const session = this.sessionForOrder();
     const control = session.control;
-    // Each step, not the whole order, must end within the timeout (looked at four times a timeout).
-    const timeoutMs = this.options.timeoutMs;
-    let [seen, progressAt] = [0, performance.now()];
-    const watchdog = setInterval(() => {
-      const now = Atomics.load(control, Control.COMPLETED);
-      if (now !== seen) [seen, progressAt] = [now, performance.now()];
-      else if (performance.now() - progressAt >= timeoutMs) session.abort(new JobTimeout(timeoutMs));
-    }, Math.max(1, timeoutMs / 4));
+    // Each step, not the whole order, must end within the timeout.
+    const unwatch = watchSession(control, this.threads, this.options.timeoutMs, (reason) => session.abort(reason));
     try {
       await session.run(order, null);
     } finally {
-      clearInterval(watchdog);
+      unwatch();
     }
     const completed = Atomics.load(control, Control.COMPLETED);
     if (session.failure === null) {
@@ -236,20 +231,20 @@ export class Coordinator {
   }
 
   /** One attempt at a step on the session (started here if none runs); a failure ends the session. */
-  private attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
+  private async attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
     const session = this.sessionForOrder();
     const started = performance.now();
-    return this.watched(
-      (reason) => session.abort(reason),
-      async () => {
-        await session.run(order, sink);
-        if (session.failure !== null) {
-          this.session = null;
-          throw session.failure;
-        }
-        return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads: session.threadTimings() };
-      },
-    );
+    const unwatch = watchSession(session.control, this.threads, this.options.timeoutMs, (reason) => session.abort(reason));
+    try {
+      await session.run(order, sink);
+    } finally {
+      unwatch();
+    }
+    if (session.failure !== null) {
+      this.session = null;
+      throw session.failure;
+    }
+    return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads: session.threadTimings() };
   }
 
   /**

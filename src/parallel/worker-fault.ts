@@ -14,6 +14,14 @@ export class JobTimeout extends Error {
   }
 }
 
+/** The watchdog's reason for ending a session whose threads did not all start in time. */
+export class StartupTimeout extends Error {
+  constructor(ms: number, started: number, threads: number) {
+    super(`${started} of ${threads} threads started within ${ms / 1000} s (a thread hung while starting?)`);
+    this.name = 'StartupTimeout';
+  }
+}
+
 /** One line about why a worker failed, for the user. */
 export function describeFault(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
