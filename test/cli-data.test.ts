@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectRefused, runCli, runCliAsync, withOverrides, trainJson } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, runCliAsync, withOverrides, trainJson } from './helpers/cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -22,6 +23,19 @@ describe('train --data reads the formats people bring', () => {
       expect(epochs[0]).toMatchObject({ samples: 6, testTotal: 3 });
     });
   }
+});
+
+describe('train --data reads an .npz from a pipe', () => {
+  it('trains as from the file, bitwise', () => {
+    const args = ['train', '--json', ...smallNet, '--seed', '3'];
+    const file = runCli([...args, '--data', fixture('ds_seed.npz')]);
+    expect(file.status, file.stderr).toBe(0);
+    const quoted = args.map((a) => `"${a}"`).join(' ');
+    const piped = spawnSync('bash', ['-c', `exec "${process.execPath}" "${CLI}" ${quoted} --data <(cat "${fixture('ds_seed.npz')}")`], { encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    const losses = (stdout: string) => trainJson(stdout).epochs.map((e) => [e.trainLoss, e.testLoss]);
+    expect(losses(piped.stdout)).toEqual(losses(file.stdout));
+  });
 });
 
 describe('train --data refuses bad data in one line naming the file, exit 2, before training', () => {

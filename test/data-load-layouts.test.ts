@@ -1,9 +1,12 @@
 // loadDataset on every accepted layout and dtype (fixtures by scripts/make_data_fixtures.py):
 // values, counts, sizes, divisors, classes, and that everything sits in shared memory.
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, ImageSet } from '../src/data/dataset.js';
 import { describeDataset, loadDataset, type DataOptions } from '../src/data/load-data.js';
+import { temporaryDirectories } from './helpers/cli.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 import { H, N_TEST, N_TRAIN, TEST_BYTES, TEST_LABELS, TRAIN_BYTES, TRAIN_LABELS, W, fixture } from './fixtures/data/expected.js';
 
 type PixelKind = 'Uint8Array' | 'Float32Array' | 'Float64Array';
@@ -68,6 +71,37 @@ describe('loadDataset: accepted layouts', () => {
 
   it('pixelDivisor overrides 255 for bytes', async () => {
     expect((await loadDataset({ path: fixture('ds_seed.npz'), pixelDivisor: 256 })).train.divisor).toBe(256);
+  });
+});
+
+describe.runIf(numpyImportable)('loadDataset: integers past 255 with a pixel divisor (16-bit scans)', () => {
+  const fresh = temporaryDirectories('u16-');
+  // The same values as uint16, int64 past 2^24 and float32: each is held exactly, as floats.
+  const write = (dir: string) => {
+    const code = [
+      'import sys, numpy as np',
+      'r = np.random.RandomState(0)',
+      'x, tx, y = r.randint(0, 65536, (6, 4, 5)), r.randint(0, 65536, (3, 4, 5)), np.arange(6) % 3',
+      'for name, t in (("u2", np.uint16), ("f4", np.float32)):',
+      '    np.savez(f"{sys.argv[1]}/{name}.npz", x_train=x.astype(t), y_train=y, x_test=tx.astype(t), y_test=y[:3])',
+      'np.savez(f"{sys.argv[1]}/i8.npz", x_train=x.astype(np.int64) << 10, y_train=y, x_test=tx.astype(np.int64) << 10, y_test=y[:3])',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', code, dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  it('uint16 loads as the float32 copy of its values; int64 past 2^24 as float64; without a divisor it is refused, naming the fix', async () => {
+    const dir = fresh();
+    write(dir);
+    const u2 = await loadDataset({ path: join(dir, 'u2.npz'), pixelDivisor: 65535 });
+    const f4 = await loadDataset({ path: join(dir, 'f4.npz'), pixelDivisor: 65535 });
+    expect(u2.train.pixels).toBeInstanceOf(Float32Array);
+    expect(u2.train.divisor).toBe(65535);
+    expect(Array.from(u2.train.pixels)).toEqual(Array.from(f4.train.pixels));
+    expect(Array.from(u2.test.pixels)).toEqual(Array.from(f4.test.pixels));
+    const i8 = await loadDataset({ path: join(dir, 'i8.npz'), pixelDivisor: 65535 * 1024 });
+    expect(i8.train.pixels).toBeInstanceOf(Float64Array);
+    expect(Array.from(i8.train.pixels)).toEqual(Array.from(f4.train.pixels, (v) => v * 1024));
+    await expect(loadDataset({ path: join(dir, 'u2.npz') })).rejects.toThrow(/integer pixels of dtype u2 must lie in 0\.\.255 when no pixel divisor is given \(image 0 .*; set the pixel divisor, e\.g\. 65535 for 16-bit data\)$/);
   });
 });
 

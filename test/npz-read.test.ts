@@ -1,11 +1,14 @@
 // Reads .npz fixtures written by real numpy (scripts/make_data_fixtures.py) and compares with
 // what numpy itself says they hold (the .json files written next to them).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, type NpyArray } from '../src/data/npy.js';
 import { openNpz, readNpz } from '../src/data/npz.js';
 import { UserError } from '../src/util/errors.js';
+import { temporaryDirectories } from './helpers/cli.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const dir = join(import.meta.dirname, 'fixtures', 'data');
 const fixture = (name: string) => join(dir, name);
@@ -97,8 +100,12 @@ describe('readNpz: layouts npyjs gets wrong', () => {
     }
   });
 
-  it('members that are not .npy are ignored, as np.load lists them', async () => {
-    expect([...(await readNpz(fixture('mixed_members.npz'))).keys()]).toEqual(['a']);
+  it('every member is a key, as np.load lists them; one that is no array says so when read', async () => {
+    const archive = await openNpz(fixture('mixed_members.npz'));
+    expect(archive.keys).toEqual(['a', 'README.txt']);
+    expect(Array.from((await archive.read('a')).data as Int32Array)).toEqual([0, 1, 2]);
+    const e = await errorOf(archive.read('README.txt'));
+    expect(e.message).toMatch(new RegExp(`^${fixture('mixed_members.npz')}: key 'README.txt': not a \\.npy array`));
   });
 
   it('shared: true puts the data in a SharedArrayBuffer', async () => {
@@ -167,7 +174,7 @@ describe('readNpz: broken files', () => {
   it('asking for a key that is absent lists the keys found', async () => {
     const archive = await openNpz(fixture('mixed_members.npz'));
     const e = await errorOf(archive.read('images'));
-    expect(e.message).toBe(`${fixture('mixed_members.npz')}: key 'images': no such array (keys found: a)`);
+    expect(e.message).toBe(`${fixture('mixed_members.npz')}: key 'images': no such array (keys found: a, README.txt)`);
   });
 });
 
@@ -225,5 +232,40 @@ describe('parseNpy: header checks on hand-made bytes', () => {
     outer.set(inner, 1);
     const a = parseNpy(outer.subarray(1));
     expect(Array.from(a.data as Float32Array)).toEqual([1.25, -3]);
+  });
+});
+
+describe.runIf(numpyImportable)("archives Python's zipfile writes, beyond np.savez's", () => {
+  const fresh = temporaryDirectories('zipfile-');
+  /** x.npy in an archive by zipfile with `compression`; `bare` leaves off the member's .npy suffix; `header` edits the .npy header. */
+  const write = (path: string, compression: string, options: { bare?: boolean; header?: [string, string] } = {}) => {
+    const code = [
+      'import io, sys, zipfile, numpy as np',
+      'b = io.BytesIO(); np.save(b, np.arange(6, dtype=np.float32).reshape(2, 3)); data = b.getvalue()',
+      `data = data.replace(${JSON.stringify(options.header?.[0] ?? '')}.encode(), ${JSON.stringify(options.header?.[1] ?? '')}.encode()) if ${options.header ? 'True' : 'False'} else data`,
+      `with zipfile.ZipFile(sys.argv[1], "w", compression=getattr(zipfile, "${compression}")) as z: z.writestr("x" if ${options.bare ? 'True' : 'False'} else "x.npy", data)`,
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', code, path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  for (const [method, name] of [['ZIP_LZMA', 'LZMA'], ['ZIP_BZIP2', 'bzip2']]) {
+    it(`${name} members are named as such, not as a corrupt archive`, async () => {
+      const path = join(fresh(), 'x.npz');
+      write(path, method);
+      const e = await errorOf(openNpz(path));
+      expect(e.message).toBe(`${path}: member x.npy is compressed with ${name}; .npz archives are stored or deflated (np.savez, np.savez_compressed), so save it again with one of those`);
+    });
+  }
+  it('a member without the .npy suffix is read under its name, as np.load reads it', async () => {
+    const path = join(fresh(), 'bare.npz');
+    write(path, 'ZIP_DEFLATED', { bare: true });
+    expect(Array.from((await readNpz(path)).get('x')!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+  it("a header's newline is escaped in the message, which stays one line", async () => {
+    const path = join(fresh(), 'newline.npz');
+    write(path, 'ZIP_STORED', { header: ["'fortran_order'", "'fortran\norder'"] });
+    const e = await errorOf(readNpz(path));
+    expect(e.message).not.toContain('\n');
+    expect(e.message).toContain('fortran\\norder');
   });
 });

@@ -10,7 +10,7 @@ export function withDataOptions<T>(y: Argv<T>) {
   return y
     .option('data', {
       type: 'string',
-      describe: 'an .npz (seed or Keras keys), or a directory of the four MNIST IDX files (.gz or raw); default: the embedded MNIST digits',
+      describe: 'an .npz (seed or Keras keys), a directory of the four MNIST IDX files (.gz or raw) or of four .npy files; default: the embedded MNIST digits',
       group: 'Data:',
     })
     .option('train-images-key', { type: 'string', describe: 'array name of the training images in the .npz', group: 'Data:' })

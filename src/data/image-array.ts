@@ -90,10 +90,23 @@ export function toPixels(a: RawArray, options: ImageOptions, shape: ImageShape):
   const bytes = new Uint8Array(reorder ? new ArrayBuffer(data.length) : new SharedArrayBuffer(data.length));
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]);
-    if (v < 0 || v > 255) throw new UserError(`${whereOf(a)}: integer pixels of dtype ${a.dtype} must lie in 0..255 (${at(i)} is ${v})`);
+    if (v < 0 || v > 255) {
+      // With a divisor, any integers are pixels (16-bit scans over 65535): kept as floats, exactly.
+      if (given !== undefined) return { pixels: placed(integersAsFloats(a, data, at)), divisor: given };
+      throw new UserError(`${whereOf(a)}: integer pixels of dtype ${a.dtype} must lie in 0..255 when no pixel divisor is given (${at(i)} is ${v}; set the pixel divisor, e.g. 65535 for 16-bit data)`);
+    }
     bytes[i] = v;
   }
   return { pixels: placed(bytes), divisor: given ?? (a.dtype === 'b1' ? 1 : 255) };
+}
+
+/** Integers as float32 when every one is exact there (up to 2^24 in size), else as float64, exact up to 2^53. */
+function integersAsFloats(a: RawArray, data: Exclude<NpyData, Float32Array | Float64Array>, at: (i: number) => string): Float32Array | Float64Array {
+  const values = Array.from(data as ArrayLike<number | bigint>, (v) => v);
+  const i = values.findIndex((v) => (typeof v === 'bigint' ? v > 2n ** 53n || v < -(2n ** 53n) : false));
+  if (i >= 0) throw new UserError(`${whereOf(a)}: ${at(i)} is ${values[i]}, past 2^53, beyond which integers are not held exactly`);
+  const numbers = values.map(Number);
+  return numbers.every((v) => Math.abs(v) <= 2 ** 24) ? Float32Array.from(numbers) : Float64Array.from(numbers);
 }
 
 function checkFloatPixels(a: RawArray, data: Float32Array | Float64Array, needUnitRange: boolean, at: (i: number) => string): void {

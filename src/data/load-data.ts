@@ -13,7 +13,7 @@ import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
 import { parseNpy } from './npy.js';
 import { whileReading } from './read-errors.js';
-import { readWhole } from './read-whole.js';
+import { readFileAs, readWhole } from './read-whole.js';
 import { openNpz } from './npz.js';
 
 export interface DataOptions {
@@ -123,10 +123,13 @@ function nameOf(a: { file: string; key?: string }): string {
 
 async function openSource(options: DataOptions): Promise<ReadRole> {
   const { path } = options;
-  if (whileReading(path, () => statSync(path)).isDirectory()) return openDirectory(options);
-  const head = whileReading(path, () => firstBytes(path, 6));
+  const stats = whileReading(path, () => statSync(path));
+  if (stats.isDirectory()) return openDirectory(options);
+  // A pipe (--data <(...)) cannot be read twice: read whole, it is recognised and opened from memory.
+  const whole = stats.isFile() ? undefined : readFileAs(path, 'an .npz archive');
+  const head = whole ?? whileReading(path, () => firstBytes(path, 6));
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
-  if (is(0x50, 0x4b)) return openNpzSource(options);
+  if (is(0x50, 0x4b)) return openNpzSource(options, whole);
   if (is(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) {
     throw new UserError(`${path}: a single .npy array; give an .npz archive or a directory of .npy files holding the four arrays`);
   }
@@ -147,8 +150,8 @@ function firstBytes(path: string, n: number): Uint8Array {
   }
 }
 
-async function openNpzSource(options: DataOptions): Promise<ReadRole> {
-  const archive = await openNpz(options.path);
+async function openNpzSource(options: DataOptions, bytes?: Uint8Array): Promise<ReadRole> {
+  const archive = await openNpz(options.path, bytes);
   const keys = resolveKeys(archive.keys, options, 'keys');
   return async (role, shared) => {
     const key = keys[role];

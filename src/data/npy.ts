@@ -111,8 +111,9 @@ export function npyDataOffset(prefix: Uint8Array, where: string): number | undef
 
 /** Parses the header; `prefix` must hold exactly the npyDataOffset(prefix) bytes before the data. */
 export function parseNpyHeader(prefix: Uint8Array, where: string): NpyHeader {
+  // The problem may quote the header's own text: its control characters are escaped, to keep one line.
   const fail = (problem: string): never => {
-    throw new UserError(`${where}: ${problem}`);
+    throw new UserError(`${where}: ${problem.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}`);
   };
   const dataOffset = npyDataOffset(prefix, where);
   if (dataOffset === undefined || dataOffset > prefix.length) return fail('truncated .npy header');

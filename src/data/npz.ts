@@ -23,9 +23,8 @@ export interface NpzArchive {
   readText(key: string): Promise<string>;
 }
 
-/** Opens an archive and lists its arrays without decompressing any of them. */
-export async function openNpz(path: string): Promise<NpzArchive> {
-  const bytes = readFileAs(path, 'an .npz file');
+/** Opens an archive and lists its arrays without decompressing any of them; `bytes` when already read (from a pipe). */
+export async function openNpz(path: string, bytes: Uint8Array = readFileAs(path, 'an .npz file')): Promise<NpzArchive> {
   checkZipMagic(bytes, path);
   const jszip = await loadJSZip();
   let zip: JSZip;
@@ -37,12 +36,16 @@ export async function openNpz(path: string): Promise<NpzArchive> {
       const key = await findCrcMismatch(bytes);
       throw new UserError(`${path}: ${key === undefined ? '' : `key '${key}': `}CRC-32 mismatch, the archive is corrupted`);
     }
+    const method = unsupportedMethod(oneLine(e));
+    if (method !== null) {
+      throw new UserError(`${path}: member ${method.member} is compressed with ${method.name}; .npz archives are stored or deflated (np.savez, np.savez_compressed), so save it again with one of those`);
+    }
     throw new UserError(`${path}: corrupted or truncated zip archive (${oneLine(e)})`);
   }
-  // np.load exposes only `*.npy` members as arrays; directories and other members carry no array.
+  // np.load names every member, without its `.npy` suffix where it has one, and reads any as an array.
   const members = new Map<string, JSZip.JSZipObject>();
   for (const entry of Object.values(zip.files)) {
-    if (!entry.dir && entry.name.endsWith('.npy')) members.set(entry.name.slice(0, -4), entry);
+    if (!entry.dir) members.set(entry.name.endsWith('.npy') ? entry.name.slice(0, -4) : entry.name, entry);
   }
   return {
     path,
@@ -188,6 +191,17 @@ function checkZipMagic(bytes: Uint8Array, path: string): void {
   if (startsWith(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) throw new UserError(`${path}: a single .npy array, not an .npz archive`);
   if (startsWith(0x1f, 0x8b)) throw new UserError(`${path}: a gzip file, not an .npz (zip) archive`);
   throw new UserError(`${path}: not a zip archive, so not an .npz file`);
+}
+
+/** Zip's compression methods other than store (0) and deflate (8) that Python's zipfile writes. */
+const ZIP_METHODS: Record<number, string> = { 0x0c: 'bzip2', 0x0e: 'LZMA', 0x5d: 'Zstandard', 0x5f: 'xz' };
+
+/** jszip's words for a member it cannot decompress: "compression \x0E\x00 unknown (inner file : x.npy)". */
+function unsupportedMethod(message: string): { name: string; member: string } | null {
+  const found = /compression \\x([0-9A-Fa-f]{2})\\x([0-9A-Fa-f]{2}) unknown \(inner file : (.+)\)$/.exec(message);
+  if (found === null) return null;
+  const code = parseInt(found[1], 16) + 256 * parseInt(found[2], 16);
+  return { name: ZIP_METHODS[code] ?? `method ${code}`, member: found[3] };
 }
 
 function oneLine(e: unknown): string {
