@@ -1,8 +1,9 @@
 // predict's inputs with channels, at the function level (readImageFile, prepareInput) for a network
 // of 3 channels (test/cli-eval-predict-stack.test.ts runs them through one). Fixtures and the values numpy
 // says each must give: scripts/make_channel_fixtures.py.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type InputImage, readImageFile, type ReadImageOptions } from '../src/data/image-file.js';
 import { resizeArea } from '../src/data/resize-area.js';
@@ -82,6 +83,17 @@ describe('readImageFile: the (C,H,W) values numpy says, and the luminance a gray
     const [npy] = read('stack_nhwc_u1.npy');
     expect(npy.values).toEqual(png.values);
     expect(npy.luminance).toEqual(png.luminance);
+  });
+});
+
+describe('readImageFile: bytes after IEND', () => {
+  it('are no part of the image, as libpng and Pillow read it: the image is the one without them', () => {
+    const png = fixture('rgb8.png');
+    const trailed = join(mkdtempSync(join(tmpdir(), 'trailing-')), 'trailed.png');
+    writeFileSync(trailed, Buffer.concat([readFileSync(png), Buffer.from('\n')]));
+    const [[plain], [withTrail]] = [readImageFile(png, RGB), readImageFile(trailed, RGB)];
+    expect(Array.from(withTrail.values)).toEqual(Array.from(plain.values));
+    rmSync(dirname(trailed), { recursive: true });
   });
 });
 

@@ -80,6 +80,9 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
     throw new UserError(`${path}: ${problem}`);
   };
   const gray = (options.networkChannels ?? 1) === 1;
+  if (options.channelsLayout !== undefined && (s.length === 2 || (s.length === 3 && gray))) {
+    fail(`an array of shape ${shape} has no channel axis${s.length === 3 ? ' for a gray network' : ''}, so --channels ${options.channelsLayout} would do nothing; leave it out`);
+  }
   let layout: ImageShape;
   let stacked = true;
   if (s.length === 2) [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];

@@ -32,7 +32,8 @@ interface Header {
   readonly interlaced: boolean;
 }
 
-export function checkPng(bytes: Uint8Array, path: string): void {
+/** Returns the bytes up to IEND's end: what follows it is no part of the image, and libpng and Pillow ignore it too. */
+export function checkPng(bytes: Uint8Array, path: string): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const imageData: Uint8Array[] = [];
   let header: Header | undefined;
@@ -53,10 +54,11 @@ export function checkPng(bytes: Uint8Array, path: string): void {
     }
     if (type === 'IHDR') header = readHeader(data, path);
     if (type === 'IDAT') imageData.push(data);
-    if (type === 'IEND') break;
     at = end;
+    if (type === 'IEND') break;
   }
   checkImageData(Buffer.concat(imageData), header!, path);
+  return bytes.subarray(0, at);
 }
 
 function readHeader(data: Uint8Array, path: string): Header {

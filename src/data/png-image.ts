@@ -39,8 +39,8 @@ export interface DecodedPicture {
   readonly alpha: Float64Array | null;
 }
 
-export function decodePng(bytes: Uint8Array, path: string): DecodedPicture {
-  checkPng(bytes, path);
+export function decodePng(file: Uint8Array, path: string): DecodedPicture {
+  const bytes = checkPng(file, path);
   // Required when a PNG is read rather than imported: its import was 25 ms of every command's start.
   const { PNG } = createRequire(import.meta.url)('pngjs') as typeof pngjs;
   let png: pngjs.PNGWithMetadata;
