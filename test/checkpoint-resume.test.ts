@@ -120,7 +120,7 @@ describe('train --checkpoint / --resume', () => {
     const first = runCli(['train', ...data, '--epochs', '2', '--checkpoint', dir]);
     expect(first.status, first.stderr).toBe(0);
     expect((await loadCheckpoint(dir)).meta.epochs).toBe(2);
-    expectRefused(runCli(['train', '--resume', dir]), /^shardtrain: --epochs 2: the run in .* has done 2 epochs already; ask for more$/);
+    expectRefused(runCli(['train', '--resume', dir]), /^shardtrain: the run in .* has done its 2 epochs; ask for more with --epochs$/);
   });
 
   describe('a resume that would not continue the same training is refused', () => {

@@ -241,7 +241,8 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['a NaN pixel', ['bad_nan_float64.npy'], /bad_nan_float64\.npy: float pixels must lie in \[0, 1\], but image 0 row 3 column 4 is NaN$/],
     ['a colour .npy (28,28,3)', ['bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
     // As --data refuses it: the flag would be silently ignored.
-    ['--channels on a stack without a channel axis', ['--channels', 'last', 'digits_uint8.npy'], /digits_uint8\.npy: an array of shape \(10, 28, 28\) has no channel axis for a gray network, so --channels last would do nothing; leave it out$/],
+    ['--channels on a colour (28,28,3) array for a gray network: the colour is what is wrong', ['--channels', 'last', 'bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
+    ['--channels on a stack without a channel axis', ['--channels', 'last', 'digits_uint8.npy'], /digits_uint8\.npy: an array of shape \(10, 28, 28\) is read without a channel axis, as a stack for a gray network, so --channels last would do nothing; leave it out$/],
     ['a good image followed by a bad one', ['digit7.png', 'corrupt_crc.png'], /corrupt_crc\.png: corrupt PNG/],
     ['no image at all', [], /Not enough non-option arguments/],
     ['an empty image path', ['digit7.png', ''], /^shardtrain: an image path is empty \(""\)$/],

@@ -104,7 +104,7 @@ describe('train --dp', () => {
         runCli(['train', '--resume', join(dir, 'run'), '--epochs', '3']),
         /^shardtrain: --epochs 3: the noise multiplier [\d.]+ was calibrated for --target-epsilon 3, and 15 steps would spend epsilon [\d.]+; at most 1 epoch stays within it$/,
       );
-      expectRefused(runCli(['train', '--resume', join(dir, 'run')]), /^shardtrain: --epochs 1: the run in .* has done 1 epoch already; ask for more$/);
+      expectRefused(runCli(['train', '--resume', join(dir, 'run')]), /^shardtrain: the run in .* has done its 1 epoch; ask for more with --epochs$/);
     });
 
     it('--drop-last with Poisson sampling, which has no last partial batch', async () => {

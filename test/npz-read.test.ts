@@ -261,6 +261,23 @@ describe.runIf(numpyImportable)("archives Python's zipfile writes, beyond np.sav
     write(path, 'ZIP_DEFLATED', { bare: true });
     expect(Array.from((await readNpz(path)).get('x')!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]);
   });
+  it('x and x.npy both: x is read, in either order, as np.load reads it', async () => {
+    for (const [first, second] of [['x', 'x.npy'], ['x.npy', 'x']]) {
+      const path = join(fresh(), 'both.npz');
+      const code = [
+        'import io, sys, zipfile, numpy as np',
+        'def npy(a):',
+        '    b = io.BytesIO(); np.save(b, a); return b.getvalue()',
+        'arrays = {"x": npy(np.arange(3, dtype=np.int32)), "x.npy": npy(np.zeros(3, dtype=np.int32))}',
+        'with zipfile.ZipFile(sys.argv[1], "w") as z:',
+        '    for name in sys.argv[2:]: z.writestr(name, arrays[name])',
+        'assert list(np.load(sys.argv[1])["x"]) == [0, 1, 2]',
+      ].join('\n');
+      const r = spawnSync(PYTHON, ['-c', code, path, first, second], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(Array.from((await readNpz(path)).get('x')!.data as Int32Array)).toEqual([0, 1, 2]);
+    }
+  });
   it("a header's newline is escaped in the message, which stays one line", async () => {
     const path = join(fresh(), 'newline.npz');
     write(path, 'ZIP_STORED', { header: ["'fortran_order'", "'fortran\norder'"] });

@@ -2,12 +2,16 @@
 // the kernels really take, and a run that does not fit is refused in one line naming its parts.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { createWasmBackend, WasmNetwork, WasmStackNetwork } from '../src/kernels/wasm/index.js';
-import { allocBytes } from '../src/kernels/wasm/shared-memory.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Dataset, takeFirst } from '../src/data/dataset.js';
+import { loadEmbeddedMnist } from '../src/data/embedded-mnist.js';
+import { Trainer, type TrainOptions } from '../src/train/trainer.js';
+import { trainOptions } from './helpers/train-options.js';
+import { createWasmBackend, type WasmBackend, WasmNetwork, WasmStackNetwork } from '../src/kernels/wasm/index.js';
+import { allocBytes, HEAP_START } from '../src/kernels/wasm/shared-memory.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
-import { checkMemory, type MemoryPart } from '../src/parallel/run-memory.js';
+import { checkMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
 
@@ -36,6 +40,37 @@ describe('scratchBytes: what one thread takes', () => {
     expect(StackNetwork.scratchBytes(dims, 'float64')).toBe(117 * 8);
     expect(StackNetwork.scratchBytes(dims, 'float32')).toBe(117 * 4);
   });
+});
+
+describe('runMemory: what a training run really takes from the wasm memory', () => {
+  let data: Dataset;
+  beforeAll(() => {
+    const full = loadEmbeddedMnist();
+    data = { ...full, train: takeFirst(full.train, 60), test: takeFirst(full.test, 10) };
+  });
+  const model = { kind: 'stack' as const, layers: parseDescription('conv6k5,relu,maxpool2,flatten,dense300,relu,dense') };
+  const cases: [string, Partial<TrainOptions>, RunSize][] = [
+    ['Adam, the pool applying the updates', {}, { slots: 20, threads: 2, optimizerStates: 2, poolUpdates: true }],
+    ['SGD with momentum', { optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9 } }, { slots: 20, threads: 2, optimizerStates: 1, poolUpdates: true }],
+    ['private training', { privacy: { clip: 1, noise: 1, delta: 1e-5, accountant: 'rdp', sampling: 'shuffle', secureNoise: false }, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0 } }, { slots: 20, threads: 2, optimizerStates: 1, poolUpdates: false }],
+    ['gradient statistics', { gradientStats: true }, { slots: 20, threads: 2, optimizerStates: 2, poolUpdates: false }],
+  ];
+  for (const [what, options, size] of cases) {
+    it(`${what}: counted within 1 MiB below what a step has allocated`, async () => {
+      const trainer = await Trainer.create(data, trainOptions({ model, kernels: 'wasm', threads: 2, batchSize: 20, ...options }));
+      try {
+        trainer.setEpochOrder(0);
+        await trainer.stepOfEpoch(0);
+        const backend = (trainer as unknown as { backend: WasmBackend }).backend;
+        const allocated = allocBytes(backend.memory, 0) - HEAP_START;
+        const counted = runMemory(backend, trainer.model, trainer.layout, size).reduce((sum, p) => sum + p.bytes, 0);
+        expect(counted).toBeLessThanOrEqual(allocated);
+        expect(allocated - counted).toBeLessThan(2 ** 20);
+      } finally {
+        await trainer.close();
+      }
+    });
+  }
 });
 
 describe('checkMemory', () => {

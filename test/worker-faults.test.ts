@@ -11,6 +11,7 @@ import { weightBytes } from './helpers/weights.js';
 const run = ['train', '--train-count', '250', '--test-count', '40', '--batch-size', '60', '--epochs', '2', '--threads', '2'];
 // Only a hang should meet the watchdog: filling a 512 MB heap took over 3 s on a loaded machine.
 const timeoutFor = (kind: string) => ['--timeout', kind === 'hang' ? '2' : '120'];
+const SEED_WEIGHTS = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'shardtrain-fault-'));
 const fresh = () => mkdtempSync(join(root, 'run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,6 +57,14 @@ describe('the watchdog times steps, not the start of the threads', () => {
   // Twelve threads on a small machine take more than half a second to start; a step of 60 samples takes milliseconds.
   it('--threads 12 --timeout 0.5 trains', () => {
     const r = runCli([...withOverrides(run, ['--threads', '12', '--epochs', '1']), '--timeout', '0.5']);
+    expect(r.status, howItEnded(r)).toBe(0);
+  });
+  it('--threads 12 --timeout 0.5 evaluates', () => {
+    const r = runCli(['eval', '--weights', SEED_WEIGHTS, '--test-count', '200', '--threads', '12', '--timeout', '0.5']);
+    expect(r.status, howItEnded(r)).toBe(0);
+  });
+  it("bench's bare kernel runs its 200 ms past a --timeout of 0.15 s, which bounds the steps", () => {
+    const r = runCli(['bench', '--threads', '1', '--steps', '5', '--warmup', '2', '--repeat', '1', '--train-count', '500', '--test-count', '50', '--timeout', '0.15']);
     expect(r.status, howItEnded(r)).toBe(0);
   });
 });

@@ -83,7 +83,7 @@ export function checkParameterCount(dir: string, saved: number, network: number)
  * a resumed run that asks for more epochs would spend more, so it is refused, with the most
  * epochs that stay within the target.
  */
-export function checkWithinTarget(privacy: PrivacySettings, sampleRate: number, epochs: number, stepsPerEpoch: number): void {
+export function checkWithinTarget(privacy: PrivacySettings, sampleRate: number, epochs: number, stepsPerEpoch: number, asked: string): void {
   const target = privacy.targetEpsilon;
   if (target === undefined) return;
   const spent = (e: number) => epsilonSpent(privacy.accountant, { sampleRate, noise: privacy.noise, steps: e * stepsPerEpoch }, privacy.delta).epsilon;
@@ -98,7 +98,7 @@ export function checkWithinTarget(privacy: PrivacySettings, sampleRate: number, 
     else beyond = middle;
   }
   throw new UserError(
-    `--epochs ${epochs}: the noise multiplier ${privacy.noise.toPrecision(6)} was calibrated for --target-epsilon ${target}, and ` +
+    `${asked}: the noise multiplier ${privacy.noise.toPrecision(6)} was calibrated for --target-epsilon ${target}, and ` +
       `${epochs * stepsPerEpoch} steps would spend epsilon ${epsilonText(epsilon)}; at most ${within} ${within === 1 ? 'epoch stays' : 'epochs stay'} within it`,
   );
 }

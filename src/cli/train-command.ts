@@ -83,7 +83,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
   const epochs = epochsOf(a, settings, resumed?.meta.epochs);
   validateSeed(settings.rng, settings.seed, epochs);
-  if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!);
+  if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!, a.epochs !== undefined);
   const checkpointDir = checkOutputs(a);
 
   const dataset = await loadData(settings.data);
@@ -105,7 +105,10 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const build = () => modelForData(choice, dataset, source);
   const model = await withDataSource(settings.data.data, async () => (resumed === null ? build() : fromCheckpoint(a.resume!, build)));
   const privacy = privacyOf(settings, dataset.train.count, epochs);
-  if (privacy !== undefined) checkWithinTarget(privacy, sampleRateOf(privacy.sampling, dataset.train.count, settings.batchSize), epochs, stepsPerEpochOf(settings, dataset.train.count));
+  if (privacy !== undefined) {
+    const asked = a.epochs !== undefined ? `--epochs ${epochs}` : resumed?.meta.epochs !== undefined ? `the run's ${epochs} epochs` : `the default ${epochs} epochs`;
+    checkWithinTarget(privacy, sampleRateOf(privacy.sampling, dataset.train.count, settings.batchSize), epochs, stepsPerEpochOf(settings, dataset.train.count), asked);
+  }
   if (resumed !== null) checkPosition(a.resume!, resumed.meta.position.batch, stepsPerEpochOf(settings, dataset.train.count));
   if (resumed !== null) checkParameterCount(a.resume!, resumed.params.length, modelShape(model).total);
   if (a.gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');

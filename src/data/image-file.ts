@@ -80,16 +80,20 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
     throw new UserError(`${path}: ${problem}`);
   };
   const gray = (options.networkChannels ?? 1) === 1;
-  if (options.channelsLayout !== undefined && (s.length === 2 || (s.length === 3 && gray))) {
-    fail(`an array of shape ${shape} has no channel axis${s.length === 3 ? ' for a gray network' : ''}, so --channels ${options.channelsLayout} would do nothing; leave it out`);
-  }
+  const noChannelAxis = () => {
+    if (options.channelsLayout === undefined) return;
+    fail(`an array of shape ${shape} is read without a channel axis${s.length === 3 ? ', as a stack for a gray network' : ''}, so --channels ${options.channelsLayout} would do nothing; leave it out`);
+  };
   let layout: ImageShape;
   let stacked = true;
-  if (s.length === 2) [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];
-  else if (s.length === 3 && gray) {
+  if (s.length === 2) {
+    noChannelAxis();
+    [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];
+  } else if (s.length === 3 && gray) {
     if ((s[2] === 3 || s[2] === 4) && s[2] !== options.networkWidth) {
       fail(`an array of shape ${shape} looks like one colour image (H, W, ${s[2]}); for a gray network predict reads arrays (H, W) or (N, H, W): convert it, or save it as a PNG`);
     }
+    noChannelAxis();
     layout = { count: s[0], channels: 1, height: s[1], width: s[2], channelsLast: false };
   } else if (s.length === 3) [layout, stacked] = [channelsReading(s, options.channelsLayout, path), false];
   else if (s.length === 4) layout = channelsReading(s, options.channelsLayout, path);

@@ -42,11 +42,12 @@ export async function openNpz(path: string, bytes: Uint8Array = readFileAs(path,
     }
     throw new UserError(`${path}: corrupted or truncated zip archive (${oneLine(e)})`);
   }
-  // np.load names every member, without its `.npy` suffix where it has one, and reads any as an array.
+  // np.load names every member, without its `.npy` suffix where it has one, and reads any as an
+  // array; a member named exactly as asked wins over one that has the suffix.
   const members = new Map<string, JSZip.JSZipObject>();
-  for (const entry of Object.values(zip.files)) {
-    if (!entry.dir) members.set(entry.name.endsWith('.npy') ? entry.name.slice(0, -4) : entry.name, entry);
-  }
+  const entries = Object.values(zip.files).filter((entry) => !entry.dir);
+  for (const entry of entries) if (entry.name.endsWith('.npy')) members.set(entry.name.slice(0, -4), entry);
+  for (const entry of entries) if (!entry.name.endsWith('.npy')) members.set(entry.name, entry);
   return {
     path,
     keys: [...members.keys()],

@@ -38,7 +38,7 @@ export async function evaluateOnPool(
   // The kernels training used, or the last bits of the loss would differ from its report.
   const backend = await createBackend(kernels, dtype);
   const shape = modelShape(model);
-  checkMemory(runMemory(backend, model, shape, { slots: 1, threads, optimizerStates: 0, noise: false }), backend.memoryLimit, 'evaluate');
+  checkMemory(runMemory(backend, model, shape, { slots: 1, threads, optimizerStates: 0, poolUpdates: false }), backend.memoryLimit, 'evaluate');
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
   const state = createSharedState(model, backend, takeFirst(test, 0), test, shape, 1);
   state.params.set(params);

@@ -17,7 +17,7 @@ export interface Prediction {
  */
 export async function predictImages(model: Model, dtype: Dtype, params: FloatArray, images: readonly Float64Array[]): Promise<Prediction[]> {
   const backend = await createBackend('typescript', dtype);
-  checkMemory(runMemory(backend, model, modelShape(model), { slots: 0, threads: 1, optimizerStates: 0, noise: false }), backend.memoryLimit, 'predict');
+  checkMemory(runMemory(backend, model, modelShape(model), { slots: 0, threads: 1, optimizerStates: 0, poolUpdates: false }), backend.memoryLimit, 'predict');
   const network = backend.sampleKernels(model);
   network.prepare(params);
   const classes = modelClasses(model);

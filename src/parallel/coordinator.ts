@@ -2,11 +2,11 @@ import { availableParallelism } from 'node:os';
 import { MAX_TIMER_MS, WorkerPool } from './pool.js';
 import { restoreBlocks } from './pool-update.js';
 import { Control, type FaultValue, type StepOrder, Summing, type SummingMode } from './session-protocol.js';
-import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { DONE_COUNTER, NOISE_COUNTER, type SharedState, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
-import { watchSession } from './session-watchdog.js';
-import { describeFault, JobTimeout, WorkerFault } from './worker-fault.js';
+import { sessionProgress, type Watched, watchJob } from './watchdog.js';
+import { describeFault, WorkerFault } from './worker-fault.js';
 
 export interface CoordinatorOptions {
   /** A job (a step's gradients, an evaluation) still running after this long is taken for a hung worker. */
@@ -139,7 +139,7 @@ export class Coordinator {
     const session = this.sessionForOrder();
     const control = session.control;
     // Each step, not the whole order, must end within the timeout.
-    const unwatch = watchSession(control, this.threads, this.options.timeoutMs, (reason) => session.abort(reason));
+    const unwatch = this.watch((reason) => session.abort(reason), { progress: sessionProgress(control) });
     try {
       await session.run(order, null);
     } finally {
@@ -193,33 +193,30 @@ export class Coordinator {
     }
   }
 
-  /** Arms the watchdog for one attempt: `onTimeout` gets the reason to end it with. */
-  private async watched<T>(onTimeout: (reason: JobTimeout) => void, body: () => Promise<T>): Promise<T> {
-    const ms = this.options.timeoutMs;
-    const timer = setTimeout(() => onTimeout(new JobTimeout(ms)), ms);
-    try {
-      return await body();
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Arms the watchdog for one attempt (watchdog.ts): `abort` gets the reason to end it with. */
+  private watch(abort: (reason: Error) => void, more: Pick<Watched, 'progress' | 'extraMs'> = {}): () => void {
+    const counters = this.state.counters;
+    return watchJob({ started: () => Atomics.load(counters, STARTED_COUNTER), threads: this.threads, timeoutMs: this.options.timeoutMs, abort, ...more });
   }
 
   /** One attempt at a job of one piscina task per thread. */
-  private attemptTasks(task: Task, counter: number | null): Promise<JobTiming> {
+  private async attemptTasks(task: Task, counter: number | null): Promise<JobTiming> {
     if (this.closed) throw new Error('the worker pool is closed');
     if (counter !== null) Atomics.store(this.state.counters, counter, 0);
     const started = performance.now();
     const watchdog = new AbortController();
-    return this.watched(
-      (reason) => watchdog.abort(reason),
-      async () => {
-        const settled = await Promise.allSettled(this.pool.runOnEveryThread<ThreadTiming>(task, watchdog.signal));
-        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-        if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
-        const threads = settled.map((s) => (s as PromiseFulfilledResult<ThreadTiming>).value);
-        return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads };
-      },
-    );
+    // The bare kernel runs for as long as it is told, by design.
+    const unwatch = this.watch((reason) => watchdog.abort(reason), { extraMs: task.kind === 'bare' ? task.ms : 0 });
+    let settled: PromiseSettledResult<ThreadTiming>[];
+    try {
+      settled = await Promise.allSettled(this.pool.runOnEveryThread<ThreadTiming>(task, watchdog.signal));
+    } finally {
+      unwatch();
+    }
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw watchdog.signal.aborted ? watchdog.signal.reason : failed.reason;
+    const threads = settled.map((s) => (s as PromiseFulfilledResult<ThreadTiming>).value);
+    return { wallMs: performance.now() - started, dispatchedAt: performance.timeOrigin + started, threads };
   }
 
   /** The session an order goes to (started here if none runs), its work counters reset. */
@@ -234,7 +231,7 @@ export class Coordinator {
   private async attemptStep(order: StepOrder, sink: SlotSink | null): Promise<JobTiming> {
     const session = this.sessionForOrder();
     const started = performance.now();
-    const unwatch = watchSession(session.control, this.threads, this.options.timeoutMs, (reason) => session.abort(reason));
+    const unwatch = this.watch((reason) => session.abort(reason));
     try {
       await session.run(order, sink);
     } finally {

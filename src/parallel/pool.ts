@@ -1,7 +1,7 @@
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { SharedState } from './shared-state.js';
+import { type SharedState, STARTED_COUNTER } from './shared-state.js';
 import { gradientWorkerPath } from './worker-path.js';
 
 /** The longest delay setTimeout keeps (2^31-1 ms); Node turns a longer one into 1 ms. */
@@ -38,6 +38,8 @@ export class WorkerPool {
   }
 
   private start(): Piscina {
+    // Each thread counts itself in once it has started (worker-context.ts); the old ones have exited.
+    Atomics.store(this.state.counters, STARTED_COUNTER, 0);
     const piscina = new Piscina({
       filename: gradientWorkerPath(),
       execArgv: POOL_EXEC_ARGV,

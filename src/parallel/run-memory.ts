@@ -21,22 +21,25 @@ export interface RunSize {
   readonly threads: number;
   /** Optimizer values kept per parameter: Adam's two moments, SGD's momentum; none to evaluate. */
   readonly optimizerStates: number;
-  /** Private training's noise, one float64 per parameter. */
-  readonly noise: boolean;
+  /** Whether the pool may apply the updates, which keeps a backup of the parameters and the optimizer's state. */
+  readonly poolUpdates: boolean;
 }
 
-/** The parts of a run on `backend`: parameters with their state, the slots, each thread's activations. */
+/**
+ * The parts of a run that live in `backend`'s memory (parallel/shared-state.ts allocates them):
+ * the parameters with the step's mean, the batch's float64 running and carried sums, the
+ * optimizer's state and the pool's backups of both; the slots; each thread's scratch.
+ */
 export function runMemory(backend: Backend, model: Model, shape: ModelShape, size: RunSize): MemoryPart[] {
   const value = backend.dtype === 'float32' ? 4 : 8;
-  // The batch's running and carried sums are float64 whatever the dtype.
-  const perParameter = value * (1 + size.optimizerStates) + (size.slots > 1 ? 16 : 0) + (size.noise ? 8 : 0);
+  const perParameter = value * (2 + size.optimizerStates) + 16 + (size.poolUpdates ? value * (1 + size.optimizerStates) : 0);
   const scratch = backend.scratchBytes(model);
   const parameters = shape.total * perParameter;
   const slots = size.slots * shape.slots.length * value;
   // Fewer threads help only if one thread's activations fit beside the rest.
   const fewerThreads = size.threads > 1 && parameters + slots + scratch <= backend.memoryLimit.bytes;
   return [
-    { what: 'parameters with their sums and optimizer state', bytes: parameters, fix: 'a network with fewer parameters' },
+    { what: 'parameters with their sums, optimizer state and backups', bytes: parameters, fix: 'a network with fewer parameters' },
     { what: 'per-sample gradient slots', bytes: slots, fix: 'a smaller --batch-size' },
     {
       what: `activations (${bytesText(scratch)} a thread x ${size.threads})`,

@@ -79,7 +79,9 @@ export const TEST_COUNTER = 1;
 export const NOISE_COUNTER = 2;
 export const SUM_COUNTER = 3;
 export const DONE_COUNTER = 4;
-const COUNTERS = 5;
+/** Pool threads started since the pool was (re)started: the watchdog's clock waits for all of them. */
+export const STARTED_COUNTER = 5;
+const COUNTERS = 6;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));

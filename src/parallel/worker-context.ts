@@ -7,7 +7,7 @@ import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
-import { DONE_COUNTER, NOISE_COUNTER, type SharedState, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { DONE_COUNTER, NOISE_COUNTER, type SharedState, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
 import { BlockUpdate, restoreBlocks, SUM_BLOCK } from './pool-update.js';
 import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
@@ -48,6 +48,7 @@ export class WorkerContext {
     this.classes = modelClasses(state.model);
     this.logits = allocFloat(state.dtype, this.classes);
     this.blockUpdate = state.poolUpdate === null ? null : new BlockUpdate(backend, state.poolUpdate, state.params, state.mean);
+    Atomics.add(state.counters, STARTED_COUNTER, 1);
   }
 
   /** Any task but the bench's bare kernel, which the worker file runs (src/bench/bare-kernel.ts). */

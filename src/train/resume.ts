@@ -140,11 +140,12 @@ function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, ref
 }
 
 /** `epochs` counts the epochs already done, so a resume must ask for more than the checkpoint has. */
-export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string): void {
+export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string, given: boolean): void {
   const done = meta.position.epoch;
-  if (done >= epochs) {
-    throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epoch${done === 1 ? '' : 's'} already; ask for more`);
-  }
+  if (done < epochs) return;
+  const plural = done === 1 ? '' : 's';
+  if (!given) throw new ResumeError('epochs', (name) => `the run in ${dir} has done its ${done} epoch${plural}; ask for more with ${name('epochs')}`);
+  throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epoch${plural} already; ask for more`);
 }
 
 /** The data loaded now must be the bytes the checkpoint was trained on. */

@@ -99,14 +99,14 @@ export class Trainer {
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
     checkSlotMemory(slots, this.layout.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
-    const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, noise: privacy !== undefined };
+    // The pool may apply the updates in ordinary training; private training's noise and divisor, and the statistics, stay here.
+    const poolMayUpdate = privacy === undefined && !options.gradientStats;
+    const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, poolUpdates: poolMayUpdate };
     checkMemory(runMemory(backend, this.model, this.layout, size), backend.memoryLimit, 'train');
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
     this.optimizer = backend.optimizer(options.optimizer, this.layout.total, (_name, length) => backend.allocShared(length));
-    // The pool may apply the updates itself in ordinary training; private training's noise and divisor, and the statistics, stay here.
-    const poolMayUpdate = privacy === undefined && !options.gradientStats;
     this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout, slots, perSample, poolMayUpdate ? this.optimizer : null);
     initModel(this.model, this.state.params, this.streams);
     const noiseBuffer = noise === null ? new Float64Array(this.layout.total) : this.state.noise;

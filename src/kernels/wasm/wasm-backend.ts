@@ -73,7 +73,8 @@ export class WasmBackend implements Backend, WasmHandle {
     return WasmStackNetwork.scratchBytes(deriveStackDims(model.spec));
   }
 
-  readonly memoryLimit: MemoryLimit = { bytes: MAXIMUM_PAGES * WASM_PAGE_BYTES - HEAP_START, what: 'the 4 GiB of the shared wasm memory' };
+  // Less what run-memory.ts does not count: the slot layouts' words, the normals' tables, each thread's noise chunk.
+  readonly memoryLimit: MemoryLimit = { bytes: MAXIMUM_PAGES * WASM_PAGE_BYTES - HEAP_START - SMALL_ALLOCATIONS_BYTES, what: 'the 4 GiB of the shared wasm memory' };
 
   allocBatchSums(parameterCount: number): BatchSums {
     return allocWasmBatchSums(this, parameterCount);
@@ -96,6 +97,9 @@ export class WasmBackend implements Backend, WasmHandle {
 
 // V8 11.3 (Node 20) ships relaxed SIMD behind this flag; later versions enable it by default.
 const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** What a run allocates beside its parameters, slots and scratch: a few KiB each, and 32 KiB of noise a thread. */
+const SMALL_ALLOCATIONS_BYTES = 64 * 2 ** 20;
 
 /** A shared memory reserves its whole address range up front; wasm32 addresses reach 4 GiB. */
 const MAXIMUM_PAGES = 65536;
