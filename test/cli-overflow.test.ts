@@ -22,6 +22,10 @@ describe('weights whose outputs overflow float32', () => {
     );
   });
 
+  it('eval refuses in one line even with a --test-count whose prefix lacks classes, which would warn', () => {
+    expectRefused(runCli(['eval', '--weights', huge, '--test-count', '100', '--threads', '1']), /huge\.npz: the loss of test image 0 of embedded MNIST .* is not finite/);
+  });
+
   it('predict refuses to classify with them, naming the image', () => {
     expectRefused(runCli(['predict', '--weights', huge, DIGIT]), /^shardtrain: .*huge\.npz: the network's outputs for .*digit7\.png overflow float32, so the weights are too large to classify with$/);
   });

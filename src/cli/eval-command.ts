@@ -49,7 +49,6 @@ export async function runEval(a: EvalArgs): Promise<void> {
   const { total } = modelShape(model);
   if (total !== weights.params.length) throw new Error(`layout of ${total} parameters for ${weights.params.length} loaded`);
   const kernels = resolveKernels(a.kernels, weights.dtype);
-  printWarnings(dataset);
   const result = await evaluateOnPool(model, weights.dtype, weights.params, test, a.threads, kernels, a.timeout * 1000);
   if (result.firstNonFinite >= 0) {
     throw new UserError(
@@ -57,6 +56,8 @@ export async function runEval(a: EvalArgs): Promise<void> {
         (a.pixelDivisor === undefined ? 'the weights are too large for these images' : `the weights, or the images divided by --pixel-divisor ${a.pixelDivisor}, are too large`),
     );
   }
+  // Only now: a refusal, even one the evaluation finds, stays one line.
+  printWarnings(dataset);
   const subject = { weights, model, images: test, parameters: total, data: dataset.source, threads: a.threads };
   process.stdout.write((a.json ? evalJson(subject, result) : formatEvalTable(subject, result)) + '\n');
 }
