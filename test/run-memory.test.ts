@@ -11,6 +11,7 @@ import { createWasmBackend, type WasmBackend, WasmNetwork, WasmStackNetwork } fr
 import { allocBytes, HEAP_START } from '../src/kernels/wasm/shared-memory.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
+import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { checkMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
@@ -71,6 +72,33 @@ describe('runMemory: what a training run really takes from the wasm memory', () 
       }
     });
   }
+});
+
+describe('the threads that replace failed ones take over their scratch areas', () => {
+  it('a fault and its retry on fresh threads leave the wasm memory as it was, bar a few KiB', async () => {
+    const full = loadEmbeddedMnist();
+    const data = { ...full, train: takeFirst(full.train, 60), test: takeFirst(full.test, 10) };
+    // 64 channels of 28x28 and their gradients: about 800 KiB of scratch a thread.
+    const model = { kind: 'stack' as const, layers: parseDescription('conv64k3p1,relu,flatten,dense') };
+    const before = process.env[FAULT_ENV];
+    process.env[FAULT_ENV] = 'throw@2';
+    const trainer = await Trainer.create(data, trainOptions({ model, kernels: 'wasm', threads: 2, batchSize: 20 }));
+    try {
+      const backend = (trainer as unknown as { backend: WasmBackend }).backend;
+      trainer.setEpochOrder(0);
+      await trainer.stepOfEpoch(0);
+      const afterFirst = allocBytes(backend.memory, 0);
+      await trainer.stepOfEpoch(1); // throws on its first attempt; retried on two fresh threads
+      await trainer.stepOfEpoch(2);
+      const area = backend.scratchBytes(trainer.model);
+      expect(area).toBeGreaterThan(700 * 1024);
+      expect(allocBytes(backend.memory, 0) - afterFirst).toBeLessThan(area / 8);
+    } finally {
+      await trainer.close();
+      if (before === undefined) delete process.env[FAULT_ENV];
+      else process.env[FAULT_ENV] = before;
+    }
+  });
 });
 
 describe('checkMemory', () => {

@@ -4,10 +4,10 @@
 import { workerData } from 'piscina';
 import { BareKernel } from '../src/bench/bare-kernel.js';
 import { WorkerContext } from '../src/parallel/worker-context.js';
-import type { SharedState } from '../src/parallel/shared-state.js';
+import type { ThreadData } from '../src/parallel/shared-state.js';
 import type { Task, ThreadTiming } from '../src/parallel/tasks.js';
 
-const state = workerData as SharedState;
+const state = workerData as ThreadData;
 const context = new WorkerContext(state);
 let bareKernel: BareKernel | null = null;
 

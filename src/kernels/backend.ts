@@ -33,8 +33,13 @@ export interface Backend {
   readonly handle: BackendHandle;
   /** Zeroed values in memory every pool thread shares and these kernels read in place. */
   allocShared(length: number): FloatArray;
-  /** Per-sample forward and backward passes of `model` for one thread (each call makes a new scratch area). */
-  sampleKernels(model: Model): SampleKernels;
+  /**
+   * Per-sample forward and backward passes of `model` for one thread, in the scratch area `area`
+   * (from allocArea, taken over from a thread that is gone), or in a new one.
+   */
+  sampleKernels(model: Model, area?: number): SampleKernels;
+  /** A scratch area for sampleKernels in the shared memory, where one is (wasm's is never freed); null where it is not. */
+  allocArea(model: Model): number | null;
   /** The bytes of the scratch area one sampleKernels(model) takes: activations, their gradients, repacked weights. */
   scratchBytes(model: Model): number;
   /** The memory everything of a run must fit in, and how to name it to a user. */

@@ -5,7 +5,7 @@ import { Control, type FaultValue, type StepOrder, Summing, type SummingMode } f
 import { DONE_COUNTER, NOISE_COUNTER, type SharedState, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
 import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
-import { sessionProgress, type Watched, watchJob } from './watchdog.js';
+import { sessionProgress, STARTUP_ALLOWANCE_MS, type Watched, watchJob } from './watchdog.js';
 import { describeFault, WorkerFault } from './worker-fault.js';
 
 export interface CoordinatorOptions {
@@ -205,8 +205,8 @@ export class Coordinator {
     if (counter !== null) Atomics.store(this.state.counters, counter, 0);
     const started = performance.now();
     const watchdog = new AbortController();
-    // The bare kernel runs for as long as it is told, by design.
-    const unwatch = this.watch((reason) => watchdog.abort(reason), { extraMs: task.kind === 'bare' ? task.ms : 0 });
+    // The bare kernel runs for as long as it is told, by design, after building kernels on a memory of its own, as a thread's start does.
+    const unwatch = this.watch((reason) => watchdog.abort(reason), { extraMs: task.kind === 'bare' ? task.ms + STARTUP_ALLOWANCE_MS : 0 });
     let settled: PromiseSettledResult<ThreadTiming>[];
     try {
       settled = await Promise.allSettled(this.pool.runOnEveryThread<ThreadTiming>(task, watchdog.signal));

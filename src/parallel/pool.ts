@@ -1,7 +1,8 @@
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type SharedState, STARTED_COUNTER } from './shared-state.js';
+import { backendFrom } from '../kernels/index.js';
+import { CLAIMED_COUNTER, type SharedState, STARTED_COUNTER, type ThreadData } from './shared-state.js';
 import { gradientWorkerPath } from './worker-path.js';
 
 /** The longest delay setTimeout keeps (2^31-1 ms); Node turns a longer one into 1 ms. */
@@ -28,18 +29,27 @@ export class WorkerPool {
   /** The threads given the last tasks: piscina forgets a thread whose task was aborted before it has exited. */
   private tasked: Worker[] = [];
   private destroyed: Promise<void> | null = null;
+  /**
+   * A scratch area per thread, made once: the threads that replace failed ones take them over, as
+   * the shared wasm memory never frees any (worker-context.ts claims them in order).
+   */
+  private readonly areas: Float64Array;
 
   constructor(
     private readonly state: SharedState,
     readonly threads: number,
     private readonly heapMb: number,
   ) {
+    const backend = backendFrom(state.backend);
+    this.areas = new Float64Array(new SharedArrayBuffer(threads * 8)).fill(-1);
+    for (let i = 0; i < threads; i++) this.areas[i] = backend.allocArea(state.model) ?? -1;
     this.piscina = this.start();
   }
 
   private start(): Piscina {
-    // Each thread counts itself in once it has started (worker-context.ts); the old ones have exited.
+    // Each thread claims an area and counts itself in once started (worker-context.ts); the old ones have exited.
     Atomics.store(this.state.counters, STARTED_COUNTER, 0);
+    Atomics.store(this.state.counters, CLAIMED_COUNTER, 0);
     const piscina = new Piscina({
       filename: gradientWorkerPath(),
       execArgv: POOL_EXEC_ARGV,
@@ -51,7 +61,7 @@ export class WorkerPool {
       concurrentTasksPerWorker: 1,
       // A runaway allocation then kills that worker, not the process.
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
-      workerData: this.state,
+      workerData: { ...this.state, areas: this.areas } satisfies ThreadData,
     });
     // piscina emits 'error' for a thread that fails while it runs no task: one whose task the
     // watchdog had already aborted (an allocation that outran a short timeout did, on a loaded
@@ -94,9 +104,13 @@ export class WorkerPool {
 
   private async stopThreads(): Promise<void> {
     const tasked = this.tasked;
-    await this.piscina.destroy().catch(() => undefined);
+    // piscina replaces a thread that exits while it is not destroying: an aborted thread that exited
+    // after destroy() would have the discarded pool start a new set, which nothing would end.
     const running = tasked.filter((worker) => worker.threadId !== -1);
-    await Promise.all(running.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+    for (const worker of running) worker.removeAllListeners('exit');
+    const exits = running.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    await this.piscina.destroy().catch(() => undefined);
+    await Promise.all(exits);
   }
 
   /** The piscina pool itself, for tests that watch or break it from outside. */

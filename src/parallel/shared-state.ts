@@ -56,6 +56,12 @@ export interface SharedState {
   readonly backend: BackendHandle;
 }
 
+/** What a pool thread receives: the shared state, and the scratch areas its pool made (pool.ts). */
+export interface ThreadData extends SharedState {
+  /** Addresses in the shared memory, one per thread, or -1 where the kernels keep their own. */
+  readonly areas: Float64Array;
+}
+
 /**
  * Work on each sample's gradient that belongs in the pool threads (it is as parallel as the
  * gradients): private training clips every slot to `clipNorm`, and both it and the gradient
@@ -81,7 +87,9 @@ export const SUM_COUNTER = 3;
 export const DONE_COUNTER = 4;
 /** Pool threads started since the pool was (re)started: the watchdog's clock waits for all of them. */
 export const STARTED_COUNTER = 5;
-const COUNTERS = 6;
+/** Scratch areas claimed since the pool was (re)started (ThreadData.areas). */
+export const CLAIMED_COUNTER = 6;
+const COUNTERS = 7;
 
 export function sharedInt32(length: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));

@@ -7,7 +7,7 @@ import { argmax, softmaxCrossEntropy } from '../model/softmax-cross-entropy.js';
 import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.js';
 import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
-import { DONE_COUNTER, NOISE_COUNTER, type SharedState, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, TRAIN_COUNTER } from './shared-state.js';
+import { CLAIMED_COUNTER, DONE_COUNTER, NOISE_COUNTER, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, type ThreadData, TRAIN_COUNTER } from './shared-state.js';
 import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
 import { BlockUpdate, restoreBlocks, SUM_BLOCK } from './pool-update.js';
 import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
@@ -37,10 +37,13 @@ export class WorkerContext {
   /** Whether the blocks of the mean that this thread averaged in the last step are all finite. */
   private meanFinite = true;
 
-  constructor(private readonly state: SharedState) {
+  constructor(private readonly state: ThreadData) {
     const backend = backendFrom(state.backend);
     this.backend = backend;
-    this.kernels = backend.sampleKernels(state.model);
+    // A thread that piscina starts beyond the pool's own (to replace a failed one) makes a new area.
+    const claimed = Atomics.add(state.counters, CLAIMED_COUNTER, 1);
+    const area = claimed < state.areas.length && state.areas[claimed] >= 0 ? state.areas[claimed] : undefined;
+    this.kernels = backend.sampleKernels(state.model, area);
     const layout = modelShape(state.model).slots;
     const n = layout.length;
     this.slotSum = backend.slotSum(state.gradSlots, layout, state.batchSums);

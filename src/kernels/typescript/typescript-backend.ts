@@ -35,6 +35,11 @@ export class TypeScriptBackend implements Backend {
     return new StackNetwork(deriveStackDims(model.spec), this.dtype);
   }
 
+  /** The networks keep their scratch in their thread's own heap, which goes with the thread. */
+  allocArea(): null {
+    return null;
+  }
+
   scratchBytes(model: Model): number {
     if (model.kind === 'seed') return Network.scratchBytes(deriveDims(model.config), this.dtype);
     return StackNetwork.scratchBytes(deriveStackDims(model.spec), this.dtype);

@@ -12,7 +12,7 @@ import type { SampleKernels } from '../sample-kernels.js';
 import { WasmAdam } from './adam.js';
 import type { WasmModuleAndMemory } from './kernel-exports.js';
 import { wasmModulePath, type WasmSimd } from './module-files.js';
-import { allocFloat32, HEAP_START, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
+import { allocBytes, allocFloat32, HEAP_START, initSharedMemory, WASM_PAGE_BYTES } from './shared-memory.js';
 import { allocWasmBatchSums, WasmSlotSum } from './slot-sum.js';
 import { type WasmMemory, type WasmModule, WebAssemblyApi } from './wasm-api.js';
 import { WasmNetwork } from './wasm-network.js';
@@ -63,9 +63,14 @@ export class WasmBackend implements Backend, WasmHandle {
   }
 
   /** The seed network keeps its own kernels: through the general stack kernels it took twice as long. */
-  sampleKernels(model: Model): SampleKernels {
-    if (model.kind === 'seed') return WasmNetwork.create(this, deriveDims(model.config));
-    return WasmStackNetwork.create(this, deriveStackDims(model.spec));
+  sampleKernels(model: Model, area?: number): SampleKernels {
+    if (model.kind === 'seed') return WasmNetwork.create(this, deriveDims(model.config), area);
+    return WasmStackNetwork.create(this, deriveStackDims(model.spec), { at: area });
+  }
+
+  allocArea(model: Model): number {
+    const bytes = model.kind === 'seed' ? WasmNetwork.areaBytes(deriveDims(model.config)) : WasmStackNetwork.areaBytes(deriveStackDims(model.spec));
+    return allocBytes(this.memory, bytes);
   }
 
   scratchBytes(model: Model): number {

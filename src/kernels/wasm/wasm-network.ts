@@ -36,16 +36,23 @@ export class WasmNetwork extends WasmSampleKernels {
     super(memory, kernels, configAddress, layout.total, seedSlotLayout(layout), dims.classes, scratch);
   }
 
-  /** The bytes create() takes from the shared memory. */
-  static scratchBytes(dims: ModelDims): number {
-    const layout = parameterLayout(dims);
-    return networkLayout(dims, layout, 0).bytes + slotLayoutBytes(seedSlotLayout(layout));
+  /** The bytes of the area create() lays its configuration and scratch out in. */
+  static areaBytes(dims: ModelDims): number {
+    return networkLayout(dims, parameterLayout(dims), 0).bytes;
   }
 
-  /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */
-  static create(backend: WasmModuleAndMemory, dims: ModelDims): WasmNetwork {
+  /** The bytes create() takes from the shared memory: the area, and the slot layout's words. */
+  static scratchBytes(dims: ModelDims): number {
+    return WasmNetwork.areaBytes(dims) + slotLayoutBytes(seedSlotLayout(parameterLayout(dims)));
+  }
+
+  /**
+   * An instance on `backend`'s memory (any thread: the module and memory may come from postMessage),
+   * in the area at `at` (areaBytes long, taken over from a thread that is gone), or in a new one.
+   */
+  static create(backend: WasmModuleAndMemory, dims: ModelDims, at?: number): WasmNetwork {
     const layout = parameterLayout(dims);
-    const base = allocBytes(backend.memory, networkLayout(dims, layout, 0).bytes);
+    const base = at ?? allocBytes(backend.memory, networkLayout(dims, layout, 0).bytes);
     const scratch = networkLayout(dims, layout, base);
     const buffer = backend.memory.buffer;
     // Fresh memory is zero already; the margins of da1 must stay so (network-layout.ts).

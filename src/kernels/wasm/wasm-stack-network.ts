@@ -10,6 +10,8 @@ import { WasmSampleKernels } from './wasm-sample-kernels.js';
 export interface WasmStackOptions {
   /** Run the plain version of every layer, whatever the shape: the tests' oracle for the fast ones. */
   readonly plain?: boolean;
+  /** The area to lay out in (areaBytes long, taken over from a thread that is gone); default a new one. */
+  readonly at?: number;
 }
 
 /**
@@ -34,17 +36,21 @@ export class WasmStackNetwork extends WasmSampleKernels {
     super(memory, kernels, configAddress, layout.total, stackSlotLayout(dims, layout), dims.classes, at);
   }
 
-  /** The bytes create() takes from the shared memory. */
+  /** The bytes of the area create() lays its configuration and scratch out in. */
+  static areaBytes(dims: StackDims, options: WasmStackOptions = {}): number {
+    return stackLayout(dims, sequentialLayout(dims), 0, options.plain ?? false).bytes;
+  }
+
+  /** The bytes create() takes from the shared memory: the area, and the slot layout's words. */
   static scratchBytes(dims: StackDims, options: WasmStackOptions = {}): number {
-    const layout = sequentialLayout(dims);
-    return stackLayout(dims, layout, 0, options.plain ?? false).bytes + slotLayoutBytes(stackSlotLayout(dims, layout));
+    return WasmStackNetwork.areaBytes(dims, options) + slotLayoutBytes(stackSlotLayout(dims, sequentialLayout(dims)));
   }
 
   /** An instance on `backend`'s memory (any thread: the module and memory may come from postMessage). */
   static create(backend: WasmModuleAndMemory, dims: StackDims, options: WasmStackOptions = {}): WasmStackNetwork {
     const layout = sequentialLayout(dims);
     const plain = options.plain ?? false;
-    const base = allocBytes(backend.memory, stackLayout(dims, layout, 0, plain).bytes);
+    const base = options.at ?? allocBytes(backend.memory, stackLayout(dims, layout, 0, plain).bytes);
     const scratch = stackLayout(dims, layout, base, plain);
     const buffer = backend.memory.buffer;
     // Padded lanes and unwritten gradient buffers must start as +0 (assembly/stack-config.ts).
