@@ -12,7 +12,8 @@ import { allocBytes, HEAP_START } from '../src/kernels/wasm/shared-memory.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
-import { checkMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
+import { checkMemory, checkRunMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
+import { buildModel, modelShape } from '../src/model/model.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
 
@@ -98,6 +99,18 @@ describe('the threads that replace failed ones take over their scratch areas', (
       if (before === undefined) delete process.env[FAULT_ENV];
       else process.env[FAULT_ENV] = before;
     }
+  });
+});
+
+describe("checkRunMemory: the pool threads' own memory against the machine's", () => {
+  it('1,024 threads of the seed network fit the wasm memory, but not a machine of 8 GiB', async () => {
+    const backend = await createWasmBackend();
+    const model = buildModel({ kind: 'seed', options: SEED_MODEL }, { input: [1, 28, 28], classes: 10 });
+    const size = { slots: 100, threads: 1024, optimizerStates: 2, poolUpdates: true };
+    expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 64 * 2 ** 30)).not.toThrow();
+    expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 8 * 2 ** 30)).toThrow(
+      /^this network needs 12\.\d GiB to train, more than this machine's 8\.0 GiB \(.*pool threads' own memory \(12\.0 MiB each x 1024\) 12\.0 GiB\): use fewer --threads$/,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { type Model, modelClasses, modelShape } from '../model/model.js';
 import { createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
 import { Coordinator } from '../parallel/coordinator.js';
-import { checkMemory, runMemory } from '../parallel/run-memory.js';
+import { checkRunMemory } from '../parallel/run-memory.js';
 import { createSharedState } from '../parallel/shared-state.js';
 import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
 
@@ -38,7 +38,7 @@ export async function evaluateOnPool(
   // The kernels training used, or the last bits of the loss would differ from its report.
   const backend = await createBackend(kernels, dtype);
   const shape = modelShape(model);
-  checkMemory(runMemory(backend, model, shape, { slots: 1, threads, optimizerStates: 0, poolUpdates: false }), backend.memoryLimit, 'evaluate');
+  checkRunMemory(backend, model, shape, { slots: 1, threads, optimizerStates: 0, poolUpdates: false }, 'evaluate');
   // An empty training set: the workers never look at it, and the epoch order it sizes stays empty.
   const state = createSharedState(model, backend, takeFirst(test, 0), test, shape, 1);
   state.params.set(params);

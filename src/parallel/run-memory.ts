@@ -3,6 +3,7 @@
  * memory its kernels run in would otherwise fail deep inside an allocation, or in every pool
  * thread in turn; this says which part is too large and what to lower, in one line.
  */
+import { totalmem } from 'node:os';
 import type { Backend, MemoryLimit } from '../kernels/backend.js';
 import type { Model, ModelShape } from '../model/model.js';
 import { UserError } from '../util/errors.js';
@@ -47,6 +48,23 @@ export function runMemory(backend: Backend, model: Model, shape: ModelShape, siz
       fix: `${fewerThreads ? 'fewer --threads, or ' : ''}smaller activations (larger strides, pooling earlier)`,
     },
   ];
+}
+
+/**
+ * Node's own memory per pool thread (its heap, stacks and the loaded modules), measured: a run of
+ * 33 threads peaked at 490 MB, one of 1 thread at 104 MB.
+ */
+export const THREAD_BYTES = 12 * 2 ** 20;
+
+/**
+ * The run's parts against the memory its kernels run in, and, with the pool threads' own memory,
+ * against the machine's (`machineBytes`): 1,024 threads take 12 GiB before computing anything.
+ */
+export function checkRunMemory(backend: Backend, model: Model, shape: ModelShape, size: RunSize, task: string, machineBytes = totalmem()): void {
+  const parts = runMemory(backend, model, shape, size);
+  checkMemory(parts, backend.memoryLimit, task);
+  const threads = { what: `pool threads' own memory (${bytesText(THREAD_BYTES)} each x ${size.threads})`, bytes: size.threads * THREAD_BYTES, fix: 'fewer --threads' };
+  checkMemory([...parts, threads], { bytes: machineBytes, what: `this machine's ${bytesText(machineBytes)}` }, task);
 }
 
 /** Throws a UserError naming each part, when together they exceed `limit`; `task` is 'train', 'evaluate', ... */

@@ -5,7 +5,7 @@ import { checkSlotMemory } from '../model/stack/index.js';
 import { buildModel, initModel, type Model, type ModelChoice, modelShape, type ModelShape } from '../model/model.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
-import { checkMemory, runMemory } from '../parallel/run-memory.js';
+import { checkRunMemory } from '../parallel/run-memory.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
@@ -102,7 +102,7 @@ export class Trainer {
     // The pool may apply the updates in ordinary training; private training's noise and divisor, and the statistics, stay here.
     const poolMayUpdate = privacy === undefined && !options.gradientStats;
     const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, poolUpdates: poolMayUpdate };
-    checkMemory(runMemory(backend, this.model, this.layout, size), backend.memoryLimit, 'train');
+    checkRunMemory(backend, this.model, this.layout, size, 'train');
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
