@@ -104,10 +104,15 @@ export class WorkerPool {
 
   private async stopThreads(): Promise<void> {
     const tasked = this.tasked;
-    // piscina replaces a thread that exits while it is not destroying: an aborted thread that exited
-    // after destroy() would have the discarded pool start a new set, which nothing would end.
+    // piscina replaces a thread that fails or exits while it is not destroying: an aborted thread
+    // that did so after destroy() (one running out of memory emits 'error', then 'exit') would have
+    // the discarded pool start a new set, which nothing would end. Its errors are news to no one.
     const running = tasked.filter((worker) => worker.threadId !== -1);
-    for (const worker of running) worker.removeAllListeners('exit');
+    for (const worker of running) {
+      worker.removeAllListeners('exit');
+      worker.removeAllListeners('error');
+      worker.on('error', () => undefined);
+    }
     const exits = running.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
     await this.piscina.destroy().catch(() => undefined);
     await Promise.all(exits);
