@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { saveWeights } from '../src/io/weights-file.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { parameterLayout } from '../src/model/parameters.js';
 import { expectRefused, runCli, runCliAsync, temporaryDirectories } from './helpers/cli.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const fresh = temporaryDirectories('predict');
 
@@ -107,6 +109,18 @@ describe('shardtrain predict with the seed numpy program\'s weights', () => {
       expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
       expect(Math.max(...p.probabilities)).toBe(p.probability);
     }
+  });
+});
+
+describe.runIf(numpyImportable)('shardtrain predict --pixel-divisor: 16-bit .npy arrays', () => {
+  it('the digits times 257 as uint16, over 65535, are classified exactly as the uint8 digits over 255', () => {
+    const path = join(fresh(), 'digits_u16.npy');
+    const code = 'import sys, numpy as np; np.save(sys.argv[2], np.load(sys.argv[1]).astype(np.uint16) * 257)';
+    const r = spawnSync(PYTHON, ['-c', code, join(FIXTURES, 'digits_uint8.npy'), path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const bytes = predict(['digits_uint8.npy']).predictions.map((p) => p.probabilities);
+    expect(predict([path, '--pixel-divisor', '65535']).predictions.map((p) => p.probabilities)).toEqual(bytes);
+    expectRefused(runCli(['predict', '--weights', GOLDEN, path]), /digits_u16\.npy: integer pixels must lie in 0\.\.255 when no --pixel-divisor is given, but image 0 row \d+ column \d+ is \d+ \(dtype u2\)$/);
   });
 });
 
@@ -237,9 +251,10 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['an .npy of another size, without --resize', ['--image-size', '28', 'seven_20x20_uint8.npy'], /seven_20x20_uint8\.npy: the image is 20x20 but the network takes 28x28 images; give --resize/],
     ['inputs of several sizes and no image size', ['--resize', 'digit7.png', 'seven_40x36.png'], /the file stores no image size .* and the inputs differ in size \(digit7\.png is 28x28, seven_40x36\.png is 40x36\); give --resize --image-size HxW \(sizes that fit: 27\.\.28 x 27\.\.28\)$/],
     ['an --image-size w does not fit', ['--image-size', '20', 'digit7.png'], /array 'w' has shape \(10, 8, 9, 9\), but --image-size \(20x20\) with strides 1 and 2/],
-    ['float pixels above 1', ['bad_range_float64.npy'], /bad_range_float64\.npy: float pixels must lie in \[0, 1\], but image 0 row 0 column 0 is 1\.5$/],
-    ['a NaN pixel', ['bad_nan_float64.npy'], /bad_nan_float64\.npy: float pixels must lie in \[0, 1\], but image 0 row 3 column 4 is NaN$/],
+    ['float pixels above 1', ['bad_range_float64.npy'], /bad_range_float64\.npy: float pixels must lie in \[0, 1\] when no --pixel-divisor is given, but image 0 row 0 column 0 is 1\.5$/],
+    ['a NaN pixel', ['bad_nan_float64.npy'], /bad_nan_float64\.npy: image 0 row 3 column 4 is NaN \(pixels must be finite\)$/],
     ['a colour .npy (28,28,3)', ['bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
+    ['--pixel-divisor on a PNG, whose bit depth divides it', ['--pixel-divisor', '255', 'digit7.png'], /digit7\.png: a PNG, whose values are divided by its bit depth's largest, so --pixel-divisor 255 \(for \.npy arrays\) would do nothing; leave it out$/],
     // As --data refuses it: the flag would be silently ignored.
     ['--channels on a colour (28,28,3) array for a gray network: the colour is what is wrong', ['--channels', 'last', 'bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
     ['--channels on a stack without a channel axis', ['--channels', 'last', 'digits_uint8.npy'], /digits_uint8\.npy: an array of shape \(10, 28, 28\) is read without a channel axis, as a stack for a gray network, so --channels last would do nothing; leave it out$/],

@@ -174,7 +174,7 @@ describe('predict refuses images with channels it cannot give the network', () =
 
   it('a float above 1 names its channel', () => {
     expect(refusal(() => read('bad_range_nchw_f8.npy')).message).toBe(
-      `${fixture('bad_range_nchw_f8.npy')}: float pixels must lie in [0, 1], but image 1 channel 2 row 3 column 4 is 1.5`,
+      `${fixture('bad_range_nchw_f8.npy')}: float pixels must lie in [0, 1] when no --pixel-divisor is given, but image 1 channel 2 row 3 column 4 is 1.5`,
     );
   });
 

@@ -8,7 +8,7 @@ import { readSavedNetwork } from '../io/saved-network.js';
 import type { Model } from '../model/model.js';
 import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
-import { heightByWidth } from './parse-values.js';
+import { heightByWidth, positiveNumber } from './parse-values.js';
 import { formatPredictionLine, predictJson } from './predict-report.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 
@@ -19,7 +19,7 @@ const EPILOG = [
   "PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth; colour as (C,H,W) planes, as PyTorch's ToTensor gives it.",
   'A network of 3 channels gets colour as it is and a gray image as three equal planes (as Pillow\'s convert("RGB"), which torchvision\'s ImageFolder applies); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")). The output marks each converted image.',
   'Transparent pixels are background: after --invert each value is multiplied by its opacity (over black). Alpha is never a channel.',
-  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1].',
+  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1]; --pixel-divisor takes other ranges (65535 for 16-bit).',
   '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
 ].join('\n');
 
@@ -30,8 +30,9 @@ export function predictBuilder<T>(y: Argv<T>) {
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
     .option('image-size', { type: 'string', describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })
     .option('channels', { choices: CHANNELS_LAYOUTS, describe: 'where the channel axis of .npy arrays is when the shape does not say: last (N,H,W,C) or first (N,C,H,W)' })
+    .option('pixel-divisor', { type: 'number', describe: '.npy arrays: the network sees value / divisor (default: 255 for integers, whose values must then lie in 0..255; 1 for floats, which must then lie in [0, 1])', coerce: positiveNumber('pixel-divisor') })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
-    .group(['invert', 'resize', 'image-size', 'channels', 'json'], 'Prediction:')
+    .group(['invert', 'resize', 'image-size', 'channels', 'pixel-divisor', 'json'], 'Prediction:')
     .epilog(EPILOG);
   return requireFlagValues(predicting);
 }
@@ -51,7 +52,7 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   const known = weights.imageSize ?? given;
   const { channels } = weights;
   const images = (a.images as string[]).flatMap((path) =>
-    readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels }),
+    readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels, pixelDivisor: a.pixelDivisor }),
   );
   // Only the seed's files can lack an image size: a stack's architecture always has one.
   const model = known ? weights.modelFor(known[0], known[1], '--image-size') : modelFromInputs(weights.seed!, images);

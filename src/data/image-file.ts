@@ -44,6 +44,8 @@ export interface ReadImageOptions {
   readonly networkWidth?: number;
   /** Where the channel axis is, for arrays whose shape does not say (image-layout.ts). */
   readonly channelsLayout?: ChannelsLayout;
+  /** For .npy arrays: what the values are divided by (default 255 for integers in 0..255, 1 for floats in [0, 1]). */
+  readonly pixelDivisor?: number;
 }
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -53,6 +55,9 @@ export function readImageFile(path: string, options: ReadImageOptions = {}): Inp
   const bytes = readFileAs(path, 'an image');
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) {
+    if (options.pixelDivisor !== undefined) {
+      throw new UserError(`${path}: a PNG, whose values are divided by its bit depth's largest, so --pixel-divisor ${options.pixelDivisor} (for .npy arrays) would do nothing; leave it out`);
+    }
     const picture = decodePng(bytes, path);
     return [{ name: path, file: path, index: null, ...picture }];
   }
@@ -102,7 +107,7 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
   if (count === 0) fail(`an array of shape ${shape} holds no images`);
   if (height === 0 || width === 0 || channels === 0) fail(`an array of shape ${shape} holds empty ${channels === 1 ? '' : `${channels}x`}${height}x${width} images`);
 
-  const { stored, max } = storedValues(a, path, layout);
+  const { stored, max } = storedValues(a, path, layout, options.pixelDivisor);
   const planes = layout.channelsLast && channels > 1 ? channelsLastToFirst(stored, new Float64Array(stored.length), layout) : stored;
   // A division, like the training data's image/255, so a digit here and in the test set give the same bits.
   const values = planes.map((v) => v / max);
@@ -124,22 +129,35 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
   });
 }
 
-/** The array's numbers as stored, checked to be pixels, and what 1 (white) is: 1 for floats and booleans, 255 for integers. */
-function storedValues(a: NpyArray, path: string, layout: ImageShape): { stored: Float64Array; max: number } {
+/**
+ * The array's numbers as stored, checked to be pixels, and what 1 (white) is: 1 for floats and
+ * booleans, 255 for integers, or `divisor`, with which any finite value is taken.
+ */
+function storedValues(a: NpyArray, path: string, layout: ImageShape, divisor?: number): { stored: Float64Array; max: number } {
   const data = a.data;
   const out = new Float64Array(data.length);
   const at = (i: number) => pixelPosition(i, layout);
+  if (divisor !== undefined) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (typeof v === 'bigint' && (v > 2n ** 53n || v < -(2n ** 53n))) throw new UserError(`${path}: ${at(i)} is ${v}, past 2^53, beyond which integers are not held exactly`);
+      out[i] = Number(v);
+      if (!Number.isFinite(out[i])) throw new UserError(`${path}: ${at(i)} is ${out[i]} (pixels must be finite)`);
+    }
+    return { stored: out, max: divisor };
+  }
   if (a.dtype === 'f2' || a.dtype === 'f4' || a.dtype === 'f8') {
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as number;
-      if (!(v >= 0 && v <= 1)) throw new UserError(`${path}: float pixels must lie in [0, 1], but ${at(i)} is ${v}`);
+      if (!Number.isFinite(v)) throw new UserError(`${path}: ${at(i)} is ${v} (pixels must be finite)`);
+      if (!(v >= 0 && v <= 1)) throw new UserError(`${path}: float pixels must lie in [0, 1] when no --pixel-divisor is given, but ${at(i)} is ${v}`);
       out[i] = v;
     }
     return { stored: out, max: 1 };
   }
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]);
-    if (!(v >= 0 && v <= 255)) throw new UserError(`${path}: integer pixels must lie in 0..255, but ${at(i)} is ${data[i]} (dtype ${a.dtype})`);
+    if (!(v >= 0 && v <= 255)) throw new UserError(`${path}: integer pixels must lie in 0..255 when no --pixel-divisor is given, but ${at(i)} is ${data[i]} (dtype ${a.dtype})`);
     out[i] = v;
   }
   return { stored: out, max: a.dtype === 'b1' ? 1 : 255 };
