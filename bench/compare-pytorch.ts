@@ -6,7 +6,7 @@
 // between repeats cancels. With --dp both train privately (DP-SGD: Poisson sampling, per-sample
 // clipping, noise, SGD with momentum; PyTorch's per-sample gradients by functorch's vmap), and the
 // TypeScript kernels sit out.
-//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--data DIR] [--repeats 5] [--steps 200] [--ts-steps 10] [--warmup 100] [--dp] [--batch-size 100]
+//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--data DIR] [--repeats 5] [--steps 200] [--ts-steps 10] [--warmup 100] [--dp yes] [--batch-size 100]
 import { SEED_ADAM } from '../src/optim/adam.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,7 @@ const threadCounts = flags.integers('threads', 1);
 const warmup = flags.integer('warmup', 0);
 const modelText = flags.text('model');
 const privateTraining = flags.text('dp') === 'yes';
+if (!['yes', 'no'].includes(flags.text('dp'))) flags.refuse(`--dp takes yes or no, got '${flags.text('dp')}'`);
 const batchSize = flags.integer('batch-size', 1);
 const dataPath = flags.text('data');
 const privacy: PrivacySettings = { ...PRIVATE_TRAIN_DEFAULTS.privacy, noise: 1 };

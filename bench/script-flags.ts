@@ -3,6 +3,7 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { UserError } from '../src/util/errors.js';
 
 /** A flag that takes a value: its default, and a few words for --help. */
 export interface ScriptFlag {
@@ -40,6 +41,14 @@ export function readScriptFlags<Name extends string>(usage: ScriptUsage<Name>, a
     process.stderr.write(`${script}: ${message} (--help lists the flags)\n`);
     process.exit(2);
   };
+  // A bad value found past the flags (a --model description, a --data file) is answered as a bad flag is.
+  const answer = (e: unknown) => {
+    if (e instanceof UserError) refuse(e.message);
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', answer);
+  process.on('unhandledRejection', answer);
   const flagNames = Object.keys(usage.flags) as Name[];
   let parsed;
   try {

@@ -3,7 +3,8 @@
 readers are tested against the format as numpy writes it, not as we believe it is written.
 
 Run from anywhere: python3 scripts/make_data_fixtures.py. Output is deterministic (fixed values,
-fixed zip timestamps) so regenerating produces no diff unless numpy's format changes.
+fixed zip timestamps) for a given Python and numpy: another Python's zipfile may write other
+version fields in the zip headers, the arrays and their CRCs staying the same.
 """
 import gzip
 import io

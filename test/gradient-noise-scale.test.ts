@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoiseScaleEstimate } from '../src/train/gradient-noise-scale.js';
+import { explainNoiseScale, NoiseScaleEstimate } from '../src/train/gradient-noise-scale.js';
 import { lcg } from './helpers/random-model.js';
 
 /** Standard normals from the test generator. */
@@ -69,5 +69,15 @@ describe('gradient noise scale B_simple = tr(Sigma) / |G|^2 from per-sample grad
     const e = new NoiseScaleEstimate();
     e.addBatch(1, 4, 4);
     expect(e.take()).toMatchObject({ batches: 0, simple: NaN });
+  });
+});
+
+describe('explainNoiseScale', () => {
+  it('a batch of one sample gives no estimate, and no verdict on the batch size', () => {
+    expect(explainNoiseScale(NaN, 1)).toBe('gradient noise scale B_simple: n/a (it is estimated from batches of two samples or more)');
+  });
+  it('an estimate says what it means for the batch', () => {
+    expect(explainNoiseScale(400.4, 100)).toMatch(/^gradient noise scale B_simple ~ 400 samples: batches larger than 100 would still cut the steps/);
+    expect(explainNoiseScale(50, 100)).toMatch(/^gradient noise scale B_simple ~ 50 samples: batches beyond it mostly repeat each other/);
   });
 });

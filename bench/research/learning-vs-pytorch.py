@@ -57,8 +57,12 @@ def shardtrain(args, model, seed, epochs, extra):
     """Runs the CLI; returns its per-epoch JSON objects (the first line is the model summary)."""
     cmd = CLI + ["--model", model, "--data", args.data, "--rng", "numpy", "--seed", str(seed),
                  "--epochs", str(epochs), "--threads", str(args.threads), "--json"] + extra
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0:
+        # shardtrain's own one-line refusal says what is wrong with the model or data given.
+        sys.stderr.write(run.stderr)
+        sys.exit(run.returncode)
+    lines = [json.loads(l) for l in run.stdout.splitlines() if l.strip()]
     assert "model" in lines[0], lines[0]
     return lines[1:]
 

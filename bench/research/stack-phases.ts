@@ -68,13 +68,18 @@ const dilated = dilate(digits.pixels as Uint8Array, digits.height, digits.width)
 async function backendFromFile(path: string): Promise<WasmBackend> {
   const api = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } }).WebAssembly;
   const memory = (await createWasmBackend({ simd: 'relaxed-simd-fma' })).memory;
-  return new WasmBackend(memory, await api.compile(await readFile(path)), 'relaxed-simd-fma');
+  try {
+    return new WasmBackend(memory, await api.compile(await readFile(path)), 'relaxed-simd-fma');
+  } catch (e) {
+    return flags.refuse(`--other ${path}: not a wasm module this V8 compiles (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
 }
 
 /** Phase names: input, each layer forward, loss, each layer backward (last first). */
 const PHASES = ['input', ...dims.layers.map((l) => `${l.position} ${l.text} fwd`), 'loss', ...[...dims.layers].reverse().map((l) => `${l.position} ${l.text} bwd`)];
 
 type Timer = (images: ImageSource, t: Float64Array) => void;
+const NO_PHASES: Timer = () => {};
 interface Timers {
   phases: Timer;
   whole: Timer;
@@ -223,7 +228,7 @@ function seedTimer(): Timers {
   net.prepare(params);
   const slot = allocFloat32(fast.memory, layout.total);
   return {
-    phases: () => {},
+    phases: NO_PHASES,
     whole: (images, t) => {
       const started = performance.now();
       for (let i = 0; i < SAMPLES; i++) net.sampleGradient(params, images, i, digits.labels[i], slot);
@@ -252,8 +257,10 @@ for (const [dataName, images] of [['digits', digits], ['dilated', { pixels: dila
     });
   }
   console.log(`\n${description} on ${dataName}: µs per sample, ${STAT} of ${RUNS} alternating runs of ${SAMPLES} samples`);
-  const rows = [...PHASES.map((name, q) => [name, ...variants.map((_, v) => stat(perPhase[v][q]))] as const)];
-  rows.push(['sum of phases', ...variants.map((_, v) => PHASES.reduce((a, __, q) => a + stat(perPhase[v][q]), 0))]);
+  // The seed's own kernels time whole samples only: their phase cells stay empty.
+  const timesPhases = variants.map(([, timer]) => timer.phases !== NO_PHASES);
+  const rows = [...PHASES.map((name, q) => [name, ...variants.map((_, v) => (timesPhases[v] ? stat(perPhase[v][q]) : NaN))] as const)];
+  rows.push(['sum of phases', ...variants.map((_, v) => (timesPhases[v] ? PHASES.reduce((a, __, q) => a + stat(perPhase[v][q]), 0) : NaN))]);
   rows.push(['sampleGradient', ...variants.map((_, v) => stat(perWhole[v]))]);
   rows.push(['slot sum', ...variants.map((_, v) => (perSum[v].length > 0 ? stat(perSum[v]) : NaN))]);
   const width = Math.max(...rows.map((r) => String(r[0]).length));

@@ -1,4 +1,5 @@
 import type { Dataset } from '../data/dataset.js';
+import { UserError } from '../util/errors.js';
 import { TimingTotals } from '../train/step-timing.js';
 import { describeModelLayers } from '../model/model.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
@@ -42,7 +43,7 @@ export async function warmTrainer(dataset: Dataset, options: TrainOptions, warmu
   const trainer = await Trainer.create(dataset, options);
   try {
     trainer.setEpochOrder(0);
-    if (trainer.stepsPerEpoch === 0) throw new Error(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
+    if (trainer.stepsPerEpoch === 0) throw new UserError(`fewer training images (${dataset.train.count}) than one batch (${options.batchSize})`);
     let next = 0;
     const steps = async (count: number, totals?: TimingTotals) => {
       for (let done = 0; done < count; ) {
