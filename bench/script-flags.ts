@@ -44,7 +44,8 @@ export function readScriptFlags<Name extends string>(usage: ScriptUsage<Name>, a
   // A bad value found past the flags (a --model description, a --data file) is answered as a bad flag is.
   const answer = (e: unknown) => {
     if (e instanceof UserError) refuse(e.message);
-    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // As Node would print it: the stack, and any cause or inner errors.
+    console.error(e);
     process.exit(1);
   };
   process.on('uncaughtException', answer);

@@ -74,7 +74,7 @@ describe('gradient noise scale B_simple = tr(Sigma) / |G|^2 from per-sample grad
 
 describe('explainNoiseScale', () => {
   it('a batch of one sample gives no estimate, and no verdict on the batch size', () => {
-    expect(explainNoiseScale(NaN, 1)).toBe('gradient noise scale B_simple: n/a (it is estimated from batches of two samples or more)');
+    expect(explainNoiseScale(NaN, 1)).toBe('gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that is not zero)');
   });
   it('an estimate says what it means for the batch', () => {
     expect(explainNoiseScale(400.4, 100)).toMatch(/^gradient noise scale B_simple ~ 400 samples: batches larger than 100 would still cut the steps/);

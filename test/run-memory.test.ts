@@ -12,7 +12,7 @@ import { allocBytes, HEAP_START } from '../src/kernels/wasm/shared-memory.js';
 import { deriveDims, SEED_MODEL } from '../src/model/config.js';
 import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '../src/model/stack/index.js';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
-import { checkMemory, checkRunMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
+import { checkBenchThreads, checkMemory, checkRunMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
 import { buildModel, modelShape } from '../src/model/model.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
@@ -110,6 +110,15 @@ describe("checkRunMemory: the pool threads' own memory against the machine's", (
     expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 64 * 2 ** 30)).not.toThrow();
     expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 8 * 2 ** 30)).toThrow(
       /^this network needs 12\.\d GiB to train, more than this machine's 8\.0 GiB \(.*pool threads' own memory \(12\.0 MiB each x 1024\) 12\.0 GiB\): use fewer --threads$/,
+    );
+  });
+});
+
+describe("checkBenchThreads: bench's trainers are alive together", () => {
+  it('--threads 512,1024 --dp: six trainers of 3,072 threads take 36 GiB, past a machine of 16 GiB', () => {
+    expect(() => checkBenchThreads([512, 1024], 2, 64 * 2 ** 30)).not.toThrow();
+    expect(() => checkBenchThreads([512, 1024], 2, 16 * 2 ** 30)).toThrow(
+      /^the bench needs 36\.0 GiB to run, more than this machine's 16\.0 GiB \(the pool threads' own memory of its 4 trainers \(12\.0 MiB each x 3072\) 36\.0 GiB\): use fewer or smaller --threads counts$/,
     );
   });
 });

@@ -68,8 +68,9 @@ const dilated = dilate(digits.pixels as Uint8Array, digits.height, digits.width)
 async function backendFromFile(path: string): Promise<WasmBackend> {
   const api = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } }).WebAssembly;
   const memory = (await createWasmBackend({ simd: 'relaxed-simd-fma' })).memory;
+  const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => flags.refuse(`--other ${path}: cannot read it (${e.code ?? e.message})`));
   try {
-    return new WasmBackend(memory, await api.compile(await readFile(path)), 'relaxed-simd-fma');
+    return new WasmBackend(memory, await api.compile(bytes), 'relaxed-simd-fma');
   } catch (e) {
     return flags.refuse(`--other ${path}: not a wasm module this V8 compiles (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
   }

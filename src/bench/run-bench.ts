@@ -5,6 +5,7 @@ import { describeMachine, type MachineInfo } from './machine.js';
 import { median, pairedRatio } from '../util/median.js';
 import { ThroughputContender, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
+import { checkBenchThreads } from '../parallel/run-memory.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];
@@ -111,6 +112,7 @@ export async function runBench(
   let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   const bare = options.bareKernel === true;
   const contenders = new Map<number, { ordinary: ThroughputContender; private: ThroughputContender | null }>();
+  checkBenchThreads(threadCounts, options.privacy === undefined ? 1 : 2);
   try {
     for (const threads of threadCounts) {
       const entry = { ordinary: await ThroughputContender.start(dataset, { ...train, threads, epochs: 1 }, options.warmup), private: null as ThroughputContender | null };

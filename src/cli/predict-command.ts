@@ -61,7 +61,8 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   const predictions = await predictImages(model, weights.dtype, weights.params, prepared.map((p) => p.pixels));
   const overflowed = predictions.findIndex((p) => !p.probabilities.every(Number.isFinite));
   if (overflowed >= 0) {
-    throw new UserError(`${weights.path}: the network's outputs for ${prepared[overflowed].source.name} overflow ${weights.dtype}, so the weights are too large to classify with`);
+    const tooLarge = a.pixelDivisor === undefined ? 'the weights are too large to classify with' : `the weights, or the values divided by --pixel-divisor ${a.pixelDivisor}, are too large`;
+    throw new UserError(`${weights.path}: the network's outputs for ${prepared[overflowed].source.name} overflow ${weights.dtype}, so ${tooLarge}`);
   }
   // The polarity hint is about MNIST-like digits, which only a gray network reads.
   if (!a.invert && channels === 1) {
@@ -71,7 +72,7 @@ export async function runPredict(a: PredictArgs): Promise<void> {
       }
     }
   }
-  if (a.json) process.stdout.write(predictJson(weights, model, { invert: a.invert, resize: a.resize }, prepared, predictions) + '\n');
+  if (a.json) process.stdout.write(predictJson(weights, model, { invert: a.invert, resize: a.resize, pixelDivisor: a.pixelDivisor ?? null }, prepared, predictions) + '\n');
   else for (let i = 0; i < prepared.length; i++) process.stdout.write(formatPredictionLine(prepared[i], predictions[i]) + '\n');
 }
 

@@ -22,7 +22,7 @@ export function formatPredictionLine(image: PreparedImage, p: Prediction): strin
 export function predictJson(
   weights: SavedNetwork,
   model: Model,
-  options: { invert: boolean; resize: boolean },
+  options: { invert: boolean; resize: boolean; pixelDivisor: number | null },
   images: readonly PreparedImage[],
   predictions: readonly Prediction[],
 ): string {
@@ -30,6 +30,7 @@ export function predictJson(
     ...networkJson(weights, model),
     invert: options.invert,
     resize: options.resize,
+    pixelDivisor: options.pixelDivisor,
     predictions: images.map((image, i) => ({
       input: image.source.name,
       file: image.source.file,

@@ -60,20 +60,36 @@ export const THREAD_BYTES = 12 * 2 ** 20;
  * The run's parts against the memory its kernels run in, and, with the pool threads' own memory,
  * against the machine's (`machineBytes`): 1,024 threads take 12 GiB before computing anything.
  */
-export function checkRunMemory(backend: Backend, model: Model, shape: ModelShape, size: RunSize, task: string, machineBytes = totalmem()): void {
+export function checkRunMemory(backend: Backend, model: Model, shape: ModelShape, size: RunSize, task: string, machineBytes = machineMemory()): void {
   const parts = runMemory(backend, model, shape, size);
   checkMemory(parts, backend.memoryLimit, task);
-  const threads = { what: `pool threads' own memory (${bytesText(THREAD_BYTES)} each x ${size.threads})`, bytes: size.threads * THREAD_BYTES, fix: 'fewer --threads' };
+  const threads = { what: `the pool threads' own memory (${bytesText(THREAD_BYTES)} each x ${size.threads})`, bytes: size.threads * THREAD_BYTES, fix: 'fewer --threads' };
   checkMemory([...parts, threads], { bytes: machineBytes, what: `this machine's ${bytesText(machineBytes)}` }, task);
 }
 
+/** The memory this process may take: the machine's, or less where a container's limit says so. */
+export function machineMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+}
+
+/**
+ * bench keeps a trainer per thread count (two with --dp) for the whole run: their threads' own
+ * memory together must fit the machine's, beside what each trainer checks for itself.
+ */
+export function checkBenchThreads(threadCounts: readonly number[], trainersEach: number, machineBytes = machineMemory()): void {
+  const threads = threadCounts.reduce((a, b) => a + b, 0) * trainersEach;
+  const part = { what: `the pool threads' own memory of its ${threadCounts.length * trainersEach} trainers (${bytesText(THREAD_BYTES)} each x ${threads})`, bytes: threads * THREAD_BYTES, fix: 'fewer or smaller --threads counts' };
+  checkMemory([part], { bytes: machineBytes, what: `this machine's ${bytesText(machineBytes)}` }, 'run', 'the bench');
+}
+
 /** Throws a UserError naming each part, when together they exceed `limit`; `task` is 'train', 'evaluate', ... */
-export function checkMemory(parts: readonly MemoryPart[], limit: MemoryLimit, task: string): void {
+export function checkMemory(parts: readonly MemoryPart[], limit: MemoryLimit, task: string, subject = 'this network'): void {
   const total = parts.reduce((sum, p) => sum + p.bytes, 0);
   if (total <= limit.bytes) return;
   const largest = parts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const listed = parts.filter((p) => p.bytes > 0).map((p) => `${p.what} ${bytesText(p.bytes)}`);
-  throw new UserError(`this network needs ${bytesText(total)} to ${task}, more than ${limit.what} (${listed.join(', ')}): use ${largest.fix}`);
+  throw new UserError(`${subject} needs ${bytesText(total)} to ${task}, more than ${limit.what} (${listed.join(', ')}): use ${largest.fix}`);
 }
 
 export function bytesText(bytes: number): string {

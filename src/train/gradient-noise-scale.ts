@@ -72,7 +72,7 @@ export function squaredNorm(values: ArrayLike<number>): number {
 
 /** The one sentence that says what B_simple means for the batch size and the thread count. */
 export function explainNoiseScale(simple: number, batchSize: number): string {
-  if (!Number.isFinite(simple)) return 'gradient noise scale B_simple: n/a (it is estimated from batches of two samples or more)';
+  if (!Number.isFinite(simple)) return 'gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that is not zero)';
   const b = Math.round(simple);
   const verdict =
     batchSize < simple
