@@ -97,7 +97,7 @@ describe('predict with channels, for the seed network (gray)', () => {
       ['--channels', 'last', '--resize', '--image-size', '28', 'stack_nhwc2_u1.npy'],
       /^shardtrain: stack_nhwc2_u1\.npy\[0\]: the image has 2 channels but the network takes 1; predict turns RGB into gray and gray into RGB, nothing else$/,
     ],
-    ['a float above 1 in channel 2', ['bad_range_nchw_f8.npy'], /bad_range_nchw_f8\.npy: float pixels must lie in \[0, 1\], but image 1 channel 2 row 3 column 4 is 1\.5$/],
+    ['a float above 1 in channel 2', ['bad_range_nchw_f8.npy'], /bad_range_nchw_f8\.npy: float pixels must lie in \[0, 1\] when no --pixel-divisor is given, but image 1 channel 2 row 3 column 4 is 1\.5$/],
   ];
   for (const [what, args, message] of cases) {
     it.concurrent(what, async () => expectRefused(await runCliAsync(['predict', '--weights', GOLDEN, ...args], { cwd: CHANNELS }), message));
