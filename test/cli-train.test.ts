@@ -138,6 +138,9 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['an empty --lr=', ['--lr='], /^shardtrain: --lr: the value is empty$/],
     ['an empty --batchSize, as yargs also names it', ['--batchSize', ''], /^shardtrain: --batchSize: the value is empty$/],
     ['--json= with nothing after it, which yargs reads as no JSON', ['--json='], /^shardtrain: --json=: --json is a switch and takes no value$/],
+    // yargs reads any value of a switch but true as false: private training asked for, ordinary training done.
+    ['--dp=yes, which yargs would read as no privacy', ['--dp=yes'], /^shardtrain: --dp=yes: --dp is a switch: give --dp or --no-dp \(or =true, =false\)$/],
+    ['--json=2', ['--json=2'], /^shardtrain: --json=2: --json is a switch: give --json or --no-json \(or =true, =false\)$/],
     ['an --epochs of spaces', ['--epochs', ' '], /^shardtrain: --epochs: the value is empty$/],
     ['--no-data, which yargs reads as a path of false', ['--no-data'], /^shardtrain: --no-data: --data takes a value, and cannot be negated$/],
     ['a flag given twice, once in camelCase', ['--batch-size', '10', '--batchSize', '20'], /^shardtrain: --batch-size is given more than once$/],

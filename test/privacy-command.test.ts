@@ -102,6 +102,8 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     // The steps come from --epochs: the message names it, not a --steps nobody gave.
     ['--epochs past the steps the accountants take', ['--noise', '1', '--sample-rate', '1e-9', '--epochs', '1000000', '--delta', '1e-5'], /^shardtrain: --epochs 1000000 at --sample-rate 1e-9 makes 1000000000000000 steps, more than the 1000000000000 the accountants take$/],
     ['--orders 2,2', ['--noise', '1', ...MECHANISM, '--orders', '2,2'], /^shardtrain: --orders lists the order 2 twice$/],
+    // Its RDP overflows at every order: it printed 'epsilon Infinity ... best order NaN', exit 0.
+    ['a noise so small that no order gives a finite epsilon', ['--noise', '1e-300', '--sample-rate', '0.5', '--steps', '1', '--delta', '1e-5'], /^shardtrain: --noise 1e-300 over 1 step at sample rate 0\.5 spends no finite epsilon by the rdp accountant at any order: raise --noise$/],
     ['--steps 1.5', ['--noise', '1', '--sample-rate', '0.04', '--steps', '1.5', '--delta', '1e-5'], /--steps must be a whole number/],
   ];
   for (const [name, args, message] of refusals) {

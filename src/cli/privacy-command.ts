@@ -73,6 +73,10 @@ export function runPrivacy(a: PrivacyArgs): void {
   const noise = a.noise ?? noiseForTarget(kind, a.targetEpsilon!, a.delta, schedule.sampleRate, schedule.steps, { orders });
   const mechanism = { sampleRate: schedule.sampleRate, noise, steps: schedule.steps };
   const spent = epsilonSpent(kind, mechanism, a.delta, orders);
+  // The RDP of so little noise overflows at every order: no order gives a finite epsilon to print.
+  if (!Number.isFinite(spent.epsilon)) {
+    throw new UserError(`--noise ${noise} over ${schedule.steps} step${schedule.steps === 1 ? '' : 's'} at sample rate ${schedule.sampleRate} spends no finite epsilon by the ${kind} accountant at any order: raise --noise`);
+  }
   const rdp = orders === undefined ? undefined : { orders, values: rdpSpent(kind, mechanism, orders) };
   const report: PrivacyReport = { kind, delta: a.delta, noise, targetEpsilon: a.targetEpsilon, schedule, spent, rdp };
   process.stdout.write(`${a.json ? JSON.stringify(privacyJson(report)) : formatPrivacy(report)}\n`);

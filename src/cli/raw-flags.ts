@@ -60,6 +60,10 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
 export function refuseMisusedValues(args: readonly string[], takesValue: (name: string) => boolean, isSwitch: (name: string) => boolean): void {
   for (const { written, name, inline, next } of rawFlags(args)) {
     if (isSwitch(name) && inline?.trim() === '') throw new UserError(`--${written}=: --${name} is a switch and takes no value`);
+    // yargs reads any other value of a switch as false: --dp=yes would train without privacy.
+    if (isSwitch(name) && inline !== undefined && inline !== 'true' && inline !== 'false') {
+      throw new UserError(`--${written}=${inline}: --${name} is a switch: give --${name} or --no-${name} (or =true, =false)`);
+    }
     if (name.startsWith('no-') && takesValue(name.slice(3))) throw new UserError(`--${written}: --${name.slice(3)} takes a value, and cannot be negated`);
     if (takesValue(name) && (inline ?? next)?.trim() === '') throw new UserError(`--${written}: the value is empty`);
   }
