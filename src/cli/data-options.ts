@@ -70,13 +70,27 @@ export async function loadData(a: DataSelection): Promise<LoadedData> {
           imageShape: a.imageSize,
           channelsLayout: a.channelsLayout,
         });
-  const warnings = [missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'), missingClasses(full.test.labels, a.testCount, 'test', 'test-count')];
+  const warnings = [
+    unusedClasses(full),
+    missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'),
+    missingClasses(full.test.labels, a.testCount, 'test', 'test-count'),
+  ];
   return {
     ...full,
     warnings: warnings.filter((w) => w !== undefined),
     train: a.trainCount === undefined ? full.train : takeFirst(full.train, a.trainCount),
     test: a.testCount === undefined ? full.test : takeFirst(full.test, a.testCount),
   };
+}
+
+/**
+ * The classes are the training labels 0..max: labels 0..9 and 200 make a network of 201 outputs,
+ * 190 of them for classes no image has, which is more likely a mislabelled file than a choice.
+ */
+function unusedClasses(d: Dataset): string | undefined {
+  const used = new Set(d.train.labels).size;
+  if (used === d.classes) return undefined;
+  return `${d.source}: the training labels run to ${d.classes - 1}, so the network has ${d.classes} classes, but only ${used} of them have training images`;
 }
 
 /** A prefix short of some classes trains or tests on part of the task, and reports it as the whole. */
