@@ -5,7 +5,7 @@
 import { SettingError, UserError } from '../util/errors.js';
 import { type ChannelsLayout, toShared } from './dataset.js';
 import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
-import type { NpyData, NpyDtype } from './npy.js';
+import { exactNumber, type NpyData, type NpyDtype } from './npy.js';
 
 /** One array as read, before it is checked: `file` and `key` (absent for IDX files) name it in messages. */
 export interface RawArray {
@@ -102,10 +102,7 @@ export function toPixels(a: RawArray, options: ImageOptions, shape: ImageShape):
 
 /** Integers as float32 when every one is exact there (up to 2^24 in size), else as float64, exact up to 2^53. */
 function integersAsFloats(a: RawArray, data: Exclude<NpyData, Float32Array | Float64Array>, at: (i: number) => string): Float32Array | Float64Array {
-  const values = Array.from(data as ArrayLike<number | bigint>, (v) => v);
-  const i = values.findIndex((v) => (typeof v === 'bigint' ? v > 2n ** 53n || v < -(2n ** 53n) : false));
-  if (i >= 0) throw new UserError(`${whereOf(a)}: ${at(i)} is ${values[i]}, past 2^53, beyond which integers are not held exactly`);
-  const numbers = values.map(Number);
+  const numbers = Array.from(data as ArrayLike<number | bigint>, (v, i) => exactNumber(v, `${whereOf(a)}: ${at(i)}`));
   return numbers.every((v) => Math.abs(v) <= 2 ** 24) ? Float32Array.from(numbers) : Float64Array.from(numbers);
 }
 

@@ -11,7 +11,7 @@
 import { readFileAs } from './read-whole.js';
 import type { ChannelsLayout } from './dataset.js';
 import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
-import { parseNpy, type NpyArray } from './npy.js';
+import { exactNumber, parseNpy, type NpyArray } from './npy.js';
 import { decodePng, luma, PNG_SIGNATURE } from './png-image.js';
 import { UserError } from '../util/errors.js';
 
@@ -139,9 +139,7 @@ function storedValues(a: NpyArray, path: string, layout: ImageShape, divisor?: n
   const at = (i: number) => pixelPosition(i, layout);
   if (divisor !== undefined) {
     for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (typeof v === 'bigint' && (v > 2n ** 53n || v < -(2n ** 53n))) throw new UserError(`${path}: ${at(i)} is ${v}, past 2^53, beyond which integers are not held exactly`);
-      out[i] = Number(v);
+      out[i] = exactNumber(data[i], `${path}: ${at(i)}`);
       if (!Number.isFinite(out[i])) throw new UserError(`${path}: ${at(i)} is ${out[i]} (pixels must be finite)`);
     }
     return { stored: out, max: divisor };

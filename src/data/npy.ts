@@ -253,3 +253,9 @@ function fortranToC<T extends NpyData>(data: T, shape: number[], shared: boolean
   }
   return out;
 }
+
+/** An element as a number, refused past 2^53, beyond which an int64 would not keep its value; `where` names it. */
+export function exactNumber(v: number | bigint, where: string): number {
+  if (typeof v === 'bigint' && (v > 2n ** 53n || v < -(2n ** 53n))) throw new UserError(`${where} is ${v}, past 2^53, beyond which integers are not held exactly`);
+  return Number(v);
+}

@@ -3,10 +3,10 @@
  * memory its kernels run in would otherwise fail deep inside an allocation, or in every pool
  * thread in turn; this says which part is too large and what to lower, in one line.
  */
-import { totalmem } from 'node:os';
 import type { Backend, MemoryLimit } from '../kernels/backend.js';
 import type { Model, ModelShape } from '../model/model.js';
 import { UserError } from '../util/errors.js';
+import { bytesText, machineLimit, machineMemory } from '../util/machine-memory.js';
 
 export interface MemoryPart {
   /** As the message names it: 'per-sample gradient slots'. */
@@ -64,13 +64,7 @@ export function checkRunMemory(backend: Backend, model: Model, shape: ModelShape
   const parts = runMemory(backend, model, shape, size);
   checkMemory(parts, backend.memoryLimit, task);
   const threads = { what: `the pool threads' own memory (${bytesText(THREAD_BYTES)} each x ${size.threads})`, bytes: size.threads * THREAD_BYTES, fix: 'fewer --threads' };
-  checkMemory([...parts, threads], { bytes: machineBytes, what: `this machine's ${bytesText(machineBytes)}` }, task);
-}
-
-/** The memory this process may take: the machine's, or less where a container's limit says so. */
-export function machineMemory(): number {
-  const constrained = process.constrainedMemory?.() ?? 0;
-  return constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+  checkMemory([...parts, threads], machineLimit(machineBytes), task);
 }
 
 /**
@@ -80,7 +74,7 @@ export function machineMemory(): number {
 export function checkBenchThreads(threadCounts: readonly number[], trainersEach: number, machineBytes = machineMemory()): void {
   const threads = threadCounts.reduce((a, b) => a + b, 0) * trainersEach;
   const part = { what: `the pool threads' own memory of its ${threadCounts.length * trainersEach} trainers (${bytesText(THREAD_BYTES)} each x ${threads})`, bytes: threads * THREAD_BYTES, fix: 'fewer or smaller --threads counts' };
-  checkMemory([part], { bytes: machineBytes, what: `this machine's ${bytesText(machineBytes)}` }, 'run', 'the bench');
+  checkMemory([part], machineLimit(machineBytes), 'run', 'the bench');
 }
 
 /** Throws a UserError naming each part, when together they exceed `limit`; `task` is 'train', 'evaluate', ... */
@@ -90,10 +84,4 @@ export function checkMemory(parts: readonly MemoryPart[], limit: MemoryLimit, ta
   const largest = parts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const listed = parts.filter((p) => p.bytes > 0).map((p) => `${p.what} ${bytesText(p.bytes)}`);
   throw new UserError(`${subject} needs ${bytesText(total)} to ${task}, more than ${limit.what} (${listed.join(', ')}): use ${largest.fix}`);
-}
-
-export function bytesText(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }

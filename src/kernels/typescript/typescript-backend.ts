@@ -1,4 +1,3 @@
-import { totalmem } from 'node:os';
 import { deriveDims } from '../../model/config.js';
 import { allocSharedFloat, type Dtype, type FloatArray } from '../../model/float-array.js';
 import type { Model } from '../../model/model.js';
@@ -11,6 +10,7 @@ import type { Optimizer, OptimizerSettings, StateBuffers } from '../../optim/opt
 import { Sgd } from '../../optim/sgd.js';
 import { fillNormals, type NormalFill } from '../../rng/ziggurat.js';
 import type { Backend, BackendHandle, MemoryLimit } from '../backend.js';
+import { machineLimit } from '../../util/machine-memory.js';
 import type { SampleKernels } from '../sample-kernels.js';
 
 /**
@@ -46,7 +46,7 @@ export class TypeScriptBackend implements Backend {
   }
 
   get memoryLimit(): MemoryLimit {
-    return { bytes: totalmem(), what: `this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB` };
+    return machineLimit();
   }
 
   allocBatchSums(parameterCount: number): BatchSums {
