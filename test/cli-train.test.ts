@@ -120,7 +120,12 @@ describe('shardtrain train', () => {
 
 describe('shardtrain train refuses bad input in one line with exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
-    ['a non-numeric --epochs', ['--epochs', 'ten'], /--epochs must be a whole number/],
+    ['a non-numeric --epochs', ['--epochs', 'ten'], /^shardtrain: --epochs ten: not a decimal number$/],
+    // yargs converts with Number(): 0x10 would be 16, 0b11 3, and 1e-400 seed 0.
+    ['a hexadecimal --seed', ['--seed', '0x10'], /^shardtrain: --seed 0x10: not a decimal number$/],
+    ['a binary --batch-size=', ['--batch-size=0b11'], /^shardtrain: --batch-size=0b11: not a decimal number$/],
+    ['a --seed that underflows to 0', ['--seed', '1e-400'], /^shardtrain: --seed 1e-400: too small to be told from 0$/],
+    ['an infinite --lr', ['--lr', 'Infinity'], /^shardtrain: --lr Infinity: not a decimal number$/],
     ['a fractional --batch-size', ['--batch-size', '2.5'], /--batch-size must be a whole number/],
     ['zero --threads', ['--threads', '0'], /--threads must be a whole number from 1/],
     ['an unknown --dtype', ['--dtype', 'float16'], /^shardtrain: --dtype must be one of "float32", "float64", got "float16"$/],

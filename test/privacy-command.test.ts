@@ -81,7 +81,7 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
   const refusals: [string, string[], RegExp][] = [
     ['--delta 1', ['--noise', '1', '--sample-rate', '0.04', '--steps', '10', '--delta', '1'], /--delta must be above 0 and below 1, got 1$/],
     ['--noise 0', ['--noise', '0', ...MECHANISM], /--noise must be a positive number \(the noise multiplier sigma\), got 0$/],
-    ['--noise abc', ['--noise', 'abc', ...MECHANISM], /--noise must be a positive number .*not a number$/],
+    ['--noise abc', ['--noise', 'abc', ...MECHANISM], /^shardtrain: --noise abc: not a decimal number$/],
     [
       'an unreachable --target-epsilon',
       ['--target-epsilon', '0.05', ...MECHANISM],

@@ -7,6 +7,7 @@ interface DeclaredOptions {
   readonly boolean: readonly string[];
   readonly count: readonly string[];
   readonly array: readonly string[];
+  readonly number: readonly string[];
 }
 
 /**
@@ -20,7 +21,13 @@ export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
   const takesNoValue = new Set([...options.boolean, ...options.count, ...options.array]);
   const valued = Object.keys(options.key).filter((name) => !takesNoValue.has(name));
   const args = hideBin(process.argv);
-  if (!helpAsked(args)) refuseMisusedValues(args, (name) => valued.includes(name), (name) => options.boolean.includes(name));
+  if (!helpAsked(args)) {
+    refuseMisusedValues(args, {
+      takesValue: (name) => valued.includes(name),
+      isSwitch: (name) => options.boolean.includes(name),
+      isNumber: (name) => options.number.includes(name),
+    });
+  }
   return y.requiresArg(valued);
 }
 

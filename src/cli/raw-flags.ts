@@ -57,7 +57,8 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
  * would say "got 0" of something the user never typed, takes `--no-plot` as a plot of false, and
  * `--json=` as no JSON; each is refused as such.
  */
-export function refuseMisusedValues(args: readonly string[], takesValue: (name: string) => boolean, isSwitch: (name: string) => boolean): void {
+export function refuseMisusedValues(args: readonly string[], kinds: FlagKinds): void {
+  const { takesValue, isSwitch, isNumber } = kinds;
   for (const { written, name, inline, next } of rawFlags(args)) {
     if (isSwitch(name) && inline?.trim() === '') throw new UserError(`--${written}=: --${name} is a switch and takes no value`);
     // yargs reads any other value of a switch as false: --dp=yes would train without privacy.
@@ -66,5 +67,28 @@ export function refuseMisusedValues(args: readonly string[], takesValue: (name: 
     }
     if (name.startsWith('no-') && takesValue(name.slice(3))) throw new UserError(`--${written}: --${name.slice(3)} takes a value, and cannot be negated`);
     if (takesValue(name) && (inline ?? next)?.trim() === '') throw new UserError(`--${written}: the value is empty`);
+    if (isNumber(name) && inline !== undefined) refuseOtherNumerals(`--${written}=${inline}`, inline);
+    if (isNumber(name) && inline === undefined && next !== undefined && !next.startsWith('--')) refuseOtherNumerals(`--${written} ${next}`, next);
   }
+}
+
+/** What the options are, by their kebab-case names. */
+export interface FlagKinds {
+  readonly takesValue: (name: string) => boolean;
+  readonly isSwitch: (name: string) => boolean;
+  readonly isNumber: (name: string) => boolean;
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * yargs converts with Number(): `0x10` is 16, `0b11` 3, and `1e-400` underflows to 0, which
+ * would train with seed 0 or be refused as "got 0"; only decimal numerals are taken.
+ */
+function refuseOtherNumerals(asWritten: string, value: string): void {
+  const text = value.trim();
+  if (text === '') return;
+  if (!DECIMAL.test(text)) throw new UserError(`${asWritten}: not a decimal number`);
+  const mantissa = text.replace(/e.*$/i, '');
+  if (Number(text) === 0 && /[1-9]/.test(mantissa)) throw new UserError(`${asWritten}: too small to be told from 0`);
 }
