@@ -96,6 +96,13 @@ describe("shardtrain eval on the seed numpy program's weights after one epoch", 
     expect(r.stderr).toBe('shardtrain: warning: --test-count 800 takes the first 800 test images, which hold 4 of the 10 classes of all 1996 test images; the first 1802 hold all 10\n');
   });
 
+  it('warns that a --test-count past the end takes all the test images, and evaluates them', () => {
+    const r = runCli(['eval', '--weights', GOLDEN, '--threads', '1', '--test-count', '5000', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('shardtrain: warning: --test-count 5000 asks for more than the 1996 test images there are: all 1996 are used\n');
+    expect(JSON.parse(r.stdout).total).toBe(1996);
+  });
+
   it('the table shows the same numbers', () => {
     const r = runCli(['eval', '--weights', GOLDEN, '--threads', '2']);
     expect(r.status, r.stderr).toBe(0);

@@ -74,6 +74,8 @@ export async function loadData(a: DataSelection): Promise<LoadedData> {
     unusedClasses(full),
     missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'),
     missingClasses(full.test.labels, a.testCount, 'test', 'test-count'),
+    pastTheEnd(full.train.count, a.trainCount, 'training', 'train-count'),
+    pastTheEnd(full.test.count, a.testCount, 'test', 'test-count'),
   ];
   return {
     ...full,
@@ -99,6 +101,12 @@ function missingClasses(labels: Int32Array, count: number | undefined, split: st
   const c = prefixClasses(labels, count);
   if (c.inPrefix === c.inSet) return undefined;
   return `--${flag} ${count} takes the first ${count} ${split} images, which hold ${c.inPrefix} of the ${c.inSet} classes of all ${labels.length} ${split} images; the first ${c.prefixForAll} hold all ${c.inSet}`;
+}
+
+/** A count past the set's end takes the whole set: said, since the run then is not the size asked for. */
+function pastTheEnd(available: number, count: number | undefined, split: string, flag: string): string | undefined {
+  if (count === undefined || count <= available) return undefined;
+  return `--${flag} ${count} asks for more than the ${available} ${split} images there are: all ${available} are used`;
 }
 
 export function printWarnings(data: LoadedData): void {
