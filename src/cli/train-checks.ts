@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkWritableDirectory, checkWritableFile } from '../io/output-path.js';
 import { CHECKPOINT_FILE, holdsCheckpoint } from '../train/checkpoint.js';
+import { checkNotLocked } from '../train/checkpoint-lock.js';
 import { ModelSpecError } from '../model/stack/errors.js';
 import { epsilonSpent } from '../privacy/accountant.js';
 import { epsilonText } from '../privacy/epsilon-text.js';
@@ -42,7 +43,9 @@ export function checkOutputs(a: OutputFlags): string | undefined {
     throw new UserError(`--checkpoint-every ${a.checkpointEvery} needs a directory to write to: give --checkpoint DIR (or --resume DIR)`);
   }
   if (checkpointDir === undefined) return undefined;
-  checkWritableDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
+  const flag = a.checkpoint !== undefined ? '--checkpoint' : '--resume';
+  checkWritableDirectory(checkpointDir, flag);
+  checkNotLocked(checkpointDir, flag);
   const continuesIt = a.resume !== undefined && resolve(a.resume) === resolve(checkpointDir);
   if (!continuesIt && holdsCheckpoint(checkpointDir)) {
     throw new UserError(

@@ -6,6 +6,7 @@ import { defaultThreadCount } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
 import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataIdentity } from '../train/data-identity.js';
+import { lockCheckpointDirectory } from '../train/checkpoint-lock.js';
 import { WorkerFault } from '../parallel/worker-fault.js';
 import { NumericalFault } from '../train/numerical-fault.js';
 import { checkEpochsLeft, checkInitModel, checkSameData, type TrainSettings } from '../train/resume.js';
@@ -85,6 +86,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   validateSeed(settings.rng, settings.seed, epochs);
   if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!, a.epochs !== undefined);
   const checkpointDir = checkOutputs(a);
+  if (checkpointDir !== undefined) lockCheckpointDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
 
   const dataset = await loadData(settings.data);
   if (dataset.train.count === 0) throw new UserError('--train-count 0 leaves no training images');

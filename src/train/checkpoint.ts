@@ -96,7 +96,7 @@ function bufferNames(settings: OptimizerSettings): string[] {
 
 /**
  * Written atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint intact.
- * The directory is created here, by the first checkpoint, so a run that never got that far leaves none.
+ * A missing directory is created, and removed again if this first write fails.
  */
 export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
   const shape = [c.params.length];
