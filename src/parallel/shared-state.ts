@@ -18,7 +18,7 @@ export interface SharedState {
   readonly dtype: Dtype;
   readonly train: ImageSet;
   readonly test: ImageSet;
-  /** The flat parameters (layout in model/parameters.ts), written only by the main thread between steps. */
+  /** The flat parameters (layout in model/parameters.ts), written between steps only: by the main thread, or by the pool threads applying the update before a step's barrier. */
   readonly params: FloatArray;
   /** batchSize slots laid out by modelShape(model).slots; sample i of a batch writes slot i. */
   readonly gradSlots: FloatArray;

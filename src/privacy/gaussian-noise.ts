@@ -46,7 +46,7 @@ export class SeededNoise implements NoiseSource {
 /**
  * --secure-noise: normals from the operating system's cryptographic generator, for weights that
  * will be released. A seeded stream is predictable by whoever knows the seed, and then the noise
- * protects nothing. Marsaglia's polar method on 53-bit uniforms, as the seeded stream uses.
+ * protects nothing. Marsaglia's polar method on 53-bit uniforms.
  */
 export class SecureNoise implements NoiseSource {
   readonly reproducible = false;

@@ -27,7 +27,7 @@ export function drawPoissonBatch(rng: UniformSource, n: number, sampleRate: numb
 /**
  * Gradient slots for Poisson batches of expected size `expected` out of `n`: six standard
  * deviations above it, which a draw passes about once in a billion steps. A larger draw is still
- * trained whole, in several passes over the slots (trainer.ts), so the cap costs time, never
+ * trained whole, in several rounds over the slots (train/batch-gradient.ts), so the cap costs time, never
  * correctness or privacy.
  */
 export function poissonSlots(n: number, sampleRate: number): number {

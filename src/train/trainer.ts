@@ -56,8 +56,10 @@ const SLOT_MEMORY_LIMIT_BYTES = 2 ** 31;
 
 /**
  * Mini-batch training, data-parallel: for each batch the pool writes one gradient per sample into
- * its slot while this thread sums the completed slots in sample order; once all are in, it divides
- * and applies the optimizer to the shared parameters before the next batch is dispatched. Private
+ * its slot, the slots are summed in sample order (by this thread as they complete, or by the pool
+ * threads over blocks of parameters), divided, and the optimizer applied to the shared parameters
+ * before the next batch starts (by this thread, or by the pool threads for runs of steps at a
+ * time: train/step-runner.ts says which). Private
  * training (DP-SGD) differs in three places: the threads clip each slot, the batches come from
  * Poisson sampling, and the sum gets Gaussian noise and a public divisor (privacy/dp-sgd.ts).
  */

@@ -21,7 +21,7 @@ import { WasmSampleKernels } from './wasm-sample-kernels.js';
  *   job (a step's gradients, an evaluation). Calls with a params view at another address throw;
  *   changed values at the same address cannot be seen and would silently use the old weights.
  * - The dense layer reads `params` directly, so they must not change during a job (they do not:
- *   the main thread updates them between jobs).
+ *   the update is applied between jobs, by the main thread or by the pool threads).
  */
 export class WasmNetwork extends WasmSampleKernels {
   private constructor(

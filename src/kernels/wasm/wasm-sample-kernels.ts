@@ -21,8 +21,8 @@ export interface ScratchAddresses {
  * The contract both wasm networks keep (./README.md), in one place: `params` and `gradSlot` are
  * Float32Array views in the shared memory; `prepare(params)` repacks the weights once per job and
  * later calls must pass the same params; each sample's image is staged into the scratch; the loss
- * is the reference's own JS function (wasm would need exp and log, whose tables are data
- * segments), which also writes the dlogits the backward pass reads. A subclass names its entry points.
+ * is the reference's own JS function, one implementation for both backends (a few logits a
+ * sample, too little work for a kernel), which also writes the dlogits the backward pass reads. A subclass names its entry points.
  */
 export abstract class WasmSampleKernels implements SampleKernels {
   private readonly logits: Float32Array;
