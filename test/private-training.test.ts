@@ -9,6 +9,7 @@ import { Sgd } from '../src/optim/sgd.js';
 import { clipSlot } from '../src/privacy/clip.js';
 import { expandSlot } from '../src/model/slot-layout.js';
 import { SeededNoise } from '../src/privacy/gaussian-noise.js';
+import { DpSgd } from '../src/privacy/dp-sgd.js';
 import { drawPoissonBatch } from '../src/privacy/poisson-sampling.js';
 import { stepStream } from '../src/rng/streams.js';
 import { poissonSchedule } from '../src/privacy/poisson-schedule.js';
@@ -122,5 +123,16 @@ describe('DP-SGD is deterministic: weights, epsilon and batch draws', () => {
     const options = privateOptions({ model: ODD, kernels: 'wasm', privacy: { ...PRIVACY, secureNoise: true } });
     const [a, b] = [await train(options), await train(options)];
     expect(Buffer.compare(a.weights, b.weights)).not.toBe(0);
+  });
+});
+
+describe('the public divisor', () => {
+  it('the expected Poisson batch; a shuffled batch its size, or all the samples when it asks for more', () => {
+    const noise = new Float64Array(8);
+    const shuffle: PrivacySettings = { ...PRIVACY, sampling: 'shuffle' };
+    expect(new DpSgd(PRIVACY, 8004, 256, 0, noise).divisor).toBe(250.125);
+    expect(new DpSgd(shuffle, 1000, 300, 0, noise).divisor).toBe(300);
+    // One batch of the 1,000 samples: dividing it by 3,000 would shrink every step threefold.
+    expect(new DpSgd(shuffle, 1000, 3000, 0, noise).divisor).toBe(1000);
   });
 });

@@ -1,7 +1,6 @@
 import { epsilonSpent } from './accountant.js';
-import { poissonSchedule } from './poisson-schedule.js';
 import { type NoiseSource, SecureNoise, SeededNoise } from './gaussian-noise.js';
-import type { PrivacyGuarantee, PrivacySettings } from './privacy-settings.js';
+import { type PrivacyGuarantee, type PrivacySettings, sampleRateOf } from './privacy-settings.js';
 
 /**
  * The main thread's half of DP-SGD (the pool threads clip each sample's gradient in its slot):
@@ -24,13 +23,10 @@ export class DpSgd {
     /** Where the step's noise is drawn: shared with the pool threads, which draw seeded noise there. */
     private readonly noise: Float64Array,
   ) {
-    if (settings.sampling === 'poisson') {
-      this.sampleRate = poissonSchedule(samples, batchSize).sampleRate;
-      this.divisor = this.sampleRate * samples;
-    } else {
-      this.sampleRate = Math.min(1, batchSize / samples);
-      this.divisor = batchSize;
-    }
+    this.sampleRate = sampleRateOf(settings.sampling, samples, batchSize);
+    // Poisson's public divisor is the expected batch; a shuffled batch's is its size, all the
+    // samples where the batch asks for more (a batch of 3,000 out of 1,000 holds 1,000).
+    this.divisor = settings.sampling === 'poisson' ? this.sampleRate * samples : Math.min(batchSize, samples);
     this.source = settings.secureNoise ? new SecureNoise() : new SeededNoise(seed);
   }
 
