@@ -6,12 +6,9 @@ import { Coordinator } from '../parallel/coordinator.js';
 import { checkRunMemory } from '../parallel/run-memory.js';
 import { createSharedState } from '../parallel/shared-state.js';
 import { classScores, confusionMatrix, type ClassScore } from './confusion.js';
+import { type Evaluation, scoreTest } from './test-score.js';
 
-export interface TestEvaluation {
-  /** Mean cross-entropy over the test images (natural log). */
-  readonly loss: number;
-  readonly correct: number;
-  readonly total: number;
+export interface TestEvaluation extends Evaluation {
   /** matrix[true][predicted]. */
   readonly confusion: number[][];
   readonly perClass: ClassScore[];
@@ -48,18 +45,11 @@ export async function evaluateOnPool(
   } finally {
     await coordinator.close();
   }
-  // Summed in sample order like Trainer.evaluate, so the mean loss matches the training report bit for bit.
-  let lossSum = 0;
-  for (let i = 0; i < test.count; i++) lossSum += state.testLosses[i];
   const confusion = confusionMatrix(test.labels, state.testPredictions, test.count, modelClasses(model));
-  const perClass = classScores(confusion);
-  const correct = perClass.reduce((n, c) => n + c.correct, 0);
   return {
-    loss: test.count > 0 ? lossSum / test.count : NaN,
-    correct,
-    total: test.count,
+    ...scoreTest(state.testLosses, state.testPredictions, test),
     confusion,
-    perClass,
+    perClass: classScores(confusion),
     seconds: (performance.now() - started) / 1000,
     firstNonFinite: state.testLosses.subarray(0, test.count).findIndex((loss) => !Number.isFinite(loss)),
   };

@@ -1,3 +1,4 @@
+import type { Evaluation } from '../eval/test-score.js';
 import type { PrivacyGuarantee } from '../privacy/privacy-settings.js';
 import type { GradientNoiseScale } from './gradient-noise-scale.js';
 import type { NormStatistics } from './norm-statistics.js';
@@ -6,11 +7,6 @@ import type { Trainer } from './trainer.js';
 
 // What a training run tells its listener (the CLI's progress bar, lines and checkpoints).
 
-export interface Evaluation {
-  readonly loss: number;
-  readonly correct: number;
-  readonly total: number;
-}
 
 export interface EpochReport {
   /** Counting from 1. */

@@ -10,7 +10,8 @@ import { createSharedState, type SharedState } from '../parallel/shared-state.js
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
-import type { EpochReport, Evaluation, RunResult, TrainListener } from './reports.js';
+import type { EpochReport, RunResult, TrainListener } from './reports.js';
+import { type Evaluation, scoreTest } from '../eval/test-score.js';
 import { poissonSchedule } from '../privacy/poisson-schedule.js';
 import { SecureUniform } from '../rng/secure-uniform.js';
 import { createRandomStreams, type RandomStreams, type RngKind } from '../rng/streams.js';
@@ -46,7 +47,7 @@ export interface TrainOptions {
   readonly kernels?: KernelChoice;
 }
 
-export type { BatchProgress, EpochReport, Evaluation, RunResult, TrainListener } from './reports.js';
+export type { BatchProgress, EpochReport, RunResult, TrainListener } from './reports.js';
 
 /**
  * What the batch's gradient slots may take. Beyond it the wasm memory (4 GiB in all) or a machine
@@ -247,15 +248,8 @@ export class Trainer {
 
   /** Mean loss and correct count over the test set, computed on the pool. */
   async evaluate(): Promise<Evaluation> {
-    const { test } = this.dataset;
     await this.coordinator.evaluate();
-    let loss = 0;
-    let correct = 0;
-    for (let i = 0; i < test.count; i++) {
-      loss += this.state.testLosses[i];
-      if (this.state.testPredictions[i] === test.labels[i]) correct++;
-    }
-    return { loss: test.count > 0 ? loss / test.count : NaN, correct, total: test.count };
+    return scoreTest(this.state.testLosses, this.state.testPredictions, this.dataset.test);
   }
 
   /** Ends the pool's step session, so that its threads sleep until the next step (the bench's idle trainers). */
