@@ -6,7 +6,7 @@ import { DONE_COUNTER, NOISE_COUNTER, type SharedState, STARTED_COUNTER, SUM_COU
 import { mainHasCore, type SlotSink, StepSession } from './step-session.js';
 import type { JobTiming, Task, ThreadTiming } from './tasks.js';
 import { sessionProgress, STARTUP_ALLOWANCE_MS, type Watched, watchJob } from './watchdog.js';
-import { describeFault, WorkerFault } from './worker-fault.js';
+import { WorkerFault } from './worker-fault.js';
 
 export interface CoordinatorOptions {
   /** A job (a step's gradients, an evaluation) still running after this long is taken for a hung worker. */
@@ -109,9 +109,7 @@ export class Coordinator {
     losses.copyWithin(done, 0, again.completed);
     losses.set(kept);
     if (again.failure === null) return this.ended({ ...again, completed: done + again.completed }, started);
-    const [before, now] = [describeFault(first.failure), describeFault(again.failure)];
-    const causes = before === now ? now : `${now} (first: ${before})`;
-    return this.ended({ ...again, completed: done, failure: new WorkerFault(`step ${firstStep + done} failed twice, the second time on fresh workers: ${causes}`) }, started);
+    return this.ended({ ...again, completed: done, failure: WorkerFault.failedTwice(`step ${firstStep + done}`, first.failure, again.failure) }, started);
   }
 
   /** Numbers for the order's updates, never given before, and its attempt's id. */
@@ -186,9 +184,7 @@ export class Coordinator {
       try {
         return await attempt(1);
       } catch (second) {
-        const [before, again] = [describeFault(first), describeFault(second)];
-        const causes = before === again ? again : `${again} (first: ${before})`;
-        throw new WorkerFault(`${what} failed twice, the second time on fresh workers: ${causes}`);
+        throw WorkerFault.failedTwice(what, first, second);
       }
     }
   }

@@ -4,6 +4,13 @@ export class WorkerFault extends Error {
     super(message);
     this.name = 'WorkerFault';
   }
+
+  /** `what` ('step 12', 'evaluation') failed with `first`, then on fresh workers with `second`. */
+  static failedTwice(what: string, first: unknown, second: unknown): WorkerFault {
+    const [before, again] = [describeFault(first), describeFault(second)];
+    const causes = before === again ? again : `${again} (first: ${before})`;
+    return new WorkerFault(`${what} failed twice, the second time on fresh workers: ${causes}`);
+  }
 }
 
 /** The watchdog's reason for ending a job whose workers did not answer in time. */
@@ -23,7 +30,7 @@ export class StartupTimeout extends Error {
 }
 
 /** One line about why a worker failed, for the user. */
-export function describeFault(e: unknown): string {
+function describeFault(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'a worker ran out of memory';
