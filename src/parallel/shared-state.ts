@@ -68,6 +68,7 @@ export interface ThreadData extends SharedState {
  * statistics need each slot's norm.
  */
 export interface PerSampleWork {
+  /** Each slot's norm into `sampleNorms`; clipping measures them, so a `clipNorm` above 0 needs it. */
   readonly measureNorms: boolean;
   /** 0: no clipping. */
   readonly clipNorm: number;
@@ -113,6 +114,8 @@ export function createSharedState(
   perSample: PerSampleWork = NO_PER_SAMPLE_WORK,
   optimizer: Optimizer | null = null,
 ): SharedState {
+  // The threads clip while they measure: clipping without measuring would silently train unclipped.
+  if (perSample.clipNorm > 0 && !perSample.measureNorms) throw new Error('PerSampleWork: a clipNorm above 0 needs measureNorms');
   const alloc = (length: number): FloatArray => backend.allocShared(length);
   const parameterCount = shape.total;
   return {
