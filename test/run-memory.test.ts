@@ -36,6 +36,12 @@ describe('scratchBytes: what one thread takes', () => {
     }
   });
 
+  it('wasm: a stride past the input takes the scratch of a stride as wide as the input, not one that grows with it', () => {
+    const wide = (stride: number) => WasmStackNetwork.scratchBytes(dimsOf(`conv4k3s1x${stride},relu,flatten,dense`, [1, 28, 28]));
+    expect(wide(300_000_000)).toBe(wide(28));
+    expect(wide(2 ** 40)).toBe(wide(28));
+  });
+
   it('typescript: counted by hand for a small stack', () => {
     // acts: image 25, conv 18, relu 18, logits 10 (flatten aliases); grads: relu's and dense's inputs 18 each, logits 10.
     const dims = deriveStackDims(completeSpec(parseDescription('conv2k3,relu,flatten,dense'), { input: [1, 5, 5], classes: 10 }));

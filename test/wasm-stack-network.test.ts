@@ -43,6 +43,11 @@ const cases: [string, ImageShape, number][] = [
   // Windows behind another layer (the input gradient wanted), and an image too wide for them.
   ['conv4k3,relu,conv16k3p1,relu,flatten,dense', [2, 8, 9], 3],
   ['conv16k3s2,relu,maxpool2,flatten,dense', [1, 40, 66], 3],
+  // Strides past the input leave one window: the kernels' i32 sizes must not see 2^31 (overflow)
+  // or 2^32 (stored as 0), whether scatter, windows or blocks run.
+  ['conv4k3s2147483647x1,relu,flatten,dense', [1, 5, 7], 3],
+  ['conv4k3s4294967296x1,relu,maxpool1x2s1x4294967296,flatten,dense', [1, 5, 7], 3],
+  ['conv16k3s1x4294967297,relu,conv20k2x1s2147483648,flatten,dense', [2, 6, 70], 3],
 ];
 
 async function backends(): Promise<WasmBackend[]> {

@@ -96,8 +96,9 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
   }
   switch (l.type) {
     case 'conv': {
-      const { C, F, KH, KW, strideH, strideW, padH, padW } = l.conv;
+      const { C, F, KH, KW, padH, padW } = l.conv;
       const [CP, FP] = [roundUp4(C), roundUp4(F)];
+      const [strideH, strideW] = [oneWindowStride(l.conv.strideH, l.conv.H + 2 * padH), oneWindowStride(l.conv.strideW, l.conv.W + 2 * padW)];
       Object.assign(r, { KH, KW, SH: strideH, SW: strideW, PH: padH, PW: padW });
       r.WF = take(KH * KW * C * FP * 4);
       r.BP = take(FP * 4);
@@ -116,8 +117,8 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
       break;
     }
     case 'maxpool': {
-      const { KH, KW, strideH, strideW, OH, OW, C } = l.pool;
-      Object.assign(r, { KH, KW, SH: strideH, SW: strideW });
+      const { KH, KW, OH, OW, C } = l.pool;
+      Object.assign(r, { KH, KW, SH: oneWindowStride(l.pool.strideH, l.pool.H), SW: oneWindowStride(l.pool.strideW, l.pool.W) });
       r.ARG = take(OH * OW * roundUp4(C) * 4);
       break;
     }
@@ -134,4 +135,13 @@ function layerRecord(l: StackLayer, params: SequentialLayout, slots: SlotLayout,
       break;
   }
   return r;
+}
+
+/**
+ * A stride past the (padded) input leaves one window, whichever it is; the kernels keep sizes in
+ * i32 and size scratch by the stride, so such a stride is given to them as the input's extent,
+ * which leaves the same one window (a stride of 2^31 would overflow, one of 2^32 be stored as 0).
+ */
+function oneWindowStride(stride: number, extent: number): number {
+  return Math.min(stride, extent);
 }
