@@ -6,9 +6,9 @@
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** max(0, v) as the reference writes it (v > 0 ? v : 0): -0 and NaN become +0. */
+/** max(0, v) as the reference writes it (v <= 0 ? 0 : v): -0 becomes +0, and a NaN stays NaN, as in PyTorch and numpy. */
 @inline export function relu4(v: v128): v128 {
-  return v128.and(v, f32x4.gt(v, f32x4.splat(0)));
+  return v128.andnot(v, f32x4.le(v, f32x4.splat(0)));
 }
 
 /** Keeps d where the forward output a was positive (ReLU backward), else +0. */
