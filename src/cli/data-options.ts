@@ -4,6 +4,7 @@ import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
 import { loadDataset } from '../data/load-data.js';
 import { UserError } from '../util/errors.js';
 import { heightByWidth, nonNegativeInt, positiveNumber } from './parse-values.js';
+import { flagOf } from './setting-flags.js';
 
 /** Flags that choose the data and how much of it to use, shared by every command that reads data. */
 export function withDataOptions<T>(y: Argv<T>) {
@@ -29,15 +30,7 @@ export function withDataOptions<T>(y: Argv<T>) {
 }
 
 /** Flags that describe a --data file; the embedded digits have no arrays to name nor a layout to choose. */
-const DATA_FILE_FLAGS: [keyof DataSelection, string][] = [
-  ['trainImagesKey', '--train-images-key'],
-  ['trainLabelsKey', '--train-labels-key'],
-  ['testImagesKey', '--test-images-key'],
-  ['testLabelsKey', '--test-labels-key'],
-  ['pixelDivisor', '--pixel-divisor'],
-  ['imageSize', '--image-size'],
-  ['channelsLayout', '--channels'],
-];
+const DATA_FILE_SETTINGS: (keyof DataSelection)[] = ['trainImagesKey', 'trainLabelsKey', 'testImagesKey', 'testLabelsKey', 'pixelDivisor', 'imageSize', 'channelsLayout'];
 
 /**
  * The data flags as yargs hands them over. The flag is --channels, but the setting is
@@ -55,8 +48,8 @@ export type LoadedData = Dataset & { readonly warnings: readonly string[] };
 
 export async function loadData(a: DataSelection): Promise<LoadedData> {
   if (a.data === undefined) {
-    const idle = DATA_FILE_FLAGS.find(([key]) => a[key] !== undefined);
-    if (idle !== undefined) throw new UserError(`${idle[1]} describes a --data file, and none is given: the embedded digits would ignore it`);
+    const idle = DATA_FILE_SETTINGS.find((key) => a[key] !== undefined);
+    if (idle !== undefined) throw new UserError(`${flagOf(idle)} describes a --data file, and none is given: the embedded digits would ignore it`);
   }
   const keys = { trainImages: a.trainImagesKey, trainLabels: a.trainLabelsKey, testImages: a.testImagesKey, testLabels: a.testLabelsKey };
   const anyKey = Object.values(keys).some((k) => k !== undefined);
