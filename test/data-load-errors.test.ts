@@ -113,9 +113,9 @@ describe('loadDataset: .npz contents', () => {
       {},
       "key 'trainimages': images of shape (6, 4, 5, 3) are 4x5 with 3 channels if the channels come last (N, H, W, C), or 5x3 with 4 channels if they come first (N, C, H, W); give channels layout last or first",
     ],
-    ['flat (N,D) without imageShape', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need image shape HxW (with H*W = 20)"],
-    ['flat (N,D) with a wrong imageShape', 'ds_flat.npz', { imageShape: [5, 5] }, "key 'trainimages': image shape 5x5 does not fit flat images of shape (6, 20) (25 != 20)"],
-    ['imageShape given for images that are not flat', 'ds_seed.npz', { imageShape: [4, 5] }, "key 'trainimages': images of shape (6, 4, 5) are not flat, so image shape 4x5 would do nothing; leave it out"],
+    ['flat (N,D) without imageSize', 'ds_flat.npz', {}, "key 'trainimages': flat images of shape (6, 20) need image size HxW (with H*W = 20)"],
+    ['flat (N,D) with a wrong imageSize', 'ds_flat.npz', { imageSize: [5, 5] }, "key 'trainimages': image size 5x5 does not fit flat images of shape (6, 20) (25 != 20)"],
+    ['imageSize given for images that are not flat', 'ds_seed.npz', { imageSize: [4, 5] }, "key 'trainimages': images of shape (6, 4, 5) are not flat, so image size 4x5 would do nothing; leave it out"],
     ['a test label no training label reaches (12 over 0..9)', 'bad_unseen_test_label.npz', {}, "key 'testlabels': label 1 is 12, but the training labels go up to 9: no training image has class 12"],
   ]);
 });
@@ -184,7 +184,7 @@ describe('loadDataset: options', () => {
   it('pixelDivisor 0', async () => {
     expect(await messageOf({ path: fixture('ds_seed.npz'), pixelDivisor: 0 })).toBe('pixel divisor must be a positive number, got 0');
   });
-  it('imageShape 0x4', async () => {
-    expect(await messageOf({ path: fixture('ds_seed.npz'), imageShape: [0, 4] })).toBe('image shape must be two positive integers (height, width), got 0x4');
+  it('imageSize 0x4', async () => {
+    expect(await messageOf({ path: fixture('ds_seed.npz'), imageSize: [0, 4] })).toBe('image size must be two positive integers (height, width), got 0x4');
   });
 });

@@ -36,7 +36,7 @@ const cases: [string, DataOptions, PixelKind, number][] = [
   ["ds_keras.npz: Keras' keys, uint8, np.savez_compressed", { path: fixture('ds_keras.npz') }, 'Uint8Array', 255],
   ['ds_float32_nhwc.npz: float32 (N,H,W,1) in [0,1], int64 labels', { path: fixture('ds_float32_nhwc.npz') }, 'Float32Array', 1],
   ['ds_float64_nchw.npz: float64 (N,1,H,W), int32 labels', { path: fixture('ds_float64_nchw.npz') }, 'Float64Array', 1],
-  ['ds_flat.npz: uint8 (N,D=20) with imageShape 4x5, int16 labels', { path: fixture('ds_flat.npz'), imageShape: [4, 5] }, 'Uint8Array', 255],
+  ['ds_flat.npz: uint8 (N,D=20) with imageSize 4x5, int16 labels', { path: fixture('ds_flat.npz'), imageSize: [4, 5] }, 'Uint8Array', 255],
   ['ds_float_labels.npz: float64 labels that are whole numbers', { path: fixture('ds_float_labels.npz') }, 'Float32Array', 1],
   ['ds_float_0_255.npz: float32 0..255 with pixelDivisor 255', { path: fixture('ds_float_0_255.npz'), pixelDivisor: 255 }, 'Float32Array', 255],
   ['ds_int16_pixels.npz: int16 pixels (one split big-endian) become bytes', { path: fixture('ds_int16_pixels.npz') }, 'Uint8Array', 255],

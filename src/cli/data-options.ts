@@ -60,7 +60,7 @@ export async function loadData(a: DataSelection): Promise<LoadedData> {
           path: a.data,
           keys: anyKey ? keys : undefined,
           pixelDivisor: a.pixelDivisor,
-          imageShape: a.imageSize,
+          imageSize: a.imageSize,
           channelsLayout: a.channelsLayout,
         });
   const warnings = [

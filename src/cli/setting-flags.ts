@@ -31,7 +31,6 @@ const FLAG_OF_SETTING: Record<string, string> = {
   testImagesKey: 'test-images-key',
   testLabelsKey: 'test-labels-key',
   pixelDivisor: 'pixel-divisor',
-  imageShape: 'image-size',
   imageSize: 'image-size',
   channelsLayout: 'channels',
   trainCount: 'train-count',

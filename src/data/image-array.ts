@@ -19,7 +19,7 @@ export interface RawArray {
 /** What the user chose about the images' shape and values; each is optional. */
 export interface ImageOptions {
   pixelDivisor?: number;
-  imageShape?: [number, number];
+  imageSize?: [number, number];
   channelsLayout?: ChannelsLayout;
 }
 
@@ -48,14 +48,14 @@ export function imageShapeOf(a: RawArray, options: ImageOptions, split: string):
   if (s.length === 3) shape = { count: s[0], channels: 1, height: s[1], width: s[2], channelsLast: false };
   else if (s.length === 4) shape = channelsReading(s, layout, whereOf(a));
   else if (s.length === 2) {
-    const given = options.imageShape;
-    if (!given) throw new SettingError('imageShape', (name) => `${whereOf(a)}: flat images of shape ${shapeText} need ${name('imageShape')} HxW (with H*W = ${s[1]})`);
-    if (given[0] * given[1] !== s[1]) return fail(`image shape ${given[0]}x${given[1]} does not fit flat images of shape ${shapeText} (${given[0] * given[1]} != ${s[1]})`);
+    const given = options.imageSize;
+    if (!given) throw new SettingError('imageSize', (name) => `${whereOf(a)}: flat images of shape ${shapeText} need ${name('imageSize')} HxW (with H*W = ${s[1]})`);
+    if (given[0] * given[1] !== s[1]) return fail(`image size ${given[0]}x${given[1]} does not fit flat images of shape ${shapeText} (${given[0] * given[1]} != ${s[1]})`);
     shape = { count: s[0], channels: 1, height: given[0], width: given[1], channelsLast: false };
   } else return fail(`images must have shape (N, H, W), (N, H, W, C), (N, C, H, W) or (N, D), not ${shapeText}`);
-  const given = options.imageShape;
+  const given = options.imageSize;
   if (given && s.length !== 2) {
-    throw new SettingError('imageShape', (name) => `${whereOf(a)}: images of shape ${shapeText} are not flat, so ${name('imageShape')} ${given[0]}x${given[1]} would do nothing; leave it out`);
+    throw new SettingError('imageSize', (name) => `${whereOf(a)}: images of shape ${shapeText} are not flat, so ${name('imageSize')} ${given[0]}x${given[1]} would do nothing; leave it out`);
   }
   if (shape.count === 0) fail(`no images: the ${split} set is empty (shape ${shapeText})`);
   if (shape.height === 0 || shape.width === 0) fail(`images of ${shape.height}x${shape.width} pixels are empty (shape ${shapeText})`);

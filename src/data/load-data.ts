@@ -24,7 +24,7 @@ export interface DataOptions {
   /** Overrides the automatic choice (255 for uint8, 1 for floats in [0,1]). */
   pixelDivisor?: number;
   /** [height, width]; required for flat (N, D) arrays. */
-  imageShape?: [number, number];
+  imageSize?: [number, number];
   /** Where the channel axis of 4-D arrays is, when their shape does not say (image-layout.ts). */
   channelsLayout?: ChannelsLayout;
 }
@@ -106,9 +106,9 @@ export function describeDataset(d: Dataset): string {
 function checkOptions(options: DataOptions): void {
   const d = options.pixelDivisor;
   if (d !== undefined && !(Number.isFinite(d) && d > 0)) throw new UserError(`pixel divisor must be a positive number, got ${d}`);
-  const s = options.imageShape;
+  const s = options.imageSize;
   if (s !== undefined && !(s.length === 2 && s.every((n) => Number.isSafeInteger(n) && n > 0))) {
-    throw new UserError(`image shape must be two positive integers (height, width), got ${s.join('x')}`);
+    throw new UserError(`image size must be two positive integers (height, width), got ${s.join('x')}`);
   }
   const l = options.channelsLayout;
   if (l !== undefined && l !== 'first' && l !== 'last') throw new UserError(`channels layout must be 'first' or 'last', got ${String(l)}`);

@@ -11,10 +11,10 @@ export class UserError extends Error {
   }
 }
 
-/** How a sentence names a setting: the domain by what it is ('image shape'), the CLI by its flag. */
+/** How a sentence names a setting: the domain by what it is ('image size'), the CLI by its flag. */
 export type NameSetting = (setting: string) => string;
 
-/** 'imageShape' -> 'image shape': the domain's own wording of a setting. */
+/** 'imageSize' -> 'image size': the domain's own wording of a setting. */
 export const settingInWords: NameSetting = (setting) => setting.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
 
 /**
@@ -24,7 +24,7 @@ export const settingInWords: NameSetting = (setting) => setting.replace(/[A-Z]/g
  */
 export class SettingError extends UserError {
   constructor(
-    /** The setting that is wrong, by its option name: 'kernel1', 'seed', 'imageShape'. */
+    /** The setting that is wrong, by its option name: 'kernel1', 'seed', 'imageSize'. */
     readonly setting: string,
     private readonly sentence: (name: NameSetting) => string,
   ) {
