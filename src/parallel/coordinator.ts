@@ -69,7 +69,7 @@ export class Coordinator {
   readonly poolSums: boolean;
 
   /**
-   * Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of the order,
+   * Per-sample gradients and losses of batch positions [batchStart, batchStart+count) of imageAt,
    * for optimizer step `step`. With a sink, the main thread hands it each slot as soon as it is
    * complete, in order, so that summing the slots overlaps the computation instead of following it;
    * or the pool threads sum them into the state's batchSums once all are complete (`summing`).

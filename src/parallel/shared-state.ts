@@ -9,7 +9,7 @@ import { createPoolUpdateState, type PoolUpdateState } from './pool-update.js';
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
  * the images (as stored, bytes for uint8 data), the parameters, one gradient slot per sample of a
- * batch, the epoch's sample order, and the per-sample outputs. Workers receive it once, when the
+ * batch, the training image of each batch position (imageAt), and the per-sample outputs. Workers receive it once, when the
  * pool starts; a step's message then carries only a few integers.
  */
 export interface SharedState {
@@ -36,8 +36,8 @@ export interface SharedState {
   readonly sampleNorms: Float64Array;
   /** Private training's noise for the step, one value per parameter, when perSample.noise says to draw it. */
   readonly noise: Float64Array;
-  /** The training order of the current epoch: batch position -> training image index. */
-  readonly order: Int32Array;
+  /** The training image at each batch position: the epoch's shuffle, or the step's Poisson draw. */
+  readonly imageAt: Int32Array;
   /** Per test image: its loss and the predicted class, written by evaluation tasks. */
   readonly testLosses: Float64Array;
   readonly testPredictions: Int32Array;
@@ -132,7 +132,7 @@ export function createSharedState(
     perSample,
     sampleNorms: sharedFloat64(perSample.measureNorms ? batchSize : 0),
     noise: sharedFloat64(perSample.noise !== null ? parameterCount : 0),
-    order: sharedInt32(train.count),
+    imageAt: sharedInt32(train.count),
     testLosses: sharedFloat64(test.count),
     testPredictions: sharedInt32(test.count),
     slotAttempts: sharedInt32(batchSize),

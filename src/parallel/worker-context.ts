@@ -153,13 +153,13 @@ export class WorkerContext {
   }
 
   private gradients({ batchStart, batchCount, chunk, step, attempt, attemptId, summing }: StepOrder, spinMs: number, apply: BlockAction | null): number {
-    const { params, batchLosses, order, train, slotAttempts, sampleNorms, counters } = this.state;
+    const { params, batchLosses, imageAt, train, slotAttempts, sampleNorms, counters } = this.state;
     const { measureNorms, clipNorm, noise } = this.state.perSample;
     const fault = this.injectedFault;
     const samples = this.forEachClaimed(TRAIN_COUNTER, batchCount, chunk, (first, last) => {
       for (let i = first; i < last; i++) {
         if (fault !== null && fault.during === 'sample' && i === fault.sample && fault.step === step && attempt < fault.attempts) triggerFault(fault.kind);
-        const image = order[batchStart + i];
+        const image = imageAt[batchStart + i];
         batchLosses[i] = this.kernels.sampleGradient(params, train, image, train.labels[image], this.slots[i]);
         if (measureNorms) sampleNorms[i] = this.kernels.clipGradient(this.slots[i], clipNorm);
         // Publishes the slot to the main thread, which sums slots as they complete (the

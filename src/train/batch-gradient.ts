@@ -35,7 +35,7 @@ export class BatchGradient {
   }
 
   /**
-   * Computes and sums the gradients of the batch at positions [start, start+count) of the order,
+   * Computes and sums the gradients of the batch at positions [start, start+count) of imageAt,
    * for optimizer step `step`; returns the samples' summed loss. A batch larger than the slots (a
    * large Poisson draw) is computed in rounds of at most that many samples, each carried into the
    * next, which sums in the same sample order as a single round would.

@@ -13,10 +13,10 @@ export interface BatchPlan {
   readonly steps: number;
   /** Gradient slots to allocate: a batch bigger than this is trained in rounds over them. */
   readonly slots: number;
-  /** Called when an epoch starts or a resumed run enters one. */
-  startEpoch(epoch: number, order: Int32Array): void;
-  /** Step `index` of the epoch, optimizer step `step` of the run (counting from 1). */
-  batch(index: number, step: number, order: Int32Array): Batch;
+  /** Called when an epoch starts or a resumed run enters one; may write the training image of each batch position into `imageAt`. */
+  startEpoch(epoch: number, imageAt: Int32Array): void;
+  /** Step `index` of the epoch, optimizer step `step` of the run (counting from 1); may write its images into `imageAt`. */
+  batch(index: number, step: number, imageAt: Int32Array): Batch;
 }
 
 /** Ordinary training: the epoch's shuffle, cut into consecutive batches (see batches.ts). */
@@ -38,8 +38,8 @@ export class ShuffledBatches implements BatchPlan {
     return this.batches.length;
   }
 
-  startEpoch(epoch: number, order: Int32Array): void {
-    order.set(this.streams.epochPermutation(epoch, this.samples));
+  startEpoch(epoch: number, imageAt: Int32Array): void {
+    imageAt.set(this.streams.epochPermutation(epoch, this.samples));
   }
 
   batch(index: number): Batch {
@@ -74,8 +74,8 @@ export class PoissonBatches implements BatchPlan {
 
   startEpoch(): void {}
 
-  batch(_index: number, step: number, order: Int32Array): Batch {
+  batch(_index: number, step: number, imageAt: Int32Array): Batch {
     const rng = this.secure ?? stepStream(this.seed, 'sampling', step);
-    return { start: 0, count: drawPoissonBatch(rng, this.samples, this.sampleRate, order) };
+    return { start: 0, count: drawPoissonBatch(rng, this.samples, this.sampleRate, imageAt) };
   }
 }

@@ -50,7 +50,7 @@ export class StepRunner {
 
   /** Step `index` of the current epoch, for the next optimizer step (a private run draws it). */
   batchOf(index: number): Batch {
-    return this.plan.batch(index, this.optimizer.step + 1, this.state.order);
+    return this.plan.batch(index, this.optimizer.step + 1, this.state.imageAt);
   }
 
   /**

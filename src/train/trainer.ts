@@ -226,7 +226,7 @@ export class Trainer {
 
   /** Lays out epoch `epoch`'s sample order, as run() does when the epoch starts; step() runs batches of it. */
   setEpochOrder(epoch: number): void {
-    this.plan.startEpoch(epoch, this.state.order);
+    this.plan.startEpoch(epoch, this.state.imageAt);
   }
 
   /** Steps of the current epoch from `index` (at most `limit`) as run() takes them, for the bench; returns how many. */
