@@ -22,7 +22,7 @@ export interface BenchOptions {
 
 /** Mean milliseconds per step, split by where the time went. */
 export interface StepBreakdown {
-  /** The slowest task's computation: the step's critical path inside the workers. */
+  /** The slowest thread's computation: the step's critical path inside the workers. */
   readonly computeMs: number;
   /** How long the fastest thread waited for the slowest. */
   readonly waitMs: number;
@@ -51,11 +51,10 @@ export interface ThreadResult {
   /** Who summed the slots at this thread count (CoordinatorOptions.summing). */
   readonly summedBy: 'main' | 'pool';
   /**
-   * The bare kernel on the same threads: its samples/s, its own speedup over the fewest threads
-   * (paired by repeat, as the trainer's), and the trainer's speedup as a share of that (1: the
-   * trainer loses nothing to coordination).
+   * The bare kernel on the same threads: its samples/s (the median of `runs`, one a repeat), its
+   * own speedup over the fewest threads (paired by repeat, as the trainer's), and the trainer's
+   * speedup as a share of that (1: the trainer loses nothing to coordination).
    */
-  /** samplesPerSec is the median of runs, one a repeat. */
   readonly bareKernel?: { readonly samplesPerSec: number; readonly runs: readonly number[]; readonly speedup: number; readonly share: number };
   /** bench --dp: private training's samples/s, and the median of each repeat's private run over its ordinary one. */
   readonly private?: { readonly samplesPerSec: { readonly median: number; readonly min: number; readonly max: number; readonly runs: readonly number[] }; readonly ratio: number };

@@ -40,8 +40,6 @@ import { holdsStackWeights, readStackWeights } from '../io/stack-weights.js';
 import { MODEL_SETTINGS } from '../model/config.js';
 import type { FloatArray } from '../model/float-array.js';
 
-/** The longest --timeout a timer can keep (about 24.8 days). */
-
 // Flags a checkpoint records have no yargs default (the help shows it): see train-settings.ts.
 export function trainBuilder<T>(y: Argv<T>) {
   const d = DEFAULT_TRAIN_OPTIONS;

@@ -80,7 +80,8 @@ interface CheckpointMetaV1 extends Omit<CheckpointMeta, 'step' | 'optimizer' | '
 }
 
 function upgrade(saved: CheckpointMeta | CheckpointMetaV1): CheckpointMeta {
-  // The first checkpoints ran the TypeScript kernels and recorded no kernels; then, for a day, no build.
+  // A checkpoint without `kernels` was computed by the TypeScript kernels, the only ones that wrote
+  // such files; one with wasm kernels but no `kernelVariant` does not say which build.
   const kernels = saved.kernels ?? 'typescript';
   const kernelVariant = saved.kernelVariant ?? (kernels === 'typescript' ? 'typescript' : 'wasm (build not recorded)');
   const meta = { ...saved, kernels, kernelVariant };

@@ -19,9 +19,9 @@ export class TimingTotals {
   steps = 0;
   samples = 0;
   parallelMs = 0;
-  /** Sum over steps of (slowest - fastest task): time the fastest thread idles at the barrier. */
+  /** Sum over steps of (slowest - fastest thread): time the fastest thread idles at the barrier. */
   waitMs = 0;
-  /** Sum over steps of the slowest task's computation. */
+  /** Sum over steps of the slowest thread's computation. */
   computeMs = 0;
   reduceMs = 0;
   updateMs = 0;

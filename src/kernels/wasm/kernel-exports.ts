@@ -21,7 +21,6 @@ export interface KernelExports {
   layerBackward(l: number, params: number, slot: number, plain: number): void;
   /** A slot's gradient's L2 norm; scaled in place to at most maxNorm when maxNorm > 0 (privacy/clip.ts). `layout`: slot-layout-words.ts. */
   clipSlot(slot: number, layout: number, maxNorm: number): number;
-  addSlots(sum: number, slots: number, stride: number, n: number, from: number, to: number, fresh: boolean): void;
   addLaidOutSlots(sum: number, slots: number, stride: number, layout: number, first: number, last: number, from: number, to: number, fresh: boolean): void;
   meanOfSum(mean: number, sum: number, n: number, divisor: number): number;
   /** `count` f64 values at `out`: stddev x rng/ziggurat.ts's normals of the xoshiro128** state at `state` (four words); `tables`: ZIGGURAT_TABLES. */

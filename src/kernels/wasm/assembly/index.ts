@@ -10,7 +10,7 @@ export { prepare } from './pack';
 export { conv1Forward, conv1Backward } from './conv1';
 export { conv2Forward, conv2Backward } from './conv2';
 export { denseForward, denseBackward } from './dense';
-export { addSlots, meanOfSum, adamUpdate } from './optim';
+export { meanOfSum, adamUpdate } from './optim';
 export { addLaidOutSlots } from './slot-sum';
 export { clipSlot } from './clip';
 export { drawNormals } from './noise';
