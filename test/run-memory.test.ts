@@ -71,7 +71,7 @@ describe('runMemory: what a training run really takes from the wasm memory', () 
         await trainer.stepOfEpoch(0);
         const backend = (trainer as unknown as { backend: WasmBackend }).backend;
         const allocated = allocBytes(backend.memory, 0) - HEAP_START;
-        const counted = runMemory(backend, trainer.model, trainer.layout, size).reduce((sum, p) => sum + p.bytes, 0);
+        const counted = runMemory(backend, trainer.model, trainer.shape, size).reduce((sum, p) => sum + p.bytes, 0);
         expect(counted).toBeLessThanOrEqual(allocated);
         expect(allocated - counted).toBeLessThan(2 ** 20);
       } finally {

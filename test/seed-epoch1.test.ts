@@ -19,7 +19,7 @@ describe('--rng numpy --dtype float64 --seed 0 --drop-last --epochs 1 reproduces
       expect(report.steps).toBe(80); // 8,004 // 100, the last 4 dropped
       expect(trainer.optimizer.step).toBe(80);
       let worst = 0;
-      for (const t of trainer.layout.tensors) {
+      for (const t of trainer.shape.tensors) {
         const expected = golden.get(t.name)!.data as Float64Array;
         expect(golden.get(t.name)!.shape).toEqual(t.shape);
         // Elementwise, with a floor at 1e-6 for entries that are nearly zero.

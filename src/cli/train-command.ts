@@ -166,7 +166,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
       throw new UserError(`interrupted after step ${trainer.optimizer.step}${kept}`, INTERRUPTED_EXIT_CODE);
     }
     const guarantee = trainer.dpSgd?.guarantee(trainer.optimizer.step);
-    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.layout, trainer.model, guarantee);
+    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.shape, trainer.model, guarantee);
     const last = result.reports[result.reports.length - 1]?.test;
     if (!a.json && last !== undefined) {
       out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
@@ -237,7 +237,7 @@ function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | nul
   const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
     `shardtrain: ${source}, ${train.count} train / ${test.count} test ${imageShapeText(train)} images, ` +
-    `${classes} classes; ${trainer.layout.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
+    `${classes} classes; ${trainer.shape.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
   );
 }
 

@@ -67,7 +67,7 @@ const SLOT_MEMORY_LIMIT_BYTES = 2 ** 31;
 export class Trainer {
   /** The network for this data, and its parameters' names, offsets and count. */
   readonly model: Model;
-  readonly layout: ModelShape;
+  readonly shape: ModelShape;
   readonly optimizer: Optimizer;
   readonly streams: RandomStreams;
   /** Private training's noise, divisor and accounting; null for ordinary training. */
@@ -94,25 +94,25 @@ export class Trainer {
     const { privacy, batchSize, dropLast, seed } = options;
     const samples = dataset.train.count;
     this.model = buildModel(options.model, { input: [dataset.train.channels, dataset.train.height, dataset.train.width], classes: dataset.classes });
-    this.layout = modelShape(this.model);
+    this.shape = modelShape(this.model);
     this.streams = createRandomStreams(options.rng, seed);
     this.plan =
       privacy?.sampling === 'poisson'
         ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize), privacy.secureNoise ? new SecureUniform() : null)
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
-    checkSlotMemory(slots, this.layout.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
+    checkSlotMemory(slots, this.shape.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
     // The pool may apply the updates in ordinary training; private training's noise and divisor, and the statistics, stay here.
     const poolMayUpdate = privacy === undefined && !options.gradientStats;
     const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, poolUpdates: poolMayUpdate };
-    checkRunMemory(backend, this.model, this.layout, size, 'train');
+    checkRunMemory(backend, this.model, this.shape, size, 'train');
     if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
-    this.optimizer = backend.optimizer(options.optimizer, this.layout.total, (_name, length) => backend.allocShared(length));
-    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.layout, slots, perSample, poolMayUpdate ? this.optimizer : null);
+    this.optimizer = backend.optimizer(options.optimizer, this.shape.total, (_name, length) => backend.allocShared(length));
+    this.state = createSharedState(this.model, backend, dataset.train, dataset.test, this.shape, slots, perSample, poolMayUpdate ? this.optimizer : null);
     initModel(this.model, this.state.params, this.streams);
-    const noiseBuffer = noise === null ? new Float64Array(this.layout.total) : this.state.noise;
+    const noiseBuffer = noise === null ? new Float64Array(this.shape.total) : this.state.noise;
     this.dpSgd = privacy === undefined ? null : new DpSgd(privacy, samples, batchSize, seed, noiseBuffer);
     this.epochNorms = privacy === undefined ? null : new EpochNorms(privacy.clip);
     this.noiseScale = options.gradientStats ? new NoiseScaleEstimate() : null;
