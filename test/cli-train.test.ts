@@ -167,7 +167,11 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['a --model JSON file named in capitals', ['--model', '/nonexistent/net.JSON'], /^shardtrain: --model \/nonexistent\/net.JSON: no such file$/],
     ['a --model JSON file that does not parse', ['--model', MODELS + 'trailing_comma.json'], /--model .*trailing_comma.json: the JSON description does not parse at line 1, column 53/],
     ['seed flags with another --model', ['--model', 'opacus-mnist', '--filters1', '4'], /^shardtrain: --filters1 sizes the seed network; --model opacus-mnist describes its own layers$/],
-    ['gradient slots past the memory limit', ['--model', 'conv256k3p1,relu,conv256k3p1,relu,flatten,dense', '--batch-size', '1000', '--train-count', '1000'], /slots need batch 1000 x 793,354 values x 4 bytes = 3026\.4 MiB, more than the 2048\.0 MiB available: use a batch of at most 676/],
+    [
+      'gradient slots past the memory limit',
+      ['--model', 'conv256k3p1,relu,conv256k3p1,relu,flatten,dense', '--batch-size', '1400', '--train-count', '1400'],
+      /^shardtrain: this network needs 4\.3 GiB to train, more than the 4 GiB of the shared wasm memory \(.*per-sample gradient slots \(1400 x 793,354 values x 4 bytes\) 4\.1 GiB, .*\): use a smaller --batch-size \(slots for 1286 samples fit\)$/,
+    ],
     // Counted before allocating: the wasm memory would have failed deep in an allocation, the activations in every pool thread.
     ['parameters past the wasm memory', ['--model', 'flatten,dense300000,relu,dense'], /^shardtrain: this network needs 10\.0 GiB to train, more than the 4 GiB of the shared wasm memory \(parameters with their sums, optimizer state and backups 9\.8 GiB, .*\): use a network with fewer parameters$/],
     ['activations past the wasm memory', ['--model', 'conv4k3p20000,relu,maxpool40000,flatten,dense', '--threads', '2'], /^shardtrain: this network needs 262\.6 GiB to train, .*activations \(131\.3 GiB a thread x 2\) 262\.6 GiB\): use smaller activations \(larger strides, pooling earlier\)$/],

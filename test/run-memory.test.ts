@@ -14,6 +14,10 @@ import { completeSpec, deriveStackDims, parseDescription, StackNetwork } from '.
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
 import { checkBenchThreads, checkMemory, checkRunMemory, type MemoryPart, runMemory, type RunSize } from '../src/parallel/run-memory.js';
 import { buildModel, modelShape } from '../src/model/model.js';
+import { createBackend } from '../src/kernels/index.js';
+import { createSharedState } from '../src/parallel/shared-state.js';
+import { SettingError } from '../src/util/errors.js';
+import { messageForUser } from '../src/cli/setting-flags.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
 
@@ -115,7 +119,7 @@ describe("checkRunMemory: the pool threads' own memory against the machine's", (
     const size = { slots: 100, threads: 1024, optimizerStates: 2, poolUpdates: true };
     expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 64 * 2 ** 30)).not.toThrow();
     expect(() => checkRunMemory(backend, model, modelShape(model), size, 'train', 8 * 2 ** 30)).toThrow(
-      /^this network needs 12\.\d GiB to train, more than this machine's 8\.0 GiB \(.*pool threads' own memory \(12\.0 MiB each x 1024\) 12\.0 GiB\): use fewer --threads$/,
+      /^this network needs 12\.\d GiB to train, more than this machine's 8\.0 GiB \(.*pool threads' own memory \(12\.0 MiB each x 1024\) 12\.0 GiB\): use fewer threads$/,
     );
   });
 });
@@ -124,21 +128,56 @@ describe("checkBenchThreads: bench's trainers are alive together", () => {
   it('--threads 512,1024 --dp: six trainers of 3,072 threads take 36 GiB, past a machine of 16 GiB', () => {
     expect(() => checkBenchThreads([512, 1024], 2, 64 * 2 ** 30)).not.toThrow();
     expect(() => checkBenchThreads([512, 1024], 2, 16 * 2 ** 30)).toThrow(
-      /^the bench needs 36\.0 GiB to run, more than this machine's 16\.0 GiB \(the pool threads' own memory of its 4 trainers \(12\.0 MiB each x 3072\) 36\.0 GiB\): use fewer or smaller --threads counts$/,
+      /^the bench needs 36\.0 GiB to run, more than this machine's 16\.0 GiB \(the pool threads' own memory of its 4 trainers \(12\.0 MiB each x 3072\) 36\.0 GiB\): use fewer or smaller threads counts$/,
     );
   });
 });
 
 describe('checkMemory', () => {
   const parts: MemoryPart[] = [
-    { what: 'parameters', bytes: 3 * 2 ** 30, fix: 'fewer parameters' },
-    { what: 'slots', bytes: 0, fix: 'a smaller batch' },
-    { what: 'activations', bytes: 2 ** 30, fix: 'fewer threads' },
+    { what: 'parameters', bytes: 3 * 2 ** 30, setting: 'model', fix: (room) => `fewer parameters (${room} bytes left for them)` },
+    { what: 'slots', bytes: 0, setting: 'batchSize', fix: () => 'a smaller batch' },
+    { what: 'activations', bytes: 2 ** 30, setting: 'threads', fix: (_room, name) => `fewer ${name('threads')}` },
   ];
   it('fits: nothing to say', () => expect(() => checkMemory(parts, { bytes: 4 * 2 ** 30, what: 'the 4 GiB' }, 'train')).not.toThrow());
-  it('past the limit: each part that takes memory, and the fix of the largest', () => {
+  it('past the limit: each part that takes memory, and the fix of the largest, told the room the others leave it', () => {
     expect(() => checkMemory(parts, { bytes: 4 * 2 ** 30 - 1, what: 'the 4 GiB' }, 'train')).toThrow(
-      /^this network needs 4\.0 GiB to train, more than the 4 GiB \(parameters 3\.0 GiB, activations 1\.0 GiB\): use fewer parameters$/,
+      /^this network needs 4\.0 GiB to train, more than the 4 GiB \(parameters 3\.0 GiB, activations 1\.0 GiB\): use fewer parameters \(3221225471 bytes left for them\)$/,
+    );
+  });
+  it('names the settings to change in the words of whoever asks: the CLI with its flags', () => {
+    let error: unknown;
+    try {
+      checkMemory([{ ...parts[2], bytes: 5 * 2 ** 30 }], { bytes: 4 * 2 ** 30, what: 'the 4 GiB' }, 'train');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).message).toMatch(/: use fewer threads$/);
+    expect(messageForUser(error as SettingError)).toMatch(/: use fewer --threads$/);
+  });
+});
+
+describe('POSTED_ARRAY_LIMIT: Node posts an array to a pool thread with a 32-bit byte length', () => {
+  it('slots of 4 GiB or more in one array are refused before anything is allocated, with the batch that fits', async () => {
+    const backend = await createBackend('typescript', 'float64');
+    const model = buildModel({ kind: 'stack', layers: parseDescription('conv256k3p1,relu,conv256k3p1,relu,flatten,dense') }, { input: [1, 28, 28], classes: 10 });
+    const size = (slots: number) => ({ slots, threads: 2, optimizerStates: 2, poolUpdates: true });
+    const machine = 64 * 2 ** 30;
+    expect(() => checkRunMemory(backend, model, modelShape(model), size(676), 'train', machine)).not.toThrow();
+    expect(() => checkRunMemory(backend, model, modelShape(model), size(1400), 'train', machine)).toThrow(
+      /^the array of per-sample gradient slots needs 8\.3 GiB to train, more than the 4 GiB a pool thread can receive in one array \(per-sample gradient slots \(1400 x 793,354 values x 8 bytes\) 8\.3 GiB\): use a smaller batch size \(slots for 676 samples fit\), or dtype float32 \(half the bytes\)$/,
+    );
+  });
+
+  it('so are image sets of 4 GiB or more', async () => {
+    const backend = await createBackend('typescript', 'float64');
+    const model = buildModel({ kind: 'seed', options: SEED_MODEL }, { input: [1, 28, 28], classes: 10 });
+    const small = takeFirst(loadEmbeddedMnist().train, 10);
+    // Only the byte length is read before refusing: no 4 GiB need be allocated to test it.
+    const huge = { ...small, count: 1_400_000, pixels: { byteLength: 1_400_000 * 784 * 4 } as unknown as Float32Array };
+    expect(() => createSharedState(model, backend, huge, small, modelShape(model), 10)).toThrow(
+      /^the training images take 4\.1 GiB, more than the 4 GiB a pool thread can receive in one array: use train count 1369568 or fewer$/,
     );
   });
 });

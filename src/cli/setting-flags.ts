@@ -17,6 +17,7 @@ const FLAG_OF_SETTING: Record<string, string> = {
   seed: 'seed',
   rng: 'rng',
   epochs: 'epochs',
+  threads: 'threads',
   batchSize: 'batch-size',
   dropLast: 'drop-last',
   optimizer: 'optimizer',

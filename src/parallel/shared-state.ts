@@ -5,6 +5,9 @@ import type { Dtype, FloatArray } from '../model/float-array.js';
 import type { BatchSums } from '../optim/average-slots.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { createPoolUpdateState, type PoolUpdateState } from './pool-update.js';
+import { POSTED_ARRAY_LIMIT } from './run-memory.js';
+import { SettingError } from '../util/errors.js';
+import { bytesText } from '../util/machine-memory.js';
 
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
@@ -116,6 +119,8 @@ export function createSharedState(
 ): SharedState {
   // The threads clip while they measure: clipping without measuring would silently train unclipped.
   if (perSample.clipNorm > 0 && !perSample.measureNorms) throw new Error('PerSampleWork: a clipNorm above 0 needs measureNorms');
+  checkPostable(train, 'trainCount', 'training');
+  checkPostable(test, 'testCount', 'test');
   const alloc = (length: number): FloatArray => backend.allocShared(length);
   const parameterCount = shape.total;
   return {
@@ -140,4 +145,12 @@ export function createSharedState(
     batchSize,
     backend: backend.handle,
   };
+}
+
+/** An image set the pool threads would receive cut short (run-memory.ts's POSTED_ARRAY_LIMIT) is refused. */
+function checkPostable(set: ImageSet, setting: string, split: string): void {
+  const bytes = set.pixels.byteLength;
+  if (bytes <= POSTED_ARRAY_LIMIT.bytes) return;
+  const fit = Math.floor(POSTED_ARRAY_LIMIT.bytes / (bytes / set.count));
+  throw new SettingError(setting, (name) => `the ${split} images take ${bytesText(bytes)}, more than ${POSTED_ARRAY_LIMIT.what}: use ${name(setting)} ${fit} or fewer`);
 }

@@ -1,7 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import { type Backend, createBackend, type KernelChoice } from '../kernels/index.js';
 import type { Dtype, FloatArray } from '../model/float-array.js';
-import { checkSlotMemory } from '../model/stack/index.js';
 import { buildModel, initModel, type Model, type ModelChoice, modelShape, type ModelShape } from '../model/model.js';
 import type { Optimizer, OptimizerSettings } from '../optim/optimizer.js';
 import { Coordinator, type CoordinatorOptions } from '../parallel/coordinator.js';
@@ -50,12 +49,6 @@ export interface TrainOptions {
 export type { BatchProgress, EpochReport, RunResult, TrainListener } from './reports.js';
 
 /**
- * What the batch's gradient slots may take. Beyond it the wasm memory (4 GiB in all) or a machine
- * like the ones this runs on would not hold them with the rest; say so before allocating.
- */
-const SLOT_MEMORY_LIMIT_BYTES = 2 ** 31;
-
-/**
  * Mini-batch training, data-parallel: for each batch the pool writes one gradient per sample into
  * its slot, the slots are summed in sample order (by this thread as they complete, or by the pool
  * threads over blocks of parameters), divided, and the optimizer applied to the shared parameters
@@ -101,7 +94,6 @@ export class Trainer {
         ? new PoissonBatches(seed, samples, poissonSchedule(samples, batchSize), privacy.secureNoise ? new SecureUniform() : null)
         : new ShuffledBatches(this.streams, samples, batchSize, dropLast);
     const slots = Math.min(this.plan.slots, options.maxSlots ?? Infinity);
-    checkSlotMemory(slots, this.shape.slots.length, options.dtype, SLOT_MEMORY_LIMIT_BYTES);
     // The pool may apply the updates in ordinary training; private training's noise and divisor, and the statistics, stay here.
     const poolMayUpdate = privacy === undefined && !options.gradientStats;
     const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, poolUpdates: poolMayUpdate };

@@ -9,5 +9,4 @@ export { StackNetwork } from './network.js';
 export { layerParameterViews, type SequentialLayout, sequentialLayout, type SequentialTensor, stackSlotLayout } from './parameters.js';
 export { isPresetName, PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { type LayerList, type LayerSpec, type NetworkSpec } from './spec.js';
-export { checkSlotMemory, SlotMemoryError, slotMemory } from './slot-memory.js';
 export { formatSummary, type Summary, summarize } from './summary.js';
