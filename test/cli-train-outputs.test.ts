@@ -1,7 +1,7 @@
 // Where train writes (--save, --checkpoint, --resume) is settled before training, and a refused
 // run leaves the disk as it found it. Each case is a loose end users found (issue 15, point 8).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, expectRefused, howItEnded, runCli, temporaryDirectories, withoutPrefixWarnings } from './helpers/cli.js';
@@ -69,6 +69,32 @@ describe('outputs under a path that cannot hold files are refused before trainin
     const file = join(fresh(), 'file');
     writeFileSync(file, '');
     expectRefused(runCli(['train', ...tiny, '--checkpoint', join(file, 'run')]), /: a file is in the way$/);
+  });
+});
+
+describe('--save never overwrites what the run reads or keeps', () => {
+  it('the training data, by its name or another path to it, is refused and left as it was', () => {
+    const dir = fresh();
+    const data = join(dir, 'data.npz');
+    copyFileSync(new URL('./fixtures/data/ds_seed.npz', import.meta.url), data);
+    const before = readFileSync(data);
+    symlinkSync(data, join(dir, 'link.npz'));
+    for (const save of [data, join(dir, '.', 'data.npz'), join(dir, 'link.npz')]) {
+      expectRefused(runCli(['train', '--data', data, '--epochs', '1', '--save', save]), /: is the training data; give another file$/);
+    }
+    expect(readFileSync(data).equals(before)).toBe(true);
+  });
+
+  it("the run's checkpoint, for --checkpoint and --resume", () => {
+    const dir = join(fresh(), 'run');
+    const first = runCli(['train', ...tiny, '--checkpoint', dir]);
+    expect(first.status, first.stderr).toBe(0);
+    const checkpoint = join(dir, 'checkpoint.npz');
+    expectRefused(runCli(['train', '--resume', dir, '--epochs', '2', '--save', checkpoint]), /^shardtrain: --save .*checkpoint\.npz: is the run's checkpoint; give another file$/);
+    const other = join(fresh(), 'other');
+    mkdirSync(other);
+    expectRefused(runCli(['train', ...tiny, '--checkpoint', other, '--save', join(other, 'checkpoint.npz')]), /is the run's checkpoint; give another file$/);
+    expect(readdirSync(other)).toEqual([]);
   });
 });
 

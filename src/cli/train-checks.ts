@@ -55,6 +55,28 @@ export function checkOutputs(a: OutputFlags): string | undefined {
   return checkpointDir;
 }
 
+/**
+ * --save must not overwrite what the run reads or keeps: its training data, or its checkpoint,
+ * which a resume would then find to be a weights file. Compared as files, so that another path to
+ * the same file (a link, `./`) is caught too.
+ */
+export function checkSaveTarget(save: string | undefined, inputs: readonly (readonly [what: string, path: string | undefined])[]): void {
+  if (save === undefined) return;
+  for (const [what, path] of inputs) {
+    if (path !== undefined && sameFile(save, path)) throw new UserError(`--save ${save}: is ${what}; give another file`);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // One is not there yet: not the same file.
+  }
+}
+
 /** A resumed run's network comes from its checkpoint: a size that does not work is the file's fault, not a flag's. */
 export function fromCheckpoint<T>(dir: string, build: () => T): T {
   try {

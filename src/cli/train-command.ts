@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { type Dataset, imageShapeText } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
 import { saveWeights } from '../io/weights-file.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
-import { checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { CHECKPOINT_FILE, checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataIdentity } from '../train/data-identity.js';
 import { lockCheckpointDirectory } from '../train/checkpoint-lock.js';
 import { WorkerFault } from '../parallel/worker-fault.js';
@@ -24,7 +25,7 @@ import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { TIMEOUT_FLAG } from './timeout-flag.js';
 import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
-import { checkOutputs, checkParameterCount, checkPosition, checkResumeDirectory, checkWithinTarget, fromCheckpoint } from './train-checks.js';
+import { checkOutputs, checkParameterCount, checkPosition, checkResumeDirectory, checkSaveTarget, checkWithinTarget, fromCheckpoint } from './train-checks.js';
 import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withOptimizerOptions } from './optimizer-options.js';
@@ -84,6 +85,10 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   validateSeed(settings.rng, settings.seed, epochs);
   if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!, a.epochs !== undefined);
   const checkpointDir = checkOutputs(a);
+  checkSaveTarget(a.save, [
+    ['the training data', settings.data.data],
+    ...[checkpointDir, a.resume].map((dir) => [`the run's checkpoint`, dir === undefined ? undefined : join(dir, CHECKPOINT_FILE)] as const),
+  ]);
   if (checkpointDir !== undefined) lockCheckpointDirectory(checkpointDir, a.checkpoint !== undefined ? '--checkpoint' : '--resume');
 
   const dataset = await loadData(settings.data);
