@@ -123,6 +123,19 @@ describe('train --checkpoint / --resume', () => {
     expectRefused(runCli(['train', '--resume', dir]), /^shardtrain: the run in .* has done its 2 epochs; ask for more with --epochs$/);
   });
 
+  it("a finished run whose --save failed gets its weights from the checkpoint: bitwise the run's own", async () => {
+    const dir = fresh();
+    const run = join(dir, 'run');
+    const first = runCli(['train', ...data, '--epochs', '2', '--checkpoint', run, '--save', join(dir, 'straight.npz')]);
+    expect(first.status, first.stderr).toBe(0);
+    const saved = runCli(['train', '--resume', run, '--save', join(dir, 'again.npz')]);
+    expect(saved.status, saved.stderr).toBe(0);
+    expect(saved.stdout).toMatch(/\nnothing left to train: the run had done its 2 epochs\nweights saved to .*again\.npz\n$/);
+    expect((await weightBytes(join(dir, 'again.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+    // Fewer epochs than done is still refused: it cannot be had from this checkpoint.
+    expectRefused(runCli(['train', '--resume', run, '--epochs', '1', '--save', join(dir, 'one.npz')]), /--epochs 1: the run in .* has done 2 epochs already; ask for more$/);
+  });
+
   describe('a resume that would not continue the same training is refused', () => {
     let dir: string;
     let setup: CliResult;

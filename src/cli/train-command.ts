@@ -83,7 +83,7 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   const settings = resumed === null ? settingsFromFlags(a) : settingsFromCheckpoint(a, resumed.meta, a.resume!);
   const epochs = epochsOf(a, settings, resumed?.meta.epochs);
   validateSeed(settings.rng, settings.seed, epochs);
-  if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!, a.epochs !== undefined);
+  if (resumed !== null) checkEpochsLeft(resumed.meta, epochs, a.resume!, a.epochs !== undefined, a.save !== undefined);
   const checkpointDir = checkOutputs(a);
   checkSaveTarget(a.save, [
     ['the training data', settings.data.data],
@@ -172,12 +172,12 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     }
     const guarantee = trainer.dpSgd?.guarantee(trainer.optimizer.step);
     if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.shape, trainer.model, guarantee);
-    const last = result.reports[result.reports.length - 1]?.test;
-    if (!a.json && last !== undefined) {
-      out(`test accuracy ${last.correct}/${last.total} (${percent(last.correct, last.total)})`);
+    const last = result.reports[result.reports.length - 1];
+    if (!a.json) {
+      if (last === undefined) out(`nothing left to train: the run had done its ${epochs} epochs`);
+      else out(`test accuracy ${last.test.correct}/${last.test.total} (${percent(last.test.correct, last.test.total)})`);
       if (guarantee !== undefined) out(describeGuarantee(guarantee));
-      const scale = result.reports[result.reports.length - 1]?.noiseScale;
-      if (scale !== undefined && Number.isFinite(scale.simple)) out(explainNoiseScale(scale.simple, trainer.options.batchSize));
+      if (last?.noiseScale !== undefined && Number.isFinite(last.noiseScale.simple)) out(explainNoiseScale(last.noiseScale.simple, trainer.options.batchSize));
       if (a.save !== undefined) out(`weights saved to ${a.save}`);
     }
   } finally {

@@ -140,9 +140,11 @@ function checkpointModelChoice(meta: CheckpointMeta, request: ResumeRequest, ref
 }
 
 /** `epochs` counts the epochs already done, so a resume must ask for more than the checkpoint has. */
-export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string, given: boolean): void {
+export function checkEpochsLeft(meta: CheckpointMeta, epochs: number, dir: string, given: boolean, saving: boolean): void {
   const done = meta.position.epoch;
   if (done < epochs) return;
+  // A finished run whose --save failed, or was cut off, gets its weights from the checkpoint.
+  if (done === epochs && saving) return;
   const plural = done === 1 ? '' : 's';
   if (!given) throw new ResumeError('epochs', (name) => `the run in ${dir} has done its ${done} epoch${plural}; ask for more with ${name('epochs')}`);
   throw new ResumeError('epochs', (name) => `${name('epochs')} ${epochs}: the run in ${dir} has done ${done} epoch${plural} already; ask for more`);
