@@ -70,6 +70,22 @@ describe('train --resume refuses a checkpoint whose meta is damaged, in one line
     expectRefused(runCli(['train', '--resume', bad, '--epochs', '2']), /checkpoint\.npz: its meta's spec: layer 1 \(conv4k40\): the 40x40 kernel is larger than its 28x28 input/);
   });
 
+  // A NaN parameter need never reach the loss (the kernels skip zero pixels): it would train on and be saved.
+  const arrays: [string, (c: { params: Float32Array; m: Float32Array; v: Float32Array }) => void, RegExp][] = [
+    ['a NaN parameter', (c) => (c.params[0] = NaN), /'params' holds NaN at 0, where parameters are finite$/],
+    ["an infinite Adam moment", (c) => (c.m[5] = Infinity), /'adam_m' holds Infinity at 5, where the optimizer keeps finite values$/],
+    ["a negative Adam second moment", (c) => (c.v[3] = -1), /'adam_v' holds -1 at 3, where the optimizer keeps finite values, none negative$/],
+  ];
+  for (const [what, edit, message] of arrays) {
+    it.concurrent(what, async () => {
+      const params = Float32Array.from(checkpoint.params);
+      const [m, v] = [Float32Array.from(checkpoint.buffers.adam_m), Float32Array.from(checkpoint.buffers.adam_v)];
+      edit({ params, m, v });
+      const dir = await edited({ ...checkpoint, params, buffers: { adam_m: m, adam_v: v } }, () => {});
+      expectRefused(await runCliAsync(['train', '--resume', dir, '--epochs', '2']), new RegExp(`^shardtrain: ${join(dir, 'checkpoint.npz')}: ${message.source}`));
+    });
+  }
+
   it('the same checkpoint unedited resumes', async () => {
     const dir = await edited(checkpoint, () => {});
     const r = runCli(['train', '--resume', dir, '--epochs', '2', '--threads', '1']);

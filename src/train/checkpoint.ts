@@ -148,11 +148,20 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     if (a.dtype !== wanted) fail(`'${key}' is ${a.dtype}, the checkpoint says ${meta.dtype}`);
     return a.data as FloatArray;
   };
+  // A NaN parameter may never reach the loss (the kernels skip zero pixels): it would train on, and be saved.
+  const checkValues = (name: string, values: FloatArray, ok: (v: number) => boolean, what: string) => {
+    const at = values.findIndex((v) => !ok(v));
+    if (at >= 0) fail(`'${name}' holds ${values[at]} at ${at}, where ${what}`);
+  };
   const params = await read('params');
+  checkValues('params', params, Number.isFinite, 'parameters are finite');
   const buffers: Record<string, FloatArray> = {};
   for (const name of bufferNames(meta.optimizer)) {
     buffers[name] = await read(name);
     if (buffers[name].length !== params.length) fail(`'${name}' holds ${buffers[name].length} values for ${params.length} parameters`);
+    // Adam's second moment is a mean of squares.
+    if (name === 'adam_v') checkValues(name, buffers[name], (v) => v >= 0 && v < Infinity, 'the optimizer keeps finite values, none negative');
+    else checkValues(name, buffers[name], Number.isFinite, 'the optimizer keeps finite values');
   }
   if (meta.privacy === undefined) return { meta, params, buffers };
   if (!archive.keys.includes('epoch_norms')) missing('epoch_norms');
