@@ -41,9 +41,11 @@ describe('one run at a time checkpoints into a directory', () => {
     expectRefused(runCli(['train', ...run, '--checkpoint', dir]), /^shardtrain: --checkpoint .*: another run is checkpointing into it;/);
   });
 
-  it("a lock left by a killed run is taken over, and the run's own lock is gone when it ends", () => {
+  it("a lock left by a killed run is taken over with the checkpoint it was writing, and the run's own lock is gone when it ends", () => {
     const dir = fresh();
-    writeFileSync(join(dir, LOCK_FILE), lockOf(deadPid()));
+    const killed = deadPid();
+    writeFileSync(join(dir, LOCK_FILE), lockOf(killed));
+    writeFileSync(join(dir, `.checkpoint.npz.${killed}.0123456789ab.tmp`), 'half a checkpoint');
     const r = runCli(['train', ...run, '--checkpoint', dir]);
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(dir)).toEqual(['checkpoint.npz']);

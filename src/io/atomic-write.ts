@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -28,6 +28,23 @@ export function writeFileAtomically(path: string, bytes: Uint8Array, what: strin
     throw new UserError(`${path}: ${what} (${describeWriteError(e)})`);
   }
   syncDirectory(dirname(path));
+}
+
+/**
+ * Removes the temporary files writeFileAtomically left for `path` when its process was killed
+ * mid-write (SIGKILL skips every cleanup). Only for a path no live process writes: the caller
+ * holds it (train/checkpoint-lock.ts).
+ */
+export function removeLeftoverTemporaries(path: string): void {
+  const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const leftover = new RegExp(`^\\.${name}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const file of names) if (leftover.test(file)) rmSync(join(dirname(path), file), { force: true });
 }
 
 /** Node's messages name the temporary file, which the user never asked for; name the cause instead. */

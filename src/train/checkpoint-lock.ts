@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createFolders } from '../io/atomic-write.js';
+import { createFolders, removeLeftoverTemporaries } from '../io/atomic-write.js';
+import { CHECKPOINT_FILE } from './checkpoint.js';
 import { UserError } from '../util/errors.js';
 
 export const LOCK_FILE = 'checkpoint.lock';
@@ -17,7 +18,7 @@ interface Holder {
  * Claims `dir` for this process until it exits: two runs checkpointing into one directory would
  * overwrite each other's checkpoints in turn, and a resume would continue whichever wrote last.
  * The directory is created if missing and, with the lock file, removed again at exit if the run
- * wrote nothing into it. A lock whose process is gone (killed with SIGKILL) is taken over; one
+ * wrote nothing into it. A checkpoint's temporary files that a killed run left are removed. A lock whose process is gone (killed with SIGKILL) is taken over; one
  * held by a live process, or by another host, is refused.
  */
 export function lockCheckpointDirectory(dir: string, flag: string): void {
@@ -49,6 +50,7 @@ export function lockCheckpointDirectory(dir: string, flag: string): void {
       rmSync(path, { force: true });
     }
   }
+  removeLeftoverTemporaries(join(dir, CHECKPOINT_FILE));
   process.on('exit', () => {
     // Only our own lock: a user may have removed it and another run taken the directory since.
     const holder = readHolder(path);
