@@ -126,4 +126,17 @@ describe('train --grad-stats', () => {
     expect(epochs[1].noiseScale.simple).toBeCloseTo(epochs[1].noiseScale.trace / epochs[1].noiseScale.gradientSquared, 9);
     expectRefused(runCli([...args, '--dp', '--noise', '1']), /^shardtrain: --grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects$/);
   });
+
+  it('a resumed run reports it as the run did, unless told --no-grad-stats', () => {
+    const run = join(fresh(), 'run');
+    const first = runCli(['train', '--train-count', '300', '--test-count', '40', '--batch-size', '50', '--epochs', '1', '--grad-stats', '--checkpoint', run]);
+    expect(first.status, first.stderr).toBe(0);
+    const resumed = runCli(['train', '--resume', run, '--epochs', '2']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^epoch 2\/2 .*  B_simple \d+$/m);
+    const quiet = runCli(['train', '--resume', run, '--epochs', '3', '--no-grad-stats']);
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/^epoch 3\/3 /m);
+    expect(quiet.stdout).not.toMatch(/B_simple/);
+  });
 });

@@ -56,7 +56,7 @@ export function trainBuilder<T>(y: Argv<T>) {
     .option('rng', { choices: ['shardtrain', 'numpy'] as const, defaultDescription: d.rng, describe: "random streams: shardtrain's own, or numpy's legacy np.random to reproduce the seed" })
     .option('save', { type: 'string', describe: "write the trained weights to FILE.npz (the seed network in the article's names; any other in torch.nn.Sequential's, with its architecture)" })
     .option('json', { type: 'boolean', default: false, describe: 'print the model summary, then one object per epoch, as JSON lines on stdout and nothing else there' })
-    .option('grad-stats', { type: 'boolean', default: false, describe: "estimate the gradient noise scale B_simple from the per-sample gradients each epoch: the batch size beyond which more samples per step (and more threads) pay less" })
+    .option('grad-stats', { type: 'boolean', defaultDescription: 'off; a resumed run: as it ran', describe: "estimate the gradient noise scale B_simple from the per-sample gradients each epoch: the batch size beyond which more samples per step (and more threads) pay less" })
     .group(['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'kernels', 'seed', 'rng', 'save', 'json', 'grad-stats'], 'Training:')
     .option('checkpoint', { type: 'string', describe: 'write DIR/checkpoint.npz at the end of every epoch (and see --checkpoint-every); a DIR that holds one already is refused: continue it with --resume', group: 'Checkpoints and faults:' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps (into --checkpoint or --resume DIR)', coerce: positiveInt('checkpoint-every'), group: 'Checkpoints and faults:' })
@@ -116,9 +116,11 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   }
   if (resumed !== null) checkPosition(a.resume!, resumed.meta.position.batch, stepsPerEpochOf(settings, dataset.train.count));
   if (resumed !== null) checkParameterCount(a.resume!, resumed.params.length, modelShape(model).total);
-  if (a.gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
+  // A reporting flag, not a setting: a resumed run reports as it did unless told otherwise.
+  const gradStats = a.gradStats ?? resumed?.meta.noiseScale !== undefined;
+  if (gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
   const trainer = await withDataSource(settings.data.data, () =>
-    Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: a.gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
+    Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
   printWarnings(dataset);
   if (initial !== null) trainer.setParams(initial.params);
