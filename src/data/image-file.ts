@@ -13,7 +13,7 @@ import type { ChannelsLayout } from './dataset.js';
 import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
 import { exactNumber, parseNpy, type NpyArray } from './npy.js';
 import { decodePng, luma, PNG_SIGNATURE } from './png-image.js';
-import { UserError } from '../util/errors.js';
+import { SettingError, UserError } from '../util/errors.js';
 
 export interface InputImage {
   /** The file, or `file[i]` for image i of a stack. */
@@ -56,7 +56,7 @@ export function readImageFile(path: string, options: ReadImageOptions = {}): Inp
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) {
     if (options.pixelDivisor !== undefined) {
-      throw new UserError(`${path}: a PNG, whose values are divided by its bit depth's largest, so --pixel-divisor ${options.pixelDivisor} (for .npy arrays) would do nothing; leave it out`);
+      throw new SettingError('pixelDivisor', (name) => `${path}: a PNG, whose values are divided by its bit depth's largest, so ${name('pixelDivisor')} ${options.pixelDivisor} (for .npy arrays) would do nothing; leave it out`);
     }
     const picture = decodePng(bytes, path);
     return [{ name: path, file: path, index: null, ...picture }];
@@ -87,7 +87,7 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
   const gray = (options.networkChannels ?? 1) === 1;
   const noChannelAxis = () => {
     if (options.channelsLayout === undefined) return;
-    fail(`an array of shape ${shape} is read without a channel axis${s.length === 3 ? ', as a stack for a gray network' : ''}, so --channels ${options.channelsLayout} would do nothing; leave it out`);
+    throw new SettingError('channelsLayout', (name) => `${path}: an array of shape ${shape} is read without a channel axis${s.length === 3 ? ', as a stack for a gray network' : ''}, so ${name('channelsLayout')} ${options.channelsLayout} would do nothing; leave it out`);
   };
   let layout: ImageShape;
   let stacked = true;
@@ -148,14 +148,14 @@ function storedValues(a: NpyArray, path: string, layout: ImageShape, divisor?: n
     for (let i = 0; i < data.length; i++) {
       const v = data[i] as number;
       if (!Number.isFinite(v)) throw new UserError(`${path}: ${at(i)} is ${v} (pixels must be finite)`);
-      if (!(v >= 0 && v <= 1)) throw new UserError(`${path}: float pixels must lie in [0, 1] when no --pixel-divisor is given, but ${at(i)} is ${v}`);
+      if (!(v >= 0 && v <= 1)) throw new SettingError('pixelDivisor', (name) => `${path}: float pixels must lie in [0, 1] when no ${name('pixelDivisor')} is given, but ${at(i)} is ${v}`);
       out[i] = v;
     }
     return { stored: out, max: 1 };
   }
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]);
-    if (!(v >= 0 && v <= 255)) throw new UserError(`${path}: integer pixels must lie in 0..255 when no --pixel-divisor is given, but ${at(i)} is ${data[i]} (dtype ${a.dtype})`);
+    if (!(v >= 0 && v <= 255)) throw new SettingError('pixelDivisor', (name) => `${path}: integer pixels must lie in 0..255 when no ${name('pixelDivisor')} is given, but ${at(i)} is ${data[i]} (dtype ${a.dtype})`);
     out[i] = v;
   }
   return { stored: out, max: a.dtype === 'b1' ? 1 : 255 };
