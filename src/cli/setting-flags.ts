@@ -37,6 +37,7 @@ const FLAG_OF_SETTING: Record<string, string> = {
   trainCount: 'train-count',
   testCount: 'test-count',
   dp: 'dp',
+  gradStats: 'grad-stats',
   clip: 'clip',
   noise: 'noise',
   targetEpsilon: 'target-epsilon',

@@ -7,6 +7,7 @@ import { defaultThreadCount } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
 import { CHECKPOINT_FILE, checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataIdentity } from '../train/data-identity.js';
+import { stepsPerEpoch } from '../train/batch-plan.js';
 import { lockCheckpointDirectory } from '../train/checkpoint-lock.js';
 import { WorkerFault } from '../parallel/worker-fault.js';
 import { NumericalFault } from '../train/numerical-fault.js';
@@ -30,9 +31,7 @@ import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-set
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 import { withOptimizerOptions } from './optimizer-options.js';
 import { withPrivacyOptions } from './privacy-options.js';
-import { poissonSchedule } from '../privacy/poisson-schedule.js';
 import { type PrivacySettings, resolvePrivacy, sampleRateOf } from '../privacy/privacy-settings.js';
-import { epochBatches } from '../train/batches.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelShape, modelSummary } from '../model/model.js';
 import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
@@ -118,7 +117,6 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
   if (resumed !== null) checkParameterCount(a.resume!, resumed.params.length, modelShape(model).total);
   // A reporting flag, not a setting: a resumed run reports as it did unless told otherwise.
   const gradStats = a.gradStats ?? resumed?.meta.noiseScale !== undefined;
-  if (gradStats && privacy !== undefined) throw new UserError('--grad-stats with --dp: statistics of the gradients without their noise would leak what the noise protects');
   const trainer = await withDataSource(settings.data.data, () =>
     Trainer.create(dataset, { ...trainOptionsOf(settings), privacy, gradientStats: gradStats, model: choice, epochs, threads: a.threads, pool: { timeoutMs: a.timeout * 1000 } }),
   );
@@ -235,7 +233,7 @@ function privacyOf(s: TrainSettings, samples: number, epochs: number): PrivacySe
 }
 
 function stepsPerEpochOf(s: TrainSettings, samples: number): number {
-  return s.privacy?.sampling === 'poisson' ? poissonSchedule(samples, s.batchSize).stepsPerEpoch : epochBatches(samples, s.batchSize, s.dropLast).length;
+  return stepsPerEpoch(samples, s.batchSize, s.dropLast, s.privacy?.sampling);
 }
 
 function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {

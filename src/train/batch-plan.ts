@@ -2,6 +2,8 @@ import { drawPoissonBatch, poissonSlots } from '../privacy/poisson-sampling.js';
 import type { SecureUniform } from '../rng/secure-uniform.js';
 import { type RandomStreams, stepStream } from '../rng/streams.js';
 import { type Batch, epochBatches } from './batches.js';
+import { poissonSchedule } from '../privacy/poisson-schedule.js';
+import type { Sampling } from '../privacy/privacy-settings.js';
 
 /**
  * Which samples each step of an epoch trains on. The trainer asks the plan once per epoch and once
@@ -17,6 +19,11 @@ export interface BatchPlan {
   startEpoch(epoch: number, imageAt: Int32Array): void;
   /** Step `index` of the epoch, optimizer step `step` of the run (counting from 1); may write its images into `imageAt`. */
   batch(index: number, step: number, imageAt: Int32Array): Batch;
+}
+
+/** The steps of an epoch, as the plan the trainer makes for these settings will take them. */
+export function stepsPerEpoch(samples: number, batchSize: number, dropLast: boolean, sampling: Sampling | undefined): number {
+  return sampling === 'poisson' ? poissonSchedule(samples, batchSize).stepsPerEpoch : epochBatches(samples, batchSize, dropLast).length;
 }
 
 /** Ordinary training: the epoch's shuffle, cut into consecutive batches (see batches.ts). */

@@ -8,6 +8,7 @@ import { checkRunMemory } from '../parallel/run-memory.js';
 import { createSharedState, type SharedState } from '../parallel/shared-state.js';
 import type { JobTiming } from '../parallel/tasks.js';
 import { DpSgd } from '../privacy/dp-sgd.js';
+import { SettingError } from '../util/errors.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import type { EpochReport, RunResult, TrainListener } from './reports.js';
 import { type Evaluation, scoreTest } from '../eval/test-score.js';
@@ -98,7 +99,9 @@ export class Trainer {
     const poolMayUpdate = privacy === undefined && !options.gradientStats;
     const size = { slots, threads: options.threads, optimizerStates: options.optimizer.kind === 'adam' ? 2 : 1, poolUpdates: poolMayUpdate };
     checkRunMemory(backend, this.model, this.shape, size, 'train');
-    if (privacy !== undefined && options.gradientStats) throw new Error('gradient statistics of private training would leak what its noise protects');
+    if (privacy !== undefined && options.gradientStats) {
+      throw new SettingError('gradStats', (name) => `${name('gradStats')} with ${name('dp')}: statistics of the gradients without their noise would leak what the noise protects`);
+    }
     const noise = privacy === undefined || privacy.secureNoise ? null : { seed, stddev: privacy.noise * privacy.clip };
     const perSample = { measureNorms: privacy !== undefined || options.gradientStats === true, clipNorm: privacy?.clip ?? 0, noise };
     this.optimizer = backend.optimizer(options.optimizer, this.shape.total, (_name, length) => backend.allocShared(length));
