@@ -1,10 +1,10 @@
 // loadDataset on every accepted layout and dtype (fixtures by scripts/make_data_fixtures.py):
 // values, counts, sizes, divisors, classes, and that everything sits in shared memory.
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, ImageSet } from '../src/data/dataset.js';
-import { describeDataset, loadDataset, type DataOptions } from '../src/data/load-data.js';
+import { loadDataset, type DataOptions } from '../src/data/load-data.js';
 import { temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
 import { H, N_TEST, N_TRAIN, TEST_BYTES, TEST_LABELS, TRAIN_BYTES, TRAIN_LABELS, W, fixture } from './fixtures/data/expected.js';
@@ -102,15 +102,5 @@ describe.runIf(numpyImportable)('loadDataset: integers past 255 with a pixel div
     expect(i8.train.pixels).toBeInstanceOf(Float64Array);
     expect(Array.from(i8.train.pixels)).toEqual(Array.from(f4.train.pixels, (v) => v * 1024));
     await expect(loadDataset({ path: join(dir, 'u2.npz') })).rejects.toThrow(/integer pixels of dtype u2 must lie in 0\.\.255 when no pixel divisor is given \(image 0 .*; set the pixel divisor, e\.g\. 65535 for 16-bit data\)$/);
-  });
-});
-
-describe('describeDataset', () => {
-  it('one line: source, counts, HxW, classes, pixel type', async () => {
-    const d = await loadDataset({ path: fixture('ds_keras.npz') });
-    expect(describeDataset(d)).toBe(`${resolve(fixture('ds_keras.npz'))}: 6 train + 3 test images, 4x5, 10 classes, uint8/255 pixels`);
-    const f = await loadDataset({ path: fixture('ds_bigendian_fortran.npz') });
-    expect(describeDataset(f)).toMatch(/6 train \+ 3 test images, 4x5, 10 classes, float64 train, uint8\/255 test pixels$/);
-    expect(describeDataset(f)).not.toContain('\n');
   });
 });

@@ -93,16 +93,6 @@ function checkTestClassesTrained(labels: Int32Array, trainMax: number, where: Ra
   }
 }
 
-/** One line for logs and the CLI: where from, how many, what size (CxHxW with channels), how many classes. */
-export function describeDataset(d: Dataset): string {
-  const pixels = (set: ImageSet) => {
-    const type = set.pixels instanceof Uint8Array ? 'uint8' : set.pixels instanceof Float32Array ? 'float32' : 'float64';
-    return set.divisor === 1 ? type : `${type}/${set.divisor}`;
-  };
-  const kinds = pixels(d.train) === pixels(d.test) ? pixels(d.train) : `${pixels(d.train)} train, ${pixels(d.test)} test`;
-  return `${d.source}: ${d.train.count} train + ${d.test.count} test images, ${imageShapeText(d.train)}, ${d.classes} classes, ${kinds} pixels`;
-}
-
 function checkOptions(options: DataOptions): void {
   const d = options.pixelDivisor;
   if (d !== undefined && !(Number.isFinite(d) && d > 0)) throw new UserError(`pixel divisor must be a positive number, got ${d}`);
