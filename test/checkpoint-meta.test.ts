@@ -86,6 +86,13 @@ describe('train --resume refuses a checkpoint whose meta is damaged, in one line
     });
   }
 
+  it("a checkpoint after an epoch's last step and before its evaluation: the epoch is evaluated, with no samples/s to report", async () => {
+    const dir = await edited(checkpoint, (m) => (m.position = { epoch: 0, batch: 2, epochLossSum: 240, epochSamples: 120 }));
+    const r = runCli(['train', '--resume', dir, '--epochs', '1', '--threads', '1']);
+    expect(r.status, howItEnded(r)).toBe(0);
+    expect(r.stdout).toMatch(/^epoch 1\/1  train loss 2\.0000  test loss \d\.\d{4}  test acc \d+\/20 \(.*\)  n\/a samples\/s  /m);
+  });
+
   it('the same checkpoint unedited resumes', async () => {
     const dir = await edited(checkpoint, () => {});
     const r = runCli(['train', '--resume', dir, '--epochs', '2', '--threads', '1']);

@@ -13,7 +13,7 @@ export function formatEpochLine(r: EpochReport): string {
     `train loss ${r.trainLoss.toFixed(4)}`,
     `test loss ${r.test.loss.toFixed(4)}`,
     `test acc ${r.test.correct}/${r.test.total} (${percent(r.test.correct, r.test.total)})`,
-    `${Math.round(r.samplesPerSec)} samples/s`,
+    `${Number.isFinite(r.samplesPerSec) ? Math.round(r.samplesPerSec) : 'n/a'} samples/s`,
     `${r.seconds.toFixed(1)} s`,
     ...privacyCells(r),
     ...(r.noiseScale === undefined ? [] : [`B_simple ${Number.isFinite(r.noiseScale.simple) ? Math.round(r.noiseScale.simple) : 'n/a'}`]),

@@ -206,7 +206,8 @@ export class Trainer {
       test,
       samples: epochSamples,
       steps,
-      samplesPerSec: timing.samples / trainSeconds,
+      // None when a resume found the epoch's steps all done, before its evaluation.
+      samplesPerSec: timing.samples > 0 ? timing.samples / trainSeconds : NaN,
       seconds: (performance.now() - started) / 1000,
       timing,
       ...(this.dpSgd === null ? {} : { privacy: this.dpSgd.guarantee(this.optimizer.step), norms: this.epochNorms!.take() }),
