@@ -1,6 +1,7 @@
 """The file writers behind scripts/make_data_fixtures.py: .npy bytes, zips with fixed timestamps,
 numpy's own .npz, the JSON of what the arrays hold, and MNIST's IDX files, all into
-test/fixtures/data/."""
+test/fixtures/data/. dataset() also writes scripts/make_channel_fixtures.py's datasets, into its
+own folder."""
 import gzip
 import io
 import json
@@ -12,6 +13,9 @@ import numpy as np
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'data')
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# The two key sets loadDataset knows: the seed's, and Keras's.
+SEED_KEYS = ('trainimages', 'trainlabels', 'testimages', 'testlabels')
+KERAS_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
 
 
 def path(name):
@@ -36,6 +40,11 @@ def write_zip(name, members, compress=False):
 def savez(name, compress=False, **arrays):
     """np.savez / np.savez_compressed; numpy stamps members 1980-01-01, so the bytes are stable."""
     (np.savez_compressed if compress else np.savez)(path(name), **arrays)
+
+
+def dataset(name, arrays, keys=SEED_KEYS, compress=False, out=OUT):
+    """arrays: train images, train labels, test images, test labels, saved under keys in that order."""
+    (np.savez_compressed if compress else np.savez)(os.path.join(out, name), **dict(zip(keys, arrays)))
 
 
 def expected_json(name, arrays):

