@@ -1,30 +1,24 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { type Dataset, imageShapeText } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { loadWeights, type LoadedWeights } from '../io/load-weights.js';
-import { saveWeights } from '../io/weights-file.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { validateSeed } from '../rng/streams.js';
-import { CHECKPOINT_FILE, checkpointOf, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { CHECKPOINT_FILE, loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { dataIdentity } from '../train/data-identity.js';
 import { stepsPerEpoch } from '../train/batch-plan.js';
 import { lockCheckpointDirectory } from '../train/checkpoint-lock.js';
-import { WorkerFault } from '../parallel/worker-fault.js';
-import { NumericalFault } from '../train/numerical-fault.js';
 import { checkEpochsLeft, checkInitModel, checkSameData, type TrainSettings } from '../train/resume.js';
 import { Trainer } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { loadData, printWarnings, withDataOptions } from './data-options.js';
-import { epochJson, formatEpochLine, percent } from './epoch-report.js';
-import { describeGuarantee, privacyLine } from './privacy-report.js';
-import { explainNoiseScale } from '../train/gradient-noise-scale.js';
 import { requireFlagValues } from './flag-values.js';
-import { INTERRUPTED_EXIT_CODE, Interrupts } from './interrupts.js';
+import { Interrupts } from './interrupts.js';
+import { runTraining } from './train-run.js';
 import { withModelOptions } from './model-options.js';
 import { modelForData, withModelChoice } from './model-choice.js';
 import { nonNegativeInt, positiveInt } from './parse-values.js';
 import { TIMEOUT_FLAG } from './timeout-flag.js';
-import { EpochProgress } from './progress.js';
 import { messageForUser } from './setting-flags.js';
 import { checkOutputs, checkParameterCount, checkPosition, checkResumeDirectory, checkSaveTarget, checkWithinTarget, fromCheckpoint } from './train-checks.js';
 import { epochsOf, settingsFromCheckpoint, settingsFromFlags } from './train-settings.js';
@@ -33,8 +27,8 @@ import { withOptimizerOptions } from './optimizer-options.js';
 import { withPrivacyOptions } from './privacy-options.js';
 import { type PrivacySettings, resolvePrivacy, sampleRateOf } from '../privacy/privacy-settings.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
-import { type ModelChoice, modelShape, modelSummary } from '../model/model.js';
-import { completeSpec, formatCompact, formatSummary } from '../model/stack/index.js';
+import { type ModelChoice, modelShape } from '../model/model.js';
+import { completeSpec, formatCompact } from '../model/stack/index.js';
 import { openNpz } from '../data/npz.js';
 import { holdsStackWeights, readStackWeights } from '../io/stack-weights.js';
 import { MODEL_SETTINGS } from '../model/config.js';
@@ -133,57 +127,8 @@ async function train(a: TrainArgs, interrupts: Interrupts): Promise<void> {
     }
   }
 
-  const writeCheckpoint = async () => {
-    if (checkpointDir !== undefined && identity !== null) await saveCheckpoint(checkpointDir, checkpointOf(trainer, identity, { ...settings.data }));
-  };
-  const out = (line: string) => process.stdout.write(line + '\n');
-  const progress = new EpochProgress();
-  try {
-    if (!a.json) out(`${headerLine(trainer, a.threads, resumed, a.init)}\n${privacyLine(trainer)}${formatSummary(modelSummary(model))}`);
-    else out(JSON.stringify({ model: modelSummary(model) }));
-    interrupts.whileRunning(() => trainer.requestStop());
-    let result;
-    try {
-      result = await trainer.run({
-        onBatch: (p) => progress.update(p),
-        ...(a.checkpointEvery === undefined ? {} : { onStepEvery: a.checkpointEvery }),
-        onStep: async (t) => {
-          if (a.checkpointEvery !== undefined && t.optimizer.step % a.checkpointEvery === 0) await writeCheckpoint();
-        },
-        onEpoch: async (r) => {
-          progress.clear();
-          out(a.json ? epochJson(r) : formatEpochLine(r));
-          await writeCheckpoint();
-        },
-      });
-    } catch (e) {
-      if (!(e instanceof NumericalFault || e instanceof WorkerFault)) throw e;
-      // Nothing of the failed step was applied: the trainer holds the last good state.
-      progress.clear();
-      await writeCheckpoint();
-      const kept = checkpointDir !== undefined ? `; the last good state is checkpointed in ${checkpointDir}` : '';
-      throw new UserError(`${e.message}${kept}`, 1);
-    }
-    progress.clear();
-    if (result.interrupted) {
-      await writeCheckpoint();
-      const kept = checkpointDir !== undefined ? `, checkpoint written to ${checkpointDir} (continue with --resume ${checkpointDir})` : '';
-      throw new UserError(`interrupted after step ${trainer.optimizer.step}${kept}`, INTERRUPTED_EXIT_CODE);
-    }
-    const guarantee = trainer.dpSgd?.guarantee(trainer.optimizer.step);
-    if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.shape, trainer.model, guarantee);
-    const last = result.reports[result.reports.length - 1];
-    if (!a.json) {
-      if (last === undefined) out(`nothing left to train: the run had done its ${epochs} epochs`);
-      else out(`test accuracy ${last.test.correct}/${last.test.total} (${percent(last.test.correct, last.test.total)})`);
-      if (guarantee !== undefined) out(describeGuarantee(guarantee));
-      if (last?.noiseScale !== undefined && Number.isFinite(last.noiseScale.simple)) out(explainNoiseScale(last.noiseScale.simple, trainer.options.batchSize));
-      if (a.save !== undefined) out(`weights saved to ${a.save}`);
-    }
-  } finally {
-    progress.clear();
-    await trainer.close();
-  }
+  const checkpointing = checkpointDir !== undefined && identity !== null ? { dir: checkpointDir, identity, dataFlags: { ...settings.data } } : null;
+  await runTraining(trainer, a, checkpointing, resumed, interrupts);
 }
 
 /** --init: the file decides the network; model flags that are given must describe the same one. */
@@ -234,16 +179,6 @@ function privacyOf(s: TrainSettings, samples: number, epochs: number): PrivacySe
 
 function stepsPerEpochOf(s: TrainSettings, samples: number): number {
   return stepsPerEpoch(samples, s.batchSize, s.dropLast, s.privacy?.sampling);
-}
-
-function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | null, initFrom: string | undefined): string {
-  const { train, test, source, classes } = trainer.dataset;
-  const from = resumed === null ? '' : `; resuming at epoch ${resumed.meta.position.epoch + 1}, step ${resumed.meta.step}`;
-  const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
-  return (
-    `shardtrain: ${source}, ${train.count} train / ${test.count} test ${imageShapeText(train)} images, ` +
-    `${classes} classes; ${trainer.shape.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
-  );
 }
 
 /** Model options that do not fit a file's images are reported with the file's name. */
