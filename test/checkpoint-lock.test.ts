@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCK_FILE } from '../src/train/checkpoint-lock.js';
+import { checkNotLocked, LOCK_FILE } from '../src/train/checkpoint-lock.js';
 import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 
 const run = ['--train-count', '200', '--test-count', '20', '--batch-size', '50', '--epochs', '1', '--threads', '1'];
@@ -55,6 +55,14 @@ describe('one run at a time checkpoints into a directory', () => {
     const resumed = runCli(['train', '--resume', dir, '--epochs', '2', '--threads', '2']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
+  });
+
+  it("a lock naming this very process is a killed run's whose process id came round again", () => {
+    const dir = fresh();
+    writeFileSync(join(dir, LOCK_FILE), lockOf(process.pid));
+    expect(() => checkNotLocked(dir, '--checkpoint')).not.toThrow();
+    writeFileSync(join(dir, LOCK_FILE), lockOf(process.ppid));
+    expect(() => checkNotLocked(dir, '--checkpoint')).toThrow(/is checkpointing into it/);
   });
 
   it('a run refused after taking the lock leaves no directory and no lock behind', () => {

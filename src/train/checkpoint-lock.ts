@@ -18,8 +18,9 @@ interface Holder {
  * Claims `dir` for this process until it exits: two runs checkpointing into one directory would
  * overwrite each other's checkpoints in turn, and a resume would continue whichever wrote last.
  * The directory is created if missing and, with the lock file, removed again at exit if the run
- * wrote nothing into it. A checkpoint's temporary files that a killed run left are removed. A lock whose process is gone (killed with SIGKILL) is taken over; one
- * held by a live process, or by another host, is refused.
+ * wrote nothing into it. A lock whose process is gone (killed with SIGKILL) is taken over, with
+ * the temporary checkpoint it left half-written; one held by a live process, or by another host,
+ * is refused.
  */
 export function lockCheckpointDirectory(dir: string, flag: string): void {
   let removeFolders: () => void;
@@ -91,9 +92,13 @@ function justWritten(path: string): boolean {
   }
 }
 
-/** A holder on another host cannot be checked from here, so it counts as alive. */
+/**
+ * A holder on another host cannot be checked from here, so it counts as alive. One with this
+ * process's id is a killed run's whose id came round again (containers number alike).
+ */
 function isAlive(h: Holder): boolean {
   if (h.host !== hostname()) return true;
+  if (h.pid === process.pid) return false;
   try {
     process.kill(h.pid, 0);
     return true;
