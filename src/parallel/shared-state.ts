@@ -12,8 +12,8 @@ import { bytesText } from '../util/machine-memory.js';
 /**
  * Everything the workers read or write, each in shared memory so that nothing is copied per step:
  * the images (as stored, bytes for uint8 data), the parameters, one gradient slot per sample of a
- * batch, the training image of each batch position (imageAt), and the per-sample outputs. Workers receive it once, when the
- * pool starts; a step's message then carries only a few integers.
+ * batch, the training image of each batch position (imageAt), and the per-sample outputs. Workers
+ * receive it once, when the pool starts; a step's message then carries only a few integers.
  */
 export interface SharedState {
   /** The network every thread computes (plain data: each thread builds its kernels from it). */
@@ -21,7 +21,10 @@ export interface SharedState {
   readonly dtype: Dtype;
   readonly train: ImageSet;
   readonly test: ImageSet;
-  /** The flat parameters (layout in model/parameters.ts), written between steps only: by the main thread, or by the pool threads applying the update before a step's barrier. */
+  /**
+   * The flat parameters (layout in model/parameters.ts), written between steps only: by the main
+   * thread, or by the pool threads applying the update before a step's barrier.
+   */
   readonly params: FloatArray;
   /** batchSize slots laid out by modelShape(model).slots; sample i of a batch writes slot i. */
   readonly gradSlots: FloatArray;
