@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkNotLocked, LOCK_FILE } from '../src/train/checkpoint-lock.js';
-import { expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, temporaryDirectories } from './helpers/cli.js';
 
 const run = ['--train-count', '200', '--test-count', '20', '--batch-size', '50', '--epochs', '1', '--threads', '1'];
 const fresh = temporaryDirectories('checkpoint-lock');
@@ -57,12 +57,55 @@ describe('one run at a time checkpoints into a directory', () => {
     expect(readdirSync(dir)).toEqual(['checkpoint.npz']);
   });
 
+  it('runs that start together on a stale lock: exactly one takes the directory', async () => {
+    const lockModule = new URL('../dist/src/train/checkpoint-lock.js', import.meta.url).href;
+    const claim = [
+      `import { lockCheckpointDirectory } from ${JSON.stringify(lockModule)};`,
+      'const [dir, at] = process.argv.slice(1);',
+      'while (Date.now() < Number(at));',
+      "try { lockCheckpointDirectory(dir, '--checkpoint'); console.log('took it'); } catch (e) { console.log(e.message); }",
+      'setTimeout(() => {}, 500);',
+    ].join('\n');
+    for (let round = 0; round < 8; round++) {
+      const dir = fresh();
+      writeFileSync(join(dir, LOCK_FILE), lockOf(deadPid()));
+      const at = String(Date.now() + 600);
+      const outputs = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map(
+          () =>
+            new Promise<string>((resolve) => {
+              const child = spawn(process.execPath, ['--input-type=module', '-e', claim, dir, at]);
+              let out = '';
+              child.stdout.on('data', (chunk) => (out += chunk));
+              child.on('close', () => resolve(out.trim()));
+            }),
+        ),
+      );
+      expect(outputs.filter((o) => o === 'took it'), outputs.join('\n')).toHaveLength(1);
+      for (const o of outputs.filter((o) => o !== 'took it')) expect(o).toMatch(/is checkpointing into it|another run is taking over its stale lock/);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+
   it("a lock naming this very process is a killed run's whose process id came round again", () => {
     const dir = fresh();
     writeFileSync(join(dir, LOCK_FILE), lockOf(process.pid));
     expect(() => checkNotLocked(dir, '--checkpoint')).not.toThrow();
     writeFileSync(join(dir, LOCK_FILE), lockOf(process.ppid));
     expect(() => checkNotLocked(dir, '--checkpoint')).toThrow(/is checkpointing into it/);
+  });
+
+  it('a closed terminal (SIGHUP) ends the run at once, and the lock and the folders it made go with it', async () => {
+    const dir = join(fresh(), 'new', 'run');
+    const child = spawn(process.execPath, [CLI, 'train', '--train-count', '3000', '--test-count', '50', '--epochs', '5', '--threads', '1', '--checkpoint', dir]);
+    const ended = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    while (!existsSync(join(dir, LOCK_FILE))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGHUP');
+    expect(await ended).toBe(129);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    // The run may have written a checkpoint before the signal, which stays; else nothing does.
+    expect(existsSync(dir) ? readdirSync(dir) : []).not.toContain(LOCK_FILE);
+    if (!existsSync(join(dir, 'checkpoint.npz'))) expect(existsSync(join(dir, '..'))).toBe(false);
   });
 
   it('a run refused after taking the lock leaves no directory and no lock behind', () => {

@@ -1,4 +1,6 @@
 export const INTERRUPTED_EXIT_CODE = 130;
+/** 128 + SIGHUP's 1, as a shell reports a process the signal ended. */
+const HANGUP_EXIT_CODE = 129;
 
 /**
  * Ctrl-C and SIGTERM: the first asks the run to stop after the step in flight (it then writes a
@@ -19,9 +21,16 @@ export class Interrupts {
     process.exit(INTERRUPTED_EXIT_CODE);
   };
 
+  /**
+   * A closed terminal (SIGHUP) leaves nobody to read a report: exit at once, but through Node's
+   * exit, so that the checkpoint lock and empty folders go (Node's default skips it).
+   */
+  private readonly hangup = () => process.exit(HANGUP_EXIT_CODE);
+
   constructor() {
     process.on('SIGINT', this.handler);
     process.on('SIGTERM', this.handler);
+    process.on('SIGHUP', this.hangup);
   }
 
   /** From now on the first signal calls `stop` instead of exiting. */
@@ -37,5 +46,6 @@ export class Interrupts {
     if (this.received > 0) return;
     process.off('SIGINT', this.handler);
     process.off('SIGTERM', this.handler);
+    process.off('SIGHUP', this.hangup);
   }
 }

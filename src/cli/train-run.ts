@@ -73,11 +73,14 @@ export async function runTraining(trainer: Trainer, a: RunFlags, checkpointing: 
       const kept = checkpointing !== null ? `, checkpoint written to ${checkpointing.dir} (continue with --resume ${checkpointing.dir})` : '';
       throw new UserError(`interrupted after step ${trainer.optimizer.step}${kept}`, INTERRUPTED_EXIT_CODE);
     }
+    const last = result.reports[result.reports.length - 1];
+    // A finished run resumed only to save: its state still goes to a --checkpoint elsewhere.
+    if (last === undefined) await writeCheckpoint();
     const guarantee = trainer.dpSgd?.guarantee(trainer.optimizer.step);
     if (a.save !== undefined) await saveWeights(a.save, trainer.params, trainer.shape, trainer.model, guarantee);
-    const last = result.reports[result.reports.length - 1];
     if (!a.json) {
-      if (last === undefined) out(`nothing left to train: the run had done its ${trainer.options.epochs} epochs`);
+      const epochs = trainer.options.epochs;
+      if (last === undefined) out(`nothing left to train: the run had done its ${epochs} epoch${epochs === 1 ? '' : 's'}`);
       else out(`test accuracy ${last.test.correct}/${last.test.total} (${percent(last.test.correct, last.test.total)})`);
       if (guarantee !== undefined) out(describeGuarantee(guarantee));
       if (last?.noiseScale !== undefined && Number.isFinite(last.noiseScale.simple)) out(explainNoiseScale(last.noiseScale.simple, trainer.options.batchSize));

@@ -24,8 +24,9 @@ export class DpSgd {
     private readonly noise: Float64Array,
   ) {
     this.sampleRate = sampleRateOf(settings.sampling, samples, batchSize);
-    // Poisson's public divisor is the expected batch; a shuffled batch's is its size, all the
-    // samples where the batch asks for more (a batch of 3,000 out of 1,000 holds 1,000).
+    // Poisson's public divisor is the expected batch; shuffled batches' is the batch size, or all
+    // the samples where it asks for more (a batch of 3,000 out of 1,000 holds 1,000). A last
+    // partial batch is divided by it too: a public constant, not the size this batch happens to be.
     this.divisor = settings.sampling === 'poisson' ? this.sampleRate * samples : Math.min(batchSize, samples);
     this.source = settings.secureNoise ? new SecureNoise() : new SeededNoise(seed);
   }

@@ -31,25 +31,14 @@ export function lockCheckpointDirectory(dir: string, flag: string): void {
   }
   const path = join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(path, JSON.stringify(me), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        rmSync(path, { force: true }); // Created, then the write failed (a full disk).
-        removeFolders();
-        throw new UserError(`${flag} ${dir}: cannot write its lock file ${LOCK_FILE} (${(e as Error).message})`);
-      }
-      try {
-        if (attempt > 0) throw new UserError(inUse(dir, flag, readHolder(path)));
-        checkNotLocked(dir, flag);
-      } catch (refusal) {
-        removeFolders();
-        throw refusal;
-      }
-      rmSync(path, { force: true });
+  try {
+    if (!created(path, me, flag, dir)) {
+      checkNotLocked(dir, flag);
+      takeOver(path, me, flag, dir);
     }
+  } catch (refusal) {
+    removeFolders();
+    throw refusal;
   }
   removeLeftoverTemporaries(join(dir, CHECKPOINT_FILE));
   process.on('exit', () => {
@@ -58,6 +47,40 @@ export function lockCheckpointDirectory(dir: string, flag: string): void {
     if (holder?.pid === me.pid && holder.started === me.started) rmSync(path, { force: true });
     removeFolders();
   });
+}
+
+/** Writes `me` as the lock; false when a lock is there already. */
+function created(path: string, me: Holder, flag: string, dir: string): boolean {
+  try {
+    writeFileSync(path, JSON.stringify(me), { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    rmSync(path, { force: true }); // Created, then the write failed (a full disk).
+    throw new UserError(`${flag} ${dir}: cannot write its lock file ${LOCK_FILE} (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Replaces a stale lock. Two runs that both found it stale could each remove the lock the other
+ * had just written, and both go on; a guard file, created exclusively, lets one run at a time look
+ * at the lock again and replace it.
+ */
+function takeOver(path: string, me: Holder, flag: string, dir: string): void {
+  const guard = `${path}.takeover`;
+  try {
+    writeFileSync(guard, String(process.pid), { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`${flag} ${dir}: cannot write ${guard} (${(e as Error).message})`);
+    throw new UserError(`${flag} ${dir}: another run is taking over its stale lock (remove ${guard} if no run is starting there)`);
+  }
+  try {
+    checkNotLocked(dir, flag);
+    rmSync(path, { force: true });
+    if (!created(path, me, flag, dir)) throw new UserError(inUse(dir, flag, readHolder(path)));
+  } finally {
+    rmSync(guard, { force: true });
+  }
 }
 
 /** Refuses a directory another live run holds; a stale lock is left for lockCheckpointDirectory to take over. */

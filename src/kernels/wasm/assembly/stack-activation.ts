@@ -5,7 +5,7 @@ import { tanh4 } from './stack-tanh';
 // Elementwise layers and flatten. Activations and their gradients are NIN floats (the padded
 // count: (H,W,CP), or a flat vector rounded up to whole vectors), padded lanes +0.
 
-/** out = max(0, in) as the reference writes it (in > 0 ? in : 0). */
+/** out = max(0, in) as the reference writes it (in <= 0 ? 0 : in, a NaN kept). */
 export function reluForward(l: usize): void {
   const inp = la(l, L.IN), out = la(l, L.OUT);
   const end = <usize>lf(l, L.NIN) << 2;
