@@ -132,6 +132,10 @@ describe('train --checkpoint / --resume', () => {
     expect(saved.status, saved.stderr).toBe(0);
     expect(saved.stdout).toMatch(/\nnothing left to train: the run had done its 2 epochs\nweights saved to .*again\.npz\n$/);
     expect((await weightBytes(join(dir, 'again.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
+    // Into another --checkpoint directory, the state goes too.
+    const copied = runCli(['train', '--resume', run, '--checkpoint', join(dir, 'copy'), '--save', join(dir, 'third.npz')]);
+    expect(copied.status, copied.stderr).toBe(0);
+    expect((await loadCheckpoint(join(dir, 'copy'))).meta.position).toMatchObject({ epoch: 2, batch: 0 });
     // Fewer epochs than done is still refused: it cannot be had from this checkpoint.
     expectRefused(runCli(['train', '--resume', run, '--epochs', '1', '--save', join(dir, 'one.npz')]), /--epochs 1: the run in .* has done 2 epochs already; ask for more$/);
   });
