@@ -172,9 +172,11 @@ describe('predict refuses images with channels it cannot give the network', () =
     );
   });
 
-  it('a float above 1 names its channel', () => {
-    expect(refusal(() => read('bad_range_nchw_f8.npy')).message).toBe(
-      `${fixture('bad_range_nchw_f8.npy')}: float pixels must lie in [0, 1] when no --pixel-divisor is given, but image 1 channel 2 row 3 column 4 is 1.5`,
+  it('a float above 1 names its channel (and the setting, in the domain\'s words: the CLI says --pixel-divisor)', () => {
+    const e = refusal(() => read('bad_range_nchw_f8.npy'));
+    expect(e).toBeInstanceOf(SettingError);
+    expect(e.message).toBe(
+      `${fixture('bad_range_nchw_f8.npy')}: float pixels must lie in [0, 1] when no pixel divisor is given, but image 1 channel 2 row 3 column 4 is 1.5`,
     );
   });
 
