@@ -66,7 +66,7 @@ describe('one run at a time checkpoints into a directory', () => {
       "try { lockCheckpointDirectory(dir, '--checkpoint'); console.log('took it'); } catch (e) { console.log(e.message); }",
       'setTimeout(() => {}, 500);',
     ].join('\n');
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 5; round++) {
       const dir = fresh();
       writeFileSync(join(dir, LOCK_FILE), lockOf(deadPid()));
       const at = String(Date.now() + 600);
@@ -98,8 +98,10 @@ describe('one run at a time checkpoints into a directory', () => {
   it('a closed terminal (SIGHUP) ends the run at once, and the lock and the folders it made go with it', async () => {
     const dir = join(fresh(), 'new', 'run');
     const child = spawn(process.execPath, [CLI, 'train', '--train-count', '3000', '--test-count', '50', '--epochs', '5', '--threads', '1', '--checkpoint', dir]);
-    const ended = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
-    while (!existsSync(join(dir, LOCK_FILE))) await new Promise((resolve) => setTimeout(resolve, 20));
+    let closed = false;
+    const ended = new Promise<number | null>((resolve) => child.on('close', (status) => ((closed = true), resolve(status))));
+    while (!existsSync(join(dir, LOCK_FILE)) && !closed) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed, 'the run ended before it took the lock').toBe(false);
     child.kill('SIGHUP');
     expect(await ended).toBe(129);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);

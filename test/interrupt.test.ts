@@ -14,7 +14,9 @@ describe('Ctrl-C and SIGTERM', () => {
     it(`${signal}: the step in flight finishes, a checkpoint is written, exit 130; resuming gives the straight run's weights`, async () => {
       const dir = fresh();
       const checkpoint = join(dir, 'run');
-      const r = await interruptWhen([...run, '--checkpoint', checkpoint, '--checkpoint-every', '2'], () => existsSync(join(checkpoint, 'checkpoint.npz')), [signal]);
+      // Many epochs, so that no machine is fast enough to finish before the signal lands.
+      const long = withOverrides(run, ['--epochs', '50']);
+      const r = await interruptWhen([...long, '--checkpoint', checkpoint, '--checkpoint-every', '2'], () => existsSync(join(checkpoint, 'checkpoint.npz')), [signal]);
       expect(r.code, r.stderr).toBe(130);
       expect(r.stderr).toMatch(new RegExp(`${signal}: finishing the step in flight`));
       expect(r.stderr).toMatch(/shardtrain: interrupted after step \d+, checkpoint written to .* \(continue with --resume /);
@@ -22,11 +24,13 @@ describe('Ctrl-C and SIGTERM', () => {
       const saved = await loadCheckpoint(checkpoint);
       const stoppedAt = Number(/after step (\d+)/.exec(r.stderr)![1]);
       expect(saved.meta.step).toBe(stoppedAt);
-      expect(stoppedAt).toBeLessThan(36); // 12 steps per epoch, 3 epochs: it did stop early
+      expect(stoppedAt).toBeLessThan(600); // 12 steps per epoch, 50 epochs: it did stop early
 
-      const resumed = runCli(['train', '--resume', checkpoint, '--epochs', '3', '--save', join(dir, 'resumed.npz')]);
+      // To the end of the epoch after the one it stopped in, against a straight run as long.
+      const epochs = String(Math.floor(stoppedAt / 12) + 2);
+      const resumed = runCli(['train', '--resume', checkpoint, '--epochs', epochs, '--save', join(dir, 'resumed.npz')]);
       expect(resumed.status, resumed.stderr).toBe(0);
-      const straight = runCli([...run, '--save', join(dir, 'straight.npz')]);
+      const straight = runCli([...withOverrides(run, ['--epochs', epochs]), '--save', join(dir, 'straight.npz')]);
       expect(straight.status, straight.stderr).toBe(0);
       expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
     });

@@ -124,6 +124,23 @@ describe('DP-SGD is deterministic: weights, epsilon and batch draws', () => {
     const [a, b] = [await train(options), await train(options)];
     expect(Buffer.compare(a.weights, b.weights)).not.toBe(0);
   });
+
+  it('--secure-noise draws the Poisson batches from the same generator: the first step takes other samples', async () => {
+    // The first step's per-sample norms are of the initial weights, so only its batch can tell them apart.
+    const firstNorms = async (secureNoise: boolean) => {
+      const trainer = await Trainer.create(data, privateOptions({ model: ODD, kernels: 'wasm', privacy: { ...PRIVACY, secureNoise } }));
+      try {
+        trainer.setEpochOrder(0);
+        await trainer.stepOfEpoch(0);
+        const state = (trainer as unknown as { state: { sampleNorms: Float64Array; batchLosses: Float64Array } }).state;
+        return Array.from(state.sampleNorms);
+      } finally {
+        await trainer.close();
+      }
+    };
+    expect(await firstNorms(false)).toEqual(await firstNorms(false));
+    expect(await firstNorms(true)).not.toEqual(await firstNorms(true));
+  });
 });
 
 describe('the public divisor', () => {
