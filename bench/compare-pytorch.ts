@@ -62,8 +62,6 @@ function findTorchPython(): string | null {
   return null;
 }
 
-const python = findTorchPython();
-if (python === null) process.stderr.write('PyTorch not found (apt-get install python3-torch): comparing shardtrain only\n');
 const torchScript = fileURLToPath(new URL('../../bench/torch_train_step.py', import.meta.url));
 /**
  * glibc's malloc for PyTorch, so that a step's activations come from the heap rather than from
@@ -90,6 +88,13 @@ function pytorch(threads: number): number {
 
 const dataset = dataPath === '' ? loadEmbeddedMnist() : await loadDataset({ path: dataPath });
 const { channels, height, width } = dataset.train;
+const choice = modelChoiceFrom({ model: modelText });
+const model = buildModel(choice, { input: [channels, height, width], classes: dataset.classes });
+// PyTorch builds the same layers from the same JSON that train --save writes.
+const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
+// Looked for once the flags, data and model are known good: importing torch takes a second or more.
+const python = findTorchPython();
+if (python === null) process.stderr.write('PyTorch not found (apt-get install python3-torch): comparing shardtrain only\n');
 /** --data's training images for PyTorch, in a temporary .npz that goes when the comparison ends. */
 const torchData = dataPath === '' || python === null ? null : await writeTorchData();
 async function writeTorchData(): Promise<{ path: string }> {
@@ -101,10 +106,6 @@ async function writeTorchData(): Promise<{ path: string }> {
   await writeNpz(path, { x: { data: pixels, shape: [count, channels, height, width] }, y: { data: labels, shape: [count] } });
   return { path };
 }
-const choice = modelChoiceFrom({ model: modelText });
-const model = buildModel(choice, { input: [channels, height, width], classes: dataset.classes });
-// PyTorch builds the same layers from the same JSON that train --save writes.
-const modelJson = JSON.stringify(specToJson(model.kind === 'seed' ? seedAsStack(model.config) : model.spec));
 /**
  * A fresh trainer's rate after `warmup` steps. A fresh two-thread pool takes some tens of steps to
  * reach its pace (opacus-mnist on the digits, 2026-12-03: 26,494 samples/s after 10 untimed steps,
