@@ -1,6 +1,6 @@
 // writeNpz against numpy: the same header bytes as np.save (fixture written by numpy), loads in
 // np.load without pickle, round-trips exactly, and never leaves a partial file behind.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
 import { encodeNpy, writeNpz, type NpzWriteArray } from '../src/data/npz-write.js';
 import { UserError } from '../src/util/errors.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'data', 'written_by_numpy.npz');
 const work = mkdtempSync(join(tmpdir(), 'npz-write-'));
@@ -25,7 +26,6 @@ const SAME_AS_FIXTURE: Record<string, NpzWriteArray> = {
   empty: { data: new Uint8Array(0), shape: [0, 28, 28] },
 };
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
 describe('encodeNpy', () => {
   it('writes the same bytes as np.save for f4, f8, i4, i8, u1, shape=() and shape=(0,28,28)', async () => {
@@ -64,7 +64,7 @@ describe('writeNpz round trip', () => {
     });
   }
 
-  it.skipIf(!hasNumpy)('np.load(allow_pickle=False) reads the same dtypes, shapes and values, data 64-byte aligned', async () => {
+  it.skipIf(!numpyImportable)('np.load(allow_pickle=False) reads the same dtypes, shapes and values, data 64-byte aligned', async () => {
     const path = join(work, 'for-numpy.npz');
     await writeNpz(path, SAME_AS_FIXTURE);
     const script = `
@@ -83,7 +83,7 @@ with zipfile.ZipFile(sys.argv[1]) as zf:
         (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
         out[name[:-4]]['offset'] = f.tell()
 print(json.dumps(out))`;
-    const result = JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' }));
+    const result = JSON.parse(execFileSync(PYTHON, ['-c', script, path], { encoding: 'utf8' }));
     expect(result.f8.values).toEqual(['3.141592653589793', '-0.0', '1e-300', '5.0']);
     expect(result.f4.values).toEqual(['1.5', '-2.0', '0.10000000149011612']);
     for (const [key, { data, shape }] of Object.entries(SAME_AS_FIXTURE)) {

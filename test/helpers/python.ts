@@ -11,6 +11,11 @@ const SCRIPTS = new URL('../../scripts/', import.meta.url).pathname;
 const importable = (module: string) => spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 export const numpyImportable = importable('numpy');
 export const torchImportable = importable('torch');
+// .ci/run installs them: on CI a missing one is a broken machine, and the tests that need it must
+// fail, not pass by skipping.
+if (process.env.CI && !(numpyImportable && torchImportable)) {
+  throw new Error(`CI is set, but ${PYTHON} cannot import ${numpyImportable ? 'torch' : 'numpy'}: install python3-torch (.ci/run does)`);
+}
 
 function python(code: string, args: string[]): void {
   const r = spawnSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8' });
