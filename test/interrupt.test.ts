@@ -52,4 +52,13 @@ describe('Ctrl-C and SIGTERM', () => {
     expect(r.stdout).not.toMatch(/^epoch/m);
     expect(readdirSync(dir).filter((f) => f !== 'checkpoint.npz')).toEqual([]);
   });
+
+  it('Ctrl-C once the handler is there, while the data loads and the pool starts: 130, and the lock goes', async () => {
+    // The checkpoint lock is taken after the handlers are installed and before the data is read.
+    const dir = join(fresh(), 'run');
+    const r = await interruptWhen([...withOverrides(run, ['--epochs', '50']), '--checkpoint', dir], () => existsSync(join(dir, 'checkpoint.lock')), ['SIGINT']);
+    expect(r.signal, r.stderr).toBe(null);
+    expect(r.code, r.stderr).toBe(130);
+    expect(existsSync(join(dir, 'checkpoint.lock'))).toBe(false);
+  });
 });
