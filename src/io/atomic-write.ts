@@ -11,6 +11,7 @@ import { UserError } from '../util/errors.js';
  */
 export function writeFileAtomically(path: string, bytes: Uint8Array, what: string): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // TEMPORARY below reads these names back.
   let created = false;
   try {
     const fd = openSync(temp, 'wx');
@@ -36,16 +37,17 @@ export function writeFileAtomically(path: string, bytes: Uint8Array, what: strin
  * holds it (train/checkpoint-lock.ts).
  */
 export function removeLeftoverTemporaries(path: string): void {
-  const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const leftover = new RegExp(`^\\.${name}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
   let names: string[];
   try {
     names = readdirSync(dirname(path));
   } catch {
     return;
   }
-  for (const file of names) if (leftover.test(file)) rmSync(join(dirname(path), file), { force: true });
+  for (const file of names) if (TEMPORARY.exec(file)?.[1] === basename(path)) rmSync(join(dirname(path), file), { force: true });
 }
+
+/** writeFileAtomically's temporary names, `.NAME.PID.HEX.tmp`: NAME is the file it becomes. */
+const TEMPORARY = /^\.(.+)\.\d+\.[0-9a-f]+\.tmp$/;
 
 /** Node's messages name the temporary file, which the user never asked for; name the cause instead. */
 function describeWriteError(e: unknown): string {
