@@ -158,7 +158,7 @@ describe('shardtrain eval on a train --save file', () => {
   beforeAll(() => {
     dir = fresh();
     saved = join(dir, 'w.npz');
-    const r = runCli(['train', '--epochs', '1', '--threads', '2', '--json', '--dtype', 'float64', '--kernel1', '7x5', '--filters2', '6', '--stride2', '3', '--save', saved, ...subset]);
+    const r = runCli(['train', '--epochs', '1', '--threads', '2', '--json', '--dtype', 'float64', '--kernel1', '7x5', '--filters2', '6', '--stride2', '3', '--save', saved, '--checkpoint', join(dir, 'run'), ...subset]);
     expect(r.status, r.stderr).toBe(0);
     trained = JSON.parse(r.stdout.trim().split('\n').pop()!);
   });
@@ -186,16 +186,51 @@ describe('shardtrain eval on a train --save file', () => {
     expectRefused(runCli(['eval', '--weights', saved, '--data', data]), /w\.npz: the weights are for 28x28 images \(array 'image_shape'\) but the test images of .*ds_seed\.npz are 4x5$/);
   });
 
-  it('refuses data with another class count', async () => {
+  it('refuses test labels past the classes the weights classify', async () => {
     const data = join(dir, 'twelve-classes.npz');
     const images = { data: new Uint8Array(12 * 784), shape: [12, 28, 28] };
     const labels = { data: Int32Array.from({ length: 12 }, (_, i) => i), shape: [12] };
     await writeNpz(data, { trainimages: images, trainlabels: labels, testimages: images, testlabels: labels });
-    expectRefused(runCli(['eval', '--weights', saved, '--data', data]), /w\.npz: the weights classify 10 classes but the labels of .*twelve-classes\.npz name 12 \(0\.\.11\)$/);
+    expectRefused(runCli(['eval', '--weights', saved, '--data', data]), /w\.npz: the weights classify 10 classes \(0\.\.9\), but test label 10 of .*twelve-classes\.npz is 10$/);
+  });
+
+  it("refuses the run's checkpoint, saying how to write its weights", () => {
+    const checkpoint = join(dir, 'run', 'checkpoint.npz');
+    const message = `^shardtrain: ${checkpoint}: a training checkpoint, not a weights file; write its weights with 'shardtrain train --resume ${join(dir, 'run')} --save FILE'$`;
+    expectRefused(runCli(['eval', '--weights', checkpoint]), new RegExp(message));
+    expectRefused(runCli(['train', '--init', checkpoint, '--epochs', '1']), new RegExp(message));
   });
 
   it('refuses a stride flag that contradicts the file', () => {
     expectRefused(runCli(['eval', '--weights', saved, '--stride2', '2', '--test-count', '10']), /w\.npz: --stride2 2 contradicts the file's array 'conv2' \(stride 3\)/);
+  });
+});
+
+describe('shardtrain eval needs only the test split', () => {
+  const first = 300;
+  const { test } = loadEmbeddedMnist();
+  const testOnly = async (labels: Int32Array) => {
+    const file = join(fresh(), 'test-only.npz');
+    const x = { data: test.pixels.slice(0, first * 784) as Uint8Array, shape: [first, 28, 28] };
+    await writeNpz(file, { x_test: x, y_test: { data: labels, shape: [first] } });
+    return file;
+  };
+
+  it("scores an .npz of Keras' x_test and y_test alone as the same images of a whole set", async () => {
+    const file = await testOnly(test.labels.slice(0, first));
+    const whole = evalJson(['--weights', GOLDEN, '--test-count', String(first)]);
+    const alone = evalJson(['--weights', GOLDEN, '--data', file]);
+    expect([alone.correct, alone.total, alone.testLoss]).toEqual([whole.correct, whole.total, whole.testLoss]);
+    expect(alone.confusion).toEqual(whole.confusion);
+  });
+
+  it('accepts test labels that use only some of the classes the weights classify', async () => {
+    // The embedded digits are stored by class: the first 300 test images are 0s and 1s.
+    const labels = test.labels.slice(0, first);
+    expect(Math.max(...labels)).toBeLessThan(9);
+    const r = evalJson(['--weights', GOLDEN, '--data', await testOnly(labels)]);
+    expect(r.perClass).toHaveLength(10);
+    expect(r.perClass[9]).toEqual({ label: 9, count: 0, correct: 0, accuracy: null });
   });
 });
 
@@ -220,7 +255,9 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     ['images smaller than the kernels', ['--weights', GOLDEN, '--data', new URL('./fixtures/data/ds_seed.npz', import.meta.url).pathname], /array 'kern' holds 8x8 kernels, larger than the test images of .*ds_seed\.npz \(4x5\)$/],
     ['--test-count 0', ['--weights', GOLDEN, '--test-count', '0'], /--test-count 0 leaves no test images to evaluate$/],
     // eval evaluates the test images only; the flag is hidden from its help but shared with train.
-    ['--train-count', ['--weights', GOLDEN, '--train-count', '100'], /^shardtrain: --train-count does nothing in eval, which evaluates only the test images; leave it out$/],
+    ['--train-count', ['--weights', GOLDEN, '--train-count', '100'], /^shardtrain: --train-count does nothing in eval, which reads only the test images; leave it out$/],
+    ['--train-images-key', ['--weights', GOLDEN, '--train-images-key', 'x'], /^shardtrain: --train-images-key does nothing in eval, which reads only the test images; leave it out$/],
+    ['--train-labels-key', ['--weights', GOLDEN, '--train-labels-key', 'y'], /^shardtrain: --train-labels-key does nothing in eval, which reads only the test images; leave it out$/],
     ['an unknown --dtype', ['--weights', GOLDEN, '--dtype', 'float16'], /dtype/],
     // A device has no size to check, and /dev/zero never ends: read up to a bound, not until memory runs out.
     ['weights from a device that never ends', ['--weights', '/dev/zero'], /^shardtrain: \/dev\/zero: not a regular file, and it goes on past 512 MiB without ending$/],
@@ -231,10 +268,10 @@ describe('shardtrain eval refuses bad input in one line with exit code 2', () =>
     it.concurrent(what, async () => expectRefused(await runCliAsync(['eval', ...args]), message));
   }
 
-  it('eval --help names every flag and hides --train-count', () => {
+  it('eval --help names every flag and hides those of the training split', () => {
     const r = runCli(['eval', '--help']);
     expect(r.status).toBe(0);
     for (const flag of ['weights', 'dtype', 'stride1', 'stride2', 'threads', 'json', 'data', 'test-count']) expect(r.stdout).toContain(`--${flag}`);
-    expect(r.stdout).not.toContain('--train-count');
+    for (const flag of ['train-count', 'train-images-key', 'train-labels-key']) expect(r.stdout).not.toContain(`--${flag}`);
   });
 });

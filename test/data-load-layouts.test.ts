@@ -1,10 +1,11 @@
 // loadDataset on every accepted layout and dtype (fixtures by scripts/make_data_fixtures.py):
 // values, counts, sizes, divisors, classes, and that everything sits in shared memory.
 import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, ImageSet } from '../src/data/dataset.js';
-import { loadDataset, type DataOptions } from '../src/data/load-data.js';
+import { loadDataset, loadTestSet, type DataOptions } from '../src/data/load-data.js';
 import { temporaryDirectories } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
 import { H, N_TEST, N_TRAIN, TEST_BYTES, TEST_LABELS, TRAIN_BYTES, TRAIN_LABELS, W, fixture } from './fixtures/data/expected.js';
@@ -102,5 +103,31 @@ describe.runIf(numpyImportable)('loadDataset: integers past 255 with a pixel div
     expect(i8.train.pixels).toBeInstanceOf(Float64Array);
     expect(Array.from(i8.train.pixels)).toEqual(Array.from(f4.train.pixels, (v) => v * 1024));
     await expect(loadDataset({ path: join(dir, 'u2.npz') })).rejects.toThrow(/integer pixels of dtype u2 must lie in 0\.\.255 when no pixel divisor is given \(image 0 .*; set the pixel divisor, e\.g\. 65535 for 16-bit data\)$/);
+  });
+});
+
+describe('loadTestSet: the test split alone, for eval', () => {
+  const fresh = temporaryDirectories('test-only-');
+  it('reads an IDX directory that has only the two t10k files, which loadDataset refuses as incomplete', async () => {
+    const dir = fresh();
+    for (const name of ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) copyFileSync(join(fixture('idx_raw'), name), join(dir, name));
+    expectSet((await loadTestSet({ path: dir })).test, N_TEST, TEST_BYTES, TEST_LABELS, 'Uint8Array', 255);
+    await expect(loadDataset({ path: dir })).rejects.toThrow(/incomplete IDX dataset, missing train-images-idx3-ubyte\[\.gz\], train-labels-idx1-ubyte\[\.gz\]$/);
+  });
+
+  it.runIf(numpyImportable)("reads an .npz that numpy wrote with only Keras' x_test and y_test", async () => {
+    const file = join(fresh(), 'test-only.npz');
+    const code = 'import sys, numpy as np\nd = np.load(sys.argv[1])\nnp.savez(sys.argv[2], x_test=d["x_test"], y_test=d["y_test"])';
+    const r = spawnSync(PYTHON, ['-c', code, fixture('ds_keras.npz'), file], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const read = await loadTestSet({ path: file });
+    expectSet(read.test, N_TEST, TEST_BYTES, TEST_LABELS, 'Uint8Array', 255);
+    expect(read.source).toBe(file);
+    await expect(loadDataset({ path: file })).rejects.toThrow(/missing keys x_train, y_train; expected .*; keys found: x_test, y_test$/);
+  });
+
+  it('still needs both test arrays, and says which naming it looked for', async () => {
+    await expect(loadTestSet({ path: fixture('ds_seed.npz'), keys: { testLabels: 'nolabels' } })).rejects.toThrow(/missing keys nolabels; keys found: /);
+    await expect(loadTestSet({ path: fixture('idx_incomplete') })).rejects.toThrow(/incomplete IDX dataset, missing t10k-labels-idx1-ubyte\[\.gz\]$/);
   });
 });

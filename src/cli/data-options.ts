@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
-import { CHANNELS_LAYOUTS, type ChannelsLayout, type DataSelection, prefixClasses, takeFirst, type Dataset } from '../data/dataset.js';
+import { CHANNELS_LAYOUTS, type ChannelsLayout, type DataSelection, prefixClasses, takeFirst, type Dataset, type ImageSet } from '../data/dataset.js';
 import { loadEmbeddedMnist } from '../data/embedded-mnist.js';
-import { loadDataset } from '../data/load-data.js';
+import { type DataOptions, loadDataset, loadTestSet } from '../data/load-data.js';
 import { UserError } from '../util/errors.js';
 import { heightByWidth, nonNegativeInt, positiveNumber } from './parse-values.js';
 import { flagOf } from './setting-flags.js';
@@ -47,28 +47,13 @@ export function dataSelectionFrom(a: DataFlags): DataSelection {
 export type LoadedData = Dataset & { readonly warnings: readonly string[] };
 
 export async function loadData(a: DataSelection): Promise<LoadedData> {
-  if (a.data === undefined) {
-    const idle = DATA_FILE_SETTINGS.find((key) => a[key] !== undefined);
-    if (idle !== undefined) throw new UserError(`${flagOf(idle)} describes a --data file, and none is given: the embedded digits would ignore it`);
-  }
-  const keys = { trainImages: a.trainImagesKey, trainLabels: a.trainLabelsKey, testImages: a.testImagesKey, testLabels: a.testLabelsKey };
-  const anyKey = Object.values(keys).some((k) => k !== undefined);
-  const full =
-    a.data === undefined
-      ? loadEmbeddedMnist()
-      : await loadDataset({
-          path: a.data,
-          keys: anyKey ? keys : undefined,
-          pixelDivisor: a.pixelDivisor,
-          imageSize: a.imageSize,
-          channelsLayout: a.channelsLayout,
-        });
+  refuseIdleFileFlags(a);
+  const full = a.data === undefined ? loadEmbeddedMnist() : await loadDataset(fileOptions(a, a.data));
   const warnings = [
     unusedClasses(full),
     missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'),
-    missingClasses(full.test.labels, a.testCount, 'test', 'test-count'),
     pastTheEnd(full.train.count, a.trainCount, 'training', 'train-count'),
-    pastTheEnd(full.test.count, a.testCount, 'test', 'test-count'),
+    ...testWarnings(full.test, a.testCount),
   ];
   return {
     ...full,
@@ -76,6 +61,33 @@ export async function loadData(a: DataSelection): Promise<LoadedData> {
     train: a.trainCount === undefined ? full.train : takeFirst(full.train, a.trainCount),
     test: a.testCount === undefined ? full.test : takeFirst(full.test, a.testCount),
   };
+}
+
+/** The test images alone, for evaluating saved weights: a --data file needs no training arrays. */
+export async function loadTestData(a: DataSelection): Promise<{ test: ImageSet; source: string; warnings: readonly string[] }> {
+  refuseIdleFileFlags(a);
+  const full = a.data === undefined ? loadEmbeddedMnist() : await loadTestSet(fileOptions(a, a.data));
+  return {
+    test: a.testCount === undefined ? full.test : takeFirst(full.test, a.testCount),
+    source: full.source,
+    warnings: testWarnings(full.test, a.testCount).filter((w) => w !== undefined),
+  };
+}
+
+function refuseIdleFileFlags(a: DataSelection): void {
+  if (a.data !== undefined) return;
+  const idle = DATA_FILE_SETTINGS.find((key) => a[key] !== undefined);
+  if (idle !== undefined) throw new UserError(`${flagOf(idle)} describes a --data file, and none is given: the embedded digits would ignore it`);
+}
+
+function fileOptions(a: DataSelection, path: string): DataOptions {
+  const keys = { trainImages: a.trainImagesKey, trainLabels: a.trainLabelsKey, testImages: a.testImagesKey, testLabels: a.testLabelsKey };
+  const anyKey = Object.values(keys).some((k) => k !== undefined);
+  return { path, keys: anyKey ? keys : undefined, pixelDivisor: a.pixelDivisor, imageSize: a.imageSize, channelsLayout: a.channelsLayout };
+}
+
+function testWarnings(test: ImageSet, count: number | undefined): (string | undefined)[] {
+  return [missingClasses(test.labels, count, 'test', 'test-count'), pastTheEnd(test.count, count, 'test', 'test-count')];
 }
 
 /**
@@ -102,6 +114,6 @@ function pastTheEnd(available: number, count: number | undefined, split: string,
   return `--${flag} ${count} asks for more than the ${available} ${split} images there are: all ${available} are used`;
 }
 
-export function printWarnings(data: LoadedData): void {
+export function printWarnings(data: { readonly warnings: readonly string[] }): void {
   for (const w of data.warnings) process.stderr.write(`shardtrain: warning: ${w}\n`);
 }

@@ -6,10 +6,11 @@ import { modelShape } from '../model/model.js';
 import { defaultThreadCount } from '../parallel/coordinator.js';
 import { resolveKernels } from '../kernels/index.js';
 import { UserError } from '../util/errors.js';
-import { dataSelectionFrom, loadData, printWarnings, withDataOptions } from './data-options.js';
+import { dataSelectionFrom, loadTestData, printWarnings, withDataOptions } from './data-options.js';
 import { evalJson, formatEvalTable } from './eval-report.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
+import { flagOf } from './setting-flags.js';
 import { weightsOptionsFrom, withWeightsOptions } from './weights-options.js';
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { TIMEOUT_FLAG } from './timeout-flag.js';
@@ -21,19 +22,22 @@ export function evalBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })
     .option('timeout', TIMEOUT_FLAG)
     .group(['threads', 'kernels', 'json', 'timeout'], 'Evaluation:');
-  // Only the test split is evaluated, so the training subset flag would do nothing here.
-  return requireFlagValues(withDataOptions(evaluating).hide('train-count'));
+  return requireFlagValues(withDataOptions(evaluating).hide('train-count').hide('train-images-key').hide('train-labels-key'));
 }
+
+/** Only the test split is read, so the flags that pick training images would do nothing here. */
+const TRAINING_DATA_SETTINGS = ['trainCount', 'trainImagesKey', 'trainLabelsKey'] as const;
 
 type EvalArgs = Awaited<ReturnType<ReturnType<typeof evalBuilder>['parseAsync']>>;
 
 /** Test loss, accuracy, per-class accuracy and the confusion matrix of saved weights, of the seed network or any layer stack. */
 export async function runEval(a: EvalArgs): Promise<void> {
   // Hidden from the help but shared with train: refused rather than silently ignored.
-  if (a.trainCount !== undefined) throw new UserError(`--train-count does nothing in eval, which evaluates only the test images; leave it out`);
+  const idle = TRAINING_DATA_SETTINGS.find((setting) => a[setting] !== undefined);
+  if (idle !== undefined) throw new UserError(`${flagOf(idle)} does nothing in eval, which reads only the test images; leave it out`);
   // The weights first: a bad file is refused before any data is read.
   const weights = await readSavedNetwork(a.weights, weightsOptionsFrom(a));
-  const dataset = await loadData(dataSelectionFrom(a));
+  const dataset = await loadTestData(dataSelectionFrom(a));
   const { test } = dataset;
   if (test.count === 0) throw new UserError('--test-count 0 leaves no test images to evaluate');
   if (test.channels !== weights.channels) {
@@ -41,9 +45,10 @@ export async function runEval(a: EvalArgs): Promise<void> {
     throw new UserError(`${dataset.source}: the images have ${test.channels} channel${test.channels === 1 ? '' : 's'} (${imageShapeText(test)}), and the weights' network takes ${takes}`);
   }
   const model = weights.modelFor(test.height, test.width, `the test images of ${dataset.source}`);
-  if (dataset.classes !== weights.classes) {
+  const unknown = test.labels.findIndex((label) => label >= weights.classes);
+  if (unknown >= 0) {
     throw new UserError(
-      `${weights.path}: the weights classify ${weights.classes} classes but the labels of ${dataset.source} name ${dataset.classes} (0..${dataset.classes - 1})`,
+      `${weights.path}: the weights classify ${weights.classes} classes (0..${weights.classes - 1}), but test label ${unknown} of ${dataset.source} is ${test.labels[unknown]}`,
     );
   }
   const { total } = modelShape(model);

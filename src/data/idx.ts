@@ -146,19 +146,19 @@ export type IdxRole = keyof typeof IDX_FILES;
 /**
  * Finds the four files in `dir`, each possibly `.gz`, also under the `train-images.idx3-ubyte`
  * spelling some unpackers produce. Returns undefined when none is there, so the caller can try
- * other layouts; throws when only some are, naming the missing ones.
+ * other layouts; throws when one of `roles` is not, naming the missing ones (the other roles' files
+ * may be absent, and are then not in the result).
  */
-export function findIdxFiles(dir: string): Record<IdxRole, string> | undefined {
+export function findIdxFiles(dir: string, roles: readonly IdxRole[]): Record<IdxRole, string> | undefined {
   const names = new Set(readdirSync(dir));
   const found: Partial<Record<IdxRole, string>> = {};
-  const missing: string[] = [];
   for (const [role, base] of Object.entries(IDX_FILES) as [IdxRole, string][]) {
     const dotted = base.replace(/-(idx\d)/, '.$1');
     const name = [base, `${base}.gz`, dotted, `${dotted}.gz`].find((n) => names.has(n));
     if (name) found[role] = join(dir, name);
-    else missing.push(`${base}[.gz]`);
   }
-  if (missing.length === 4) return undefined;
+  if (Object.keys(found).length === 0) return undefined;
+  const missing = roles.filter((role) => found[role] === undefined).map((role) => `${IDX_FILES[role]}[.gz]`);
   if (missing.length > 0) throw new UserError(`${dir}: incomplete IDX dataset, missing ${missing.join(', ')}`);
   return found as Record<IdxRole, string>;
 }

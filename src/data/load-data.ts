@@ -41,6 +41,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 
 type Role = IdxRole;
 const ROLES: Role[] = ['trainImages', 'trainLabels', 'testImages', 'testLabels'];
+const TEST_ROLES: Role[] = ['testImages', 'testLabels'];
 
 const KEY_SETS: { owner: string; keys: Record<Role, string> }[] = [
   { owner: "the seed's", keys: { trainImages: 'trainimages', trainLabels: 'trainlabels', testImages: 'testimages', testLabels: 'testlabels' } },
@@ -55,7 +56,7 @@ type ReadRole = (role: Role, shared: boolean) => Promise<RawArray>;
 
 export async function loadDataset(options: DataOptions): Promise<Dataset> {
   checkOptions(options);
-  const read = await openSource(options);
+  const read = await openSource(options, ROLES);
   // One array at a time, so at most one decompressed member is alive beside the shared copies.
   const train = toImageSet(await read('trainImages', true), await read('trainLabels', false), options, 'training');
   const test = toImageSet(await read('testImages', true), await read('testLabels', false), options, 'test');
@@ -68,6 +69,15 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
   checkTestClassesTrained(test.set.labels, train.maxLabel, test.labels);
   if (options.pixelDivisor !== undefined) checkInputsFit(options.pixelDivisor, [train, test]);
   return { train: train.set, test: test.set, classes: train.maxLabel + 1, source: resolve(options.path) };
+}
+
+/** The test split alone, for evaluating saved weights: a file without training arrays is enough. */
+export async function loadTestSet(options: DataOptions): Promise<{ test: ImageSet; source: string }> {
+  checkOptions(options);
+  const read = await openSource(options, TEST_ROLES);
+  const test = toImageSet(await read('testImages', true), await read('testLabels', false), options, 'test');
+  if (options.pixelDivisor !== undefined) checkInputsFit(options.pixelDivisor, [test]);
+  return { test: test.set, source: resolve(options.path) };
 }
 
 /**
@@ -111,15 +121,16 @@ function nameOf(a: { file: string; key?: string }): string {
 // ---------------------------------------------------------------------------------------------
 // Sources: which layout the path is, and how to read each role from it.
 
-async function openSource(options: DataOptions): Promise<ReadRole> {
+/** How to read `roles` from the path, whose layout says where each one is; the other roles may be absent. */
+async function openSource(options: DataOptions, roles: Role[]): Promise<ReadRole> {
   const { path } = options;
   const stats = whileReading(path, () => statSync(path));
-  if (stats.isDirectory()) return openDirectory(options);
+  if (stats.isDirectory()) return openDirectory(options, roles);
   // A pipe (--data <(...)) cannot be read twice: read whole, it is recognised and opened from memory.
   const whole = stats.isFile() ? undefined : readFileAs(path, 'an .npz archive');
   const head = whole ?? whileReading(path, () => firstBytes(path, 6));
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
-  if (is(0x50, 0x4b)) return openNpzSource(options, whole);
+  if (is(0x50, 0x4b)) return openNpzSource(options, roles, whole);
   if (is(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) {
     throw new UserError(`${path}: a single .npy array; give an .npz archive or a directory of .npy files holding the four arrays`);
   }
@@ -140,18 +151,18 @@ function firstBytes(path: string, n: number): Uint8Array {
   }
 }
 
-async function openNpzSource(options: DataOptions, bytes?: Uint8Array): Promise<ReadRole> {
+async function openNpzSource(options: DataOptions, roles: Role[], bytes?: Uint8Array): Promise<ReadRole> {
   const archive = await openNpz(options.path, bytes);
-  const keys = resolveKeys(archive.keys, options, 'keys');
+  const keys = resolveKeys(archive.keys, options, 'keys', roles);
   return async (role, shared) => {
     const key = keys[role];
     return { file: options.path, key, ...(await archive.read(key, { shared })) };
   };
 }
 
-function openDirectory(options: DataOptions): ReadRole {
+function openDirectory(options: DataOptions, roles: Role[]): ReadRole {
   const dir = options.path;
-  const idx = whileReading(dir, () => findIdxFiles(dir));
+  const idx = whileReading(dir, () => findIdxFiles(dir, roles));
   if (idx) {
     if (options.keys) throw new UserError(`${dir}: array keys apply to .npz archives and .npy directories, not to IDX files`);
     return async (role) => {
@@ -166,24 +177,24 @@ function openDirectory(options: DataOptions): ReadRole {
       `${dir}: no dataset in this directory: expected the IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each possibly .gz), or .npy files (trainimages.npy, ... or x_train.npy, ...)`,
     );
   }
-  const keys = resolveKeys(names, options, '.npy files');
+  const keys = resolveKeys(names, options, '.npy files', roles);
   return async (role, shared) => {
     const file = join(dir, `${keys[role]}.npy`);
     return { file, ...parseNpy(whileReading(file, () => readWhole(file)), file, { shared }) };
   };
 }
 
-/** Options' keys win; otherwise the first known naming whose four arrays are all present. */
-function resolveKeys(found: string[], options: DataOptions, what: string): Record<Role, string> {
+/** Options' keys win; otherwise the first known naming whose arrays for `roles` are all present. */
+function resolveKeys(found: string[], options: DataOptions, what: string, roles: Role[]): Record<Role, string> {
   const present = new Set(found);
   const candidates = KEY_SETS.map(({ owner, keys }) => {
     const chosen = Object.fromEntries(ROLES.map((r) => [r, options.keys?.[r] ?? keys[r]])) as Record<Role, string>;
-    return { owner, chosen, missing: ROLES.map((r) => chosen[r]).filter((k) => !present.has(k)) };
+    return { owner, chosen, missing: roles.map((r) => chosen[r]).filter((k) => !present.has(k)) };
   });
   const complete = candidates.find((c) => c.missing.length === 0);
   if (complete) return complete.chosen;
   const closest = candidates.reduce((a, b) => (b.missing.length < a.missing.length ? b : a));
-  const expected = options.keys ? '' : `; expected ${KEY_SETS.map(({ owner, keys }) => `${ROLES.map((r) => keys[r]).join(', ')} (${owner})`).join(' or ')}`;
+  const expected = options.keys ? '' : `; expected ${KEY_SETS.map(({ owner, keys }) => `${roles.map((r) => keys[r]).join(', ')} (${owner})`).join(' or ')}`;
   throw new UserError(`${options.path}: missing ${what} ${closest.missing.join(', ')}${expected}; ${what} found: ${found.join(', ') || 'none'}`);
 }
 

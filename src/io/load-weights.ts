@@ -8,6 +8,7 @@
  * A layer stack's weights are stack-weights.ts's; saved-network.ts tells the two apart.
  * Every problem is one UserError line naming the file and, where there is one, the array.
  */
+import { dirname } from 'node:path';
 import { openNpz, type NpzArchive } from '../data/npz.js';
 import type { NpyArray, NpyDtype } from '../data/npy.js';
 import { deriveDims, SEED_MODEL, type ModelConfig, type ModelOptions } from '../model/config.js';
@@ -131,6 +132,9 @@ async function readParameterArrays(archive: NpzArchive): Promise<Record<Paramete
     throw new UserError(`${path}: holds no arrays; weights are an .npz of kern, kb, kern2, kb2, w, b, or a layer stack's state_dict and 'architecture' (PyTorch's exported with np.savez)`);
   }
   const missing = PARAMETER_NAMES.filter((n) => !keys.includes(n));
+  if (missing.length > 0 && keys.includes('params') && keys.includes('meta')) {
+    throw new UserError(`${path}: a training checkpoint, not a weights file; write its weights with 'shardtrain train --resume ${dirname(path)} --save FILE'`);
+  }
   if (missing.length > 0) {
     throw new UserError(`${path}: no array ${missing.map((n) => `'${n}'`).join(', ')}; weights need kern, kb, kern2, kb2, w, b, or a layer stack's tensors (0.weight, ...) and 'architecture' (arrays found: ${keys.join(', ')})`);
   }
