@@ -77,6 +77,33 @@ describe('train --checkpoint / --resume', () => {
     expect(trainJson(resumed.stdout).epochs[0]).toMatchObject({ noiseScale: { batches: 5 } });
   });
 
+  it("--grad-stats: a version 2 checkpoint's sums of per-batch estimates are pooled as this version pools them", async () => {
+    const dir = fresh();
+    const stats = [...data, '--epochs', '2', '--grad-stats', '--json'];
+    const straight = runCli(['train', ...stats]);
+    expect(straight.status, straight.stderr).toBe(0);
+    const cut = runCli(['train', ...stats, '--checkpoint', join(dir, 'run')], { env: { [FAULT_ENV]: 'throw@3x2' } });
+    expect(cut.status, cut.stderr).toBe(1);
+    const c = await loadCheckpoint(join(dir, 'run'));
+    const b = c.meta.batchSize;
+    const n = c.meta.noiseScale!;
+    // What version 2 wrote for the same two full batches: the sums of their own estimates.
+    const v2 = { ...c.meta, version: 2, noiseScale: { gradientSquaredSum: n.gradientSquaredSum / (b * (b - 1)), traceSum: n.traceSum / (b - 1), batches: n.batches } };
+    const bytes = new TextEncoder().encode(JSON.stringify(v2));
+    const shape = [c.params.length];
+    await writeNpz(join(dir, 'run', 'checkpoint.npz'), {
+      params: { data: c.params, shape },
+      ...Object.fromEntries(Object.entries(c.buffers).map(([name, values]) => [name, { data: values, shape }])),
+      meta: { data: bytes, shape: [bytes.length] },
+    });
+    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--grad-stats', '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const scales = (stdout: string) => trainJson(stdout).epochs.map((e) => (e as unknown as { noiseScale: { simple: number } }).noiseScale.simple);
+    const [want, got] = [scales(straight.stdout), scales(resumed.stdout)];
+    expect(got[0]).toBeCloseTo(want[0], 9);
+    expect(got[1]).toBe(want[1]);
+  });
+
   it('a version 1 checkpoint (Adam only, TypeScript kernels, recorded by no name) resumes as it did', async () => {
     const dir = fresh();
     const typescript = [...data, '--kernels', 'typescript'];

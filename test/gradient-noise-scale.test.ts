@@ -65,6 +65,53 @@ describe('gradient noise scale B_simple = tr(Sigma) / |G|^2 from per-sample grad
     expect(r.gradientSquared / 2.25).toBeCloseTo(1, 1);
   });
 
+  it("pools batches of different sizes sum over sum, so that a short last batch counts by its pairs, not as one of the epoch's batches", () => {
+    const e = new NoiseScaleEstimate();
+    // Batch sums s and S = sum |g_i|^2 for one coordinate: 100 samples, then 2.
+    e.addBatch(100, 150, 0.25); // |s|^2 = 100^2 * 0.25 = 2500
+    e.addBatch(2, 10, 0.01); // |s|^2 = 0.04
+    const r = e.take();
+    expect(r.batches).toBe(2);
+    expect(r.gradientSquared).toBeCloseTo((2500 - 150 + (0.04 - 10)) / (100 * 99 + 2 * 1), 14);
+    expect(r.trace).toBeCloseTo((150 - 25 + (10 - 0.02)) / (99 + 1), 14);
+    // Each batch's own estimates averaged, as if the 2 samples knew as much as the 100: |G|^2 would go negative.
+    expect(((2500 - 150) / 9900 + (0.04 - 10) / 2) / 2).toBeLessThan(0);
+    expect(r.simple).toBeCloseTo(r.trace / r.gradientSquared, 12);
+  });
+
+  it('a short last batch in every epoch leaves the estimate as close as full batches alone (|G|^2 = 0.01, tr(Sigma) = 4)', () => {
+    const G = [0.1, 0, 0, 0];
+    const sd = [1, 1, 1, 1];
+    const z = normals(11);
+    const e = new NoiseScaleEstimate();
+    for (let epoch = 0; epoch < 5000; epoch++) {
+      for (const batch of [16, 16, 16, 16, 2]) {
+        const mean = [0, 0, 0, 0];
+        let squares = 0;
+        for (let i = 0; i < batch; i++) {
+          for (let j = 0; j < 4; j++) {
+            const g = G[j] + sd[j] * z();
+            mean[j] += g / batch;
+            squares += g * g;
+          }
+        }
+        e.addBatch(batch, squares, mean.reduce((acc, m) => acc + m * m, 0));
+      }
+    }
+    const r = e.take();
+    expect(r.simple).toBeGreaterThan(280);
+    expect(r.simple).toBeLessThan(600);
+  });
+
+  it('an estimate of |G|^2 that is not above 0 gives no B_simple, and keeps both estimates', () => {
+    const e = new NoiseScaleEstimate();
+    e.addBatch(4, 8, 0.25); // |s|^2 = 4 < S = 8
+    const r = e.take();
+    expect(r.gradientSquared).toBeLessThan(0);
+    expect(r.trace).toBeCloseTo((8 - 1) / 3, 14);
+    expect(r.simple).toBeNaN();
+  });
+
   it('batches of one say nothing of the noise and are left out; an epoch without any gives NaN', () => {
     const e = new NoiseScaleEstimate();
     e.addBatch(1, 4, 4);
@@ -74,7 +121,7 @@ describe('gradient noise scale B_simple = tr(Sigma) / |G|^2 from per-sample grad
 
 describe('explainNoiseScale', () => {
   it('a batch of one sample gives no estimate, and no verdict on the batch size', () => {
-    expect(explainNoiseScale(NaN, 1)).toBe('gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that is not zero)');
+    expect(explainNoiseScale(NaN, 1)).toBe('gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that stands out of their noise)');
   });
   it('an estimate says what it means for the batch', () => {
     expect(explainNoiseScale(400.4, 100)).toMatch(/^gradient noise scale B_simple ~ 400 samples: batches larger than 100 would still cut the steps/);

@@ -78,7 +78,7 @@ export interface BenchResult {
   /** Bytes of the per-sample gradient slots (batch x values per slot). */
   readonly gradientSlotBytes: number;
   readonly results: readonly ThreadResult[];
-  /** bench --grad-stats: B_simple, the median over every run's timed steps. */
+  /** bench --grad-stats: B_simple, the median over the runs whose timed steps gave one. */
   readonly noiseScale?: number;
 }
 
@@ -184,7 +184,8 @@ export async function runBench(
     multiplyAddsPerSample: info!.multiplyAddsPerSample,
     gradientSlotBytes: train.batchSize * info!.slotValues * floatArrayFor(train.dtype).BYTES_PER_ELEMENT,
     results,
-    ...(train.gradientStats ? { noiseScale: median([...runs.values()].flat().map((x) => x.noiseScale)) } : {}),
+    // A run without an estimate (NaN) has no place in the order a median needs.
+    ...(train.gradientStats ? { noiseScale: median([...runs.values()].flat().map((x) => x.noiseScale).filter(Number.isFinite)) } : {}),
   };
 }
 

@@ -46,9 +46,9 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on stdout' })
     .option('plot', { type: 'string', describe: 'also draw samples/s and speedup against threads into FILE.svg' })
     .option('dp', { type: 'boolean', default: false, describe: `also time private training (DP-SGD: clip ${BENCH_PRIVACY.clip}, noise ${BENCH_PRIVACY.noise}, Poisson sampling at the batch size) alternately with ordinary training, and give the ratio` })
-    .option('grad-stats', { type: 'boolean', default: false, describe: 'also estimate the gradient noise scale B_simple over the timed steps (each thread then measures every sample gradient\'s norm)' })
+    .option('grad-stats', { type: 'boolean', default: false, describe: "also estimate the gradient noise scale B_simple over the timed steps (each thread then measures every sample gradient's norm, and the main thread applies every update: time ordinary training without it)" })
     .option('summing', { choices: ['auto', 'main', 'pool'] as const, default: 'auto' as const, describe: 'who sums the per-sample slots: the main thread as they complete, the pool threads once all are, or auto (the main thread while it has a core of its own)' })
-    .option('bare-kernel', { type: 'boolean', default: true, describe: "after each trainer run, time the bare per-sample kernel on the trainer's threads with nothing shared, and give the trainer's speedup as a share of its (--no-bare-kernel to skip)" })
+    .option('bare-kernel', { type: 'boolean', default: true, describe: "after each trainer run, time the bare per-sample kernel on the trainer's threads with nothing shared, and give the trainer's speedup as a share of the bare kernel's (--no-bare-kernel to skip)" })
     .option('timeout', TIMEOUT_FLAG)
     .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats', 'summing', 'bare-kernel', 'timeout'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));

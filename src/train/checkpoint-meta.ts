@@ -90,6 +90,12 @@ export function checkMeta(meta: CheckpointMeta, fail: (problem: string) => never
   if (meta.epochs !== undefined) count('epochs', meta.epochs, 1);
   if (meta.noiseScale !== undefined) {
     object('noiseScale', meta.noiseScale);
-    count('noiseScale.batches', meta.noiseScale.batches, 0);
+    const n = meta.noiseScale;
+    count('noiseScale.batches', n.batches, 0);
+    // Every batch pooled has two samples or more: one pair and one degree of freedom at least.
+    const weight = (path: string, v: unknown, least: number) => field(path, v, Number.isSafeInteger(v) && (v as number) >= least, `a whole number from ${least}`);
+    weight('noiseScale.gradientSquaredWeight', n.gradientSquaredWeight, 2 * n.batches);
+    weight('noiseScale.traceWeight', n.traceWeight, n.batches);
+    for (const key of ['gradientSquaredSum', 'traceSum'] as const) field(`noiseScale.${key}`, n[key], typeof n[key] === 'number' && Number.isFinite(n[key]), 'a finite number');
   }
 }

@@ -18,7 +18,7 @@ import type { NoiseScaleSums } from './gradient-noise-scale.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.npz';
 const FORMAT = 'shardtrain-checkpoint';
-const VERSION = 2;
+const VERSION = 3;
 
 /** Where training stands: the next batch to run. */
 export interface TrainingPosition {
@@ -73,21 +73,44 @@ export interface Checkpoint {
 }
 
 /** Version 1 knew only Adam, under other field names. */
-interface CheckpointMetaV1 extends Omit<CheckpointMeta, 'step' | 'optimizer' | 'version'> {
+interface CheckpointMetaV1 extends Omit<CheckpointMetaV2, 'step' | 'optimizer' | 'version'> {
   readonly version: 1;
   readonly adamStep: number;
   readonly adam: Omit<OptimizerSettings & { kind: 'adam' }, 'kind'>;
 }
 
-function upgrade(saved: CheckpointMeta | CheckpointMetaV1): CheckpointMeta {
+/** Versions 1 and 2 kept the noise scale's sums of per-batch estimates, not the pooled sums. */
+interface CheckpointMetaV2 extends Omit<CheckpointMeta, 'version' | 'noiseScale'> {
+  readonly version: 2;
+  readonly noiseScale?: { readonly gradientSquaredSum: number; readonly traceSum: number; readonly batches: number };
+}
+
+function upgrade(saved: CheckpointMeta | CheckpointMetaV2 | CheckpointMetaV1): CheckpointMeta {
   // A checkpoint without `kernels` was computed by the TypeScript kernels, the only ones that wrote
   // such files; one with wasm kernels but no `kernelVariant` does not say which build.
   const kernels = saved.kernels ?? 'typescript';
   const kernelVariant = saved.kernelVariant ?? (kernels === 'typescript' ? 'typescript' : 'wasm (build not recorded)');
   const meta = { ...saved, kernels, kernelVariant };
-  if (meta.version !== 1) return meta as CheckpointMeta;
-  const { adamStep, adam, ...rest } = meta as CheckpointMetaV1;
-  return { ...rest, version: VERSION, step: adamStep, optimizer: { kind: 'adam', ...adam } };
+  if (meta.version === VERSION) return meta as CheckpointMeta;
+  const v2 = meta.version === 2 ? (meta as CheckpointMetaV2) : upgradeV1(meta as CheckpointMetaV1);
+  const { noiseScale: old, ...rest } = v2;
+  if (old === undefined) return { ...rest, version: VERSION };
+  // Each per-batch estimate was of a full batch (only an epoch's last batch is short, and the sums
+  // restart at its end), so the pooled sums are the estimates times each batch's pairs and degrees of freedom.
+  const b = v2.batchSize;
+  const noiseScale: NoiseScaleSums = {
+    gradientSquaredSum: old.gradientSquaredSum * b * (b - 1),
+    gradientSquaredWeight: old.batches * b * (b - 1),
+    traceSum: old.traceSum * (b - 1),
+    traceWeight: old.batches * (b - 1),
+    batches: old.batches,
+  };
+  return { ...rest, version: VERSION, noiseScale };
+}
+
+function upgradeV1(meta: CheckpointMetaV1): CheckpointMetaV2 {
+  const { adamStep, adam, ...rest } = meta;
+  return { ...rest, version: 2, step: adamStep, optimizer: { kind: 'adam', ...adam } };
 }
 
 /** The arrays an optimizer of this kind keeps (as its class names them in Optimizer.buffers). */
@@ -132,13 +155,13 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   };
   const missing = (key: string) => fail(`not a shardtrain checkpoint (no '${key}' array; found ${archive.keys.join(', ')})`);
   for (const key of ['params', 'meta']) if (!archive.keys.includes(key)) missing(key);
-  let saved: CheckpointMeta | CheckpointMetaV1;
+  let saved: CheckpointMeta | CheckpointMetaV2 | CheckpointMetaV1;
   try {
-    saved = JSON.parse(new TextDecoder().decode((await archive.read('meta')).data as Uint8Array)) as CheckpointMeta | CheckpointMetaV1;
+    saved = JSON.parse(new TextDecoder().decode((await archive.read('meta')).data as Uint8Array)) as CheckpointMeta | CheckpointMetaV2 | CheckpointMetaV1;
   } catch {
     return fail("not a shardtrain checkpoint (its 'meta' is not JSON)");
   }
-  if (saved.format !== FORMAT || !(saved.version === 1 || saved.version === VERSION)) fail(`not a version 1 or ${VERSION} shardtrain checkpoint`);
+  if (saved.format !== FORMAT || ![1, 2, VERSION].includes(saved.version)) fail(`not a version 1 to ${VERSION} shardtrain checkpoint`);
   const meta = upgrade(saved);
   checkMeta(meta, fail);
   const wanted = meta.dtype === 'float32' ? 'f4' : 'f8';

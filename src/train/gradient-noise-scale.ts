@@ -4,40 +4,48 @@
  * one sample's gradient. Batches well below B_simple are dominated by noise, so doubling them
  * nearly halves the steps to a given loss; well above it they mostly repeat each other.
  *
- * Each batch of B >= 2 samples gives unbiased estimates of both from the per-sample gradients
- * g_i and their mean m (their appendix A.1, with batch sizes 1 and B):
- *   |G|^2    ~ (B |m|^2 - mean_i |g_i|^2) / (B - 1)
- *   tr(Sigma) ~ (mean_i |g_i|^2 - |m|^2) * B / (B - 1)
- * Each is averaged over the epoch's batches before the ratio is taken, since a ratio of noisy
- * estimates would be biased.
+ * Each batch b of B_b >= 2 samples, with per-sample gradients g_i, their sum s_b and
+ * S_b = sum_i |g_i|^2, gives two sums whose expectations are multiples of them (their appendix
+ * A.1, with batch sizes 1 and B):
+ *   E[|s_b|^2 - S_b]       = B_b (B_b - 1) |G|^2
+ *   E[S_b - |s_b|^2 / B_b] = (B_b - 1) tr(Sigma)
+ * The epoch's estimates pool the batches, sum over sum: each batch counts by how many pairs (or
+ * degrees of freedom) it has, so an epoch's short last batch, whose |G|^2 term is far noisier than
+ * a full one's, does not count as much as a full one, and the pooled ratios stay unbiased. Only
+ * then is B_simple taken, since a ratio of noisy estimates would be biased; an estimate of |G|^2
+ * that is not above 0 (the gradient lost in the noise of such small batches) gives none.
  */
 export interface GradientNoiseScale {
-  /** B_simple, in samples; NaN when the epoch had no batch of two or more. */
+  /** B_simple, in samples; NaN when the epoch had no batch of two or more, or |G|^2's estimate is not above 0. */
   readonly simple: number;
   readonly gradientSquared: number;
   readonly trace: number;
-  /** Batches the estimates average over. */
+  /** Batches the estimates pool. */
   readonly batches: number;
 }
 
 /** An epoch's running sums so far, which a checkpoint keeps so that a resumed epoch's estimate is whole. */
 export interface NoiseScaleSums {
+  /** Sum of |s_b|^2 - S_b, and of B_b (B_b - 1), its expectation's multiple of |G|^2. */
   readonly gradientSquaredSum: number;
+  readonly gradientSquaredWeight: number;
+  /** Sum of S_b - |s_b|^2 / B_b, and of B_b - 1, its expectation's multiple of tr(Sigma). */
   readonly traceSum: number;
+  readonly traceWeight: number;
   readonly batches: number;
 }
 
+const NO_SUMS: NoiseScaleSums = { gradientSquaredSum: 0, gradientSquaredWeight: 0, traceSum: 0, traceWeight: 0, batches: 0 };
+
 export class NoiseScaleEstimate {
-  private gradientSquaredSum = 0;
-  private traceSum = 0;
-  private batches = 0;
+  private s: NoiseScaleSums = NO_SUMS;
 
   get sums(): NoiseScaleSums {
-    return { gradientSquaredSum: this.gradientSquaredSum, traceSum: this.traceSum, batches: this.batches };
+    return this.s;
   }
 
   restore(sums: NoiseScaleSums): void {
-    ({ gradientSquaredSum: this.gradientSquaredSum, traceSum: this.traceSum, batches: this.batches } = sums);
+    this.s = sums;
   }
 
   /**
@@ -46,21 +54,23 @@ export class NoiseScaleEstimate {
    */
   addBatch(count: number, squaredNormSum: number, meanSquaredNorm: number): void {
     if (count < 2) return;
-    const perSample = squaredNormSum / count;
-    this.gradientSquaredSum += (count * meanSquaredNorm - perSample) / (count - 1);
-    this.traceSum += ((perSample - meanSquaredNorm) * count) / (count - 1);
-    this.batches++;
+    const s = this.s;
+    this.s = {
+      gradientSquaredSum: s.gradientSquaredSum + (count * count * meanSquaredNorm - squaredNormSum),
+      gradientSquaredWeight: s.gradientSquaredWeight + count * (count - 1),
+      traceSum: s.traceSum + (squaredNormSum - count * meanSquaredNorm),
+      traceWeight: s.traceWeight + (count - 1),
+      batches: s.batches + 1,
+    };
   }
 
   /** The epoch's estimate; starts the next epoch. */
   take(): GradientNoiseScale {
-    const { batches } = this;
-    const gradientSquared = batches > 0 ? this.gradientSquaredSum / batches : NaN;
-    const trace = batches > 0 ? this.traceSum / batches : NaN;
-    this.gradientSquaredSum = 0;
-    this.traceSum = 0;
-    this.batches = 0;
-    return { simple: trace / gradientSquared, gradientSquared, trace, batches };
+    const s = this.s;
+    this.s = NO_SUMS;
+    const gradientSquared = s.batches > 0 ? s.gradientSquaredSum / s.gradientSquaredWeight : NaN;
+    const trace = s.batches > 0 ? s.traceSum / s.traceWeight : NaN;
+    return { simple: gradientSquared > 0 ? trace / gradientSquared : NaN, gradientSquared, trace, batches: s.batches };
   }
 }
 
@@ -72,7 +82,7 @@ export function squaredNorm(values: ArrayLike<number>): number {
 
 /** The one sentence that says what B_simple means for the batch size and the thread count. */
 export function explainNoiseScale(simple: number, batchSize: number): string {
-  if (!Number.isFinite(simple)) return 'gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that is not zero)';
+  if (!Number.isFinite(simple)) return 'gradient noise scale B_simple: n/a (no estimate: it needs batches of two samples or more, and a gradient that stands out of their noise)';
   const b = Math.round(simple);
   const verdict =
     batchSize < simple
