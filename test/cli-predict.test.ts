@@ -254,7 +254,8 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['float pixels above 1', ['bad_range_float64.npy'], /bad_range_float64\.npy: float pixels must lie in \[0, 1\] when no --pixel-divisor is given, but image 0 row 0 column 0 is 1\.5$/],
     ['a NaN pixel', ['bad_nan_float64.npy'], /bad_nan_float64\.npy: image 0 row 3 column 4 is NaN \(pixels must be finite\)$/],
     ['a colour .npy (28,28,3)', ['bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
-    ['--pixel-divisor on a PNG, whose bit depth divides it', ['--pixel-divisor', '255', 'digit7.png'], /digit7\.png: a PNG, whose values are divided by its bit depth's largest, so --pixel-divisor 255 \(for \.npy arrays\) would do nothing; leave it out$/],
+    ['--pixel-divisor on PNGs alone, whose bit depth divides them', ['--pixel-divisor', '255', 'digit7.png', 'digit1.png'], /^shardtrain: --pixel-divisor 255 applies to \.npy arrays, and every input is a PNG, which says its own channels and bit depth \(its values are divided by its bit depth's largest\); leave it out$/],
+    ['--channels on PNGs alone', ['--channels', 'last', 'digit7.png'], /^shardtrain: --channels last applies to \.npy arrays, and every input is a PNG, which says its own channels and bit depth; leave it out$/],
     // As --data refuses it: the flag would be silently ignored.
     ['--channels on a colour (28,28,3) array for a gray network: the colour is what is wrong', ['--channels', 'last', 'bad_shape_rgb.npy'], /bad_shape_rgb\.npy: an array of shape \(28, 28, 3\) looks like one colour image/],
     ['--channels on a stack without a channel axis', ['--channels', 'last', 'digits_uint8.npy'], /digits_uint8\.npy: an array of shape \(10, 28, 28\) is read without a channel axis, as a stack for a gray network, so --channels last would do nothing; leave it out$/],
@@ -268,6 +269,13 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
   for (const [what, args, message] of cases) {
     it.concurrent(what, async () => expectRefused(await runCliAsync(['predict', '--weights', GOLDEN, ...args], { cwd: FIXTURES }), message));
   }
+
+  it('--pixel-divisor with a PNG and an .npy: the array takes it, the PNG its bit depth', () => {
+    const r = runCli(['predict', '--json', '--weights', GOLDEN, '--pixel-divisor', '255', 'digit7.png', 'seven_20x20_uint8.npy', '--resize', '--image-size', '28x28'], { cwd: FIXTURES });
+    expect(r.status, r.stderr).toBe(0);
+    const plain = runCli(['predict', '--json', '--weights', GOLDEN, 'digit7.png', 'seven_20x20_uint8.npy', '--resize', '--image-size', '28x28'], { cwd: FIXTURES });
+    expect(JSON.parse(r.stdout).images).toEqual(JSON.parse(plain.stdout).images);
+  });
 
   it('bad weights files', () => {
     expectRefused(runCli(['predict', '--weights', 'missing.npz', 'digit7.png'], { cwd: FIXTURES }), /^shardtrain: missing\.npz: no such file$/);

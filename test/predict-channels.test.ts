@@ -4,11 +4,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type InputImage, readImageFile, type ReadImageOptions } from '../src/data/image-file.js';
 import { resizeArea } from '../src/data/resize-area.js';
 import { prepareInput } from '../src/eval/prepare-input.js';
 import { SettingError, UserError } from '../src/util/errors.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const FIXTURES = new URL('./fixtures/channels/', import.meta.url).pathname;
 const fixture = (name: string) => join(FIXTURES, name);
@@ -33,6 +35,17 @@ function expectImage(image: InputImage, key: string) {
   expect(Array.from(image.values), key).toEqual(want.values);
   if (want.luminance !== null) expect(Array.from(image.luminance!), key).toEqual(want.luminance);
   expect(image.alpha === null ? null : Array.from(image.alpha)).toEqual(want.alpha);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'predict-channels-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A .npy file numpy writes from `expression`. */
+function numpyArray(name: string, expression: string): string {
+  const file = join(scratch, `${name}.npy`);
+  const r = spawnSync(PYTHON, ['-c', `import sys, numpy as np\nnp.save(sys.argv[1], ${expression})`, file], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return file;
 }
 
 function refusal(run: () => unknown): UserError {
@@ -83,6 +96,28 @@ describe('readImageFile: the (C,H,W) values numpy says, and the luminance a gray
     const [npy] = read('stack_nhwc_u1.npy');
     expect(npy.values).toEqual(png.values);
     expect(npy.luminance).toEqual(png.luminance);
+  });
+});
+
+describe.runIf(numpyImportable)('readImageFile: one gray image stored channel-last (H, W, 1), as Keras keeps them', () => {
+  it('is one image for a gray network, the (H, W) values, not H images one pixel wide', () => {
+    const flat = numpyArray('gray', 'np.arange(5 * 6, dtype=np.uint8).reshape(5, 6) * 7');
+    const last = numpyArray('gray1', '(np.arange(5 * 6, dtype=np.uint8).reshape(5, 6) * 7)[..., None]');
+    for (const options of [{}, { networkWidth: 6 }, { channelsLayout: 'last' as const }]) {
+      const images = readImageFile(last, options);
+      expect(images).toHaveLength(1);
+      const [want] = readImageFile(flat);
+      expect(images[0]).toMatchObject({ name: last, index: null, channels: 1, height: 5, width: 6 });
+      expect(Array.from(images[0].values)).toEqual(Array.from(want.values));
+    }
+  });
+
+  it('a network one pixel wide still reads it as a stack of 5 images 6x1, and channelsLayout first is refused', () => {
+    const last = numpyArray('narrow', 'np.zeros((5, 6, 1), dtype=np.uint8)');
+    expect(readImageFile(last, { networkWidth: 1 })).toHaveLength(5);
+    const e = refusal(() => readImageFile(last, { channelsLayout: 'first' }));
+    expect(e).toBeInstanceOf(SettingError);
+    expect(e.message).toBe(`${last}: an array of shape (5, 6, 1) is one gray image with its channel axis last, so channels layout first does not fit it`);
   });
 });
 
@@ -166,9 +201,16 @@ describe('predict refuses images with channels it cannot give the network', () =
     );
   });
 
-  it('one image (5,6,2) for a 3-channel network: neither axis 1, 3 or 4', () => {
-    expect(refusal(() => read('image_hwc2_u1.npy')).message).toMatch(
-      /image_hwc2_u1\.npy: an image of shape \(5, 6, 2\) is 5x6 with 2 channels if the channels come last \(H, W, C\), or 6x2 with 5 channels if they come first \(C, H, W\); give channels layout last or first$/,
+  it('one image (5,6,2) for a 3-channel network: no axis of 1 or 3 channels, so no channels layout would do', () => {
+    expect(refusal(() => read('image_hwc2_u1.npy')).message).toBe(
+      `${fixture('image_hwc2_u1.npy')}: an array of shape (5, 6, 2) has no axis of 1 or 3 channels at either end; the network takes one image (3, H, W) or (H, W, 3), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`,
+    );
+  });
+
+  it.runIf(numpyImportable)('a stack of gray images (N,H,W) for a 3-channel network says how a stack goes', () => {
+    const file = numpyArray('stack', 'np.arange(4 * 5 * 6, dtype=np.uint8).reshape(4, 5, 6)');
+    expect(refusal(() => readImageFile(file, RGB)).message).toBe(
+      `${file}: an array of shape (4, 5, 6) has no axis of 1 or 3 channels at either end; the network takes one image (3, H, W) or (H, W, 3), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`,
     );
   });
 

@@ -19,7 +19,7 @@ const EPILOG = [
   "PNG: gray, gray+alpha, RGB, RGBA or palette, 1 to 16 bits, divided by the largest value of the bit depth; colour as (C,H,W) planes, as PyTorch's ToTensor gives it.",
   'A network of 3 channels gets colour as it is and a gray image as three equal planes (as Pillow\'s convert("RGB"), which torchvision\'s ImageFolder applies); a gray network gets colour as luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Pillow\'s convert("L")). The output marks each converted image.',
   'Transparent pixels are background: after --invert each value is multiplied by its opacity (over black). Alpha is never a channel.',
-  '.npy: one image (H, W) or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1]; --pixel-divisor takes other ranges (65535 for 16-bit).',
+  '.npy: one image (H, W) or (H, W, 1), or a stack (N, H, W); with channels (N, H, W, C) or (N, C, H, W), and for a network of several channels (H, W, C) or (C, H, W). The channel axis is the one of size 1, 3 or 4 when the other candidate is not; otherwise --channels says. uint8 is divided by 255, floats must lie in [0, 1]; --pixel-divisor takes other ranges (65535 for 16-bit).',
   '--resize resamples by area averaging (each output pixel is the mean of the input area it covers), stretching to the network\'s HxW.',
 ].join('\n');
 
@@ -54,6 +54,7 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   const images = (a.images as string[]).flatMap((path) =>
     readImageFile(path, { networkChannels: channels, networkWidth: known?.[1], channelsLayout: a.channels, pixelDivisor: a.pixelDivisor }),
   );
+  if (!images.some((image) => image.format === 'npy')) refuseNpyFlags(a);
   // Only the seed's files can lack an image size: a stack's architecture always has one.
   const model = known ? weights.modelFor(known[0], known[1], '--image-size') : modelFromInputs(weights.seed!, images);
   const [height, width] = model.kind === 'seed' ? [model.config.imageHeight, model.config.imageWidth] : model.spec.input.slice(1);
@@ -74,6 +75,13 @@ export async function runPredict(a: PredictArgs): Promise<void> {
   }
   if (a.json) process.stdout.write(predictJson(weights, model, { invert: a.invert, resize: a.resize, pixelDivisor: a.pixelDivisor ?? null }, prepared, predictions) + '\n');
   else for (let i = 0; i < prepared.length; i++) process.stdout.write(formatPredictionLine(prepared[i], predictions[i]) + '\n');
+}
+
+/** --channels and --pixel-divisor describe .npy arrays: with PNG files alone they would do nothing. */
+function refuseNpyFlags(a: { channels?: string; pixelDivisor?: number }): void {
+  const pngs = 'every input is a PNG, which says its own channels and bit depth';
+  if (a.channels !== undefined) throw new UserError(`--channels ${a.channels} applies to .npy arrays, and ${pngs}; leave it out`);
+  if (a.pixelDivisor !== undefined) throw new UserError(`--pixel-divisor ${a.pixelDivisor} applies to .npy arrays, and ${pngs} (its values are divided by its bit depth's largest); leave it out`);
 }
 
 /** Seed weights without image_shape: the inputs' own size, when they agree on one that fits w. */

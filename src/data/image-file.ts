@@ -1,8 +1,8 @@
 /**
  * The inputs of `shardtrain predict`: PNG images (png-image.ts) and .npy arrays. An array is one
  * gray image (H, W), a stack (N, H, W, C) or (N, C, H, W) told apart as training data is
- * (image-layout.ts), and a 3-D array is a stack of gray images (N, H, W) for a gray network but one
- * image (H, W, C) or (C, H, W) for a network with channels. The kind of file is told by its first
+ * (image-layout.ts), and a 3-D array is a stack of gray images (N, H, W) for a gray network (but
+ * (H, W, 1) is one) and one image (H, W, C) or (C, H, W) for a network with channels. The kind of file is told by its first
  * bytes, not its name. Pixel values: uint8 (and other integers in 0..255) are divided by 255,
  * booleans are 0/1, floats must already lie in [0, 1].
  *
@@ -20,6 +20,7 @@ export interface InputImage {
   readonly name: string;
   readonly file: string;
   readonly index: number | null;
+  readonly format: 'png' | 'npy';
   readonly channels: number;
   readonly height: number;
   readonly width: number;
@@ -54,13 +55,7 @@ export function readImageFile(path: string, options: ReadImageOptions = {}): Inp
   if (path.trim() === '') throw new UserError(`an image path is empty (${JSON.stringify(path)})`);
   const bytes = readFileAs(path, 'an image');
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-  if (startsWith(PNG_SIGNATURE)) {
-    if (options.pixelDivisor !== undefined) {
-      throw new SettingError('pixelDivisor', (name) => `${path}: a PNG, whose values are divided by its bit depth's largest, so ${name('pixelDivisor')} ${options.pixelDivisor} (for .npy arrays) would do nothing; leave it out`);
-    }
-    const picture = decodePng(bytes, path);
-    return [{ name: path, file: path, index: null, ...picture }];
-  }
+  if (startsWith(PNG_SIGNATURE)) return [{ name: path, file: path, index: null, format: 'png', ...decodePng(bytes, path) }];
   if (startsWith(NPY_MAGIC)) return npyImages(parseNpy(bytes, path), path, options);
   throw new UserError(`${path}: ${whatItIs(bytes)}; predict reads PNG images and .npy arrays`);
 }
@@ -94,13 +89,25 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
   if (s.length === 2) {
     noChannelAxis();
     [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];
+  } else if (s.length === 3 && gray && s[2] === 1 && options.networkWidth !== 1) {
+    // One gray image stored channel-last, as Keras keeps them, not H images one pixel wide.
+    if (options.channelsLayout === 'first') {
+      throw new SettingError('channelsLayout', (name) => `${path}: an array of shape ${shape} is one gray image with its channel axis last, so ${name('channelsLayout')} first does not fit it`);
+    }
+    [layout, stacked] = [{ count: 1, channels: 1, height: s[0], width: s[1], channelsLast: false }, false];
   } else if (s.length === 3 && gray) {
     if ((s[2] === 3 || s[2] === 4) && s[2] !== options.networkWidth) {
       fail(`an array of shape ${shape} looks like one colour image (H, W, ${s[2]}); for a gray network predict reads arrays (H, W) or (N, H, W): convert it, or save it as a PNG`);
     }
     noChannelAxis();
     layout = { count: s[0], channels: 1, height: s[1], width: s[2], channelsLast: false };
-  } else if (s.length === 3) [layout, stacked] = [channelsReading(s, options.channelsLayout, path), false];
+  } else if (s.length === 3) {
+    const c = options.networkChannels!;
+    if (options.channelsLayout === undefined && ![1, c].includes(s[0]) && ![1, c].includes(s[2])) {
+      fail(`an array of shape ${shape} has no axis of 1 or ${c} channels at either end; the network takes one image (${c}, H, W) or (H, W, ${c}), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`);
+    }
+    [layout, stacked] = [channelsReading(s, options.channelsLayout, path), false];
+  }
   else if (s.length === 4) layout = channelsReading(s, options.channelsLayout, path);
   else return fail(`an array of shape ${shape}; predict reads one image (H, W), (H, W, C) or (C, H, W), or a stack (N, H, W), (N, H, W, C) or (N, C, H, W)`);
   const { count, channels, height, width } = layout;
@@ -119,6 +126,7 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
       name: stacked ? `${path}[${i}]` : path,
       file: path,
       index: stacked ? i : null,
+      format: 'npy',
       channels,
       height,
       width,
