@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLI, expectRefused, runCli, runCliAsync, withOverrides, trainJson } from './helpers/cli.js';
+import { join } from 'node:path';
+import { CLI, expectRefused, runCli, runCliAsync, temporaryDirectories, withOverrides, trainJson } from './helpers/cli.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -23,6 +25,43 @@ describe('train --data reads the formats people bring', () => {
       expect(epochs[0]).toMatchObject({ samples: 6, testTotal: 3 });
     });
   }
+});
+
+describe.runIf(numpyImportable)('train --data warns of images the divisor leaves nearly black', () => {
+  const fresh = temporaryDirectories('nearly-black-');
+  /** ds_seed.npz with its pixels made by `expression` of x, written by numpy. */
+  const variant = (expression: string) => {
+    const file = join(fresh(), 'data.npz');
+    const code = `import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\nfor k in ("trainimages", "testimages"):\n    x = d[k]\n    d[k] = ${expression}\nnp.savez(sys.argv[2], **d)`;
+    const r = spawnSync(PYTHON, ['-c', code, fixture('ds_seed.npz'), file], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return file;
+  };
+  const cases: [string, string, RegExp][] = [
+    ['0/1 values stored as uint8', '(x > 127).astype(np.uint8)', /the training images' largest pixel is 1, which the network sees as 0\.00392, so they are nearly black; give --pixel-divisor 1 if they are 0\/1 values$/],
+    ['floats divided by 255 twice', '(x / 255.0 / 255.0).astype(np.float32)', /the training images' largest pixel is 0\.003\d+, which the network sees as 0\.003\d+, so they are nearly black; were they divided by 255 twice\?$/],
+    ['images that are all 0', 'np.zeros_like(x)', /: every pixel of the training images is 0$/],
+  ];
+  for (const [what, expression, warning] of cases) {
+    it(what, () => {
+      const file = variant(expression);
+      const r = runCli(['train', ...smallNet, '--data', file]);
+      expect(r.status, r.stderr).toBe(0);
+      // ds_seed.npz's labels also earn a warning of their own (5 of 10 classes have images).
+      const warnings = r.stderr.split('\n').filter((line) => line.startsWith('shardtrain: warning: ') && !line.includes('training labels run to'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(warning);
+    });
+  }
+
+  it('a divisor the user gives is taken as meant, and ordinary bytes say nothing', () => {
+    const binary = variant('(x > 127).astype(np.uint8)');
+    for (const args of [['--data', binary, '--pixel-divisor', '1'], ['--data', fixture('ds_seed.npz')]]) {
+      const r = runCli(['train', ...smallNet, ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/nearly black|every pixel/);
+    }
+  });
 });
 
 describe('train --data reads an .npz from a pipe', () => {

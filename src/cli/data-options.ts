@@ -54,6 +54,7 @@ export async function loadData(a: DataSelection): Promise<LoadedData> {
     missingClasses(full.train.labels, a.trainCount, 'training', 'train-count'),
     pastTheEnd(full.train.count, a.trainCount, 'training', 'train-count'),
     ...testWarnings(full.test, a.testCount),
+    a.pixelDivisor === undefined ? nearlyBlack(full.train, 'training', full.source) : undefined,
   ];
   return {
     ...full,
@@ -70,7 +71,7 @@ export async function loadTestData(a: DataSelection): Promise<{ test: ImageSet; 
   return {
     test: a.testCount === undefined ? full.test : takeFirst(full.test, a.testCount),
     source: full.source,
-    warnings: testWarnings(full.test, a.testCount).filter((w) => w !== undefined),
+    warnings: [...testWarnings(full.test, a.testCount), a.pixelDivisor === undefined ? nearlyBlack(full.test, 'test', full.source) : undefined].filter((w) => w !== undefined),
   };
 }
 
@@ -98,6 +99,21 @@ function unusedClasses(d: Dataset): string | undefined {
   const used = new Set(d.train.labels).size;
   if (used === d.classes) return undefined;
   return `${d.source}: the training labels run to ${d.classes - 1}, so the network has ${d.classes} classes, but only ${used} of them have training images`;
+}
+
+/**
+ * Pixels that come out no brighter than 1/255 are not images as the divisor reads them: 0/1 values
+ * stored as integers (divided by 255), or floats divided by 255 twice. The network would train on
+ * nearly black inputs without a word; a divisor the user gave is taken as meant.
+ */
+function nearlyBlack(set: ImageSet, split: string, source: string): string | undefined {
+  let largest = 0;
+  for (let i = 0; i < set.pixels.length; i++) if (set.pixels[i] > largest) largest = set.pixels[i];
+  const seen = largest / set.divisor;
+  if (seen > (1 / 255) * (1 + 1e-6)) return undefined;
+  if (largest === 0) return `${source}: every pixel of the ${split} images is 0`;
+  const hint = set.divisor === 1 ? 'were they divided by 255 twice?' : `give --pixel-divisor ${largest} if they are ${largest === 1 ? '0/1 values' : `values in 0..${largest}`}`;
+  return `${source}: the ${split} images' largest pixel is ${largest}, which the network sees as ${+seen.toPrecision(3)}, so they are nearly black; ${hint}`;
 }
 
 /** A prefix short of some classes trains or tests on part of the task, and reports it as the whole. */
