@@ -23,7 +23,7 @@ export function privacyBuilder<T>(y: Argv<T>) {
       default: 'rdp' as AccountantKind,
       describe:
         "rdp: Renyi DP at Opacus's orders 1.1 to 63, the best of them; rdp-abs: the same with Google dp_accounting's upper bound at fractional orders " +
-        '(the magnitudes of their series, up to a few per cent more); prv: privacy loss random variables, usually a smaller epsilon',
+        '(the magnitudes of their series, summed as dp_accounting does: more at orders near 1); prv: privacy loss random variables, usually a smaller epsilon',
     })
     .option('orders', { type: 'string', describe: 'with rdp or rdp-abs: the Renyi orders (above 1) to minimise over instead of the defaults, comma-separated; prints the RDP at each', coerce: orderList })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout and nothing else there' })

@@ -16,8 +16,8 @@ import { logErfc } from './erfc.js';
  *
  * Past order alpha + 1 the series' coefficients alternate in sign. Opacus and TF Privacy add the
  * terms with their signs, which gives the divergence itself ('signed', the default); Google's
- * dp_accounting adds their magnitudes ('absolute'), an upper bound a few per cent higher at orders
- * near 1 (docs/privacy.md), offered so that its figures can be reproduced.
+ * dp_accounting adds their magnitudes ('absolute'), an upper bound that is higher at orders near 1
+ * (docs/privacy.md), offered so that its figures can be reproduced, stopping rule included.
  */
 
 export type FractionalSum = 'signed' | 'absolute';
@@ -35,6 +35,9 @@ export const DEFAULT_ORDERS: readonly number[] = [
  * is an upper bound (see logAFractional), 1e-7 of A or closer in the cases tested.
  */
 const MAX_SERIES_TERMS = 2_000;
+
+/** dp_accounting's limit on the terms of its sum of magnitudes (`_MAX_STEPS_LOG_A_FRAC`). */
+const ABSOLUTE_SERIES_TERMS = 1_000;
 
 /** The RDP of one step at `order` > 1, for 0 <= sampleRate <= 1 and noise >= 0. */
 export function rdpPerStep(sampleRate: number, noise: number, order: number, fractional: FractionalSum = 'signed'): number {
@@ -150,14 +153,20 @@ function logAFractional(q: number, sigma: number, alpha: number, absolute: boole
     a0.add(binomialSign, log0);
     a1.add(binomialSign, log1);
     const total = SignedLog.sum(a0, a1);
-    // Once i > alpha + 1 the terms alternate in sign, and once they fall in size (they may grow
-    // first) the sum lies between any two consecutive partial sums: the terms left out add up to
-    // less than the last one, and e^-36 of the sum is below its last bit. The magnitudes' tail
-    // falls polynomially (like i^-(alpha+2)), so stopping there leaves out less than 1e-12 of it,
-    // and where it has not settled within the limit no finite bound is known.
-    const falling = i > alpha + 1 && log0 < last0 && log1 < last1 && total.sign > 0;
-    if (falling && Math.max(log0, log1) < total.log - 36) return total.log;
-    if (i + 1 >= MAX_SERIES_TERMS) return falling && !absolute ? Math.max(total.log, previous) : Infinity;
+    const shrinking = log0 < last0 && log1 < last1 && total.sign > 0;
+    if (absolute) {
+      // dp_accounting's own rule, whose figures this sum is for: stop once both terms fall and lie
+      // e^-30 below the sum, and take no bound from a sum that has not done so within 1,000 terms.
+      if (shrinking && Math.max(log0, log1) < total.log - 30) return total.log;
+      if (i + 1 >= ABSOLUTE_SERIES_TERMS) return Infinity;
+    } else {
+      // Once i > alpha + 1 the terms alternate in sign, and once they fall in size (they may grow
+      // first) the sum lies between any two consecutive partial sums: the terms left out add up to
+      // less than the last one, and e^-36 of the sum is below its last bit.
+      const falling = i > alpha + 1 && shrinking;
+      if (falling && Math.max(log0, log1) < total.log - 36) return total.log;
+      if (i + 1 >= MAX_SERIES_TERMS) return falling ? Math.max(total.log, previous) : Infinity;
+    }
     last0 = log0;
     last1 = log1;
     previous = total.sign > 0 ? total.log : -Infinity;
