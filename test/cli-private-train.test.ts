@@ -77,6 +77,9 @@ describe('train --dp', () => {
       ['delta at 1/N or above', ['--dp', '--noise', '1', '--delta', '0.004'], /^shardtrain: --delta 0\.004 must lie below 1\/N, 0\.0033333 for the 300 training samples/],
       ['a clip that is not positive', ['--dp', '--noise', '1', '--clip', '0'], /^shardtrain: --clip must be a positive number, got 0$/],
       ['a noise that is not positive', ['--dp', '--noise', '-1'], /^shardtrain: --noise must be a positive number, got -1$/],
+      // It trained, and called the weights (Infinity, delta)-differentially private.
+      ['a noise too small for any order to bound', ['--dp', '--noise', '1e-300'], /^shardtrain: --noise 1e-300 over \d+ steps at sample rate 0\.\d+ spends no finite epsilon by the rdp accountant at any order: raise --noise$/],
+      ['the same by PRV', ['--dp', '--noise', '1e-300', '--accountant', 'prv'], /^shardtrain: --noise 1e-300 over \d+ steps at sample rate 0\.\d+ spends no finite epsilon by RDP at any order, nor within the PRV accountant's grid: raise --noise$/],
       ["Adam's settings with SGD", ['--dp', '--noise', '1', '--beta1', '0.8'], /^shardtrain: --beta1 sets Adam, and the optimizer is sgd$/],
       ['momentum with Adam', ['--momentum', '0.9'], /^shardtrain: --momentum sets SGD, and the optimizer is adam \(use --optimizer sgd\)$/],
       ['an unknown accountant', ['--dp', '--noise', '1', '--accountant', 'moments'], /^shardtrain: --accountant must be one of "rdp", "rdp-abs", "prv", got "moments"$/],

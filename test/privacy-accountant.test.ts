@@ -27,6 +27,16 @@ describe('noise for a target epsilon (the bisection of Opacus get_noise_multipli
     expect(noiseForTarget('prv', 8, 1e-5, 0.04, 2250)).toBe(1.34765625);
   });
 
+  it('PRV: a search that passes noises too small for its grid takes them as above the target: epsilon 50 at q=0.1, 400 steps -> 0.5676', () => {
+    // Its halvings try 0.3125, whose epsilon (~2,300) the grid cannot resolve; that refusal ended the search.
+    expect(() => epsilonSpent('prv', { sampleRate: 0.1, noise: 0.3125, steps: 400 }, 1e-5)).toThrow(/grid points to resolve/);
+    const noise = noiseForTarget('prv', 50, 1e-5, 0.1, 400);
+    const { epsilon } = epsilonSpent('prv', { sampleRate: 0.1, noise, steps: 400 }, 1e-5);
+    expect(epsilon).toBeLessThanOrEqual(50);
+    expect(50 - epsilon).toBeLessThanOrEqual(0.01);
+    expect(noise).toBeCloseTo(0.5676, 4);
+  });
+
   it('PRV through the table: sigma 1.5, q=0.04, 2,249 steps, delta 1e-5 -> 6.777395712 (upper bound), the bounds around it', () => {
     const spent = epsilonSpent('prv', { sampleRate: 0.04, noise: 1.5, steps: 2249 }, 1e-5);
     expect(Math.abs(spent.epsilon - 6.777395712) / 6.777395712).toBeLessThan(1e-3);

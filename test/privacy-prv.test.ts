@@ -156,6 +156,13 @@ describe('prvEpsilon edge cases', () => {
     expect(eps[1]).toBeLessThan(eps[2]);
   });
 
+  it('delta 0.9995: delta + deltaError passes all the mass, so the lower bound is 0, not NaN', () => {
+    const r = prvEpsilon({ sampleRate: 0.01, noise: 1, steps: 1000 }, 0.9995);
+    expect([r.epsilonLower, r.epsilonEstimate, r.epsilon]).toEqual([0, 0, r.epsilon]);
+    expect(r.epsilon).toBeGreaterThanOrEqual(0);
+    expect(r.epsilon).toBeLessThan(0.02);
+  });
+
   it('sigma=50 q=0.001 steps=10: a mechanism that spends almost nothing reports epsilon >= 0', () => {
     const r = prvEpsilon({ sampleRate: 0.001, noise: 50, steps: 10 }, 1e-5);
     expect(r.epsilonLower).toBe(0);

@@ -21,7 +21,7 @@ export function withPrivacyOptions<T>(y: Argv<T>) {
     })
     .option('clip', { type: 'number', defaultDescription: String(d.privacy.clip), describe: "clip each sample's gradient to this L2 norm over all parameters", coerce: positiveNumber('clip'), group: GROUP })
     .option('noise', { type: 'number', describe: 'noise multiplier sigma: the summed gradient gets N(0, (sigma * clip)^2) on every coordinate', coerce: positiveNumber('noise'), group: GROUP })
-    .option('target-epsilon', { type: 'number', describe: 'instead of --noise: the smallest noise that keeps the whole run within this epsilon', coerce: positiveNumber('target-epsilon'), group: GROUP })
+    .option('target-epsilon', { type: 'number', describe: 'instead of --noise: a noise that keeps the whole run within this epsilon, spending within 0.01 of it', coerce: positiveNumber('target-epsilon'), group: GROUP })
     .option('delta', { type: 'number', defaultDescription: String(d.privacy.delta), describe: 'the delta of the (epsilon, delta) guarantee; below 1/N', coerce: positiveNumber('delta', 1), group: GROUP })
     .option('accountant', { choices: ACCOUNTANT_KINDS, defaultDescription: d.privacy.accountant, describe: "rdp (Renyi DP), rdp-abs (rdp with Google dp_accounting's upper bound at fractional orders, more at orders near 1) or prv (privacy random variables: tighter)", group: GROUP })
     .option('sampling', { choices: SAMPLINGS, defaultDescription: d.privacy.sampling, describe: 'poisson: each step takes each sample with probability 1/ceil(N/batch), as the accounting assumes; shuffle: fixed batches, which the guarantee does not cover', group: GROUP })

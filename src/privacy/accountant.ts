@@ -1,5 +1,5 @@
 import { type NameSetting, SettingError } from '../util/errors.js';
-import { prvEpsilon } from './prv.js';
+import { PrvGridTooLarge, prvEpsilon } from './prv.js';
 import { DEFAULT_ORDERS, type FractionalSum, rdpEpsilon, rdpOfSteps } from './rdp.js';
 
 /**
@@ -93,7 +93,15 @@ export function noiseForTarget(
   checkDelta(delta);
   checkSchedule(sampleRate, steps, 1);
   if (!(tolerance > 0)) throw new RangeError(`epsilon tolerance ${tolerance} is not positive`);
-  const epsilonAt = (noise: number) => ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta, orders).epsilon;
+  const epsilonAt = (noise: number) => {
+    try {
+      return ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta, orders).epsilon;
+    } catch (e) {
+      // Too little noise for the PRV grid spends far more than any target the search can meet.
+      if (e instanceof PrvGridTooLarge) return Infinity;
+      throw e;
+    }
+  };
 
   let low = 0;
   let high = 10;

@@ -1,5 +1,5 @@
 import { SettingError } from '../util/errors.js';
-import { type AccountantKind, noiseForTarget } from './accountant.js';
+import { type AccountantKind, epsilonSpent, noiseForTarget } from './accountant.js';
 import { deltaText, epsilonDown } from './epsilon-text.js';
 import { poissonSchedule } from './poisson-schedule.js';
 
@@ -50,7 +50,7 @@ export type PrivacyRequest = Omit<PrivacySettings, 'noise'> & { readonly noise?:
 /**
  * The settings of a private run of `steps` steps on `samples` training samples: the noise
  * multiplier given (a checkpoint's, which also records the target it was calibrated to), or the
- * smallest the accountant finds for the target epsilon (noiseForTarget).
+ * one the accountant finds for the target epsilon, spending within 0.01 of it (noiseForTarget).
  * Settings that give no guarantee are refused: a delta of 1/N or more lets a mechanism publish a
  * whole sample and still meet it.
  */
@@ -62,6 +62,14 @@ export function resolvePrivacy(request: PrivacyRequest, samples: number, batchSi
   }
   if (noise !== undefined) {
     if (!(noise > 0 && Number.isFinite(noise))) throw new SettingError('noise', (name) => `${name('noise')} must be a positive number, got ${noise}`);
+    // So little noise that no order bounds the run would train, and call its weights private, for nothing.
+    const sampleRate = sampleRateOf(request.sampling, samples, batchSize);
+    if (!Number.isFinite(epsilonSpent(request.accountant, { sampleRate, noise, steps }, delta).epsilon)) {
+      throw new SettingError(
+        'noise',
+        (name) => `${name('noise')} ${noise} over ${steps} step${steps === 1 ? '' : 's'} at sample rate ${sampleRate} spends no finite epsilon by the ${request.accountant} accountant at any order: raise ${name('noise')}`,
+      );
+    }
     return { ...request, noise };
   }
   if (targetEpsilon === undefined) throw new SettingError('noise', (name) => `private training needs ${name('noise')} or ${name('targetEpsilon')}`);

@@ -37,6 +37,9 @@ export interface PrvEpsilon {
  * fine enough for epsError, composed `steps` times by FFT, and epsilon read from the composed
  * distribution with bounds on both sides. Tighter than RDP; docs/privacy.md compares them.
  */
+/** A noise so small that its epsilon, far above any useful budget, is beyond the PRV grid's reach. */
+export class PrvGridTooLarge extends SettingError {}
+
 export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options: PrvOptions = {}): PrvEpsilon {
   const { sampleRate, noise, steps } = mechanism;
   checkSettings(mechanism, delta);
@@ -53,11 +56,13 @@ export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options
   const grid = alignedGrid(safeHalfWidth(sampleRate, noise, steps, epsError, deltaError), dt);
   if (grid.length > MAX_GRID_LENGTH) {
     const rdp = rdpEpsilon(sampleRate, noise, steps, delta);
-    throw new SettingError(
+    throw new PrvGridTooLarge(
       'noise',
       (name) =>
-        `${name('noise')} ${noise} at ${name('sampleRate')} ${sampleRate} over ${steps} steps spends epsilon near ${rdp.toPrecision(3)} (by RDP), ` +
-        `which the PRV accountant would need ${grid.size} grid points to resolve (at most ${MAX_GRID_LENGTH}); raise ${name('noise')} or ${name('epsError')}`,
+        `${name('noise')} ${noise} over ${steps} steps at sample rate ${sampleRate} spends ` +
+        (Number.isFinite(rdp)
+          ? `epsilon near ${rdp.toPrecision(3)} (by RDP), which the PRV accountant would need ${grid.size} grid points to resolve (at most ${MAX_GRID_LENGTH}); raise ${name('noise')}, or take ${name('accountant')} rdp`
+          : `no finite epsilon by RDP at any order, nor within the PRV accountant's grid: raise ${name('noise')}`),
     );
   }
   // Opacus's guard: past this, float64 rounding in the grid's sums is as large as delta itself.

@@ -42,6 +42,8 @@ export function epsilonBounds(prv: DiscretePrv, delta: number, deltaError: numbe
       else hi = mid;
     }
     if (lo === n) throw new Error(`delta ${target} is not reached on the PRV grid: epsilon is beyond its span`);
+    // A target at or above all the mass (delta near 1) holds at every epsilon.
+    if (above[lo] <= target) return -Infinity;
     // Between t_(j-1) and t_j the atoms counted are those at and above t_j: solve d_j - e^eps sum p e^-t = target.
     return gridPoint(grid, lo, prv.shift) + Math.log((above[lo] - target) / discounted[lo]);
   };
