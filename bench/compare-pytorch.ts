@@ -6,7 +6,8 @@
 // between repeats cancels. With --dp both train privately (DP-SGD: Poisson sampling, per-sample
 // clipping, noise, SGD with momentum; PyTorch's per-sample gradients by functorch's vmap), and the
 // TypeScript kernels sit out.
-//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--data DIR] [--repeats 5] [--steps 200] [--ts-steps 10] [--warmup 100] [--dp yes] [--batch-size 100]
+// Each side's t threads run on the same t cores (pin-cores.ts; --pin no to let both use all).
+//   npm run build && node dist/bench/compare-pytorch.js [--model opacus-mnist] [--data DIR] [--repeats 5] [--steps 200] [--ts-steps 10] [--warmup 100] [--dp yes] [--batch-size 100] [--pin no]
 import { SEED_ADAM } from '../src/optim/adam.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +25,12 @@ import { buildModel, seedAsStack } from '../src/model/model.js';
 import { specToJson } from '../src/model/stack/index.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../src/train/defaults.js';
 import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
+import { coresFor, pinned, pinSelf } from './pin-cores.js';
 import { readScriptFlags } from './script-flags.js';
 
 const flags = readScriptFlags({
   url: import.meta.url,
-  summary: "shardtrain's wasm and TypeScript kernels against PyTorch on this CPU: steady-state training samples/s of the seed's network, runs alternating.",
+  summary: "shardtrain's wasm and TypeScript kernels against PyTorch on this CPU: steady-state training samples/s of the seed's network (or --model), runs alternating, each side's t threads on the same t cores.",
   flags: {
     repeats: { default: '5', describe: 'alternating runs per contender and thread count (median and range reported)' },
     steps: { default: '200', describe: 'timed steps of shardtrain wasm and of PyTorch' },
@@ -39,6 +41,7 @@ const flags = readScriptFlags({
     dp: { default: 'no', describe: "'yes': private training on both sides (see above)" },
     'batch-size': { default: String(DEFAULT_TRAIN_OPTIONS.batchSize), describe: 'samples per step (with --dp: the expected batch is N/ceil(N/batch))' },
     data: { default: '', describe: "a --data path as train takes it (byte images), for both sides; '': the embedded digits" },
+    pin: { default: 'yes', describe: "'yes': a run at t threads, on either side, gets the first t cores only (taskset); 'no': all of them" },
   },
 });
 const repeats = flags.integer('repeats', 1);
@@ -51,6 +54,8 @@ const privateTraining = flags.text('dp') === 'yes';
 if (!['yes', 'no'].includes(flags.text('dp'))) flags.refuse(`--dp takes yes or no, got '${flags.text('dp')}'`);
 const batchSize = flags.integer('batch-size', 1);
 const dataPath = flags.text('data');
+if (!['yes', 'no'].includes(flags.text('pin'))) flags.refuse(`--pin takes yes or no, got '${flags.text('pin')}'`);
+const cores = (threads: number) => (flags.text('pin') === 'yes' ? coresFor(threads) : null);
 const privacy: PrivacySettings = { ...PRIVATE_TRAIN_DEFAULTS.privacy, noise: 1 };
 const sgd = PRIVATE_TRAIN_DEFAULTS.sgd;
 
@@ -81,7 +86,8 @@ function pytorch(threads: number): number {
       : ['--batch-size', batchSize, '--lr', adam.lr, '--beta1', adam.beta1, '--beta2', adam.beta2, '--eps', adam.eps]
   ).map(String);
   const data = torchData === null ? [] : ['--data-npz', torchData.path, '--divisor', String(dataset.train.divisor)];
-  const r = spawnSync(python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup, ...data], { encoding: 'utf8', env: TORCH_ENV });
+  const [command, args] = pinned(cores(threads), python!, [torchScript, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--model-json', modelJson, ...setup, ...data]);
+  const r = spawnSync(command, args, { encoding: 'utf8', env: TORCH_ENV });
   if (r.status !== 0) throw new Error(`PyTorch run failed: ${r.stderr}`);
   return JSON.parse(r.stdout).samplesPerSec as number;
 }
@@ -115,7 +121,12 @@ async function shardtrain(threads: number, kernels: KernelChoice, timedSteps: nu
   const common = { ...DEFAULT_TRAIN_OPTIONS, model: choice, kernels, epochs: 1, dropLast: true, threads, seed, batchSize };
   const options = privateTraining ? { ...common, privacy, optimizer: { kind: 'sgd' as const, ...sgd } } : common;
   const untimed = kernels === 'typescript' ? Math.min(warmup, timedSteps) : warmup;
-  return (await measureThroughput(dataset, options, untimed, timedSteps)).samplesPerSec;
+  pinSelf(cores(threads));
+  try {
+    return (await measureThroughput(dataset, options, untimed, timedSteps)).samplesPerSec;
+  } finally {
+    pinSelf(null);
+  }
 }
 
 type Contender = 'shardtrain wasm' | 'shardtrain TypeScript' | 'PyTorch';
@@ -138,7 +149,8 @@ const med = (who: Contender, t: number) => median(results.get(`${who}@${t}`) ?? 
 /** Run r of `a` at `ta` threads over run r of `b` at `tb`, the median over the repeats. */
 const ratio = (a: Contender, ta: number, b: Contender, tb: number) => pairedRatio(results.get(`${a}@${ta}`)!, results.get(`${b}@${tb}`)!);
 const kind = privateTraining ? 'private (DP-SGD)' : 'ordinary';
-console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, ${dataset.source}; median and range of ${repeats} alternating runs`);
+const where = threadCounts.map((t) => (cores(t) === null ? `${t}: unpinned` : `${t}: cores ${cores(t)}`)).join(', ');
+console.log(`\nsteady-state ${kind} training samples/s, ${modelText}, float32, batch ${batchSize}, ${dataset.source}; median and range of ${repeats} alternating runs; threads on both sides (${where})`);
 console.log(`${'contender'.padEnd(24)} ${threadCounts.map((t) => `${t} thread(s)`.padStart(26)).join(' ')}`);
 for (const who of ['shardtrain wasm', 'shardtrain TypeScript', 'PyTorch'] as Contender[]) {
   if (!results.has(`${who}@${threadCounts[0]}`)) continue;
