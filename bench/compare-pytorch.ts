@@ -25,7 +25,7 @@ import { buildModel, seedAsStack } from '../src/model/model.js';
 import { specToJson } from '../src/model/stack/index.js';
 import { DEFAULT_TRAIN_OPTIONS, PRIVATE_TRAIN_DEFAULTS } from '../src/train/defaults.js';
 import type { PrivacySettings } from '../src/privacy/privacy-settings.js';
-import { coresFor, pinned, pinSelf } from './pin-cores.js';
+import { coresFor, pinned, pinSelf } from '../src/bench/pin-cores.js';
 import { readScriptFlags } from './script-flags.js';
 
 const flags = readScriptFlags({

@@ -53,6 +53,14 @@ describe('shardtrain bench', () => {
       expect(t.bareKernel.share).toBeCloseTo(t.speedup / t.bareKernel.speedup, 9);
     }
     expect(r.results[0].bareKernel.speedup).toBe(1);
+    // Pinned by default (taskset is part of util-linux): t threads on t of the cores, the main thread
+    // among them, so 1 thread leaves the main thread no core of its own and the pool sums.
+    const cores = availableParallelism();
+    for (const t of r.results) {
+      if (t.threads > cores) expect(t.cores).toBeNull();
+      else expect(new Set(t.cores.split(',').map(Number)).size).toBe(t.threads);
+    }
+    expect(r.results[0].summedBy).toBe('pool');
     expect(r.results[0].perStep.waitMs).toBe(0); // one thread waits for nobody
     expect(r.results[0].speedup).toBe(1);
   });
@@ -97,6 +105,13 @@ describe('shardtrain bench', () => {
     expect(r.stdout).toMatch(new RegExp(`^ +${over}\\* +\\d+ `, 'm'));
     expect(r.stdout).toMatch(/\* oversubscribed/);
     expect(r.stdout).toMatch(/compute +wait +dispatch +reduce +update +empty/);
+  });
+
+  it('--no-pin lets the system place the threads: 1 thread then leaves the main thread a core to sum on', () => {
+    const r = runCli(['bench', '--threads', '1', '--steps', '1', '--warmup', '1', '--repeat', '1', '--batch-size', '10', '--train-count', '50', '--filters1', '4', '--no-bare-kernel', '--no-pin']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/median of 1 repeat\(s\); threads placed by the system$/m);
+    if (availableParallelism() > 1) expect(r.stdout).toMatch(/^ +1 +\d+ .* main$/m);
   });
 
   it('measures the speedup over the fewest threads, whatever order --threads lists them in', () => {

@@ -4,6 +4,14 @@ import type { BenchResult } from './run-bench.js';
 const pad = (text: string, width: number) => text.padStart(width);
 const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 
+/** Where each thread count ran: pinned to its first cores (main thread included), or where the system put it. */
+function placement(r: BenchResult): string {
+  const pinned = r.results.filter((t) => t.cores !== null);
+  if (pinned.length === 0) return 'threads placed by the system';
+  const unpinned = r.results.length - pinned.length;
+  return `pinned, main thread included: ${pinned.map((t) => `${t.threads} thread(s) on core(s) ${t.cores}`).join(', ')}${unpinned > 0 ? '; more threads than cores unpinned' : ''}`;
+}
+
 /** The bench result for people: the machine, the setup, then one row per thread count. */
 export function formatBenchTable(r: BenchResult): string {
   const m = r.machine;
@@ -13,7 +21,7 @@ export function formatBenchTable(r: BenchResult): string {
     `model ${r.model}\n` +
     `kernels ${r.kernels}, ${r.dtype}, batch ${r.batchSize}; ${r.parameters} parameters, gradient slots ${mib} MiB; ` +
       `${r.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample`,
-    `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s)`,
+    `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s); ${placement(r)}`,
     '',
     `${pad('threads', 8)} ${pad('samples/s', 10)} ${pad('min-max', 15)} ${pad('speedup', 8)} ${pad('effic.', 7)} ${pad('GFLOP/s', 8)}` +
       ` | ms per step: ${pad('compute', 8)} ${pad('wait', 6)} ${pad('dispatch', 8)} ${pad('reduce', 6)} ${pad('update', 6)} ${pad('empty', 6)} ${pad('sum', 4)}`,

@@ -6,6 +6,7 @@ import { median, pairedRatio } from '../util/median.js';
 import { ThroughputContender, type ThroughputRun } from './measure-throughput.js';
 import type { PrivacySettings } from '../privacy/privacy-settings.js';
 import { checkBenchThreads } from '../parallel/run-memory.js';
+import { coresFor, pinSelf } from './pin-cores.js';
 
 export interface BenchOptions {
   readonly threadCounts: readonly number[];
@@ -18,6 +19,8 @@ export interface BenchOptions {
   readonly privacy?: PrivacySettings;
   /** Also time the bare kernel on the trainer's threads (bare-kernel.ts), after each trainer run. */
   readonly bareKernel?: boolean;
+  /** Run each thread count t on the first t cores, main thread included (pin-cores.ts), where taskset can. */
+  readonly pin?: boolean;
 }
 
 /** Mean milliseconds per step, split by where the time went. */
@@ -50,6 +53,8 @@ export interface ThreadResult {
   readonly perStep: StepBreakdown;
   /** Who summed the slots at this thread count (CoordinatorOptions.summing). */
   readonly summedBy: 'main' | 'pool';
+  /** The cores its runs were pinned to (comma-separated), or null when the system placed the threads. */
+  readonly cores: string | null;
   /**
    * The bare kernel on the same threads: its samples/s (the median of `runs`, one a repeat), its
    * own speedup over the fewest threads (paired by repeat, as the trainer's), and the trainer's
@@ -112,24 +117,37 @@ export async function runBench(
   const bare = options.bareKernel === true;
   const contenders = new Map<number, { ordinary: ThroughputContender; private: ThroughputContender | null }>();
   checkBenchThreads(threadCounts, options.privacy === undefined ? 1 : 2);
+  const coresOf = (threads: number) => (options.pin === true ? coresFor(threads) : null);
+  // Started pinned too: a trainer decides at its start whether its main thread has a core of its own.
+  const pinnedTo = async <T>(threads: number, work: () => Promise<T>): Promise<T> => {
+    const cores = coresOf(threads);
+    if (cores === null) return work();
+    pinSelf(cores);
+    try {
+      return await work();
+    } finally {
+      pinSelf(null);
+    }
+  };
   try {
     for (const threads of threadCounts) {
-      const entry = { ordinary: await ThroughputContender.start(dataset, { ...train, threads, epochs: 1 }, options.warmup), private: null as ThroughputContender | null };
+      const ordinary = await pinnedTo(threads, () => ThroughputContender.start(dataset, { ...train, threads, epochs: 1 }, options.warmup));
+      const entry = { ordinary, private: null as ThroughputContender | null };
       contenders.set(threads, entry);
       if (options.privacy === undefined) continue;
       const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
-      entry.private = await ThroughputContender.start(dataset, privateOptions, options.warmup);
+      entry.private = await pinnedTo(threads, () => ThroughputContender.start(dataset, privateOptions, options.warmup));
     }
     for (let r = 0; r < options.repeat; r++) {
       const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
       for (const threads of order) {
         const contender = contenders.get(threads)!;
-        const run = await contender.ordinary.run(options.steps, options.emptyTasks, bare);
+        const run = await pinnedTo(threads, () => contender.ordinary.run(options.steps, options.emptyTasks, bare));
         info = run;
         runs.get(threads)!.push(run);
         onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
         if (contender.private === null) continue;
-        const privateRun = await contender.private.run(options.steps);
+        const privateRun = await pinnedTo(threads, () => contender.private!.run(options.steps));
         privateRuns.get(threads)!.push(privateRun.samplesPerSec);
         onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
       }
@@ -162,6 +180,7 @@ export async function runBench(
       gflops: (m * info!.multiplyAddsPerSample * 2) / 1e9,
       perStep: breakdown(list),
       summedBy: list[0].summedBy,
+      cores: coresOf(threads),
       ...(!bare ? {} : { bareKernel: { samplesPerSec: median(bareRates), runs: bareRates, speedup: bareSpeedup, share: speedup / bareSpeedup } }),
       ...(options.privacy === undefined
         ? {}

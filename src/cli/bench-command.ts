@@ -49,8 +49,9 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('grad-stats', { type: 'boolean', default: false, describe: "also estimate the gradient noise scale B_simple over the timed steps (each thread then measures every sample gradient's norm, and the main thread applies every update: time ordinary training without it)" })
     .option('summing', { choices: ['auto', 'main', 'pool'] as const, default: 'auto' as const, describe: 'who sums the per-sample slots: the main thread as they complete, the pool threads once all are, or auto (the main thread while it has a core of its own)' })
     .option('bare-kernel', { type: 'boolean', default: true, describe: "after each trainer run, time the bare per-sample kernel on the trainer's threads with nothing shared, and give the trainer's speedup as a share of the bare kernel's (--no-bare-kernel to skip)" })
+    .option('pin', { type: 'boolean', default: true, describe: 'run t threads on the first t cores, the main thread included (taskset), so that a thread count is a core count (--no-pin: the system places them)' })
     .option('timeout', TIMEOUT_FLAG)
-    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats', 'summing', 'bare-kernel', 'timeout'], 'Bench:');
+    .group(['threads', 'batch-size', 'steps', 'warmup', 'repeat', 'empty-tasks', 'dtype', 'kernels', 'seed', 'json', 'plot', 'dp', 'grad-stats', 'summing', 'bare-kernel', 'pin', 'timeout'], 'Bench:');
   return requireFlagValues(withDataOptions(withModelOptions(withModelChoice(bench))));
 }
 
@@ -78,7 +79,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
     result = await runBench(
       dataset,
       { model: settings.model, dtype: a.dtype, kernels: settings.kernels, batchSize: a.batchSize, dropLast: true, optimizer: settings.optimizer, rng: DEFAULT_TRAIN_OPTIONS.rng, seed: a.seed, gradientStats: a.gradStats, pool: { summing: a.summing, timeoutMs: a.timeout * 1000 } },
-      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks, bareKernel: a.bareKernel, ...(a.dp ? { privacy: BENCH_PRIVACY } : {}) },
+      { threadCounts, steps: a.steps, warmup: a.warmup, repeat: a.repeat, emptyTasks: a.emptyTasks, bareKernel: a.bareKernel, pin: a.pin, ...(a.dp ? { privacy: BENCH_PRIVACY } : {}) },
       (p) => progress.update(p),
     );
   } finally {
