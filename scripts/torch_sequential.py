@@ -14,7 +14,8 @@ def build(spec):
     channels, height, width = spec["input"]
     features = None  # the width of a flat activation, after flatten
     layers = []
-    for layer in spec["layers"]:
+    last_dense = max((k for k, layer in enumerate(spec["layers"]) if layer["type"] == "dense"), default=None)
+    for k, layer in enumerate(spec["layers"]):
         kind = layer["type"]
         if kind == "conv":
             (kh, kw), (sh, sw), (ph, pw) = pair(layer["kernel"]), pair(layer.get("stride", 1)), pair(layer.get("padding", 0))
@@ -33,8 +34,10 @@ def build(spec):
             layers.append(nn.Flatten())
             features = channels * height * width
         elif kind == "dense":
-            layers.append(nn.Linear(features, layer["out"]))
-            features = layer["out"]
+            # The last dense layer may leave its width to the classes (docs/models.md).
+            out = layer["out"] if "out" in layer or k != last_dense else spec["classes"]
+            layers.append(nn.Linear(features, out))
+            features = out
         else:
             raise SystemExit(f"unknown layer type {kind!r}")
     return nn.Sequential(*layers).double()

@@ -47,6 +47,24 @@ describe.skipIf(!torchImportable)('train --save of a layer stack loads into torc
   }
 });
 
+describe.skipIf(!torchImportable)('scripts/torch_sequential.py builds what docs/models.md allows', () => {
+  it("a last dense layer without 'out' takes the classes, as shardtrain reads it", async () => {
+    const weights = join(fresh(), 'w.npz');
+    const architecture = { input: [1, 28, 28], classes: 10, layers: [{ type: 'conv', out: 4, kernel: 5, stride: 2 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense' }] };
+    writeTorchStateDict(weights, architecture, 1, 'float64');
+    expect((await openNpz(weights)).keys).toContain('3.weight');
+    expect((await (await openNpz(weights)).read('3.weight')).shape).toEqual([10, 4 * 12 * 12]);
+    const { test } = loadEmbeddedMnist();
+    const count = 4;
+    const images = Float64Array.from(test.pixels.subarray(0, count * 784), (v) => v / test.divisor);
+    const [theirs] = torchLogits(fresh(), [{ weights, images, shape: [count, 1, 28, 28] }]);
+    expect(theirs).toHaveLength(count * 10);
+    const run = runCli(['eval', '--json', '--weights', weights, '--test-count', '20', '--threads', '1']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).total).toBe(20);
+  });
+});
+
 describe.skipIf(!torchImportable)('train --init reads a state_dict PyTorch wrote with np.savez, architecture beside it', () => {
   it('opacus-mnist-tanh initialised by torch: with a negligible learning rate the first epoch scores what PyTorch predicts', async () => {
     const dir = fresh();
