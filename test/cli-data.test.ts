@@ -81,6 +81,8 @@ describe('train --data refuses bad data in one line naming the file, exit 2, bef
   const cases: [string, string[], RegExp][] = [
     ['a missing path', ['--data', '/no/such/file.npz'], /^shardtrain: \/no\/such\/file\.npz: /],
     ['NaN pixels', ['--data', fixture('bad_nan_pixel.npz')], /bad_nan_pixel\.npz.*NaN/],
+    ['float pixels of 0..255 without a divisor, naming the flag', ['--data', fixture('ds_float_0_255.npz')], /ds_float_0_255\.npz: key 'trainimages': float pixels must lie in \[0, 1\] when no --pixel-divisor is given, but .* \(give a --pixel-divisor such as 255 for 0\.\.255 data\)$/],
+    ['integer pixels past 255 without a divisor, naming the flag', ['--data', fixture('bad_int_pixels.npz')], /bad_int_pixels\.npz: key 'trainimages': integer pixels of dtype i4 must lie in 0\.\.255 when no --pixel-divisor is given \(.*; give a --pixel-divisor such as 65535 for 16-bit data\)$/],
     ['images smaller than the network', ['--data', fixture('ds_seed.npz'), '--kernel1', '8'], /ds_seed\.npz: --kernel1 8x8 does not fit the 4x5 images/],
     ['a flat array without --image-size', ['--data', fixture('ds_flat.npz')], /ds_flat\.npz: key 'trainimages': flat images of shape \(6, 20\) need --image-size HxW/],
     ['a key that is not in the archive', ['--data', fixture('ds_seed.npz'), '--train-images-key', 'pixels'], /ds_seed\.npz.*pixels/],

@@ -96,7 +96,7 @@ describe('loadDataset refuses images with channels in one line', () => {
     [
       '300 in int16 channel 1, channel-first',
       { path: fixture('bad_int_nchw.npz') },
-      "key 'trainimages': integer pixels of dtype i2 must lie in 0..255 when no pixel divisor is given (image 3 channel 1 row 0 column 5 is 300; set the pixel divisor, e.g. 65535 for 16-bit data)",
+      "key 'trainimages': integer pixels of dtype i2 must lie in 0..255 when no pixel divisor is given (image 3 channel 1 row 0 column 5 is 300; give a pixel divisor such as 65535 for 16-bit data)",
     ],
     ['RGB training images, gray test images', { path: fixture('bad_channels_mismatch.npz') }, "training images ('trainimages') are 3x5x6 but test images ('testimages') are 1x5x6"],
     [

@@ -100,10 +100,10 @@ describe('loadDataset: .npz contents', () => {
       'float pixels 0..255 without a divisor',
       'ds_float_0_255.npz',
       {},
-      "key 'trainimages': float pixels must lie in [0, 1] when no pixel divisor is given, but image 0 row 0 column 1 is 37 (set the pixel divisor, e.g. 255 for 0..255 data)",
+      "key 'trainimages': float pixels must lie in [0, 1] when no pixel divisor is given, but image 0 row 0 column 1 is 37 (give a pixel divisor such as 255 for 0..255 data)",
     ],
     ['negative float pixel', 'bad_negative_pixel.npz', {}, /^key 'trainimages': float pixels must lie in \[0, 1\] .* image 0 row 0 column 1 is -0\.5/],
-    ['int32 pixel 300', 'bad_int_pixels.npz', {}, "key 'trainimages': integer pixels of dtype i4 must lie in 0..255 when no pixel divisor is given (image 5 row 3 column 4 is 300; set the pixel divisor, e.g. 65535 for 16-bit data)"],
+    ['int32 pixel 300', 'bad_int_pixels.npz', {}, "key 'trainimages': integer pixels of dtype i4 must lie in 0..255 when no pixel divisor is given (image 5 row 3 column 4 is 300; give a pixel divisor such as 65535 for 16-bit data)"],
     ['empty training set', 'bad_empty_train.npz', {}, "key 'trainimages': no images: the training set is empty (shape (0, 4, 5))"],
     ['train 4x5 but test 5x4', 'bad_size_mismatch.npz', {}, "training images ('trainimages') are 4x5 but test images ('testimages') are 5x4"],
     // 4 rows and 3 channels: both axes could be RGB(A) channels, so the shape does not say which.

@@ -102,7 +102,7 @@ describe.runIf(numpyImportable)('loadDataset: integers past 255 with a pixel div
     const i8 = await loadDataset({ path: join(dir, 'i8.npz'), pixelDivisor: 65535 * 1024 });
     expect(i8.train.pixels).toBeInstanceOf(Float64Array);
     expect(Array.from(i8.train.pixels)).toEqual(Array.from(f4.train.pixels, (v) => v * 1024));
-    await expect(loadDataset({ path: join(dir, 'u2.npz') })).rejects.toThrow(/integer pixels of dtype u2 must lie in 0\.\.255 when no pixel divisor is given \(image 0 .*; set the pixel divisor, e\.g\. 65535 for 16-bit data\)$/);
+    await expect(loadDataset({ path: join(dir, 'u2.npz') })).rejects.toThrow(/integer pixels of dtype u2 must lie in 0\.\.255 when no pixel divisor is given \(image 0 .*; give a pixel divisor such as 65535 for 16-bit data\)$/);
   });
 });
 

@@ -93,7 +93,10 @@ export function toPixels(a: RawArray, options: ImageOptions, shape: ImageShape):
     if (v < 0 || v > 255) {
       // With a divisor, any integers are pixels (16-bit scans over 65535): kept as floats, exactly.
       if (given !== undefined) return { pixels: placed(integersAsFloats(a, data, at)), divisor: given };
-      throw new UserError(`${whereOf(a)}: integer pixels of dtype ${a.dtype} must lie in 0..255 when no pixel divisor is given (${at(i)} is ${v}; set the pixel divisor, e.g. 65535 for 16-bit data)`);
+      throw new SettingError(
+        'pixelDivisor',
+        (name) => `${whereOf(a)}: integer pixels of dtype ${a.dtype} must lie in 0..255 when no ${name('pixelDivisor')} is given (${at(i)} is ${v}; give a ${name('pixelDivisor')} such as 65535 for 16-bit data)`,
+      );
     }
     bytes[i] = v;
   }
@@ -111,7 +114,10 @@ function checkFloatPixels(a: RawArray, data: Float32Array | Float64Array, needUn
     const v = data[i];
     if (!Number.isFinite(v)) throw new UserError(`${whereOf(a)}: ${at(i)} is ${v} (pixels must be finite)`);
     if (needUnitRange && (v < 0 || v > 1)) {
-      throw new UserError(`${whereOf(a)}: float pixels must lie in [0, 1] when no pixel divisor is given, but ${at(i)} is ${v} (set the pixel divisor, e.g. 255 for 0..255 data)`);
+      throw new SettingError(
+        'pixelDivisor',
+        (name) => `${whereOf(a)}: float pixels must lie in [0, 1] when no ${name('pixelDivisor')} is given, but ${at(i)} is ${v} (give a ${name('pixelDivisor')} such as 255 for 0..255 data)`,
+      );
     }
   }
 }
