@@ -1,6 +1,7 @@
 // One test per bad input: loadDataset must fail with a one-line UserError (exit code 2) that
 // starts with the file (and key) and says what is wrong. Fixtures by scripts/make_data_fixtures.py.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CLASSES, loadDataset, type DataOptions } from '../src/data/load-data.js';
 import { UserError } from '../src/util/errors.js';
 import { fixture } from './fixtures/data/expected.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 async function messageOf(options: DataOptions): Promise<string> {
   const e = await loadDataset(options).then(
@@ -45,8 +47,24 @@ describe('loadDataset: the path itself', () => {
     ['CRC mismatch names the member', 'crc_mismatch.npz', {}, "key 'x': CRC-32 mismatch, the archive is corrupted"],
     ['a single .npy file', 'single_array.npz', {}, 'a single .npy array; give an .npz archive or a directory of .npy files holding the four arrays'],
     ['a single raw IDX file', 'idx_raw/train-images-idx3-ubyte', {}, 'a single IDX file; give the directory holding all four IDX files'],
-    ['a single gzipped IDX file', 'idx_gz/t10k-labels-idx1-ubyte.gz', {}, 'a single IDX file; give the directory holding all four IDX files'],
+    ['a single gzipped IDX file', 'idx_gz/t10k-labels-idx1-ubyte.gz', {}, 'a single gzipped IDX file; give the directory holding all four IDX files'],
+    ['a gzipped .npy array', 'gzip_not_zip.npz', {}, 'a gzip file, neither of an IDX file nor of an .npz archive; --data takes an .npz archive or a directory of the four IDX files'],
   ]);
+
+  it('a gzipped .npz, and a gzipped tar of the IDX files, say to unpack them (not "a single IDX file")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gzipped-data-'));
+    try {
+      const npz = join(dir, 'ds_seed.npz.gz');
+      writeFileSync(npz, gzipSync(readFileSync(fixture('ds_seed.npz'))));
+      expect(await messageOf({ path: npz })).toBe(`${npz}: a gzipped .npz archive; gunzip it first`);
+      const tgz = join(dir, 'idx.tgz');
+      const tar = spawnSync('tar', ['czf', tgz, '-C', fixture('idx_raw'), '.'], { encoding: 'utf8' });
+      expect(tar.status, tar.stderr).toBe(0);
+      expect(await messageOf({ path: tgz })).toBe(`${tgz}: a gzipped tar archive; unpack it, and give the directory of the four IDX files (or the .npz) it holds`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   const empty = mkdtempSync(join(tmpdir(), 'empty-data-'));
   afterAll(() => rmSync(empty, { recursive: true, force: true }));
@@ -72,6 +90,21 @@ describe('loadDataset: the path itself', () => {
   });
   it('a directory with neither IDX nor .npy files', async () => {
     expect(await messageOf({ path: empty })).toMatch(new RegExp(`^${empty}: no dataset in this directory: expected the IDX files train-images-idx3-ubyte, .* or \\.npy files`));
+  });
+});
+
+describe.runIf(numpyImportable)('loadDataset: labels given as one row', () => {
+  it('(1, N) is called a row, not one-hot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'row-labels-'));
+    try {
+      const path = join(dir, 'row.npz');
+      const code = 'import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\nd["trainlabels"] = d["trainlabels"][None, :]\nnp.savez(sys.argv[2], **d)';
+      const r = spawnSync(PYTHON, ['-c', code, fixture('ds_seed.npz'), path], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(await messageOf({ path })).toBe(`${path}: key 'trainlabels': labels of shape (1, 6) are one row; give class indices of shape (N,), e.g. y.ravel()`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

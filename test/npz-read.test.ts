@@ -8,7 +8,7 @@ import { parseNpy, type NpyArray } from '../src/data/npy.js';
 import { openNpz, readNpz } from '../src/data/npz.js';
 import { UserError } from '../src/util/errors.js';
 import { temporaryDirectories } from './helpers/cli.js';
-import { numpyImportable, PYTHON } from './helpers/python.js';
+import { numpyImportable, PYTHON, torchImportable } from './helpers/python.js';
 
 const dir = join(import.meta.dirname, 'fixtures', 'data');
 const fixture = (name: string) => join(dir, name);
@@ -232,6 +232,19 @@ describe('parseNpy: header checks on hand-made bytes', () => {
     outer.set(inner, 1);
     const a = parseNpy(outer.subarray(1));
     expect(Array.from(a.data as Float32Array)).toEqual([1.25, -3]);
+  });
+});
+
+describe.runIf(torchImportable)('a torch.save file, a zip too', () => {
+  const fresh = temporaryDirectories('torch-save-');
+  it('is named as what it is and how to export it, not as a corrupt archive', async () => {
+    const path = join(fresh(), 'w.pt');
+    const r = spawnSync(PYTHON, ['-c', 'import sys, torch\ntorch.save({"0.weight": torch.zeros(2, 3)}, sys.argv[1])', path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const e = await errorOf(openNpz(path));
+    expect(e.message).toBe(
+      `${path}: a PyTorch torch.save file (pickled tensors in a zip), not an .npz; load it with torch.load and save its arrays with np.savez (e.g. np.savez(f, **{k: v.numpy() for k, v in state_dict.items()}))`,
+    );
   });
 });
 

@@ -6,6 +6,7 @@
  * archive) and says what is wrong, because the CLI prints only that line.
  */
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from './dataset.js';
@@ -134,18 +135,31 @@ async function openSource(options: DataOptions, roles: Role[]): Promise<ReadRole
   if (is(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59)) {
     throw new UserError(`${path}: a single .npy array; give an .npz archive or a directory of .npy files holding the four arrays`);
   }
-  if (isGzip(head) || is(0, 0, 0x08)) {
-    throw new UserError(`${path}: a single IDX file; give the directory holding all four IDX files`);
-  }
+  if (is(0, 0, 0x08)) throw new UserError(`${path}: a single IDX file; give the directory holding all four IDX files`);
+  if (isGzip(head)) throw new UserError(`${path}: ${gzippedWhat(whole ?? whileReading(path, () => firstBytes(path, 65536)))}`);
   throw new UserError(`${path}: neither an .npz archive (zip) nor a directory of IDX or .npy files`);
+}
+
+/** What a gzip file given as --data holds, told by the start of its contents. */
+function gzippedWhat(start: Uint8Array): string {
+  let inside: Uint8Array;
+  try {
+    inside = gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return 'a gzip file that does not inflate; --data takes an .npz archive or a directory of the four IDX files';
+  }
+  const ascii = (from: number, to: number) => String.fromCharCode(...inside.subarray(from, to));
+  if (inside[0] === 0 && inside[1] === 0 && inside[2] === 0x08) return 'a single gzipped IDX file; give the directory holding all four IDX files';
+  if (ascii(0, 2) === 'PK') return 'a gzipped .npz archive; gunzip it first';
+  if (ascii(257, 262) === 'ustar') return 'a gzipped tar archive; unpack it, and give the directory of the four IDX files (or the .npz) it holds';
+  return 'a gzip file, neither of an IDX file nor of an .npz archive; --data takes an .npz archive or a directory of the four IDX files';
 }
 
 function firstBytes(path: string, n: number): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const head = new Uint8Array(n);
-    readSync(fd, head, 0, n, 0);
-    return head;
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
   } finally {
     closeSync(fd);
   }
@@ -218,6 +232,7 @@ function toLabels(a: RawArray, split: string): { values: Int32Array; maxLabel: n
     throw new UserError(`${whereOf(a)}: ${problem}`);
   };
   const s = a.shape;
+  if (s.length === 2 && s[0] === 1 && s[1] > 1) fail(`labels of shape (1, ${s[1]}) are one row; give class indices of shape (N,), e.g. y.ravel()`);
   if (s.length === 2 && s[1] > 1) fail(`labels of shape (${s.join(', ')}) look one-hot; give class indices of shape (N,)`);
   if (!(s.length === 1 || (s.length === 2 && s[1] === 1))) fail(`labels must have shape (N,), not (${s.join(', ')})`);
   if (s[0] === 0) fail(`no labels: the ${split} set is empty`);

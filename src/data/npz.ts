@@ -23,9 +23,21 @@ export interface NpzArchive {
   readText(key: string): Promise<string>;
 }
 
+/** torch.save's zip starts with its pickle, `<name>/data.pkl`; np.savez's members end in `.npy`. */
+function isTorchSave(bytes: Uint8Array): boolean {
+  const localHeader = bytes.length >= 30 && bytes[2] === 0x03 && bytes[3] === 0x04;
+  if (!localHeader) return false;
+  const nameLength = bytes[26] | (bytes[27] << 8);
+  const name = new TextDecoder().decode(bytes.subarray(30, 30 + nameLength));
+  return name.endsWith('/data.pkl');
+}
+
 /** Opens an archive and lists its arrays without decompressing any of them; `bytes` when already read (from a pipe). */
 export async function openNpz(path: string, bytes: Uint8Array = readFileAs(path, 'an .npz file')): Promise<NpzArchive> {
   checkZipMagic(bytes, path);
+  if (isTorchSave(bytes)) {
+    throw new UserError(`${path}: a PyTorch torch.save file (pickled tensors in a zip), not an .npz; load it with torch.load and save its arrays with np.savez (e.g. np.savez(f, **{k: v.numpy() for k, v in state_dict.items()}))`);
+  }
   const jszip = await loadJSZip();
   let zip: JSZip;
   try {
