@@ -46,6 +46,12 @@ describe('shardtrain privacy --noise: the epsilon spent', () => {
 describe('shardtrain privacy --orders: the RDP at each order', () => {
   const perOrder = ['--noise', '2.5', '--sample-rate', '0.01', '--steps', '50', '--delta', '1e-5', '--orders', '1.5,2.5,5,50,100'];
 
+  it("without --delta: train --dp's 1e-5, said in the report", () => {
+    const mechanism = ['--noise', '1', '--sample-rate', '0.04', '--steps', '10'];
+    expect(privacy(mechanism)).toBe(privacy([...mechanism, '--delta', '1e-5']));
+    expect(privacy(mechanism)).toMatch(/^epsilon [\d.]+ at delta 1e-5 /);
+  });
+
   it("--accountant rdp-abs: dp_accounting's published vector, a third line in the text", () => {
     const lines = privacy([...perOrder, '--accountant', 'rdp-abs']).split('\n');
     expect(lines[0]).toBe('epsilon 0.158764 at delta 1e-5 (rdp-abs accountant, best order 50)');
@@ -89,7 +95,6 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ],
     ['--sample-rate 0', ['--noise', '1', '--sample-rate', '0', '--steps', '10', '--delta', '1e-5'], /--sample-rate must be above 0 and at most 1, got 0$/],
     ['--sample-rate 1.5 with --epochs', ['--noise', '1', '--sample-rate', '1.5', '--epochs', '1', '--delta', '1e-5'], /--sample-rate must be above 0 and at most 1/],
-    ['no --delta', ['--noise', '1', '--sample-rate', '0.04', '--steps', '10'], /give --delta/],
     ['both --noise and --target-epsilon', ['--noise', '1', '--target-epsilon', '1', ...MECHANISM], /give either --noise .* or --target-epsilon/],
     ['neither --steps nor --epochs', ['--noise', '1', '--sample-rate', '0.04', '--delta', '1e-5'], /give either --steps or --epochs/],
     ['--batch-size without --train-size', ['--noise', '1', '--batch-size', '10', '--steps', '5', '--delta', '1e-5'], /--batch-size needs --train-size too/],

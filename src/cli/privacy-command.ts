@@ -5,6 +5,7 @@ import { UserError } from '../util/errors.js';
 import { requireFlagValues } from './flag-values.js';
 import { positiveInt } from './parse-values.js';
 import { deltaText, epsilonDown, epsilonUp } from '../privacy/epsilon-text.js';
+import { PRIVATE_TRAIN_DEFAULTS } from '../train/defaults.js';
 
 // The noise, rate, delta and target are checked by the accountant, which names them as settings:
 // the messages then read the same here and in train.
@@ -17,7 +18,7 @@ export function privacyBuilder<T>(y: Argv<T>) {
     .option('train-size', { type: 'number', describe: 'training samples N, with --batch-size', coerce: positiveInt('train-size', 1_000_000_000_000) })
     .option('steps', { type: 'number', describe: 'optimizer steps taken', coerce: positiveInt('steps', MAX_STEPS) })
     .option('epochs', { type: 'number', describe: 'instead of --steps: E x ceil(N/B) steps with --batch-size, floor(E/q) with --sample-rate', coerce: positiveInt('epochs', 1_000_000) })
-    .option('delta', { type: 'number', describe: 'delta of the (epsilon, delta) guarantee, usually below 1/N for N training samples' })
+    .option('delta', { type: 'number', default: PRIVATE_TRAIN_DEFAULTS.privacy.delta, describe: "delta of the (epsilon, delta) guarantee, usually below 1/N for N training samples (train --dp's default)" })
     .option('accountant', {
       choices: ACCOUNTANT_KINDS,
       default: 'rdp' as AccountantKind,
@@ -65,7 +66,6 @@ export function runPrivacy(a: PrivacyArgs): void {
   if ((a.noise === undefined) === (a.targetEpsilon === undefined)) {
     throw new UserError('give either --noise (to get epsilon) or --target-epsilon (to get the noise multiplier)');
   }
-  if (a.delta === undefined) throw new UserError('give --delta, the delta of the (epsilon, delta) guarantee (below 1/N, the training set size)');
   const kind = a.accountant;
   const orders = a.orders;
   if (orders !== undefined && !isRdpAccountant(kind)) throw new UserError(`--orders needs a Renyi accountant (--accountant rdp or rdp-abs), not ${kind}`);
