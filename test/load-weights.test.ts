@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { saveWeights } from '../src/io/weights-file.js';
 import { deriveDims, SEED_MODEL, type ModelConfig } from '../src/model/config.js';
 import { parameterLayout } from '../src/model/parameters.js';
 import { UserError } from '../src/util/errors.js';
+import { numpyImportable, PYTHON } from './helpers/python.js';
 
 const GOLDEN = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/weights/', import.meta.url).pathname;
@@ -123,6 +125,15 @@ describe('loadWeights reads float32 and PyTorch-shaped files', () => {
     const path = await variant('mixed', { b: { data: Float32Array.from(seed.b.data as Float64Array), shape: [10] } });
     const w = await loadWeights(path, { imageSize: [28, 28] });
     expect([w.storedDtype, w.dtype]).toEqual(['mixed', 'float64']);
+  });
+
+  it.runIf(numpyImportable)('float16 beside float32 (numpy-written) computes in float32: only a float64 array asks for float64', async () => {
+    const path = join(dir, 'half.npz');
+    const code = 'import sys, numpy as np\nd = dict(np.load(sys.argv[1]))\nd = {k: v.astype(np.float16 if k == "kern" else np.float32) for k, v in d.items()}\nnp.savez(sys.argv[2], **d)';
+    const r = spawnSync(PYTHON, ['-c', code, GOLDEN, path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const w = await loadWeights(path, { imageSize: [28, 28] });
+    expect([w.storedDtype, w.dtype]).toEqual(['mixed', 'float32']);
   });
 
   it('arrays beyond the weights (images, gradients) are ignored', async () => {

@@ -16,7 +16,7 @@ export function withWeightsOptions<T>(y: Argv<T>) {
       describe: "an .npz from train --save, the seed's numpy code or PyTorch (np.savez): the seed network's kern, kb, kern2, kb2, w, b, or a layer stack's nn.Sequential tensors with its architecture (float16/32/64)",
       group: 'Weights:',
     })
-    .option('dtype', { choices: ['float32', 'float64'] as const, describe: 'compute in this precision (default: the weights\' own)', group: 'Weights:' })
+    .option('dtype', { choices: ['float32', 'float64'] as const, describe: "compute in this precision (default: float64 when any of the file's arrays is float64, else float32)", group: 'Weights:' })
     .option('stride1', { type: 'number', describe: "first convolution stride, for the seed network's files without configuration arrays (default 1)", coerce: positiveInt('stride1', 4096), group: 'Weights:' })
     .option('stride2', { type: 'number', describe: "second convolution stride, for the seed network's files without configuration arrays (default 2)", coerce: positiveInt('stride2', 4096), group: 'Weights:' });
 }

@@ -84,8 +84,9 @@ export async function readSeedWeights(archive: NpzArchive, options: LoadWeightsO
     conv1: { ...facts.conv1, stride: stored?.conv1.stride ?? options.stride1 ?? SEED_MODEL.conv1.stride },
     conv2: { ...facts.conv2, stride: stored?.conv2.stride ?? options.stride2 ?? SEED_MODEL.conv2.stride },
   };
-  const storedDtype = storedDtypeOf(arrays);
-  const dtype = options.dtype ?? (storedDtype === 'float32' || storedDtype === 'float16' ? 'float32' : 'float64');
+  const kinds = new Set(PARAMETER_NAMES.map((n) => arrays[n].dtype));
+  const storedDtype = storedDtypeOf(kinds);
+  const dtype = options.dtype ?? defaultDtypeOf(kinds);
   const params = flatten(path, arrays, dtype);
   const imageSize = stored ? ([stored.imageHeight, stored.imageWidth] as const) : undefined;
   const configFor = (h: number, w: number, imagesName = 'the images'): ModelConfig => {
@@ -175,10 +176,15 @@ function indexText(flat: number, shape: readonly number[]): string {
   return shapeText(index);
 }
 
-function storedDtypeOf(arrays: Record<ParameterName, NpyArray>): StoredDtype {
-  const kinds = new Set(PARAMETER_NAMES.map((n) => arrays[n].dtype));
+/** The dtype a file's tensors are stored in, or 'mixed' when they differ. */
+export function storedDtypeOf(kinds: ReadonlySet<NpyDtype>): StoredDtype {
   if (kinds.size > 1) return 'mixed';
   return ({ f2: 'float16', f4: 'float32', f8: 'float64' } as const)[[...kinds][0] as 'f2' | 'f4' | 'f8'];
+}
+
+/** The precision weights compute in unless told: float64 when any tensor is stored in it, else float32 (float16 widened). */
+export function defaultDtypeOf(kinds: ReadonlySet<NpyDtype>): Dtype {
+  return kinds.has('f8') ? 'float64' : 'float32';
 }
 
 function flatten(path: string, arrays: Record<ParameterName, NpyArray>, dtype: Dtype): FloatArray {

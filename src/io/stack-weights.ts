@@ -9,7 +9,7 @@ import type { NpzArchive } from '../data/npz.js';
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import { completeSpec, deriveStackDims, ModelSpecError, type NetworkSpec, parseSpecJson, sequentialLayout } from '../model/stack/index.js';
 import { UserError } from '../util/errors.js';
-import { NUMPY_NAMES, type StoredDtype } from './load-weights.js';
+import { defaultDtypeOf, NUMPY_NAMES, type StoredDtype, storedDtypeOf } from './load-weights.js';
 
 const SEQUENTIAL_TENSOR = /^\d+\.(weight|bias)$/;
 
@@ -60,8 +60,8 @@ export async function readStackWeights(archive: NpzArchive, dtype?: Dtype): Prom
     arrays.push({ tensor: t, stored: a.dtype, data: a.data as Float32Array | Float64Array });
   }
   const kinds = new Set(arrays.map((a) => a.stored));
-  const storedDtype: StoredDtype = kinds.size > 1 ? 'mixed' : ({ f2: 'float16', f4: 'float32', f8: 'float64' } as const)[[...kinds][0] as 'f2' | 'f4' | 'f8'];
-  const chosen: Dtype = dtype ?? (kinds.has('f8') ? 'float64' : 'float32');
+  const storedDtype = storedDtypeOf(kinds);
+  const chosen = dtype ?? defaultDtypeOf(kinds);
   const params = allocFloat(chosen, layout.total);
   for (const { tensor, data } of arrays) {
     const bad = data.findIndex((v) => !Number.isFinite(v) || (chosen === 'float32' && !Number.isFinite(Math.fround(v))));
