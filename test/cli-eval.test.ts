@@ -108,7 +108,7 @@ describe("shardtrain eval on the seed numpy program's weights after one epoch", 
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^shardtrain: weights .*seed_fixed_epoch1_weights\.npz \(float64, configuration inferred from the array shapes, strides 1 and 2\), 9586 parameters, computed in float64; embedded MNIST .*, 1996 test 28x28 images, 10 classes; 2 thread\(s\)$/);
+    expect(lines[0]).toMatch(/^shardtrain: weights .*seed_fixed_epoch1_weights\.npz \(float64, configuration inferred from the array shapes, strides 1 and 2\), 9,586 parameters, computed in float64; embedded MNIST .*, 1996 test 28x28 images, 10 classes; 2 thread\(s\)$/);
     expect(lines[1]).toMatch(/^test loss 0\.3963 {2}accuracy 1768\/1996 \(88\.58%\)$/);
     expect(lines[3]).toMatch(/^class +count +correct +accuracy$/);
     expect(lines[4]).toMatch(/^ +0 +200 +191 +95\.50%$/);

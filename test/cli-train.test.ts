@@ -14,7 +14,7 @@ describe('shardtrain train', () => {
     const r = runCli(['train', '--epochs', '2', ...tiny]);
     expect(r.status, r.stderr).toBe(0);
     const [header, ...rest] = r.stdout.trim().split('\n');
-    expect(header).toMatch(/^shardtrain: embedded MNIST .* 200 train \/ 50 test 28x28 images, 10 classes; 9586 parameters, float32, 2 thread/);
+    expect(header).toMatch(/^shardtrain: embedded MNIST .* 200 train \/ 50 test 28x28 images, 10 classes; 9,586 parameters, float32, 2 thread/);
     const summaryEnd = rest.findIndex((l) => l.startsWith('multiply-adds per sample:'));
     expect(rest.slice(0, summaryEnd + 1).join('\n')).toMatch(/^input 1x28x28, 10 classes\n#  layer .*\n-+\n1  conv16k8 .*\n(.*\n){4}6  dense10 .*\n-+\nparameters: 9,586\nmultiply-adds per sample: 623,952 forward, 1,420,272 forward and backward$/);
     const lines = rest.slice(summaryEnd + 1);

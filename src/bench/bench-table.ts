@@ -19,7 +19,7 @@ export function formatBenchTable(r: BenchResult): string {
   const lines = [
     `machine: ${m.cpuModel}, ${m.logicalCores} logical cores, available parallelism ${m.availableParallelism}, Node ${m.nodeVersion}, ${m.os}`,
     `model ${r.model}\n` +
-    `kernels ${r.kernels}, ${r.dtype}, batch ${r.batchSize}; ${r.parameters} parameters, gradient slots ${mib} MiB; ` +
+    `kernels ${r.kernels}, ${r.dtype}, batch ${r.batchSize}; ${r.parameters.toLocaleString('en-US')} parameters, gradient slots ${mib} MiB; ` +
       `${r.multiplyAddsPerSample.toLocaleString('en-US')} multiply-adds per sample`,
     `${r.steps} timed steps after ${r.warmup} warm-up, median of ${r.repeat} repeat(s); ${placement(r)}`,
     '',

@@ -20,7 +20,7 @@ export interface EvalSubject {
 export function formatEvalTable(s: EvalSubject, r: TestEvaluation): string {
   const classes = modelClasses(s.model);
   const lines = [
-    `shardtrain: weights ${s.weights.path} (${s.weights.storedDtype}, ${describeNetwork(s.weights, s.model)}), ${s.parameters} parameters, computed in ${s.weights.dtype}; ` +
+    `shardtrain: weights ${s.weights.path} (${s.weights.storedDtype}, ${describeNetwork(s.weights, s.model)}), ${s.parameters.toLocaleString('en-US')} parameters, computed in ${s.weights.dtype}; ` +
       `${s.data}, ${r.total} test ${imageShapeText(s.images)} images, ${classes} classes; ${s.threads} thread(s)`,
     `test loss ${r.loss.toFixed(4)}  accuracy ${r.correct}/${r.total} (${percent(r.correct, r.total)})`,
     '',

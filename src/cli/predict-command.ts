@@ -25,7 +25,7 @@ const EPILOG = [
 
 export function predictBuilder<T>(y: Argv<T>) {
   const predicting = withWeightsOptions(y)
-    .positional('images', { type: 'string', array: true, describe: 'PNG files and .npy arrays to classify', demandOption: true })
+    .positional('images', { type: 'string', array: true, describe: 'PNG files and .npy arrays to classify', demandOption: true, default: undefined })
     .option('invert', { type: 'boolean', default: false, describe: 'invert the images (1 - v): for dark digits on a light background' })
     .option('resize', { type: 'boolean', default: false, describe: "resample images of another size to the network's by area averaging (default: refuse them)" })
     .option('image-size', { type: 'string', describe: "HxW the network takes, for weights files that do not store it (default: the images' own size)", coerce: heightByWidth('image-size') })

@@ -22,6 +22,7 @@ export function privacyBuilder<T>(y: Argv<T>) {
     .option('accountant', {
       choices: ACCOUNTANT_KINDS,
       default: 'rdp' as AccountantKind,
+      defaultDescription: 'rdp',
       describe:
         "rdp: Renyi DP at Opacus's orders 1.1 to 63, the best of them; rdp-abs: the same with Google dp_accounting's upper bound at fractional orders " +
         '(the magnitudes of their series, summed as dp_accounting does: more at orders near 1); prv: privacy loss random variables, usually a smaller epsilon',

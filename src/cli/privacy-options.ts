@@ -19,7 +19,7 @@ export function withPrivacyOptions<T>(y: Argv<T>) {
         `Defaults it changes: --batch-size ${d.batchSize}, --epochs ${d.epochs}, --optimizer sgd --lr ${d.sgd.lr} --momentum ${d.sgd.momentum}`,
       group: GROUP,
     })
-    .option('clip', { type: 'number', defaultDescription: String(d.privacy.clip), describe: "clip each sample's gradient to this L2 norm over all parameters", coerce: positiveNumber('clip'), group: GROUP })
+    .option('clip', { type: 'number', defaultDescription: String(d.privacy.clip), describe: "each sample's gradient is clipped to this L2 norm (over all parameters)", coerce: positiveNumber('clip'), group: GROUP })
     .option('noise', { type: 'number', describe: 'noise multiplier sigma: the summed gradient gets N(0, (sigma * clip)^2) on every coordinate', coerce: positiveNumber('noise'), group: GROUP })
     .option('target-epsilon', { type: 'number', describe: 'instead of --noise: a noise that keeps the whole run within this epsilon, spending within 0.01 of it', coerce: positiveNumber('target-epsilon'), group: GROUP })
     .option('delta', { type: 'number', defaultDescription: String(d.privacy.delta), describe: 'the delta of the (epsilon, delta) guarantee; below 1/N', coerce: positiveNumber('delta', 1), group: GROUP })

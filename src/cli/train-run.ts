@@ -98,6 +98,6 @@ function headerLine(trainer: Trainer, threads: number, resumed: Checkpoint | nul
   const init = initFrom === undefined ? '' : `; starting from ${initFrom}`;
   return (
     `shardtrain: ${source}, ${train.count} train / ${test.count} test ${imageShapeText(train)} images, ` +
-    `${classes} classes; ${trainer.shape.total} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
+    `${classes} classes; ${trainer.shape.total.toLocaleString('en-US')} parameters, ${trainer.options.dtype}, ${threads} thread(s), ${trainer.kernelName} kernels${from}${init}`
   );
 }
