@@ -68,7 +68,8 @@ describe('shardtrain bench', () => {
   it('--dp times private training alternately with ordinary training, and gives their ratio', () => {
     const r = runCli(['bench', '--threads', '1,2', '--steps', '2', '--warmup', '1', '--repeat', '1', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '0', '--dp']);
     expect(r.status, r.stderr).toBe(0);
-    expect(withoutPrefixWarnings(r.stderr).trim().split('\n')).toHaveLength(4);
+    // Two trainers per thread count (ordinary and private) start, then four runs.
+    expect(withoutPrefixWarnings(r.stderr).trim().split('\n')).toHaveLength(8);
     expect(r.stdout).toMatch(/^ +threads +private\/s +min-max +of ordinary$/m);
     expect(r.stdout).toMatch(/^ +2 +\d+ +\d+-\d+ +\d\.\d{3}x$/m);
     const json = JSON.parse(runCli(['bench', '--threads', '1', '--steps', '2', '--warmup', '1', '--repeat', '1', '--batch-size', '20', '--train-count', '100', '--empty-tasks', '0', '--dp', '--json']).stdout);
@@ -79,6 +80,10 @@ describe('shardtrain bench', () => {
   it('shows progress on stderr while it runs, after a warning that the 100 images are one digit', () => {
     expect(json.stderr.trim().split('\n')).toEqual([
       'shardtrain: warning: --train-count 100 takes the first 100 training images, which hold 1 of the 10 classes of all 8004 training images; the first 7222 hold all 10',
+      // Each trainer says when it has started, since starting many threads takes a while.
+      'bench: trainer 1/3 started: 1 thread(s), warmed up',
+      'bench: trainer 2/3 started: 2 thread(s), warmed up',
+      'bench: trainer 3/3 started: 3 thread(s), warmed up',
       expect.stringMatching(/^bench: run 1\/6: 1 thread\(s\), repeat 1: \d+ samples\/s$/),
       expect.stringMatching(/^bench: run 2\/6: 2 thread/),
       expect.stringMatching(/^bench: run 3\/6: 3 thread/),

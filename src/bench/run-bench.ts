@@ -87,13 +87,10 @@ export interface BenchResult {
   readonly noiseScale?: number;
 }
 
-export interface BenchProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly threads: number;
-  readonly repeat: number;
-  readonly samplesPerSec: number;
-}
+/** A trainer started and warmed up (they all start before the first timed run), or a timed run done. */
+export type BenchProgress =
+  | { readonly kind: 'started'; readonly threads: number; readonly started: number; readonly trainers: number }
+  | { readonly kind: 'ran'; readonly done: number; readonly total: number; readonly threads: number; readonly repeat: number; readonly samplesPerSec: number };
 
 /**
  * Steady-state training throughput for each thread count. Each thread count (and, with privacy,
@@ -113,6 +110,8 @@ export async function runBench(
   const privateRuns = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
   const total = threadCounts.length * options.repeat * (options.privacy === undefined ? 1 : 2);
   let done = 0;
+  const trainers = threadCounts.length * (options.privacy === undefined ? 1 : 2);
+  let started = 0;
   let info: Pick<ThroughputRun, 'parameters' | 'slotValues' | 'multiplyAddsPerSample' | 'kernels' | 'model'> | null = null;
   const bare = options.bareKernel === true;
   const contenders = new Map<number, { ordinary: ThroughputContender; private: ThroughputContender | null }>();
@@ -134,9 +133,11 @@ export async function runBench(
       const ordinary = await pinnedTo(threads, () => ThroughputContender.start(dataset, { ...train, threads, epochs: 1 }, options.warmup));
       const entry = { ordinary, private: null as ThroughputContender | null };
       contenders.set(threads, entry);
+      onProgress({ kind: 'started', threads, started: ++started, trainers });
       if (options.privacy === undefined) continue;
       const privateOptions = { ...train, gradientStats: false, privacy: options.privacy, threads, epochs: 1 };
       entry.private = await pinnedTo(threads, () => ThroughputContender.start(dataset, privateOptions, options.warmup));
+      onProgress({ kind: 'started', threads, started: ++started, trainers });
     }
     for (let r = 0; r < options.repeat; r++) {
       const order = r % 2 === 0 ? threadCounts : [...threadCounts].reverse();
@@ -145,11 +146,11 @@ export async function runBench(
         const run = await pinnedTo(threads, () => contender.ordinary.run(options.steps, options.emptyTasks, bare));
         info = run;
         runs.get(threads)!.push(run);
-        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
+        onProgress({ kind: 'ran', done: ++done, total, threads, repeat: r + 1, samplesPerSec: run.samplesPerSec });
         if (contender.private === null) continue;
         const privateRun = await pinnedTo(threads, () => contender.private!.run(options.steps));
         privateRuns.get(threads)!.push(privateRun.samplesPerSec);
-        onProgress({ done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
+        onProgress({ kind: 'ran', done: ++done, total, threads, repeat: r + 1, samplesPerSec: privateRun.samplesPerSec });
       }
     }
   } finally {

@@ -96,14 +96,20 @@ class BenchProgressView {
 
   constructor(total: number) {
     this.bar = process.stderr.isTTY
-      ? newProgressBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} runs | last: {threads} thread(s), {rate} samples/s', clearOnComplete: true })
+      ? newProgressBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} runs | {last}', clearOnComplete: true })
       : null;
-    this.bar?.start(total, 0, { threads: '-', rate: '-' });
+    this.bar?.start(total, 0, { last: 'starting the trainers' });
   }
 
   update(p: BenchProgress): void {
+    if (p.kind === 'started') {
+      // Starting and warming up every trainer comes first, and with many threads takes a while.
+      if (this.bar) this.bar.update(0, { last: `trainer ${p.started}/${p.trainers} started: ${p.threads} thread(s)` });
+      else process.stderr.write(`bench: trainer ${p.started}/${p.trainers} started: ${p.threads} thread(s), warmed up\n`);
+      return;
+    }
     const rate = Math.round(p.samplesPerSec);
-    if (this.bar) this.bar.update(p.done, { threads: p.threads, rate });
+    if (this.bar) this.bar.update(p.done, { last: `last: ${p.threads} thread(s), ${rate} samples/s` });
     else process.stderr.write(`bench: run ${p.done}/${p.total}: ${p.threads} thread(s), repeat ${p.repeat}: ${rate} samples/s\n`);
   }
 
