@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erfc, logErfc, normalCdf } from '../src/privacy/erfc.js';
+import { erfc, logErfc, logHalfErfc, normalCdf } from '../src/privacy/erfc.js';
 
 // Python's math.erfc (python3 -c "import math; print(repr(math.erfc(x)))"), across the three
 // regimes of src/privacy/erfc.ts: the left side, erf's series below 1.5, the continued fraction.
@@ -56,6 +56,23 @@ describe('logErfc keeps its accuracy where erfc underflows (the RDP series of fr
     it(`x=${x}: ${value} to 1e-14`, () => {
       const got = logErfc(x);
       expect(value === 0 ? Math.abs(got) : Math.abs(got - value) / Math.abs(value)).toBeLessThan(1e-14);
+    });
+  }
+});
+
+describe('logHalfErfc: log(erfc(x) / 2), accurate where it is near 0 (mpmath at 40 digits)', () => {
+  const cases: [number, number][] = [
+    [-2, -0.002341606913357652654],
+    [-5, -7.6872989721431289792e-13],
+    [-8, -5.6121485864918254507e-30],
+    [0.5, -1.4281583103970297124],
+    [3, -11.413510222541057877],
+  ];
+  for (const [x, want] of cases) {
+    it(`x = ${x}: ${want}`, () => {
+      expect(Math.abs(logHalfErfc(x) / want - 1)).toBeLessThan(1e-13);
+      // log(erfc) - log 2 loses the small values to log 2's last bit.
+      if (x <= -5) expect(Math.abs((logErfc(x) - Math.LN2) / want - 1)).toBeGreaterThan(1e-6);
     });
   }
 });

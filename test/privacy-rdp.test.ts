@@ -101,6 +101,26 @@ describe("the absolute sum: dp_accounting's epsilons, never below the signed sum
   });
 });
 
+describe('RDP of a small sample rate, whose A is 1 + 1e-12 (mpmath quadrature at 40 digits)', () => {
+  // Each term's tail mass is erfc/2, near 1: taking it as log(erfc) - log 2 cost 1e-16 a term,
+  // 8e-5 of q=1e-6's RDP, and at 1e12 steps an epsilon below the true one (6.4727945 for 6.4728039).
+  const cases: [number, number, number, number][] = [
+    [1e-6, 1, 1.5, 1.2887096300232069956e-12],
+    [1e-6, 1, 4.4, 3.7802445408097577427e-12],
+    [1e-5, 2, 2.5, 3.5503232277286759912e-11],
+  ];
+  for (const [q, sigma, order, want] of cases) {
+    it(`q=${q} sigma=${sigma} order ${order}: ${want} to 1e-8`, () => {
+      expect(relative(rdpPerStep(q, sigma, order), want)).toBeLessThan(1e-8);
+    });
+  }
+  it('q=1e-6 sigma=1 over 1e12 steps, delta 1e-5: epsilon 6.4728039 at order 4.4, not below it', () => {
+    const { epsilon, order } = rdpEpsilon(1e-6, 1, 1e12, 1e-5);
+    expect(order).toBe(4.4);
+    expect(relative(epsilon, 6.472803939)).toBeLessThan(1e-9);
+  });
+});
+
 describe('RDP per step against numerical integration of the Renyi divergence (scripts/rdp_reference.py)', () => {
   const cases: ReferenceCase[] = [
     { q: 0.01, sigma: 2.5, order: 1.5 },

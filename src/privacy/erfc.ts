@@ -41,6 +41,17 @@ export function logErfc(x: number): number {
   return Math.LN2 + Math.log1p(-0.5 * erfc(-x));
 }
 
+/**
+ * log(erfc(x) / 2), the log of a normal tail mass, accurate also where it is near 0 (x far below
+ * 0, erfc(x) near 2): log(erfc(x)) - log 2 would leave there an error of log 2's last bit, 1e-16,
+ * which the RDP series of a small sample rate, whose sum is 1 + 1e-12, cannot afford.
+ */
+export function logHalfErfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return Math.log1p(-0.5 * erfc(-x));
+  return logErfc(x) - Math.LN2;
+}
+
 /** Phi(v), the standard normal distribution function, accurate in its lower tail. */
 export function normalCdf(v: number): number {
   return 0.5 * erfc(-v / Math.SQRT2);

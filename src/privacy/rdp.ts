@@ -1,4 +1,4 @@
-import { logErfc } from './erfc.js';
+import { logHalfErfc } from './erfc.js';
 
 /**
  * Renyi differential privacy of the Poisson-subsampled Gaussian mechanism (Mironov, Talwar and
@@ -148,8 +148,8 @@ function logAFractional(q: number, sigma: number, alpha: number, absolute: boole
       if (factor < 0 && !absolute) binomialSign = -binomialSign;
     }
     const j = alpha - i;
-    const log0 = logBinomial + i * logQ + j * log1mQ + (i * i - i) / twoVar - Math.LN2 + logErfc((i - z0) / scale);
-    const log1 = logBinomial + j * logQ + i * log1mQ + (j * j - j) / twoVar - Math.LN2 + logErfc((z0 - j) / scale);
+    const log0 = logBinomial + i * logQ + j * log1mQ + (i * i - i) / twoVar + logHalfErfc((i - z0) / scale);
+    const log1 = logBinomial + j * logQ + i * log1mQ + (j * j - j) / twoVar + logHalfErfc((z0 - j) / scale);
     a0.add(binomialSign, log0);
     a1.add(binomialSign, log1);
     const total = SignedLog.sum(a0, a1);
