@@ -196,6 +196,27 @@ describe('steps the pool runs at once stop where the main thread would', () => {
     expect(outcomes[1]).toEqual(outcomes[0]);
   });
 
+  it('an update that overflows from a finite gradient (lr 1e39 in float32) is undone on either path, and named', async () => {
+    const overflow = trainOptions({ kernels: 'wasm', batchSize: 10, optimizer: { ...adam, lr: 1e39 } });
+    const outcomes: [string, number, string, string][] = [];
+    for (const summing of ['main', 'pool'] as const) {
+      const trainer = await trainerSummedBy(summing, overflow);
+      try {
+        const before = bytesOf(trainer.params);
+        const error = await trainer.run().then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        outcomes.push([(error as Error).message, trainer.optimizer.step, bytesOf(trainer.params), before]);
+      } finally {
+        await trainer.close();
+      }
+    }
+    expect(outcomes[0][0]).toMatch(/^a non-finite update \(the learning rate, or a gradient, too large for the precision\) at step 1 /);
+    expect(outcomes[0][1]).toBe(0);
+    // Nothing of the step is kept: the parameters are the initial ones, on both paths.
+    expect(outcomes[0][2]).toBe(outcomes[0][3]);
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
+
   describe('a thread that fails midway through its blocks of step 3', () => {
     /** Runs `body` on a trainer whose pool threads (also those started for a retry) fail as `fault` says. */
     async function withFault(fault: string, body: (trainer: Trainer) => Promise<void>): Promise<void> {

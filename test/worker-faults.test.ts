@@ -75,7 +75,8 @@ describe('bench: a step that fails twice is one line and exit 1, a hang is bound
     it(`${kind} at step 3, twice`, () => {
       const r = runCli([...bench, '--timeout', '1'], { env: { [FAULT_ENV]: `${kind}@3x2` } });
       expect(r.status, howItEnded(r)).toBe(1);
-      const lines = withoutPrefixWarnings(r.stderr).trim().split('\n');
+      // Beside the progress lines (each trainer says when it has started), the error is one line.
+      const lines = withoutPrefixWarnings(r.stderr).trim().split('\n').filter((line) => !line.startsWith('bench: '));
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(/^shardtrain: step 3 failed twice, the second time on fresh workers: /);
       expect(lines[0]).toMatch(named);
@@ -114,6 +115,19 @@ describe('a non-finite loss or gradient stops training', () => {
     const c = await loadCheckpoint(dir);
     expect(c.meta.step).toBe(step - 1);
     expect(c.params.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('--lr 1e39 in float32: a finite gradient whose update overflows is not applied either, and the checkpoint resumes', async () => {
+    const dir = fresh();
+    const r = runCli([...run, '--lr', '1e39', '--checkpoint', dir]);
+    expect(r.status, howItEnded(r)).toBe(1);
+    expect(withoutPrefixWarnings(r.stderr)).toMatch(/^shardtrain: a non-finite update \(the learning rate, or a gradient, too large for the precision\) at step 1 \(epoch 1, batch 1\); the update was not applied; the last good state is checkpointed in /);
+    const c = await loadCheckpoint(dir);
+    expect(c.meta.step).toBe(0);
+    // Resumable: it refused Infinity in 'params' when the update was kept. Resumed, the same step faults again.
+    const resumed = runCli(['train', '--resume', dir]);
+    expect(resumed.status, howItEnded(resumed)).toBe(1);
+    expect(withoutPrefixWarnings(resumed.stderr)).toMatch(/^shardtrain: a non-finite update .* at step 1 /);
   });
 
   it('--dp --lr 1e30: the checkpoint\'s epoch statistics hold the norms of the steps applied, not of the step that was not', async () => {

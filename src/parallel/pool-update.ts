@@ -64,14 +64,26 @@ export class BlockUpdate {
    * Update number `t` (counting the optimizer's steps) on coordinates [first, last), a block
    * that this thread has just averaged, after backing the block up under `number` (the update's
    * number among all the pool's updates: restoreBlocks undoes it if the step is not kept).
+   * Returns whether the block's parameters and optimizer state came out finite.
    */
-  applyBlock(first: number, last: number, t: number, number: number): void {
+  applyBlock(first: number, last: number, t: number, number: number): boolean {
     const { backup, buffers, backedUp } = this.update;
     backup.params.set(this.params.subarray(first, last), first);
     for (const [name, values] of Object.entries(buffers)) backup.buffers[name].set(values.subarray(first, last), first);
     Atomics.store(backedUp, first / SUM_BLOCK, number);
     this.optimizer.updateBlock(this.params, this.mean, first, last, t);
+    return allFinite(this.params, first, last) && Object.values(buffers).every((values) => allFinite(values, first, last));
   }
+}
+
+/**
+ * Whether values [first, last) are all finite. A finite gradient can still overflow the update (a
+ * learning rate near float32's largest, Adam's v of a gradient past 1e19): such a step is undone
+ * like a non-finite one, so that the state kept, and checkpointed, is one a run can resume from.
+ */
+export function allFinite(values: FloatArray, first = 0, last = values.length): boolean {
+  for (let i = first; i < last; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 /**

@@ -31,7 +31,7 @@ export const Control = {
   GENERATION: 14,
   /** Steps of the order whose update is applied. */
   COMPLETED: 15,
-  /** Nonzero once a thread's block of the step's mean is not finite. */
+  /** Bits set by the threads: NONFINITE_MEAN once a block of the step's mean is not finite, NONFINITE_UPDATE once a block's update is. */
   NONFINITE: 16,
   /** The order ended at step COMPLETED + 1, undone: a Fault value, or 0. */
   FAULT: 17,
@@ -43,7 +43,11 @@ export const Control = {
 } as const;
 
 /** Why the threads ended an order early without applying a step. */
-export const Fault = { NONE: 0, LOSS: 1, MEAN: 2 } as const;
+export const Fault = { NONE: 0, LOSS: 1, MEAN: 2, UPDATE: 3 } as const;
+
+/** The bits of Control.NONFINITE. */
+export const NONFINITE_MEAN = 1;
+export const NONFINITE_UPDATE = 2;
 export type FaultValue = (typeof Fault)[keyof typeof Fault];
 
 /**

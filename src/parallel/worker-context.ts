@@ -8,7 +8,7 @@ import { FAULT_ENV, parseInjectedFault, triggerFault } from './fault-injection.j
 import { drawNoiseChunk, noiseChunks } from '../privacy/gaussian-noise.js';
 import type { SlotSum } from '../optim/average-slots.js';
 import { CLAIMED_COUNTER, DONE_COUNTER, NOISE_COUNTER, STARTED_COUNTER, SUM_COUNTER, TEST_COUNTER, type ThreadData, TRAIN_COUNTER } from './shared-state.js';
-import { awaitOrder, barrier, Control, Fault, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
+import { awaitOrder, barrier, Control, Fault, NONFINITE_MEAN, NONFINITE_UPDATE, RECORD_FIELDS, readOrder, type SessionTask, type StepOrder, Summing } from './session-protocol.js';
 import { BlockUpdate, restoreBlocks, SUM_BLOCK } from './pool-update.js';
 import type { BareKernelTask, Task, ThreadTiming } from './tasks.js';
 
@@ -105,8 +105,8 @@ export class WorkerContext {
   /**
    * An order whose steps the threads apply themselves, batch after batch (pool-update.ts): each
    * block of coordinates is summed, averaged and updated by the thread that claims it, and at the
-   * step's end the last thread to arrive judges the step. A step whose loss or mean is not finite
-   * is undone from the blocks' backups and ends the order (FAULT says which value); so do the
+   * step's end the last thread to arrive judges the step. A step whose loss, mean or update is not
+   * finite is undone from the blocks' backups and ends the order (FAULT says which value); so do the
    * order's last step and the main thread's END_EARLY.
    */
   private updatingSteps(order: StepOrder, control: Int32Array, threads: number, spinMs: number): number {
@@ -118,13 +118,15 @@ export class WorkerContext {
       const step = order.step + s;
       const number = control[Control.FIRST_UPDATE] + s;
       let midway = fault?.during === 'update' && fault.step === step && order.attempt < fault.attempts;
+      let updateFinite = true;
       const apply = (first: number, last: number) => {
-        blockUpdate.applyBlock(first, last, step, number);
+        updateFinite = blockUpdate.applyBlock(first, last, step, number) && updateFinite;
         if (midway) triggerFault(fault!.kind);
         midway = false;
       };
       samples += this.step({ ...order, batchStart: order.batchStart + s * order.batchCount, step }, spinMs, apply);
-      if (!this.meanFinite) Atomics.store(control, Control.NONFINITE, 1);
+      if (!this.meanFinite) Atomics.or(control, Control.NONFINITE, NONFINITE_MEAN);
+      if (!updateFinite) Atomics.or(control, Control.NONFINITE, NONFINITE_UPDATE);
       barrier(control, threads, spinMs, () => this.judgeStep(control, s, order.batchCount, number));
       if (Atomics.load(control, Control.FAULT) !== Fault.NONE) break;
     }
@@ -140,7 +142,8 @@ export class WorkerContext {
     let lossSum = 0;
     for (let i = 0; i < count; i++) lossSum += batchLosses[i];
     poolUpdate!.stepLosses[s] = lossSum;
-    const fault = !Number.isFinite(lossSum) ? Fault.LOSS : Atomics.load(control, Control.NONFINITE) !== 0 ? Fault.MEAN : Fault.NONE;
+    const nonfinite = Atomics.load(control, Control.NONFINITE);
+    const fault = !Number.isFinite(lossSum) ? Fault.LOSS : nonfinite & NONFINITE_MEAN ? Fault.MEAN : nonfinite & NONFINITE_UPDATE ? Fault.UPDATE : Fault.NONE;
     if (fault !== Fault.NONE) {
       restoreBlocks(poolUpdate!, params, number);
       Atomics.store(control, Control.FAULT, fault);

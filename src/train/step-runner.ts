@@ -1,7 +1,8 @@
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Coordinator } from '../parallel/coordinator.js';
-import { MAX_ORDER_STEPS } from '../parallel/pool-update.js';
-import { Fault } from '../parallel/session-protocol.js';
+import { allFinite, MAX_ORDER_STEPS } from '../parallel/pool-update.js';
+import type { FloatArray } from '../model/float-array.js';
+import { Fault, type FaultValue } from '../parallel/session-protocol.js';
 import type { SharedState } from '../parallel/shared-state.js';
 import type { BatchPlan } from './batch-plan.js';
 import type { BatchGradient } from './batch-gradient.js';
@@ -25,7 +26,16 @@ export type FaultAt = (step: number, what: string) => Error;
  * where that is possible: ordinary training while the pool threads sum. Both give bitwise the
  * same weights; a step whose loss or mean is not finite throws, and nothing of it is kept.
  */
+/** What each kind of fault says. */
+const FAULTS: Record<Exclude<FaultValue, 0>, string> = {
+  [Fault.LOSS]: 'a non-finite training loss',
+  [Fault.MEAN]: 'a non-finite averaged gradient',
+  [Fault.UPDATE]: 'a non-finite update (the learning rate, or a gradient, too large for the precision)',
+};
+
 export class StepRunner {
+  private backup: { params: FloatArray; buffers: Record<string, FloatArray> } | null = null;
+
   constructor(
     private readonly coordinator: Coordinator,
     private readonly state: SharedState,
@@ -90,23 +100,41 @@ export class StepRunner {
       this.optimizer.step++;
       each({ lossSum: losses[s], samples: count, timing });
     }
-    if (run.fault !== Fault.NONE) throw faultAt(this.optimizer.step + 1, run.fault === Fault.LOSS ? 'a non-finite training loss' : 'a non-finite averaged gradient');
+    if (run.fault !== Fault.NONE) throw faultAt(this.optimizer.step + 1, FAULTS[run.fault]);
     if (run.failure !== null) throw run.failure;
     return run.completed;
+  }
+
+  /**
+   * The optimizer's update of the parameters by `mean`, undone from a copy taken just before (and
+   * thrown as a fault) when it leaves a parameter or a state value not finite, as the pool threads
+   * undo theirs (pool-update.ts).
+   */
+  private updateKept(step: number, mean: FloatArray, faultAt: FaultAt): void {
+    const { params } = this.state;
+    const backup = this.backup ?? (this.backup = { params: params.slice(), buffers: Object.fromEntries(Object.entries(this.optimizer.buffers).map(([name, values]) => [name, values.slice()])) });
+    backup.params.set(params);
+    for (const [name, values] of Object.entries(this.optimizer.buffers)) backup.buffers[name].set(values);
+    this.optimizer.update(params, mean);
+    if (allFinite(params) && Object.values(this.optimizer.buffers).every((values) => allFinite(values))) return;
+    this.optimizer.step = step - 1;
+    params.set(backup.params);
+    for (const [name, values] of Object.entries(this.optimizer.buffers)) values.set(backup.buffers[name]);
+    throw faultAt(step, FAULTS[Fault.UPDATE]);
   }
 
   /** One step with the main thread averaging and applying it. */
   async oneStep(batch: Batch, faultAt: FaultAt, totals?: TimingTotals): Promise<StepDone> {
     const step = this.optimizer.step + 1;
     const { job, lossSum, squaredNormSum } = await this.gradient.sum(batch, step);
-    if (!Number.isFinite(lossSum)) throw faultAt(step, 'a non-finite training loss');
+    if (!Number.isFinite(lossSum)) throw faultAt(step, FAULTS[Fault.LOSS]);
     const reduceStart = performance.now();
     const { mean, finite } = this.gradient.finish(batch.count, step);
     const updateStart = performance.now();
-    if (!finite) throw faultAt(step, 'a non-finite averaged gradient');
+    if (!finite) throw faultAt(step, FAULTS[Fault.MEAN]);
+    this.updateKept(step, mean, faultAt);
     this.gradient.keepNorms();
     this.noiseScale?.addBatch(batch.count, squaredNormSum, squaredNorm(mean));
-    this.optimizer.update(this.state.params, mean);
     const updateEnd = performance.now();
     const timing = stepTiming(job, batch.count, updateStart - reduceStart, updateEnd - updateStart);
     totals?.add(timing, job);
