@@ -271,12 +271,15 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
   }
 
   it('--pixel-divisor with a PNG and an .npy: the array takes it, the PNG its bit depth', () => {
-    const r = runCli(['predict', '--json', '--weights', GOLDEN, '--pixel-divisor', '255', 'digit7.png', 'seven_20x20_uint8.npy', '--resize', '--image-size', '28x28'], { cwd: FIXTURES });
-    expect(r.status, r.stderr).toBe(0);
-    const plain = runCli(['predict', '--json', '--weights', GOLDEN, 'digit7.png', 'seven_20x20_uint8.npy', '--resize', '--image-size', '28x28'], { cwd: FIXTURES });
-    const predictions = (stdout: string) => JSON.parse(stdout).predictions;
-    expect(predictions(r.stdout)).toHaveLength(2);
-    expect(predictions(r.stdout)).toEqual(predictions(plain.stdout));
+    const args = ['predict', '--json', '--weights', GOLDEN, 'digit7.png', 'seven_20x20_uint8.npy', '--resize', '--image-size', '28x28'];
+    const predictions = (extra: string[]) => {
+      const r = runCli([...args, ...extra], { cwd: FIXTURES });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).predictions as { probabilities: number[] }[];
+    };
+    const [plain, halved] = [predictions([]), predictions(['--pixel-divisor', '510'])];
+    expect(halved[0]).toEqual(plain[0]);
+    expect(halved[1].probabilities).not.toEqual(plain[1].probabilities);
   });
 
   it('bad weights files', () => {

@@ -207,10 +207,17 @@ describe('predict refuses images with channels it cannot give the network', () =
     );
   });
 
+  it.runIf(numpyImportable)('an RGBA array (5,6,4) for a 3-channel network is read as 4 channels, and refused as such', () => {
+    const file = numpyArray('rgba', 'np.zeros((5, 6, 4), dtype=np.uint8)');
+    const [image] = readImageFile(file, RGB);
+    expect([image.channels, image.height, image.width]).toEqual([4, 5, 6]);
+    expect(refusal(() => prepared(image, 3)).message).toBe(`${file}: the image has 4 channels but the network takes 3; predict turns RGB into gray and gray into RGB, nothing else`);
+  });
+
   it.runIf(numpyImportable)('a stack of gray images (N,H,W) for a 3-channel network says how a stack goes', () => {
-    const file = numpyArray('stack', 'np.arange(4 * 5 * 6, dtype=np.uint8).reshape(4, 5, 6)');
+    const file = numpyArray('stack', 'np.arange(7 * 5 * 6, dtype=np.uint8).reshape(7, 5, 6)');
     expect(refusal(() => readImageFile(file, RGB)).message).toBe(
-      `${file}: an array of shape (4, 5, 6) has no axis of 1 or 3 channels at either end; the network takes one image (3, H, W) or (H, W, 3), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`,
+      `${file}: an array of shape (7, 5, 6) has no axis of 1 or 3 channels at either end; the network takes one image (3, H, W) or (H, W, 3), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`,
     );
   });
 

@@ -37,6 +37,13 @@ describe('noise for a target epsilon (the bisection of Opacus get_noise_multipli
     expect(noise).toBeCloseTo(0.5676, 4);
   });
 
+  it('the same question twice running is answered once (a private run asks it for its plan and its header)', () => {
+    const mechanism = { sampleRate: 0.04, noise: 1.5, steps: 2249 };
+    const first = epsilonSpent('prv', mechanism, 1e-5);
+    expect(epsilonSpent('prv', { ...mechanism }, 1e-5)).toBe(first);
+    expect(epsilonSpent('prv', { ...mechanism, steps: 2250 }, 1e-5)).not.toBe(first);
+  });
+
   it('PRV through the table: sigma 1.5, q=0.04, 2,249 steps, delta 1e-5 -> 6.777395712 (upper bound), the bounds around it', () => {
     const spent = epsilonSpent('prv', { sampleRate: 0.04, noise: 1.5, steps: 2249 }, 1e-5);
     expect(Math.abs(spent.epsilon - 6.777395712) / 6.777395712).toBeLessThan(1e-3);

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { writeBenchPlot } from '../bench/bench-plot.js';
 import { formatBenchTable } from '../bench/bench-table.js';
 import { defaultThreadCounts } from '../bench/machine.js';
+import { canPin } from '../bench/pin-cores.js';
 import { type BenchProgress, runBench } from '../bench/run-bench.js';
 import { checkWritableFile } from '../io/output-path.js';
 import { UserError } from '../util/errors.js';
@@ -72,6 +73,7 @@ export async function runBenchCommand(a: BenchArgs): Promise<void> {
     throw new UserError(`--batch-size ${a.batchSize}: the data has only ${dataset.train.count} training images`);
   }
   printWarnings(dataset);
+  if (a.pin && !canPin()) process.stderr.write('shardtrain: warning: pinning threads to cores needs taskset (util-linux), which is not here: the system places them (--no-pin says so without this warning)\n');
   const threadCounts = a.threads ?? defaultThreadCounts();
   const progress = new BenchProgressView(threadCounts.length * a.repeat * (a.dp ? 2 : 1));
   let result;

@@ -107,10 +107,14 @@ function unusedClasses(d: Dataset): string | undefined {
  * nearly black inputs without a word; a divisor the user gave is taken as meant.
  */
 function nearlyBlack(set: ImageSet, split: string, source: string): string | undefined {
+  // Ordinary images end the scan at their first bright pixel.
+  const bright = (set.divisor / 255) * (1 + 1e-6);
   let largest = 0;
-  for (let i = 0; i < set.pixels.length; i++) if (set.pixels[i] > largest) largest = set.pixels[i];
+  for (let i = 0; i < set.pixels.length; i++) {
+    if (set.pixels[i] > bright) return undefined;
+    if (set.pixels[i] > largest) largest = set.pixels[i];
+  }
   const seen = largest / set.divisor;
-  if (seen > (1 / 255) * (1 + 1e-6)) return undefined;
   if (largest === 0) return `${source}: every pixel of the ${split} images is 0`;
   const hint = set.divisor === 1 ? 'were they divided by 255 twice?' : `give --pixel-divisor ${largest} if they are ${largest === 1 ? '0/1 values' : `values in 0..${largest}`}`;
   return `${source}: the ${split} images' largest pixel is ${largest}, which the network sees as ${+seen.toPrecision(3)}, so they are nearly black; ${hint}`;

@@ -10,7 +10,7 @@
  */
 import { readFileAs } from './read-whole.js';
 import type { ChannelsLayout } from './dataset.js';
-import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition } from './image-layout.js';
+import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition, USUAL_CHANNELS } from './image-layout.js';
 import { exactNumber, parseNpy, type NpyArray } from './npy.js';
 import { decodePng, luma, PNG_SIGNATURE } from './png-image.js';
 import { SettingError, UserError } from '../util/errors.js';
@@ -103,7 +103,9 @@ function npyImages(a: NpyArray, path: string, options: ReadImageOptions): InputI
     layout = { count: s[0], channels: 1, height: s[1], width: s[2], channelsLast: false };
   } else if (s.length === 3) {
     const c = options.networkChannels!;
-    if (options.channelsLayout === undefined && ![1, c].includes(s[0]) && ![1, c].includes(s[2])) {
+    // An end of 1, 3 or 4 is a channel axis too (image-layout.ts): RGBA for an RGB network is refused later, as 4 channels.
+    const channelAxis = (n: number) => USUAL_CHANNELS.has(n) || n === c;
+    if (options.channelsLayout === undefined && !channelAxis(s[0]) && !channelAxis(s[2])) {
       fail(`an array of shape ${shape} has no axis of 1 or ${c} channels at either end; the network takes one image (${c}, H, W) or (H, W, ${c}), and a stack of gray images goes as (N, 1, H, W) or (N, H, W, 1)`);
     }
     [layout, stacked] = [channelsReading(s, options.channelsLayout, path), false];

@@ -8,7 +8,7 @@ import { SettingError } from '../util/errors.js';
 import type { ChannelsLayout } from './dataset.js';
 
 /** Gray, RGB and RGBA: the channel counts that mark an axis as the channel axis. */
-const USUAL_CHANNELS = new Set([1, 3, 4]);
+export const USUAL_CHANNELS = new Set([1, 3, 4]);
 
 /** Images as a file holds them: how many, their size, and whether the channel axis comes last. */
 export interface ImageShape {

@@ -66,8 +66,18 @@ export function epsilonSpent(kind: AccountantKind, mechanism: Mechanism, delta: 
   checkNoise(mechanism.noise);
   checkSchedule(mechanism.sampleRate, mechanism.steps, 0);
   checkDelta(delta);
-  return ACCOUNTANTS[kind](mechanism, delta, orders);
+  const key = JSON.stringify([kind, mechanism.sampleRate, mechanism.noise, mechanism.steps, delta, orders ?? null]);
+  if (lastSpent?.key === key) return lastSpent.spending;
+  const spending = ACCOUNTANTS[kind](mechanism, delta, orders);
+  lastSpent = { key, spending };
+  return spending;
 }
+
+/**
+ * The last answer: a private run asks the same question twice at its start (is the plan's epsilon
+ * finite, then the header's figure), and PRV's answer over many steps takes most of a second.
+ */
+let lastSpent: { readonly key: string; readonly spending: Spending } | null = null;
 
 /** Noise multipliers above this are taken for an unreachable target, as in Opacus. */
 const MAX_NOISE = 1e6;
@@ -97,8 +107,9 @@ export function noiseForTarget(
     try {
       return ACCOUNTANTS[kind]({ sampleRate, noise, steps }, delta, orders).epsilon;
     } catch (e) {
-      // Too little noise for the PRV grid spends far more than any target the search can meet.
-      if (e instanceof PrvGridTooLarge) return Infinity;
+      // A noise the PRV grid cannot resolve, whose RDP bound is already above the target, is above it
+      // too; one below the target (many steps, not little noise) is the grid's limit, said as such.
+      if (e instanceof PrvGridTooLarge && e.rdpEpsilon > targetEpsilon) return Infinity;
       throw e;
     }
   };

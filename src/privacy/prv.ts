@@ -1,4 +1,4 @@
-import { SettingError } from '../util/errors.js';
+import { type NameSetting, SettingError } from '../util/errors.js';
 import { selfCompose } from './prv/compose.js';
 import { discretise } from './prv/discretise.js';
 import { epsilonBounds } from './prv/epsilon.js';
@@ -37,8 +37,16 @@ export interface PrvEpsilon {
  * fine enough for epsError, composed `steps` times by FFT, and epsilon read from the composed
  * distribution with bounds on both sides. Tighter than RDP; docs/privacy.md compares them.
  */
-/** A noise so small that its epsilon, far above any useful budget, is beyond the PRV grid's reach. */
-export class PrvGridTooLarge extends SettingError {}
+/** A mechanism whose epsilon the PRV grid cannot resolve; `rdpEpsilon` is RDP's bound on it, for a search to compare. */
+export class PrvGridTooLarge extends SettingError {
+  constructor(
+    readonly rdpEpsilon: number,
+    setting: string,
+    sentence: (name: NameSetting) => string,
+  ) {
+    super(setting, sentence);
+  }
+}
 
 export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options: PrvOptions = {}): PrvEpsilon {
   const { sampleRate, noise, steps } = mechanism;
@@ -57,6 +65,7 @@ export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options
   if (grid.length > MAX_GRID_LENGTH) {
     const rdp = rdpEpsilon(sampleRate, noise, steps, delta);
     throw new PrvGridTooLarge(
+      rdp,
       'noise',
       (name) =>
         `${name('noise')} ${noise} over ${steps} steps at sample rate ${sampleRate} spends ` +

@@ -98,11 +98,13 @@ function upgrade(saved: CheckpointMeta | CheckpointMetaV2 | CheckpointMetaV1): C
   // Each per-batch estimate was of a full batch (only an epoch's last batch is short, and the sums
   // restart at its end), so the pooled sums are the estimates times each batch's pairs and degrees of freedom.
   const b = v2.batchSize;
+  // Anything but a number is left as it is, for checkMeta to name as the file has it.
+  const times = (v: number, by: number) => (typeof v === 'number' ? v * by : v);
   const noiseScale: NoiseScaleSums = {
-    gradientSquaredSum: old.gradientSquaredSum * b * (b - 1),
-    gradientSquaredWeight: old.batches * b * (b - 1),
-    traceSum: old.traceSum * (b - 1),
-    traceWeight: old.batches * (b - 1),
+    gradientSquaredSum: times(old.gradientSquaredSum, b * (b - 1)),
+    gradientSquaredWeight: times(old.batches, b * (b - 1)),
+    traceSum: times(old.traceSum, b - 1),
+    traceWeight: times(old.batches, b - 1),
     batches: old.batches,
   };
   return { ...rest, version: VERSION, noiseScale };
