@@ -14,7 +14,7 @@ export function withOptimizerOptions<T>(y: Argv<T>) {
     .option('momentum', { type: 'number', defaultDescription: `${DEFAULT_SGD.momentum}, with --dp ${dp.momentum}`, describe: 'SGD momentum', coerce: unitInterval('momentum'), group: 'Optimizer:' })
     .option('beta1', { type: 'number', defaultDescription: String(adam.beta1), describe: 'Adam first-moment decay', coerce: unitInterval('beta1'), group: 'Optimizer:' })
     .option('beta2', { type: 'number', defaultDescription: String(adam.beta2), describe: 'Adam second-moment decay', coerce: unitInterval('beta2'), group: 'Optimizer:' })
-    .option('eps', { type: 'number', defaultDescription: String(adam.eps), describe: 'Adam epsilon', coerce: positiveNumber('eps'), group: 'Optimizer:' });
+    .option('eps', { type: 'number', defaultDescription: String(adam.eps), describe: 'Adam epsilon, added to sqrt(v) before the bias correction (as Keras; torch.optim.Adam adds it after)', coerce: positiveNumber('eps'), group: 'Optimizer:' });
 }
 
 export interface OptimizerFlags {

@@ -1,5 +1,6 @@
 import { allocFloat, type Dtype, type FloatArray } from '../model/float-array.js';
 import type { Optimizer, OptimizerSettings, StateBuffers } from './optimizer.js';
+import { powerOf } from './power.js';
 
 export interface AdamOptions {
   readonly lr: number;
@@ -61,5 +62,5 @@ export class Adam implements Optimizer {
 
 /** lr_t of update number t, the seed's expression, evaluated in JS by every backend so that it rounds alike. */
 export function adamStepSize({ lr, beta1, beta2 }: AdamOptions, t: number): number {
-  return (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+  return (lr * Math.sqrt(1 - powerOf(beta2, t))) / (1 - powerOf(beta1, t));
 }
