@@ -2,9 +2,9 @@
  * The inputs of `shardtrain predict`: PNG images (png-image.ts) and .npy arrays. An array is one
  * gray image (H, W), a stack (N, H, W, C) or (N, C, H, W) told apart as training data is
  * (image-layout.ts), and a 3-D array is a stack of gray images (N, H, W) for a gray network (but
- * (H, W, 1) is one) and one image (H, W, C) or (C, H, W) for a network with channels. The kind of file is told by its first
- * bytes, not its name. Pixel values: uint8 (and other integers in 0..255) are divided by 255,
- * booleans are 0/1, floats must already lie in [0, 1].
+ * (H, W, 1) is one) and one image (H, W, C) or (C, H, W) for a network with channels. The kind of
+ * file is told by its first bytes, not its name. Pixel values: uint8 (and other integers in
+ * 0..255) are divided by 255, booleans are 0/1, floats must already lie in [0, 1].
  *
  * Every problem is one UserError line naming the file.
  */

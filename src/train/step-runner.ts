@@ -20,12 +20,6 @@ export interface StepDone {
 /** A step that was not applied: what was not finite ('a non-finite training loss', ...), by optimizer step. */
 export type FaultAt = (step: number, what: string) => Error;
 
-/**
- * Runs optimizer steps, one at a time with the main thread between them (it averages and
- * applies each), or several at once with the pool applying them (Coordinator.updatingSteps)
- * where that is possible: ordinary training while the pool threads sum. Both give bitwise the
- * same weights; a step whose loss or mean is not finite throws, and nothing of it is kept.
- */
 /** What each kind of fault says. */
 const FAULTS: Record<Exclude<FaultValue, 0>, string> = {
   [Fault.LOSS]: 'a non-finite training loss',
@@ -33,6 +27,12 @@ const FAULTS: Record<Exclude<FaultValue, 0>, string> = {
   [Fault.UPDATE]: 'a non-finite update (the learning rate, or a gradient, too large for the precision)',
 };
 
+/**
+ * Runs optimizer steps, one at a time with the main thread between them (it averages and
+ * applies each), or several at once with the pool applying them (Coordinator.updatingSteps)
+ * where that is possible: ordinary training while the pool threads sum. Both give bitwise the
+ * same weights; a step whose loss, mean or update is not finite throws, and nothing of it is kept.
+ */
 export class StepRunner {
   private backup: { params: FloatArray; buffers: Record<string, FloatArray> } | null = null;
 
