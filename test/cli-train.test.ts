@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PRESETS } from '../src/model/stack/index.js';
 import { readNpz } from '../src/data/npz.js';
 import { CLI, expectRefused, runCli, runCliAsync, temporaryDirectories, trainJson, withOverrides, withoutPrefixWarnings } from './helpers/cli.js';
 
@@ -208,5 +209,10 @@ describe('shardtrain --help', () => {
     for (const flag of ['epochs', 'batch-size', 'drop-last', 'threads', 'dtype', 'seed', 'rng', 'save', 'json', 'lr', 'beta1', 'beta2', 'eps', 'filters1', 'kernel1', 'stride1', 'filters2', 'kernel2', 'stride2', 'train-count', 'test-count']) {
       expect(r.stdout).toContain(`--${flag}`);
     }
+  });
+
+  it('train --help gives each preset and its layers, as --model takes them', () => {
+    const help = runCli(['train', '--help']).stdout.replace(/\s+/g, ' ');
+    for (const [name, layers] of Object.entries(PRESETS)) expect(help).toContain(`${name} = ${layers}`);
   });
 });

@@ -155,6 +155,11 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['{"classes": 1e400, "layers": [{"type": "flatten"}]}', '"classes" is too large'],
     // V8 words trailing text "... after JSON at position N"; the line and column say where.
     ['{"layers": [{"type": "flatten"}]} x', 'the JSON description does not parse at line 1, column 35: Unexpected non-whitespace character'],
+    // Text that ends too soon goes wrong just past its end.
+    ['{"layers":[', 'the JSON description does not parse at line 1, column 12: Unexpected end of JSON input'],
+    // JSON.parse keeps the last of two equal keys: a slip that would change the network without a word.
+    ['{"layers": [{"type": "conv", "out": 4, "kernel": 3, "padding": 1, "padding": 0}]}', 'the JSON description gives "padding" twice in one object (line 1, column 67)'],
+    ['{"layers": [{"type": "flatten"}], "layers": [{"type": "flatten"}]}', 'the JSON description gives "layers" twice in one object (line 1, column 35)'],
   ])('%s', (description, problem) => {
     expect(() => parseDescription(description)).toThrow(ModelSpecError);
     expect(errorOf(description).message).toContain(problem);
@@ -166,6 +171,7 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
     ['{"layers": [{"type": "conv", "out": 3, "kernel": "3"}]}', 1, '"kernel" must be a number, got "3"'],
     ['{"layers": [{"type": "conv", "out": 3, "kernel": 3, "padding": -1}]}', 1, '"padding" must not be negative, got -1'],
     ['{"layers": [{"type": "conv", "kernel": 3}]}', 1, 'conv needs "out", its output channels'],
+    ['{"layers": [{"out": 4, "kernel": 3}]}', 1, 'a layer needs "type" (one of conv, maxpool, relu, tanh, flatten, dense)'],
     ['{"layers": [{"type": "flatten"}, {"type": "dense", "out": 2.5}]}', 2, '"out" must be an integer, got 2.5'],
     // Names that every object inherits are not layer types.
     ['{"layers": [{"type": "constructor"}]}', 1, 'unknown layer type "constructor"'],
@@ -190,6 +196,19 @@ describe('bad descriptions: one line naming the layer and what is wrong', () => 
   it('JSON: a byte order mark, as some editors write, is not part of the text', () => {
     expect(parseSpecJson('\uFEFF{"layers": [{"type": "flatten"}, {"type": "dense"}]}').layers).toHaveLength(2);
   });
+  it('an empty JSON file goes wrong at line 1, column 1 (columns count from 1)', () => {
+    expect(() => parseSpecJson('')).toThrow('the JSON description does not parse at line 1, column 1: Unexpected end of JSON input');
+  });
+
+  it('a network without parameters, whose output fits the classes, has nothing to train', () => {
+    expect(errorOf('maxpool14x5s14x5,flatten').message).toBe('the network has no parameters to train: add a conv or dense layer');
+  });
+
+  it('equal keys in different objects, and strings that look like keys, are not repeats', () => {
+    const text = '{"layers": [{"type": "conv", "out": 4, "kernel": 3}, {"type": "relu"}, {"type": "flatten"}, {"type": "dense", "out": 10}], "classes": 10}';
+    expect(parseDescription(text).layers).toHaveLength(4);
+  });
+
   it('a description for other images or classes than the data', () => {
     const text = '{"input": [3, 32, 32], "classes": 10, "layers": [{"type": "flatten"}, {"type": "dense"}]}';
     expect(errorOf(text).message).toBe("the description is for (3,32,32) images, but the data's are (1,28,28)");

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.js';
 import { MODEL_SETTINGS } from '../model/config.js';
 import { buildModel, type Model, type ModelChoice } from '../model/model.js';
-import { ModelSpecError, parseDescription, parseSpecJson, PRESET_NAMES } from '../model/stack/index.js';
+import { ModelSpecError, parseDescription, parseSpecJson, PRESET_NAMES, PRESETS } from '../model/stack/index.js';
 import { SettingError, UserError } from '../util/errors.js';
 import { type ModelFlags, modelOptionsFrom } from './model-options.js';
 
@@ -13,9 +13,9 @@ export function withModelChoice<T>(y: Argv<T>) {
     type: 'string',
     defaultDescription: 'seed',
     describe:
-      `the network: a preset (${PRESET_NAMES.join(', ')}), FILE.json, or layers joined by commas, each conv<out>k<h>[x<w>][s<h>[x<w>]][p<h>[x<w>]], ` +
-      'maxpool<h>[x<w>][s<h>[x<w>]], relu, tanh, flatten or dense[<out>] (e.g. conv16k8s2p3,relu,maxpool2s1,flatten,dense32,relu,dense; ' +
-      'docs/models.md). --filters1 ... --stride2 size the seed network only',
+      `the network: a preset, FILE.json, or layers joined by commas, each conv<out>k<h>[x<w>][s<h>[x<w>]][p<h>[x<w>]], ` +
+      'maxpool<h>[x<w>][s<h>[x<w>]], relu, tanh, flatten or dense[<out>] (docs/models.md). The presets: ' +
+      `${PRESET_NAMES.map((name) => `${name} = ${PRESETS[name]}`).join('; ')}. --filters1 ... --stride2 size the seed network only`,
     group: 'Model:',
   });
 }

@@ -77,6 +77,7 @@ export function deriveStackDims(spec: NetworkSpec): StackDims {
   });
   checkOutput(layers, classes);
   const total = (key: 'parameters' | 'forwardMultiplyAdds' | 'multiplyAdds'): number => layers.reduce((a, l) => a + l[key], 0);
+  if (!seenParameters) throw new ModelSpecError('the network has no parameters to train: add a conv or dense layer');
   return {
     spec,
     layers,

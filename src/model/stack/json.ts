@@ -19,7 +19,12 @@ const TOP_KEYS = ['input', 'classes', 'layers'];
 /** Parses a JSON description; throws ModelSpecError saying where the text or which layer is wrong. */
 export function parseSpecJson(text: string): LayerList {
   // Editors on Windows may start a UTF-8 file with a byte order mark, which JSON.parse refuses.
-  const value = parseJsonText(text.replace(/^\uFEFF/, ''));
+  const bare = text.replace(/^\uFEFF/, '');
+  const value = parseJsonText(bare);
+  const twice = repeatedKey(bare);
+  if (twice !== undefined) {
+    throw new ModelSpecError(`the JSON description gives "${twice.key}" twice in one object (line ${twice.line}, column ${twice.column}); JSON keeps the last silently, so give it once`);
+  }
   if (!isObject(value)) throw new ModelSpecError(`the JSON description must be an object with "layers", got ${kindOf(value)}`);
   const unknown = Object.keys(value).filter((k) => !TOP_KEYS.includes(k));
   if (unknown.length > 0) throw new ModelSpecError(`unknown key "${unknown[0]}" in the JSON description (keys: ${TOP_KEYS.join(', ')})`);
@@ -48,6 +53,7 @@ function parseInput(input: unknown): ImageShape {
 function parseLayer(layer: unknown, place: LayerPlace): ListedLayer {
   if (!isObject(layer)) throw layerError(place, `a layer must be an object with a "type", got ${kindOf(layer)}`);
   const type = layer.type;
+  if (type === undefined) throw layerError(place, `a layer needs "type" (one of ${LAYER_TYPES.join(', ')})`);
   if (typeof type !== 'string' || !Object.hasOwn(LAYER_KEYS, type)) {
     throw layerError(place, `unknown layer type ${shortJson(type)} (types: ${LAYER_TYPES.join(', ')})`);
   }
@@ -112,11 +118,45 @@ function parseJsonText(text: string): unknown {
     const position = at ? Number(at[1]) : firstBadPosition(text);
     // V8 may quote the whole text after the token; the position says more, in one line.
     const what = message.replace(/ (in|after) JSON at position \d+.*$/s, '').replace(/, (\.\.\.)?".*$/s, '');
-    const before = text.slice(0, position);
-    const line = before.split('\n').length;
-    const column = position - before.lastIndexOf('\n');
+    const { line, column } = lineAndColumn(text, position);
     throw new ModelSpecError(`the JSON description does not parse at line ${line}, column ${column}: ${what}`);
   }
+}
+
+/** 1-based line and column of `position` (0-based) in `text`; the text's length is the place just past its end. */
+function lineAndColumn(text: string, position: number): { line: number; column: number } {
+  const before = text.slice(0, position);
+  return { line: before.split('\n').length, column: position - before.lastIndexOf('\n') };
+}
+
+/**
+ * The first key that an object of valid JSON text gives twice, and where: JSON.parse keeps the
+ * last, so a slip ("padding" written twice) would change the network without a word, as an
+ * unknown key would, which is refused.
+ */
+function repeatedKey(text: string): { key: string; line: number; column: number } | undefined {
+  // The keys of each open object; null for an open array.
+  const open: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') open.push(new Set());
+    else if (c === '[') open.push(null);
+    else if (c === '}' || c === ']') open.pop();
+    else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      let next = end + 1;
+      while (/\s/.test(text[next] ?? '')) next++;
+      const keys = open[open.length - 1];
+      if (text[next] === ':' && keys) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return { key, ...lineAndColumn(text, i) };
+        keys.add(key);
+      }
+      i = end;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -135,6 +175,8 @@ function firstBadPosition(text: string): number {
       return /Unexpected end/.test(message) || (at !== null && Number(at[1]) >= n);
     }
   };
+  // A text that fails only at its end (empty, or cut short) goes wrong just past it.
+  if (validStart(text.length)) return text.length;
   let good = 0;
   let bad = text.length;
   while (bad - good > 1) {
