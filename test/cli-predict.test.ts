@@ -261,6 +261,9 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     ['--channels on a stack without a channel axis', ['--channels', 'last', 'digits_uint8.npy'], /digits_uint8\.npy: an array of shape \(10, 28, 28\) is read without a channel axis, as a stack for a gray network, so --channels last would do nothing; leave it out$/],
     ['a good image followed by a bad one', ['digit7.png', 'corrupt_crc.png'], /corrupt_crc\.png: corrupt PNG/],
     ['no image at all', [], /Not enough non-option arguments/],
+    // yargs dropped it: alone it left no images (an internal error), beside others it vanished.
+    ['- as an image', ['-'], /^shardtrain: -: shardtrain reads files, not standard input; give a path \(\.\/- for a file named -\)$/],
+    ['- beside an image', ['-', 'digit7.png'], /^shardtrain: -: shardtrain reads files, not standard input/],
     ['an empty image path', ['digit7.png', ''], /^shardtrain: an image path is empty \(""\)$/],
     // yargs would drop -d.png and classify the rest.
     ['an image after --', ['digit7.png', '--', '-d.png'], /^shardtrain: -- "-d\.png": nothing after -- is read; give these before it \(a file whose name starts with - as \.\/-name\)$/],

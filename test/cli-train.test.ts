@@ -158,6 +158,12 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['an empty argument after --json', ['--json', ''], /^shardtrain: Unknown argument: ""$/],
     // Node would fire a longer timer after 1 ms, and every step would be taken for hung.
     ['a --timeout past the timer limit', ['--timeout', '3000000'], /^shardtrain: --timeout must be a positive number up to 2147483, got 3000000$/],
+    // Timers count whole milliseconds; this was an internal error, exit 1.
+    ['a --timeout below a millisecond', ['--timeout', '0.0009'], /^shardtrain: --timeout must be at least 0\.001 \(one millisecond, a timer's step\), got 0\.0009$/],
+    // '--help=no' is no request for help: it had switched the checks of every other value off.
+    ['--help=no', ['--help=no'], /^shardtrain: --help=no: --help is a switch: give --help or --no-help \(or =true, =false\)$/],
+    ['a bad value beside --help=false, which asks for no help', ['--lr=0x2', '--help=false'], /^shardtrain: --lr=0x2: not a decimal number$/],
+    ['- as a path, which yargs drops', ['--data', '-'], /^shardtrain: -: shardtrain reads files, not standard input; give a path \(\.\/- for a file named -\)$/],
     ['an unknown layer in --model', ['--model', 'conv4k3,relu,pool2,flatten,dense'], /^shardtrain: --model conv4k3,relu,pool2,flatten,dense: layer 3 \(pool2\): unknown layer 'pool'/],
     ['a --model kernel larger than the image', ['--model', 'conv4k30,relu,flatten,dense'], /^shardtrain: --model conv4k30,relu,flatten,dense: layer 1 \(conv4k30\): the 30x30 kernel is larger than its 28x28 input/],
     ['a --model that shrinks to nothing', ['--model', 'maxpool2,maxpool2,maxpool2,maxpool2,maxpool2,flatten,dense'], /layer 5 \(maxpool2\): the 2x2 pool is larger than its 1x1 input/],

@@ -46,6 +46,11 @@ describe('shardtrain privacy --noise: the epsilon spent', () => {
 describe('shardtrain privacy --orders: the RDP at each order', () => {
   const perOrder = ['--noise', '2.5', '--sample-rate', '0.01', '--steps', '50', '--delta', '1e-5', '--orders', '1.5,2.5,5,50,100'];
 
+  it('PRV with a noise so large that its square overflows answers with the grid floor, as at 1e100 (it did not end)', () => {
+    const mechanism = ['--sample-rate', '0.01', '--steps', '100', '--accountant', 'prv'];
+    expect(privacy(['--noise', '1e307', ...mechanism])).toBe(privacy(['--noise', '1e100', ...mechanism]).replace('1e+100', '1e+307'));
+  });
+
   it("without --delta: train --dp's 1e-5, said in the report", () => {
     const mechanism = ['--noise', '1', '--sample-rate', '0.04', '--steps', '10'];
     expect(privacy(mechanism)).toBe(privacy([...mechanism, '--delta', '1e-5']));
@@ -88,6 +93,14 @@ describe('shardtrain privacy refuses, in one line with exit code 2', () => {
     ['--delta 1', ['--noise', '1', '--sample-rate', '0.04', '--steps', '10', '--delta', '1'], /--delta must be above 0 and below 1, got 1$/],
     ['--noise 0', ['--noise', '0', ...MECHANISM], /--noise must be a positive number \(the noise multiplier sigma\), got 0$/],
     ['--noise abc', ['--noise', 'abc', ...MECHANISM], /^shardtrain: --noise abc: not a decimal number$/],
+    // The rate is what is wrong, not the steps it would make.
+    ['--sample-rate 0 with --epochs', ['--noise', '1', '--sample-rate', '0', '--epochs', '1'], /^shardtrain: --sample-rate must be above 0 and at most 1, got 0$/],
+    // The user gave a target, not a noise: the search's grid limit names the target.
+    [
+      'a PRV target whose noises the grid cannot resolve',
+      ['--target-epsilon', '5', '--sample-rate', '0.5', '--steps', '1000000000', '--accountant', 'prv'],
+      /^shardtrain: --target-epsilon 5 over 1000000000 steps at sample rate 0\.5 needs noises whose epsilon the PRV accountant's grid cannot resolve \(noise \d+ spends about [\d.]+ by RDP\); take --accountant rdp$/,
+    ],
     [
       'an unreachable --target-epsilon',
       ['--target-epsilon', '0.05', ...MECHANISM],

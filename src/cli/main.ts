@@ -5,7 +5,7 @@ import { WorkerFault } from '../parallel/worker-fault.js';
 import { NumericalFault } from '../train/numerical-fault.js';
 import { UserError } from '../util/errors.js';
 import { benchBuilder, runBenchCommand } from './bench-command.js';
-import { helpAsked, refuseAfterDashes, refuseRepeatedFlags } from './raw-flags.js';
+import { helpAsked, refuseAfterDashes, refuseRepeatedFlags, refuseStandardInput } from './raw-flags.js';
 import { evalBuilder, runEval } from './eval-command.js';
 import { describeMissingValue } from './flag-values.js';
 import { predictBuilder, runPredict } from './predict-command.js';
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const args = hideBin(process.argv);
   refuseRepeatedFlags(args);
   refuseAfterDashes(args);
+  refuseStandardInput(args);
   // yargs renders every command's help before running it, whether or not it is shown; wrapping that
   // text measures each word's width and took a quarter of a refused run's half second.
   const helpShown = helpAsked(args);

@@ -88,7 +88,9 @@ const MAX_STEPS = 1_000_000_000_000;
 
 function scheduleFrom(a: PrivacyArgs): Schedule {
   const schedule = givenSchedule(a);
-  if (a.epochs !== undefined && schedule.steps > MAX_STEPS) {
+  // A rate outside (0, 1] makes no step count to speak of: the accountant refuses the rate itself.
+  const rateValid = schedule.sampleRate > 0 && schedule.sampleRate <= 1;
+  if (a.epochs !== undefined && rateValid && schedule.steps > MAX_STEPS) {
     const rate = schedule.batchSize === undefined ? `--sample-rate ${schedule.sampleRate}` : `--batch-size ${schedule.batchSize} of --train-size ${schedule.trainSize}`;
     throw new UserError(`--epochs ${a.epochs} at ${rate} makes ${schedule.steps} steps, more than the ${MAX_STEPS} the accountants take`);
   }
@@ -110,7 +112,6 @@ function givenSchedule(a: PrivacyArgs): Schedule {
   }
   const sampleRate = a.sampleRate!;
   if (a.steps !== undefined) return { sampleRate, steps: a.steps };
-  // A rate outside (0, 1] gives no sensible step count, but the accountant refuses the rate first.
   return { sampleRate, steps: stepsOfEpochs(a.epochs!, sampleRate), epochs: a.epochs };
 }
 

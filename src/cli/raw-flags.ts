@@ -28,7 +28,14 @@ function rawFlags(args: readonly string[]): RawFlag[] {
 /** `--help` or `-h` before any `--`, or the help command: yargs then shows help and checks nothing. */
 export function helpAsked(args: readonly string[]): boolean {
   const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
-  return beforeDashes.some((arg) => /^(--help|-h)(=|$)/.test(arg) || arg === 'help');
+  // Only the bare switch: '--help=no' asks for no help, and is refused as a switch given a value.
+  return beforeDashes.some((arg) => arg === '--help' || arg === '-h' || arg === 'help');
+}
+
+/** `-` names standard input elsewhere; shardtrain reads files only, and yargs dropped it from predict's images. */
+export function refuseStandardInput(args: readonly string[]): void {
+  const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (beforeDashes.includes('-')) throw new UserError(`-: shardtrain reads files, not standard input; give a path (./- for a file named -)`);
 }
 
 /** No command reads what follows `--`: yargs would drop it, or take it as images past the checks. */

@@ -109,8 +109,14 @@ export function noiseForTarget(
     } catch (e) {
       // A noise the PRV grid cannot resolve, whose RDP bound is already above the target, is above it
       // too; one below the target (many steps, not little noise) is the grid's limit, said as such.
-      if (e instanceof PrvGridTooLarge && e.rdpEpsilon > targetEpsilon) return Infinity;
-      throw e;
+      if (!(e instanceof PrvGridTooLarge)) throw e;
+      if (e.rdpEpsilon > targetEpsilon) return Infinity;
+      throw new SettingError(
+        'targetEpsilon',
+        (name) =>
+          `${name('targetEpsilon')} ${targetEpsilon} over ${steps} steps at sample rate ${sampleRate} needs noises whose epsilon the PRV accountant's grid cannot resolve ` +
+          `(noise ${noise} spends about ${e.rdpEpsilon.toPrecision(3)} by RDP); take ${name('accountant')} rdp`,
+      );
     }
   };
 

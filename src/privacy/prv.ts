@@ -48,6 +48,8 @@ export class PrvGridTooLarge extends SettingError {
   }
 }
 
+const PRV_NOISE_CAP = 1e100;
+
 export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options: PrvOptions = {}): PrvEpsilon {
   const { sampleRate, noise, steps } = mechanism;
   checkSettings(mechanism, delta);
@@ -60,8 +62,12 @@ export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options
     throw new SettingError('deltaError', (name) => `${name('deltaError')} must be above 0 and below ${name('delta')} ${delta}, got ${deltaError}`);
   }
 
+  // Epsilon cannot grow with the noise, and at 1e100 it is already the grid's floor; past about
+  // 1e154 the noise's square overflows and the grid's search would not end. A larger noise is
+  // accounted as 1e100, which bounds it from above.
+  const accounted = Math.min(noise, PRV_NOISE_CAP);
   const dt = meshSize(steps, epsError, deltaError);
-  const grid = alignedGrid(safeHalfWidth(sampleRate, noise, steps, epsError, deltaError), dt);
+  const grid = alignedGrid(safeHalfWidth(sampleRate, accounted, steps, epsError, deltaError), dt);
   if (grid.length > MAX_GRID_LENGTH) {
     const rdp = rdpEpsilon(sampleRate, noise, steps, delta);
     throw new PrvGridTooLarge(
@@ -82,7 +88,7 @@ export function prvEpsilon(mechanism: SubsampledGaussian, delta: number, options
     );
   }
 
-  const composed = selfCompose(discretise(new SubsampledGaussianPrv(sampleRate, noise), grid), steps);
+  const composed = selfCompose(discretise(new SubsampledGaussianPrv(sampleRate, accounted), grid), steps);
   const bounds = epsilonBounds(composed, delta, deltaError, epsError);
   return { epsilon: bounds.upper, epsilonLower: bounds.lower, epsilonEstimate: bounds.estimate };
 }
