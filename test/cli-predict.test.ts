@@ -264,6 +264,8 @@ describe('shardtrain predict refuses bad input in one line with exit code 2, not
     // yargs dropped it: alone it left no images (an internal error), beside others it vanished.
     ['- as an image', ['-'], /^shardtrain: -: shardtrain reads files, not standard input; give a path \(\.\/- for a file named -\)$/],
     ['- beside an image', ['-', 'digit7.png'], /^shardtrain: -: shardtrain reads files, not standard input/],
+    // yargs took the image as the unknown flag's value, then said only that no image was given.
+    ['an unknown flag before an image', ['--bogus', 'digit7.png'], /^shardtrain: --bogus: no such flag here \(--help lists them\)$/],
     ['an empty image path', ['digit7.png', ''], /^shardtrain: an image path is empty \(""\)$/],
     // yargs would drop -d.png and classify the rest.
     ['an image after --', ['digit7.png', '--', '-d.png'], /^shardtrain: -- "-d\.png": nothing after -- is read; give these before it \(a file whose name starts with - as \.\/-name\)$/],

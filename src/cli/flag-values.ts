@@ -26,6 +26,7 @@ export function requireFlagValues<T>(y: Argv<T>): Argv<T> {
       takesValue: (name) => valued.includes(name),
       isSwitch: (name) => options.boolean.includes(name),
       isNumber: (name) => options.number.includes(name),
+      isKnown: (name) => Object.hasOwn(options.key, name) || name === 'help' || name === 'version',
     });
   }
   return y.requiresArg(valued);

@@ -65,8 +65,12 @@ export function refuseRepeatedFlags(args: readonly string[]): void {
  * `--json=` as no JSON; each is refused as such.
  */
 export function refuseMisusedValues(args: readonly string[], kinds: FlagKinds): void {
-  const { takesValue, isSwitch, isNumber } = kinds;
+  const { takesValue, isSwitch, isNumber, isKnown } = kinds;
   for (const { written, name, inline, next } of rawFlags(args)) {
+    // Named first: yargs would take the next argument as its value, and complain of what is then missing.
+    if (!isKnown(name) && !(name.startsWith('no-') && isSwitch(name.slice(3)))) {
+      throw new UserError(`--${written}: no such flag here (--help lists them)`);
+    }
     if (isSwitch(name) && inline?.trim() === '') throw new UserError(`--${written}=: --${name} is a switch and takes no value`);
     // yargs reads any other value of a switch as false: --dp=yes would train without privacy.
     if (isSwitch(name) && inline !== undefined && inline !== 'true' && inline !== 'false') {
@@ -84,6 +88,7 @@ export interface FlagKinds {
   readonly takesValue: (name: string) => boolean;
   readonly isSwitch: (name: string) => boolean;
   readonly isNumber: (name: string) => boolean;
+  readonly isKnown: (name: string) => boolean;
 }
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
