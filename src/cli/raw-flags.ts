@@ -68,7 +68,7 @@ export function refuseMisusedValues(args: readonly string[], kinds: FlagKinds): 
   const { takesValue, isSwitch, isNumber, isKnown } = kinds;
   for (const { written, name, inline, next } of rawFlags(args)) {
     // Named first: yargs would take the next argument as its value, and complain of what is then missing.
-    if (!isKnown(name) && !(name.startsWith('no-') && isSwitch(name.slice(3)))) {
+    if (!isKnown(name) && !(name.startsWith('no-') && isKnown(name.slice(3)))) {
       throw new UserError(`--${written}: no such flag here (--help lists them)`);
     }
     if (isSwitch(name) && inline?.trim() === '') throw new UserError(`--${written}=: --${name} is a switch and takes no value`);
