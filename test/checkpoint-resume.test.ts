@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpz } from '../src/data/npz-write.js';
 import { FAULT_ENV } from '../src/parallel/fault-injection.js';
-import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { type Checkpoint, loadCheckpoint } from '../src/train/checkpoint.js';
 import { type CliResult, expectRefused, howItEnded, runCli, runCliAsync, temporaryDirectories, trainJson } from './helpers/cli.js';
 import { weightBytes } from './helpers/weights.js';
 
@@ -61,45 +61,51 @@ describe('train --checkpoint / --resume', () => {
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
   });
 
-  it('--grad-stats: an epoch resumed from its middle reports the straight run\'s B_simple (the checkpoint keeps its sums)', async () => {
-    const dir = fresh();
+  /** Two --grad-stats epochs straight, and the same run cut at step 3 with its checkpoint in dir/run; the straight run's stdout. */
+  function straightAndCutStats(dir: string): string {
     const stats = [...data, '--epochs', '2', '--grad-stats', '--json'];
     const straight = runCli(['train', ...stats]);
     expect(straight.status, straight.stderr).toBe(0);
     // A thread failing twice at step 3 leaves the last good state, steps 1 and 2, in the checkpoint.
     const cut = runCli(['train', ...stats, '--checkpoint', join(dir, 'run')], { env: { [FAULT_ENV]: 'throw@3x2' } });
     expect(cut.status, cut.stderr).toBe(1);
-    expect((await loadCheckpoint(join(dir, 'run'))).meta).toMatchObject({ step: 2, noiseScale: { batches: 2 } });
-    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--grad-stats', '--json']);
-    expect(resumed.status, resumed.stderr).toBe(0);
-    const strip = (stdout: string) => trainJson(stdout).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
-    expect(strip(resumed.stdout)).toEqual(strip(straight.stdout));
-    expect(trainJson(resumed.stdout).epochs[0]).toMatchObject({ noiseScale: { batches: 5 } });
-  });
+    return straight.stdout;
+  }
 
-  it("--grad-stats: a version 2 checkpoint's sums of per-batch estimates are pooled as this version pools them", async () => {
-    const dir = fresh();
-    const stats = [...data, '--epochs', '2', '--grad-stats', '--json'];
-    const straight = runCli(['train', ...stats]);
-    expect(straight.status, straight.stderr).toBe(0);
-    const cut = runCli(['train', ...stats, '--checkpoint', join(dir, 'run')], { env: { [FAULT_ENV]: 'throw@3x2' } });
-    expect(cut.status, cut.stderr).toBe(1);
-    const c = await loadCheckpoint(join(dir, 'run'));
-    const b = c.meta.batchSize;
-    const n = c.meta.noiseScale!;
-    // What version 2 wrote for the same two full batches: the sums of their own estimates.
-    const v2 = { ...c.meta, version: 2, noiseScale: { gradientSquaredSum: n.gradientSquaredSum / (b * (b - 1)), traceSum: n.traceSum / (b - 1), batches: n.batches } };
-    const bytes = new TextEncoder().encode(JSON.stringify(v2));
+  /** Writes dir/run's checkpoint again with `meta` in place of its own, as an older version wrote it. */
+  async function rewriteMeta(dir: string, c: Checkpoint, meta: object): Promise<void> {
+    const bytes = new TextEncoder().encode(JSON.stringify(meta));
     const shape = [c.params.length];
     await writeNpz(join(dir, 'run', 'checkpoint.npz'), {
       params: { data: c.params, shape },
       ...Object.fromEntries(Object.entries(c.buffers).map(([name, values]) => [name, { data: values, shape }])),
       meta: { data: bytes, shape: [bytes.length] },
     });
+  }
+
+  it('--grad-stats: an epoch resumed from its middle reports the straight run\'s B_simple (the checkpoint keeps its sums)', async () => {
+    const dir = fresh();
+    const straight = straightAndCutStats(dir);
+    expect((await loadCheckpoint(join(dir, 'run'))).meta).toMatchObject({ step: 2, noiseScale: { batches: 2 } });
+    const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--grad-stats', '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const strip = (stdout: string) => trainJson(stdout).epochs.map((e) => JSON.stringify({ ...e, samplesPerSec: 0, seconds: 0 }));
+    expect(strip(resumed.stdout)).toEqual(strip(straight));
+    expect(trainJson(resumed.stdout).epochs[0]).toMatchObject({ noiseScale: { batches: 5 } });
+  });
+
+  it("--grad-stats: a version 2 checkpoint's sums of per-batch estimates are pooled as this version pools them", async () => {
+    const dir = fresh();
+    const straight = straightAndCutStats(dir);
+    const c = await loadCheckpoint(join(dir, 'run'));
+    const b = c.meta.batchSize;
+    const n = c.meta.noiseScale!;
+    // What version 2 wrote for the same two full batches: the sums of their own estimates.
+    await rewriteMeta(dir, c, { ...c.meta, version: 2, noiseScale: { gradientSquaredSum: n.gradientSquaredSum / (b * (b - 1)), traceSum: n.traceSum / (b - 1), batches: n.batches } });
     const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--grad-stats', '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     const scales = (stdout: string) => trainJson(stdout).epochs.map((e) => (e as unknown as { noiseScale: { simple: number } }).noiseScale.simple);
-    const [want, got] = [scales(straight.stdout), scales(resumed.stdout)];
+    const [want, got] = [scales(straight), scales(resumed.stdout)];
     expect(got[0]).toBeCloseTo(want[0], 9);
     expect(got[1]).toBe(want[1]);
   });
@@ -114,14 +120,7 @@ describe('train --checkpoint / --resume', () => {
     // As the first checkpoints were written: no kernels and no kernel build.
     const { step, optimizer, kernels: _kernels, kernelVariant: _variant, ...rest } = c.meta;
     const { kind: _kind, ...adam } = optimizer as typeof optimizer & { kind: 'adam' };
-    const meta = new TextEncoder().encode(JSON.stringify({ ...rest, version: 1, adamStep: step, adam }));
-    const shape = [c.params.length];
-    await writeNpz(join(dir, 'run', 'checkpoint.npz'), {
-      params: { data: c.params, shape },
-      adam_m: { data: c.buffers.adam_m, shape },
-      adam_v: { data: c.buffers.adam_v, shape },
-      meta: { data: meta, shape: [meta.length] },
-    });
+    await rewriteMeta(dir, c, { ...rest, version: 1, adamStep: step, adam });
     const resumed = runCli(['train', '--resume', join(dir, 'run'), '--epochs', '2', '--save', join(dir, 'resumed.npz')]);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect((await weightBytes(join(dir, 'resumed.npz'))).equals(await weightBytes(join(dir, 'straight.npz')))).toBe(true);
