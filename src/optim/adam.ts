@@ -41,22 +41,26 @@ export class Adam implements Optimizer {
   }
 
   /** One update of params by the gradient of the loss (descent). */
-  update(params: FloatArray, grad: FloatArray): void {
-    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  update(params: FloatArray, grad: FloatArray): boolean {
+    return this.updateBlock(params, grad, 0, params.length, ++this.step);
   }
 
-  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void {
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): boolean {
     const { beta1, beta2, eps } = this.options;
     const lrT = adamStepSize(this.options, t);
     const { m, v } = this;
     const oneMinusBeta1 = 1 - beta1;
     const oneMinusBeta2 = 1 - beta2;
+    // x - x is 0 for a finite x and NaN otherwise, so spread stays 0 while every value is finite.
+    let spread = 0;
     for (let j = first; j < last; j++) {
       const g = grad[j];
       m[j] = beta1 * m[j] + oneMinusBeta1 * g;
       v[j] = beta2 * v[j] + oneMinusBeta2 * (g * g);
       params[j] -= (lrT * m[j]) / (Math.sqrt(v[j]) + eps);
+      spread += m[j] - m[j] + (v[j] - v[j]) + (params[j] - params[j]);
     }
+    return spread === 0;
   }
 }
 

@@ -19,12 +19,16 @@ export interface Optimizer {
   /** Updates applied so far. */
   step: number;
   /** One descent update of params by grad: updateBlock over every coordinate, as update number step + 1. */
-  update(params: FloatArray, grad: FloatArray): void;
+  update(params: FloatArray, grad: FloatArray): boolean;
   /**
    * What update number `t` (counting from 1) does to coordinates [first, last) alone, leaving
-   * `step` as it is: the pool threads share one update out by blocks of coordinates.
+   * `step` as it is: the pool threads share one update out by blocks of coordinates. Returns
+   * whether every parameter and state value it wrote is finite: a finite gradient can still
+   * overflow the update (a learning rate near float32's largest, Adam's v of a gradient past
+   * 1e19), and the trainer undoes such a step like a non-finite one, so that the state kept, and
+   * checkpointed, is one a run can resume from.
    */
-  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void;
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): boolean;
 }
 
 /**

@@ -34,17 +34,21 @@ export class Sgd implements Optimizer {
     return { sgd_velocity: this.velocity };
   }
 
-  update(params: FloatArray, grad: FloatArray): void {
-    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  update(params: FloatArray, grad: FloatArray): boolean {
+    return this.updateBlock(params, grad, 0, params.length, ++this.step);
   }
 
-  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): void {
+  updateBlock(params: FloatArray, grad: FloatArray, first: number, last: number, t: number): boolean {
     const { lr, momentum } = this.options;
     const velocity = this.velocity;
+    // x - x is 0 for a finite x and NaN otherwise, so spread stays 0 while every value is finite.
+    let spread = 0;
     for (let j = first; j < last; j++) {
       const v = t === 1 ? grad[j] : momentum * velocity[j] + grad[j];
       velocity[j] = v;
       params[j] -= lr * velocity[j];
+      spread += velocity[j] - velocity[j] + (params[j] - params[j]);
     }
+    return spread === 0;
   }
 }

@@ -50,6 +50,8 @@ export function createPoolUpdateState(backend: Backend, optimizer: Optimizer, pa
 /** A pool thread's part of each update: the main thread's optimizer, on the same buffers. */
 export class BlockUpdate {
   private readonly optimizer: Optimizer;
+  /** Each state buffer beside its backup, paired once rather than by name at every block. */
+  private readonly stateBackups: [values: FloatArray, backup: FloatArray][];
 
   constructor(
     backend: Backend,
@@ -58,6 +60,7 @@ export class BlockUpdate {
     private readonly mean: FloatArray,
   ) {
     this.optimizer = backend.optimizer(update.optimizer, params.length, (name) => update.buffers[name]);
+    this.stateBackups = Object.entries(update.buffers).map(([name, values]) => [values, update.backup.buffers[name]]);
   }
 
   /**
@@ -67,23 +70,12 @@ export class BlockUpdate {
    * Returns whether the block's parameters and optimizer state came out finite.
    */
   applyBlock(first: number, last: number, t: number, number: number): boolean {
-    const { backup, buffers, backedUp } = this.update;
+    const { backup, backedUp } = this.update;
     backup.params.set(this.params.subarray(first, last), first);
-    for (const [name, values] of Object.entries(buffers)) backup.buffers[name].set(values.subarray(first, last), first);
+    for (const [values, copy] of this.stateBackups) copy.set(values.subarray(first, last), first);
     Atomics.store(backedUp, first / SUM_BLOCK, number);
-    this.optimizer.updateBlock(this.params, this.mean, first, last, t);
-    return allFinite(this.params, first, last) && Object.values(buffers).every((values) => allFinite(values, first, last));
+    return this.optimizer.updateBlock(this.params, this.mean, first, last, t);
   }
-}
-
-/**
- * Whether values [first, last) are all finite. A finite gradient can still overflow the update (a
- * learning rate near float32's largest, Adam's v of a gradient past 1e19): such a step is undone
- * like a non-finite one, so that the state kept, and checkpointed, is one a run can resume from.
- */
-export function allFinite(values: FloatArray, first = 0, last = values.length): boolean {
-  for (let i = first; i < last; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Coordinator } from '../parallel/coordinator.js';
-import { allFinite, MAX_ORDER_STEPS } from '../parallel/pool-update.js';
+import { MAX_ORDER_STEPS } from '../parallel/pool-update.js';
 import type { FloatArray } from '../model/float-array.js';
 import { Fault, type FaultValue } from '../parallel/session-protocol.js';
 import type { SharedState } from '../parallel/shared-state.js';
@@ -115,8 +115,7 @@ export class StepRunner {
     const backup = this.backup ?? (this.backup = { params: params.slice(), buffers: Object.fromEntries(Object.entries(this.optimizer.buffers).map(([name, values]) => [name, values.slice()])) });
     backup.params.set(params);
     for (const [name, values] of Object.entries(this.optimizer.buffers)) backup.buffers[name].set(values);
-    this.optimizer.update(params, mean);
-    if (allFinite(params) && Object.values(this.optimizer.buffers).every((values) => allFinite(values))) return;
+    if (this.optimizer.update(params, mean)) return;
     this.optimizer.step = step - 1;
     params.set(backup.params);
     for (const [name, values] of Object.entries(this.optimizer.buffers)) values.set(backup.buffers[name]);

@@ -29,16 +29,16 @@ export class WasmAdam implements Optimizer {
     return { adam_m: this.m, adam_v: this.v };
   }
 
-  update(params: Float32Array, grad: Float32Array): void {
-    this.updateBlock(params, grad, 0, params.length, ++this.step);
+  update(params: Float32Array, grad: Float32Array): boolean {
+    return this.updateBlock(params, grad, 0, params.length, ++this.step);
   }
 
-  updateBlock(params: Float32Array, grad: Float32Array, first: number, last: number, t: number): void {
+  updateBlock(params: Float32Array, grad: Float32Array, first: number, last: number, t: number): boolean {
     const n = params.length;
     const { memory } = this.backend;
     const at = (view: Float32Array, what: string) => addressOf(memory, view, what, n) + first * 4;
     const { beta1, beta2, eps } = this.options;
     const lrT = adamStepSize(this.options, t);
-    cachedKernels(this.backend).adamUpdate(at(params, 'params'), at(grad, 'grad'), at(this.m, 'Adam m'), at(this.v, 'Adam v'), last - first, lrT, beta1, beta2, 1 - beta1, 1 - beta2, eps);
+    return cachedKernels(this.backend).adamUpdate(at(params, 'params'), at(grad, 'grad'), at(this.m, 'Adam m'), at(this.v, 'Adam v'), last - first, lrT, beta1, beta2, 1 - beta1, 1 - beta2, eps) !== 0;
   }
 }

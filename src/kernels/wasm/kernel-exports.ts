@@ -37,7 +37,7 @@ export interface KernelExports {
     oneMinusBeta1: number,
     oneMinusBeta2: number,
     eps: number,
-  ): void;
+  ): number;
 }
 
 /** The compiled module and the memory it runs on: all a thread needs to make its own instances. */

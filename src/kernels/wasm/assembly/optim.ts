@@ -89,17 +89,20 @@ export function meanOfSum(mean: usize, sum: usize, n: i32, by: f64): bool {
  * One Adam update in the reference's operation order:
  *   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*(g*g);  p -= (lrT*m) / (sqrt(v) + eps)
  * with m and v read back as the f32 values just stored, as the reference's m[j], v[j] are.
+ * Returns whether every value it stored is finite, checked on the way as meanOfSum checks.
  */
 export function adamUpdate(
   params: usize, grad: usize, m: usize, v: usize, n: i32,
   lrT: f64, beta1: f64, beta2: f64, oneMinusBeta1: f64, oneMinusBeta2: f64, eps: f64,
-): void {
+): bool {
   const B1 = f64x2.splat(beta1);
   const B2 = f64x2.splat(beta2);
   const C1 = f64x2.splat(oneMinusBeta1);
   const C2 = f64x2.splat(oneMinusBeta2);
   const LR = f64x2.splat(lrT);
   const EPS = f64x2.splat(eps);
+  const zero = f32x4.splat(0);
+  let notFinite = zero;
   const n4 = n & ~3;
   for (let j = 0; j < n4; j += 4) {
     const at = <usize>j << 2;
@@ -121,8 +124,12 @@ export function adamUpdate(
     const p = v128.load(params + at);
     const pl = f64x2.sub(low(p), f64x2.div(f64x2.mul(LR, low(mNew)), f64x2.add(f64x2.sqrt(low(vNew)), EPS)));
     const ph = f64x2.sub(high(p), f64x2.div(f64x2.mul(LR, high(mNew)), f64x2.add(f64x2.sqrt(high(vNew)), EPS)));
-    v128.store(params + at, narrow(pl, ph));
+    const pNew = narrow(pl, ph);
+    v128.store(params + at, pNew);
+    const spread = f32x4.add(f32x4.add(f32x4.sub(mNew, mNew), f32x4.sub(vNew, vNew)), f32x4.sub(pNew, pNew));
+    notFinite = v128.or(notFinite, f32x4.ne(spread, zero));
   }
+  let finite = !v128.any_true(notFinite);
   for (let j = n4; j < n; j++) {
     const at = <usize>j << 2;
     const g = <f64>load<f32>(grad + at);
@@ -130,6 +137,9 @@ export function adamUpdate(
     const vj = <f32>(beta2 * <f64>load<f32>(v + at) + oneMinusBeta2 * (g * g));
     store<f32>(m + at, mj);
     store<f32>(v + at, vj);
-    store<f32>(params + at, <f32>(<f64>load<f32>(params + at) - (lrT * <f64>mj) / (Math.sqrt(<f64>vj) + eps)));
+    const pj = <f32>(<f64>load<f32>(params + at) - (lrT * <f64>mj) / (Math.sqrt(<f64>vj) + eps));
+    store<f32>(params + at, pj);
+    finite = finite && mj - mj == 0 && vj - vj == 0 && pj - pj == 0;
   }
+  return finite;
 }
