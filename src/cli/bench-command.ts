@@ -38,7 +38,7 @@ export function benchBuilder<T>(y: Argv<T>) {
     .option('batch-size', { type: 'number', default: DEFAULT_TRAIN_OPTIONS.batchSize, describe: 'samples per step', coerce: positiveInt('batch-size', 1_000_000) })
     .option('steps', { type: 'number', default: 50, describe: 'timed steps per run', coerce: positiveInt('steps', 1_000_000) })
     // At least one: a first timed step would carry the pool's start (tens of ms) into the speedups.
-    .option('warmup', { type: 'number', default: 20, describe: 'untimed steps first, while V8 optimises the JavaScript and wasm (at least 1)', coerce: positiveInt('warmup', 1_000_000) })
+    .option('warmup', { type: 'number', default: 200, describe: 'untimed steps first, until the threads run at their steady pace (at least 1)', coerce: positiveInt('warmup', 1_000_000) })
     .option('repeat', { type: 'number', default: 3, describe: 'runs per thread count (median, min and max are reported)', coerce: positiveInt('repeat', 1000) })
     .option('empty-tasks', { type: 'number', default: 100, describe: "empty tasks timed per run to measure piscina's own overhead", coerce: nonNegativeInt('empty-tasks', 1_000_000) })
     .option('dtype', { choices: ['float32', 'float64'] as const, default: DEFAULT_TRAIN_OPTIONS.dtype, defaultDescription: DEFAULT_TRAIN_OPTIONS.dtype, describe: 'precision' })
