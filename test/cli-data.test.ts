@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CLI, expectRefused, runCli, runCliAsync, temporaryDirectories, withOverrides, trainJson } from './helpers/cli.js';
 import { numpyImportable, PYTHON } from './helpers/python.js';
+import { interruptWhen } from './helpers/signals.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/data/${name}`, import.meta.url));
 // The fixtures' images are 4x5, so the network must be small enough to fit them.
@@ -75,6 +78,39 @@ describe('train --data reads an .npz from a pipe', () => {
     const losses = (stdout: string) => trainJson(stdout).epochs.map((e) => [e.trainLoss, e.testLoss]);
     expect(losses(piped.stdout)).toEqual(losses(file.stdout));
   });
+});
+
+describe('train --data from a named pipe waits for its writer, and Ctrl-C still ends it meanwhile', () => {
+  const fresh = temporaryDirectories('fifo');
+  const fifoIn = (dir: string) => {
+    const path = join(dir, 'data.npz');
+    expect(spawnSync('mkfifo', [path]).status).toBe(0);
+    return path;
+  };
+
+  it('a writer that comes after train has started: trained as from the file', async () => {
+    const fifo = fifoIn(fresh());
+    const args = ['train', '--json', ...smallNet, '--seed', '3'];
+    const piped = runCliAsync([...args, '--data', fifo]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await writeFile(fifo, readFileSync(fixture('ds_seed.npz')));
+    const [r, file] = [await piped, runCli([...args, '--data', fixture('ds_seed.npz')])];
+    expect(r.status, r.stderr).toBe(0);
+    const losses = (stdout: string) => trainJson(stdout).epochs.map((e) => [e.trainLoss, e.testLoss]);
+    expect(losses(r.stdout)).toEqual(losses(file.stdout));
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`no writer: ${signal} ends train with 130 at once, leaving no checkpoint folder`, async () => {
+      const dir = fresh();
+      const fifo = fifoIn(dir);
+      const started = Date.now();
+      const r = await interruptWhen(['train', '--data', fifo, '--checkpoint', join(dir, 'run')], () => Date.now() - started > 700, [signal]);
+      expect([r.code, r.signal], r.stderr).toEqual([130, null]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(existsSync(join(dir, 'run'))).toBe(false);
+    });
+  }
 });
 
 describe('train --data refuses bad data in one line naming the file, exit 2, before training', () => {

@@ -1,4 +1,4 @@
-import { readFileAs } from '../data/read-whole.js';
+import { readFileAsSync } from '../data/read-whole.js';
 import type { Argv } from 'yargs';
 import type { Dataset } from '../data/dataset.js';
 import { MODEL_SETTINGS } from '../model/config.js';
@@ -53,7 +53,7 @@ function withSource<T>(source: string, body: () => T): T {
 
 function readJson(path: string): string {
   try {
-    return readFileAs(path, 'a JSON file').toString('utf8');
+    return readFileAsSync(path, 'a JSON file').toString('utf8');
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`--model ${e.message}`);
     throw e;

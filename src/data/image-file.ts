@@ -8,7 +8,7 @@
  *
  * Every problem is one UserError line naming the file.
  */
-import { readFileAs } from './read-whole.js';
+import { readFileAsSync } from './read-whole.js';
 import type { ChannelsLayout } from './dataset.js';
 import { channelsLastToFirst, channelsReading, type ImageShape, pixelPosition, USUAL_CHANNELS } from './image-layout.js';
 import { exactNumber, parseNpy, type NpyArray } from './npy.js';
@@ -53,7 +53,7 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
 export function readImageFile(path: string, options: ReadImageOptions = {}): InputImage[] {
   if (path.trim() === '') throw new UserError(`an image path is empty (${JSON.stringify(path)})`);
-  const bytes = readFileAs(path, 'an image');
+  const bytes = readFileAsSync(path, 'an image');
   const startsWith = (magic: readonly number[]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) return [{ name: path, file: path, index: null, format: 'png', ...decodePng(bytes, path) }];
   if (startsWith(NPY_MAGIC)) return npyImages(parseNpy(bytes, path), path, options);

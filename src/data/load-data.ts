@@ -13,7 +13,7 @@ import { imageShapeText, type ChannelsLayout, type Dataset, type ImageSet } from
 import { findIdxFiles, isGzip, readIdx, type IdxRole } from './idx.js';
 import { imageShapeOf, type RawArray, toPixels, whereOf } from './image-array.js';
 import { parseNpy } from './npy.js';
-import { whileReading } from './read-errors.js';
+import { whileReading, whileReadingAsync } from './read-errors.js';
 import { readFileAs, readWhole } from './read-whole.js';
 import { openNpz } from './npz.js';
 
@@ -128,7 +128,7 @@ async function openSource(options: DataOptions, roles: Role[]): Promise<ReadRole
   const stats = whileReading(path, () => statSync(path));
   if (stats.isDirectory()) return openDirectory(options, roles);
   // A pipe (--data <(...)) cannot be read twice: read whole, it is recognised and opened from memory.
-  const whole = stats.isFile() ? undefined : readFileAs(path, 'an .npz archive');
+  const whole = stats.isFile() ? undefined : await readFileAs(path, 'an .npz archive');
   const head = whole ?? whileReading(path, () => firstBytes(path, 6));
   const is = (...magic: number[]) => magic.every((b, i) => head[i] === b);
   if (is(0x50, 0x4b)) return openNpzSource(options, roles, whole);
@@ -194,7 +194,7 @@ function openDirectory(options: DataOptions, roles: Role[]): ReadRole {
   const keys = resolveKeys(names, options, '.npy files', roles);
   return async (role, shared) => {
     const file = join(dir, `${keys[role]}.npy`);
-    return { file, ...parseNpy(whileReading(file, () => readWhole(file)), file, { shared }) };
+    return { file, ...parseNpy(await whileReadingAsync(file, () => readWhole(file)), file, { shared }) };
   };
 }
 

@@ -33,7 +33,8 @@ function isTorchSave(bytes: Uint8Array): boolean {
 }
 
 /** Opens an archive and lists its arrays without decompressing any of them; `bytes` when already read (from a pipe). */
-export async function openNpz(path: string, bytes: Uint8Array = readFileAs(path, 'an .npz file')): Promise<NpzArchive> {
+export async function openNpz(path: string, read?: Uint8Array): Promise<NpzArchive> {
+  const bytes = read ?? (await readFileAs(path, 'an .npz file'));
   checkZipMagic(bytes, path);
   if (isTorchSave(bytes)) {
     throw new UserError(`${path}: a PyTorch torch.save file (pickled tensors in a zip), not an .npz; load it with torch.load and save its arrays with np.savez (e.g. np.savez(f, **{k: v.numpy() for k, v in state_dict.items()}))`);

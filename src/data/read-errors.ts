@@ -29,7 +29,19 @@ export function whileReading<T>(path: string, read: () => T, wording?: ReadWordi
   try {
     return read();
   } catch (e) {
-    if (!isFileSystemError(e)) throw e;
-    throw new UserError(`${path}: ${readProblem(e, wording)}`);
+    throw worded(e, path, wording);
   }
+}
+
+/** whileReading for a read that returns a promise. */
+export async function whileReadingAsync<T>(path: string, read: () => Promise<T>, wording?: ReadWording): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw worded(e, path, wording);
+  }
+}
+
+function worded(e: unknown, path: string, wording?: ReadWording): unknown {
+  return isFileSystemError(e) ? new UserError(`${path}: ${readProblem(e, wording)}`) : e;
 }
