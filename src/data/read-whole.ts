@@ -6,7 +6,7 @@ import { whileReading, whileReadingAsync } from './read-errors.js';
 /** Pipes and devices have no size to check against; they are read up to this many bytes. */
 export const MAX_UNSIZED_BYTES = 512 * 2 ** 20;
 
-/** A pipe hands over some tens of KiB a read: each is copied out of one buffer of this size at its own. */
+/** The synchronous reader's buffer: a read from a pipe fills some tens of KiB of it. */
 const PIECE_BYTES = 2 ** 20;
 
 /**
@@ -23,18 +23,18 @@ export async function readWhole(path: string, limit = MAX_UNSIZED_BYTES): Promis
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   return new Promise<Buffer>((resolve, reject) => {
     const pipe = new Socket({ fd, readable: true, writable: false });
-    const pieces: Buffer[] = [];
-    let total = 0;
+    const pieces = new Pieces(path, limit);
     pipe.on('data', (piece: Buffer) => {
-      total += piece.length;
-      if (total > limit) {
+      try {
+        pieces.add(piece);
+      } catch (e) {
         pipe.destroy();
-        reject(tooLong(path, limit));
-      } else pieces.push(piece);
+        reject(e);
+      }
     });
     pipe.on('end', () => {
       pipe.destroy();
-      resolve(Buffer.concat(pieces, total));
+      resolve(pieces.whole());
     });
     pipe.on('error', reject);
   });
@@ -53,10 +53,12 @@ export function readWholeSync(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
     const stats = fstatSync(fd);
     if (stats.isFile() || stats.isDirectory()) return readFileSync(fd);
     const pieces = new Pieces(path, limit);
+    const buffer = Buffer.allocUnsafe(PIECE_BYTES);
     for (;;) {
-      const read = readSync(fd, pieces.buffer, 0, PIECE_BYTES, null);
+      const read = readSync(fd, buffer, 0, PIECE_BYTES, null);
       if (read === 0) return pieces.whole();
-      pieces.add(read);
+      // Copied out at its own size: a pipe hands over some tens of KiB a read.
+      pieces.add(Buffer.from(buffer.subarray(0, read)));
     }
   } finally {
     closeSync(fd);
@@ -65,7 +67,6 @@ export function readWholeSync(path: string, limit = MAX_UNSIZED_BYTES): Buffer {
 
 /** What a pipe has handed over so far, refused once it goes past `limit` bytes. */
 class Pieces {
-  readonly buffer = Buffer.allocUnsafe(PIECE_BYTES);
   private readonly pieces: Buffer[] = [];
   private total = 0;
 
@@ -74,20 +75,15 @@ class Pieces {
     private readonly limit: number,
   ) {}
 
-  /** The first `read` bytes of the buffer, just read. */
-  add(read: number): void {
-    this.total += read;
-    if (this.total > this.limit) throw tooLong(this.path, this.limit);
-    this.pieces.push(Buffer.from(this.buffer.subarray(0, read)));
+  add(piece: Buffer): void {
+    this.total += piece.length;
+    if (this.total > this.limit) throw new UserError(`${this.path}: not a regular file, and it goes on past ${this.limit / 2 ** 20} MiB without ending`);
+    this.pieces.push(piece);
   }
 
   whole(): Buffer {
     return Buffer.concat(this.pieces, this.total);
   }
-}
-
-function tooLong(path: string, limit: number): UserError {
-  return new UserError(`${path}: not a regular file, and it goes on past ${limit / 2 ** 20} MiB without ending`);
 }
 
 /** readWhole, with a failure of the file system as one line about `path`; `what` is the file it should be. */
