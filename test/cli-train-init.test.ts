@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpz } from '../src/data/npz.js';
-import { expectRefused, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
+import { CLI, expectRefused, runCli, temporaryDirectories, trainJson } from './helpers/cli.js';
 
 const fresh = temporaryDirectories('init');
 
@@ -11,6 +12,14 @@ const SEED_WEIGHTS = new URL('../../shared/golden/seed_fixed_epoch1_weights.npz'
 describe('train --init FILE.npz', () => {
   it("starts from the article's numpy weights: with a negligible learning rate the first epoch scores them (1768/1996)", () => {
     const r = runCli(['train', '--init', SEED_WEIGHTS, '--epochs', '1', '--lr', '1e-300', '--dtype', 'float64', '--train-count', '100', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(trainJson(r.stdout).epochs[0]).toMatchObject({ testCorrect: 1768, testTotal: 1996 });
+  });
+
+  it("reads the article's weights from a pipe as from the file (the seed's weights were read twice, and a pipe once)", () => {
+    const args = ['train', '--epochs', '1', '--lr', '1e-300', '--dtype', 'float64', '--train-count', '100', '--json'];
+    const quoted = args.map((arg) => `"${arg}"`).join(' ');
+    const r = spawnSync('bash', ['-c', `exec "${process.execPath}" "${CLI}" ${quoted} --init <(cat "${SEED_WEIGHTS}")`], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(trainJson(r.stdout).epochs[0]).toMatchObject({ testCorrect: 1768, testTotal: 1996 });
   });

@@ -29,7 +29,7 @@ import { type PrivacySettings, resolvePrivacy, sampleRateOf } from '../privacy/p
 import { KERNELS_FLAG } from './kernels-flag.js';
 import { type ModelChoice, modelShape } from '../model/model.js';
 import { completeSpec, formatCompact } from '../model/stack/index.js';
-import { openNpz } from '../data/npz.js';
+import { type NpzArchive, openNpz } from '../data/npz.js';
 import { holdsStackWeights, readStackWeights } from '../io/stack-weights.js';
 import { MODEL_SETTINGS } from '../model/config.js';
 import type { FloatArray } from '../model/float-array.js';
@@ -147,13 +147,14 @@ async function initialWeights(a: TrainArgs, path: string, settings: TrainSetting
     return { choice: { kind: 'stack', layers: weights.spec }, params: weights.params };
   }
   if (settings.model.kind === 'stack') throw new UserError(`--init ${path}: the file holds the seed network's weights; leave out --model ${a.model}`);
-  const weights = await seedWeights(a, path, dataset);
+  const weights = await seedWeights(a, archive, dataset);
   return { choice: { kind: 'seed', options: weights.model }, params: weights.params };
 }
 
-async function seedWeights(a: TrainArgs, path: string, dataset: Dataset): Promise<LoadedWeights> {
+async function seedWeights(a: TrainArgs, archive: NpzArchive, dataset: Dataset): Promise<LoadedWeights> {
+  const path = archive.path;
   const { dtype } = settingsFromFlags(a);
-  const weights = await loadWeights(path, {
+  const weights = await loadWeights(archive, {
     dtype,
     stride1: a.stride1,
     stride2: a.stride2,

@@ -112,11 +112,13 @@ export async function readSeedWeights(archive: NpzArchive, options: LoadWeightsO
 }
 
 /**
- * Reads a weights file for images of a known size (`options.imageSize`; a file with configuration
- * arrays knows its own). This is what a command with data in hand calls.
+ * Reads a weights file (or an archive already open: a pipe cannot be read twice) for images of a
+ * known size (`options.imageSize`; a file with configuration arrays knows its own). This is what a
+ * command with data in hand calls.
  */
-export async function loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<LoadedWeights> {
-  const file = await readWeightsFile(path, options);
+export async function loadWeights(source: string | NpzArchive, options: LoadWeightsOptions = {}): Promise<LoadedWeights> {
+  const file = typeof source === 'string' ? await readWeightsFile(source, options) : await readSeedWeights(source, options);
+  const path = typeof source === 'string' ? source : source.path;
   const size = options.imageSize ?? file.imageSize;
   if (!size) throw new UserError(`${path}: the file stores no image size (no 'image_shape' array) and none was given`);
   return { ...file, config: file.configFor(size[0], size[1], options.imagesName) };
