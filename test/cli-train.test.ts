@@ -172,6 +172,7 @@ describe('shardtrain train refuses bad input in one line with exit code 2', () =
     ['dense without flatten', ['--model', 'conv4k3,relu,dense'], /layer 3 \(dense10\): dense needs a flat input, .*: put a flatten before it$/],
     ['a --model JSON file that is missing', ['--model', '/nonexistent/net.json'], /^shardtrain: --model \/nonexistent\/net.json: no such file$/],
     ['a --model JSON file named in capitals', ['--model', '/nonexistent/net.JSON'], /^shardtrain: --model \/nonexistent\/net.JSON: no such file$/],
+    ['a --model path not ending in .json (such as a pipe)', ['--model', '/dev/fd/63'], /^shardtrain: --model \/dev\/fd\/63: not a list of layers \(they hold no '\/'\), and a network is read from a file only when its name ends in \.json$/],
     ['a --model JSON file that does not parse', ['--model', MODELS + 'trailing_comma.json'], /--model .*trailing_comma.json: the JSON description does not parse at line 1, column 53/],
     ['seed flags with another --model', ['--model', 'opacus-mnist', '--filters1', '4'], /^shardtrain: --filters1 sizes the seed network; --model opacus-mnist describes its own layers$/],
     [

@@ -32,7 +32,10 @@ export function modelChoiceFrom(a: ModelChoiceFlags): ModelChoice {
   if (seedFlag !== undefined) {
     throw new SettingError(seedFlag, (name) => `${name(seedFlag)} sizes the seed network; ${name('model')} ${text} describes its own layers`);
   }
-  return { kind: 'stack', layers: withSource(`--model ${text}`, () => (/\.json$/i.test(text) ? parseSpecJson(readJson(text)) : parseDescription(text))) };
+  const isJson = /\.json$/i.test(text);
+  // Most likely a path (`--model <(...)` is /dev/fd/63): said so rather than 'unknown layer'.
+  if (!isJson && text.includes('/')) throw new UserError(`--model ${text}: not a list of layers (they hold no '/'), and a network is read from a file only when its name ends in .json`);
+  return { kind: 'stack', layers: withSource(`--model ${text}`, () => (isJson ? parseSpecJson(readJson(text)) : parseDescription(text))) };
 }
 
 /** The network for the data, or one line naming where it came from (`source`, such as --model TEXT) and what does not fit. */
